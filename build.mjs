@@ -1,0 +1,56 @@
+// One esbuild entry per process: extension host, trainer child, CLI, webview.
+import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const watch = process.argv.includes('--watch');
+const outdir = 'dist';
+rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+
+// Native addons must never be bundled: they are loaded at run time when the user has them.
+const nodeExternals = ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  external: nodeExternals,
+  logLevel: 'warning',
+};
+
+const builds = [
+  { ...nodeCommon, entryPoints: ['extension/host/extension.ts'], outfile: join(outdir, 'extension.js') },
+  { ...nodeCommon, entryPoints: ['extension/trainer/main.ts'], outfile: join(outdir, 'trainer.js') },
+  {
+    ...nodeCommon,
+    entryPoints: ['extension/cli/main.ts'],
+    outfile: join(outdir, 'cli.js'),
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: true,
+    entryPoints: ['webview/main.ts'],
+    outfile: join(outdir, 'webview.js'),
+    logLevel: 'warning',
+  },
+];
+
+// The wasm backend loads its binaries from next to the bundle.
+const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) {
+  copyFileSync(join(wasmDir, file), join(outdir, file));
+}
+
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

@@ -1,0 +1,40 @@
+// The headless `police` command: validate, train, verify, bench.
+import { parseArgs } from 'node:util';
+import { benchCommand } from './bench';
+import { trainCommand } from './train';
+import { validateCommand } from './validate';
+import { verifyCommand } from './verify';
+
+const USAGE = `usage:
+  police validate SPEC [--json]
+  police train SPEC --out DIR [--steps N] [--seed S] [--backend auto|tensorflow|wasm|cpu] [--json]
+  police verify SPEC DIR [--json]
+  police bench [--json] [--quick]`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  validate: validateCommand,
+  train: trainCommand,
+  verify: verifyCommand,
+  bench: benchCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv.slice(0, 1), allowPositionals: true, strict: false });
+  const name = positionals[0];
+  const command = name ? commands[name] : undefined;
+  if (!command) {
+    process.stderr.write(`${name ? `unknown command '${name}'\n` : ''}${USAGE}\n`);
+    return 1;
+  }
+  return command(argv.slice(1));
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`police: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

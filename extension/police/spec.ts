@@ -1,0 +1,152 @@
+// The `.police.json` format (version 1): the raw JSON shape and the resolved form the engine runs.
+
+/** Activations for which POLICE is exact (piecewise affine). */
+export const EXACT_ACTIVATIONS = ['leaky_relu', 'relu', 'abs'] as const;
+export type ExactActivation = (typeof EXACT_ACTIVATIONS)[number];
+/** Every activation the engine accepts; smooth ones make the certificate approximate. */
+export type Activation = ExactActivation;
+
+export type Matrix = number[][];
+export type Vector = number[];
+
+// ---------- Raw spec, exactly as written in the file ----------
+
+export interface RawLayerSpec {
+  units: number;
+  activation?: string;
+  alpha?: number;
+}
+
+export type RawConstraint =
+  | 'affine'
+  | { jacobian: Matrix }
+  | { affine_map: { A: Matrix; b: Vector } };
+
+export interface RawRegionBase {
+  name?: string;
+  constraint?: RawConstraint;
+}
+export type RawRegionSpec = RawRegionBase &
+  (
+    | { vertices: Matrix }
+    | { box: { min: Vector; max: Vector } }
+    | { simplex: { origin?: Vector; scale?: number } }
+    | { polygon: { center: Vector; radius: number; sides: number } }
+    | { halfspaces: { A: Matrix; b: Vector } }
+  );
+
+export interface RawSpec {
+  version?: 1;
+  name: string;
+  input: { dim: number; domain?: [number, number][] };
+  model: { layers: RawLayerSpec[]; output: { units: number } };
+  regions: RawRegionSpec[];
+  data: {
+    task?: 'regression' | 'classification';
+    target?: string | string[];
+    dataset?: string;
+    csv?: { path: string; inputs: string[]; target: string | string[] };
+    samples?: number;
+    noise?: number;
+    classes?: number;
+  };
+  training?: {
+    steps?: number;
+    batch?: number;
+    optimizer?: 'adam' | 'adamw' | 'sgd';
+    lr?: number;
+    weight_decay?: number;
+    seed?: number;
+    snapshot_every?: number;
+  };
+  police?: { enabled?: boolean; rule?: 'majority' | 'minimal'; margin?: number };
+}
+
+// ---------- Resolved spec: defaults applied, regions turned into vertices ----------
+
+export interface ResolvedLayer {
+  units: number;
+  activation: Activation;
+  /** Negative slope of leaky_relu; 0 for relu, unused for abs. */
+  alpha: number;
+}
+
+export type ResolvedConstraint =
+  | { kind: 'affine' }
+  | { kind: 'jacobian'; A: Matrix }
+  | { kind: 'affine_map'; A: Matrix; b: Vector };
+
+export interface ResolvedRegion {
+  name: string;
+  /** P×D, the vertices whose convex hull is the region. */
+  vertices: Matrix;
+  constraint: ResolvedConstraint;
+  /** Which form the user wrote, for messages and the view. */
+  form: 'vertices' | 'box' | 'simplex' | 'polygon' | 'halfspaces';
+}
+
+export type DataSource =
+  | { kind: 'expression'; expressions: string[] }
+  | { kind: 'dataset'; name: string }
+  | { kind: 'csv'; path: string; inputs: string[]; targets: string[] };
+
+export interface ResolvedData {
+  task: 'regression' | 'classification';
+  source: DataSource;
+  samples: number;
+  noise: number;
+  /** Number of classes for classification (equals the output units); 0 for regression. */
+  classes: number;
+}
+
+export interface ResolvedTraining {
+  steps: number;
+  batch: number;
+  optimizer: 'adam' | 'adamw' | 'sgd';
+  lr: number;
+  weightDecay: number;
+  seed: number;
+  /** Steps between snapshots sent to the view (0: none). */
+  snapshotEvery: number;
+}
+
+export interface ResolvedPolice {
+  enabled: boolean;
+  /** 'majority' is Algorithm 1; 'minimal' is the smallest allowed shift (several regions use it). */
+  rule: 'majority' | 'minimal';
+  /** Non-negative margin every vertex keeps from each hyperplane, so float rounding cannot flip a sign. */
+  margin: number;
+}
+
+export interface ResolvedSpec {
+  name: string;
+  inputDim: number;
+  domain: [number, number][];
+  layers: ResolvedLayer[];
+  outputUnits: number;
+  regions: ResolvedRegion[];
+  data: ResolvedData;
+  training: ResolvedTraining;
+  police: ResolvedPolice;
+  /** Folder of the spec file, against which relative paths (csv) were resolved. */
+  baseDir: string;
+}
+
+export const DEFAULTS = {
+  alpha: 0.01,
+  activation: 'leaky_relu' as Activation,
+  samples: 4096,
+  steps: 2000,
+  batch: 1024,
+  optimizer: 'adamw' as const,
+  lr: 0.0005,
+  weightDecay: 0.0001,
+  seed: 0,
+  snapshotEvery: 100,
+  rule: 'majority' as const,
+  margin: 1e-4,
+  /** Warn above this many vertices in one region (a box in D dims has 2^D). */
+  vertexWarnCount: 4096,
+  /** Refuse above this many. */
+  vertexMaxCount: 65536,
+};

@@ -1,0 +1,2 @@
+// Child-process entry: receives HostToTrainer messages over IPC and streams TrainerToHost events.
+export {};
