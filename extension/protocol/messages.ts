@@ -88,3 +88,151 @@ export type TrainerToHost =
 export function assertNever(value: never): never {
   throw new Error(`unhandled message: ${JSON.stringify(value)}`);
 }
+
+// ---------- host ↔ webview (the three.js view) ----------
+
+/** A region as the view draws it. */
+export interface ViewRegion {
+  name: string;
+  /** P×D vertices whose convex hull is the region. */
+  vertices: number[][];
+  form: 'vertices' | 'box' | 'simplex' | 'polygon' | 'halfspaces';
+  /** True when dragging a vertex maps to one edit of the spec (2-D `vertices`, `box`, `polygon`). */
+  draggable: boolean;
+}
+
+/** What the view needs from a resolved spec. */
+export interface ViewSpec {
+  name: string;
+  inputDim: number;
+  outputUnits: number;
+  domain: [number, number][];
+  task: 'regression' | 'classification';
+  regions: ViewRegion[];
+}
+
+/** A 2-D plane through input space: x = origin + u·e1 + v·e2. */
+export interface ViewPlane {
+  origin: number[];
+  e1: number[];
+  e2: number[];
+}
+
+/** The rectangle of the plane the view samples: [[uMin, uMax], [vMin, vMax]]. */
+export type ViewWindow = [[number, number], [number, number]];
+
+/** One linear region of the network on the plane. */
+export interface ViewCell {
+  /** Convex polygon in plane coordinates, flat [u0, v0, u1, v1, …]. */
+  polygon: number[];
+  /** Activation pattern, one character per hidden unit ('1' active, '0' inactive), layers concatenated. */
+  pattern: string;
+  /** The network on this cell in input coordinates: f(x) = A x + b. */
+  A: number[][];
+  b: number[];
+  /** Activation-pattern (Hamming) distance to each region's pattern, in region order; -1 when undefined. */
+  regionDistances: number[];
+}
+
+/** The learned function and its partition on a plane, computed off the UI thread. */
+export interface ViewSurface {
+  step: number;
+  plane: ViewPlane;
+  window: ViewWindow;
+  /** Grid points per side. */
+  resolution: number;
+  outputs: number;
+  /** resolution² × outputs, index ((j·resolution + i)·outputs + k) for u_i, v_j, output k. */
+  values: number[];
+  /** Index into `cells` for each grid point (resolution²), -1 when outside every cell. */
+  cellIndex: number[];
+  cells: ViewCell[];
+  /** f at each region's vertices, per region: P×outputs. */
+  regionValues: number[][][];
+  partitionMs: number;
+  /** Set when the exact partition could not be computed (the surface is then sampled). */
+  partitionError?: string;
+}
+
+export interface ViewShowSpec {
+  type: 'spec';
+  spec: ViewSpec;
+  specUri: string;
+}
+export interface ViewShowData {
+  type: 'data';
+  /** A subsample of the training inputs, count × inputDim flattened. */
+  inputs: number[];
+  /** Regression targets (count × outputs flattened) or class ids (count). */
+  targets: number[];
+  count: number;
+  labels: boolean;
+}
+export interface ViewTrainingStarted {
+  type: 'trainingStarted';
+  totalSteps: number;
+  backend?: string;
+}
+export interface ViewProgress {
+  type: 'progress';
+  step: number;
+  totalSteps: number;
+  loss: number;
+  health: LayerHealth[];
+}
+/** The whole loss curve at once (after a reload, or for a finished run). */
+export interface ViewLossHistory {
+  type: 'lossHistory';
+  steps: number[];
+  losses: number[];
+  totalSteps: number;
+}
+export interface ViewSurfaceMessage {
+  type: 'surface';
+  surface: ViewSurface;
+}
+export interface ViewCertificate {
+  type: 'certificate';
+  certificate: Certificate;
+}
+export interface ViewStatus {
+  type: 'status';
+  state: 'idle' | 'training' | 'done' | 'stopped' | 'error';
+  message: string;
+  runDir?: string;
+}
+export type HostToWebview =
+  | ViewShowSpec
+  | ViewShowData
+  | ViewTrainingStarted
+  | ViewProgress
+  | ViewLossHistory
+  | ViewSurfaceMessage
+  | ViewCertificate
+  | ViewStatus;
+
+export interface WebviewReady {
+  type: 'ready';
+}
+/** The user dropped a region's vertex at a new position (plane coordinates already mapped to input space). */
+export interface WebviewMoveVertex {
+  type: 'moveVertex';
+  specUri: string;
+  region: number;
+  vertex: number;
+  from: number[];
+  to: number[];
+}
+/** The view wants the function on another plane (3-D slice moved, D > 3 axes changed). */
+export interface WebviewSetPlane {
+  type: 'setPlane';
+  plane: ViewPlane;
+  window: ViewWindow;
+  resolution: number;
+}
+export interface WebviewLog {
+  type: 'log';
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+export type WebviewToHost = WebviewReady | WebviewMoveVertex | WebviewSetPlane | WebviewLog;
