@@ -1,7 +1,9 @@
 // The folded network in plain JSON (`network.json`, format police-network/1) and its float64 forward pass.
 import type { Matrix, Vector } from './spec';
 
-export type NetworkActivation = 'leaky_relu' | 'relu' | 'abs' | 'linear';
+export type NetworkActivation = 'leaky_relu' | 'relu' | 'abs' | 'linear' | SmoothActivation;
+/** Smooth activations (β-VQ view): POLICE is only approximate through them. */
+export type SmoothActivation = 'swish' | 'sigmoid' | 'tanh' | 'softplus';
 
 export interface NetworkLayer {
   /** K×D: weights[i][j] multiplies input j for output i. */
@@ -10,6 +12,8 @@ export interface NetworkLayer {
   activation: NetworkActivation;
   /** Negative slope, for leaky_relu only. */
   alpha?: number;
+  /** Inverse temperature of swish x·sigmoid(βx) (and softplus log(1+e^{βx})/β): one value or one per unit; 1 when absent. */
+  beta?: number | Vector;
 }
 
 export interface FoldedNetwork {
@@ -21,7 +25,7 @@ export interface FoldedNetwork {
   skip?: { weights: Matrix; bias: Vector };
 }
 
-export function activate(value: number, activation: NetworkActivation, alpha = 0): number {
+export function activate(value: number, activation: NetworkActivation, alpha = 0, beta = 1): number {
   switch (activation) {
     case 'relu':
       return value > 0 ? value : 0;
@@ -31,7 +35,29 @@ export function activate(value: number, activation: NetworkActivation, alpha = 0
       return Math.abs(value);
     case 'linear':
       return value;
+    case 'swish':
+      return value * sigmoid(beta * value);
+    case 'sigmoid':
+      return sigmoid(value);
+    case 'tanh':
+      return Math.tanh(value);
+    case 'softplus': {
+      // log(1+e^{z}) written so that large |z| neither overflows nor loses the linear part.
+      const z = beta * value;
+      return (Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)))) / beta;
+    }
   }
+}
+
+function sigmoid(z: number): number {
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+/** β of one unit of a layer (per-unit array, one shared value, or 1). */
+export function unitBeta(layer: NetworkLayer, unit: number): number {
+  const beta = layer.beta;
+  if (beta === undefined) return 1;
+  return typeof beta === 'number' ? beta : beta[unit];
 }
 
 /** One dense layer's pre-activation W x + b, in float64. */
@@ -52,7 +78,7 @@ export function forward(network: FoldedNetwork, x: Vector, preActivations?: Vect
   for (const layer of network.layers) {
     const z = affine(layer.weights, layer.bias, h);
     preActivations?.push(z);
-    h = z.map((v) => activate(v, layer.activation, layer.alpha ?? 0));
+    h = z.map((v, unit) => activate(v, layer.activation, layer.alpha ?? 0, unitBeta(layer, unit)));
   }
   if (network.skip) {
     const s = affine(network.skip.weights, network.skip.bias, x);
