@@ -24,6 +24,8 @@ const nodeCommon = {
 const builds = [
   { ...nodeCommon, entryPoints: ['extension/host/extension.ts'], outfile: join(outdir, 'extension.js') },
   { ...nodeCommon, entryPoints: ['extension/trainer/main.ts'], outfile: join(outdir, 'trainer.js') },
+  // The view's partition/surface worker thread, so the extension host never computes them itself.
+  { ...nodeCommon, entryPoints: ['extension/host/view/partition-worker.ts'], outfile: join(outdir, 'partition-worker.js') },
   {
     ...nodeCommon,
     entryPoints: ['extension/cli/main.ts'],

@@ -1,0 +1,392 @@
+// The POLICE view panel: webview lifecycle, replay of state after hide/reload, trainer events → view messages.
+import * as vscode from 'vscode';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FoldedNetwork } from '../../police/network';
+import type { ResolvedSpec } from '../../police/spec';
+import type { Certificate } from '../../police/certificate-types';
+import { MessageChannel } from '../../protocol/channel';
+import {
+  assertNever,
+  type HostToWebview,
+  type TrainerToHost,
+  type ViewPlane,
+  type ViewShowData,
+  type ViewSpec,
+  type ViewSurface,
+  type ViewWindow,
+  type WebviewToHost,
+} from '../../protocol/messages';
+import { makeNonce, renderHtml } from './html';
+import { SurfaceService } from './surface-service';
+import { computeVertexEdit } from './vertex-edit';
+import { parseSpecText } from './spec-source';
+
+/** What the webview keeps with setState; the serializer hands it back after a reload. */
+export interface PersistedViewState {
+  specUri?: string;
+  runDir?: string;
+}
+
+const DATA_POINTS = 1500;
+const DEFAULT_RESOLUTION = 200;
+
+export function toViewSpec(spec: ResolvedSpec): ViewSpec {
+  return {
+    name: spec.name,
+    inputDim: spec.inputDim,
+    outputUnits: spec.outputUnits,
+    domain: spec.domain,
+    task: spec.data.task,
+    regions: spec.regions.map((r) => ({
+      name: r.name,
+      vertices: r.vertices,
+      form: r.form,
+      draggable: spec.inputDim === 2 && (r.form === 'vertices' || r.form === 'box' || r.form === 'polygon'),
+    })),
+  };
+}
+
+export class PoliceViewPanel {
+  static readonly viewType = 'police.view';
+  private static current: PoliceViewPanel | undefined;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly channel: MessageChannel<HostToWebview, WebviewToHost>;
+  private readonly surfaces: SurfaceService;
+  private spec: ResolvedSpec | undefined;
+  private specUri: vscode.Uri | undefined;
+  private network: FoldedNetwork | undefined;
+  private networkStep = 0;
+  private plane: { plane: ViewPlane; window: ViewWindow; resolution: number } | undefined;
+  private lossSteps: number[] = [];
+  private losses: number[] = [];
+  private totalSteps = 0;
+  private lastSpecMessage: HostToWebview | undefined;
+  private lastData: ViewShowData | undefined;
+  private lastSurface: ViewSurface | undefined;
+  private lastCertificate: Certificate | undefined;
+  private lastStatus: HostToWebview | undefined;
+  private lastHealth: HostToWebview | undefined;
+  private reparseTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Open (or reveal) the one view panel. */
+  static show(context: vscode.ExtensionContext, extensionUri: vscode.Uri = context.extensionUri): PoliceViewPanel {
+    if (PoliceViewPanel.current) {
+      PoliceViewPanel.current.panel.reveal(undefined, true);
+      return PoliceViewPanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      PoliceViewPanel.viewType,
+      'POLICE view',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      PoliceViewPanel.webviewOptions(extensionUri),
+    );
+    PoliceViewPanel.current = new PoliceViewPanel(panel, extensionUri);
+    return PoliceViewPanel.current;
+  }
+
+  /** The open panel, if any (the host forwards trainer events only when one is open). */
+  static get active(): PoliceViewPanel | undefined {
+    return PoliceViewPanel.current;
+  }
+
+  private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    // No retainContextWhenHidden: the host replays the view's state on 'ready', which is cheaper than a live hidden page.
+    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')] };
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+  ) {
+    panel.webview.options = PoliceViewPanel.webviewOptions(extensionUri);
+    this.channel = new MessageChannel<HostToWebview, WebviewToHost>(
+      (message) => void panel.webview.postMessage(message),
+      {
+        ready: () => this.replay(),
+        moveVertex: (m) => void this.moveVertex(m.specUri, m.region, m.vertex, m.from, m.to),
+        setPlane: (m) => {
+          this.plane = { plane: m.plane, window: m.window, resolution: m.resolution };
+          this.refreshSurface(true);
+        },
+        log: (m) => console[m.level === 'info' ? 'log' : m.level](`[police view] ${m.message}`),
+      },
+      (raw, reason) => console.warn(`[police view] ignored message from the view (${reason}): ${JSON.stringify(raw)}`),
+    );
+    this.surfaces = new SurfaceService(
+      vscode.Uri.joinPath(extensionUri, 'dist', 'partition-worker.js').fsPath,
+      {
+        onSurface: (surface) => {
+          this.lastSurface = surface;
+          this.channel.send({ type: 'surface', surface });
+        },
+        onData: (data) => {
+          this.lastData = data;
+          this.channel.send(data);
+        },
+        onError: (message) => this.setStatus('error', message),
+      },
+      refreshRate(),
+    );
+    panel.webview.html = this.html();
+    panel.onDidDispose(() => this.dispose(), null, this.disposables);
+    panel.webview.onDidReceiveMessage((raw: unknown) => this.channel.receive(raw), null, this.disposables);
+    vscode.workspace.onDidChangeConfiguration(
+      (e) => {
+        if (e.affectsConfiguration('police.viewRefreshRate')) this.surfaces.rateHz = refreshRate();
+      },
+      null,
+      this.disposables,
+    );
+    vscode.workspace.onDidChangeTextDocument(
+      (e) => {
+        if (this.specUri && e.document.uri.toString() === this.specUri.toString()) this.scheduleReparse(e.document);
+      },
+      null,
+      this.disposables,
+    );
+  }
+
+  /** Show a spec: domain, regions, data. Training events that follow are drawn against it. */
+  showSpec(spec: ResolvedSpec, specUri: vscode.Uri): void {
+    const sameSpec = this.specUri?.toString() === specUri.toString();
+    this.spec = spec;
+    this.specUri = specUri;
+    if (!sameSpec) {
+      this.network = undefined;
+      this.lastSurface = undefined;
+      this.lastCertificate = undefined;
+      this.plane = undefined;
+      this.resetLoss(spec.training.steps);
+    }
+    this.lastSpecMessage = { type: 'spec', spec: toViewSpec(spec), specUri: specUri.toString() };
+    this.channel.send(this.lastSpecMessage);
+    this.surfaces.requestData(spec, DATA_POINTS);
+    this.refreshSurface(true);
+  }
+
+  /** Forward one trainer event; snapshots become surfaces at the configured refresh rate, off the UI thread. */
+  onTrainerMessage(message: TrainerToHost): void {
+    switch (message.type) {
+      case 'ready':
+        this.resetLoss(this.spec?.training.steps ?? 0);
+        this.lastCertificate = undefined;
+        this.channel.send({ type: 'trainingStarted', totalSteps: this.totalSteps, backend: message.backend });
+        this.setStatus('training', `training on ${message.backend}`);
+        break;
+      case 'progress':
+        this.totalSteps = message.totalSteps;
+        this.lossSteps.push(message.step);
+        this.losses.push(message.loss);
+        this.lastHealth = { type: 'progress', step: message.step, totalSteps: message.totalSteps, loss: message.loss, health: message.health };
+        this.channel.send(this.lastHealth);
+        break;
+      case 'snapshot':
+        this.network = message.network;
+        this.networkStep = message.step;
+        this.refreshSurface(false);
+        break;
+      case 'done':
+        this.lastCertificate = message.certificate;
+        this.channel.send({ type: 'certificate', certificate: message.certificate });
+        this.setStatus('done', `${message.certificate.proved ? 'proved' : 'not proved'} · final loss ${message.finalLoss.toPrecision(4)}`, message.runDir);
+        void this.loadRunNetwork(message.runDir);
+        break;
+      case 'stopped':
+        this.setStatus('stopped', `stopped at step ${message.step}`);
+        break;
+      case 'error':
+        this.setStatus('error', message.message);
+        break;
+      case 'log':
+        break;
+      default:
+        assertNever(message);
+    }
+  }
+
+  /** Show a finished run folder: its spec, loss curve, final network and certificate. */
+  async showRun(runDir: vscode.Uri | string): Promise<void> {
+    const dir = typeof runDir === 'string' ? runDir : runDir.fsPath;
+    const specPath = join(dir, 'spec.police.json');
+    let text: string;
+    try {
+      text = await readFile(specPath, 'utf8');
+    } catch (error) {
+      this.setStatus('error', `cannot read ${specPath}: ${(error as Error).message}`);
+      return;
+    }
+    const parsed = parseSpecText(text, specPath);
+    if (!parsed.spec) {
+      this.setStatus('error', `${specPath}: ${parsed.problems.find((p) => p.severity === 'error')?.message ?? 'invalid spec'}`);
+      return;
+    }
+    this.showSpec(parsed.spec, vscode.Uri.file(specPath));
+    const history = await readMetrics(join(dir, 'metrics.jsonl'));
+    this.lossSteps = history.steps;
+    this.losses = history.losses;
+    this.totalSteps = parsed.spec.training.steps;
+    this.channel.send({ type: 'lossHistory', steps: this.lossSteps, losses: this.losses, totalSteps: this.totalSteps });
+    try {
+      this.lastCertificate = JSON.parse(await readFile(join(dir, 'certificate.json'), 'utf8')) as Certificate;
+      this.channel.send({ type: 'certificate', certificate: this.lastCertificate });
+    } catch {
+      this.lastCertificate = undefined;
+    }
+    await this.loadRunNetwork(dir);
+    this.setStatus('done', `run ${dir}`, dir);
+  }
+
+  dispose(): void {
+    if (PoliceViewPanel.current === this) PoliceViewPanel.current = undefined;
+    if (this.reparseTimer) clearTimeout(this.reparseTimer);
+    this.surfaces.dispose();
+    this.panel.dispose();
+    while (this.disposables.length) this.disposables.pop()?.dispose();
+  }
+
+  /** Bring back a panel VS Code restored after a reload, from the state the webview saved. */
+  static async revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: PersistedViewState | undefined): Promise<void> {
+    PoliceViewPanel.current?.dispose();
+    const view = new PoliceViewPanel(panel, extensionUri);
+    PoliceViewPanel.current = view;
+    if (state?.runDir) {
+      await view.showRun(state.runDir);
+    } else if (state?.specUri) {
+      try {
+        const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(state.specUri));
+        const parsed = parseSpecText(document.getText(), document.uri.fsPath);
+        if (parsed.spec) view.showSpec(parsed.spec, document.uri);
+      } catch (error) {
+        view.setStatus('error', `cannot reopen ${state.specUri}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', name)).toString();
+    return renderHtml({ cspSource: webview.cspSource, scriptUri: asset('webview.js'), styleUri: asset('webview.css'), nonce: makeNonce() });
+  }
+
+  /** A (re)loaded webview starts blank: send it everything it needs to draw the current state. */
+  private replay(): void {
+    if (this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
+    if (this.lastData) this.channel.send(this.lastData);
+    this.channel.send({ type: 'lossHistory', steps: this.lossSteps, losses: this.losses, totalSteps: this.totalSteps });
+    if (this.lastHealth) this.channel.send(this.lastHealth);
+    if (this.lastSurface) this.channel.send({ type: 'surface', surface: this.lastSurface });
+    if (this.lastCertificate) this.channel.send({ type: 'certificate', certificate: this.lastCertificate });
+    if (this.lastStatus) this.channel.send(this.lastStatus);
+  }
+
+  private setStatus(state: 'idle' | 'training' | 'done' | 'stopped' | 'error', message: string, runDir?: string): void {
+    this.lastStatus = { type: 'status', state, message, ...(runDir ? { runDir } : {}) };
+    this.channel.send(this.lastStatus);
+  }
+
+  private resetLoss(totalSteps: number): void {
+    this.lossSteps = [];
+    this.losses = [];
+    this.totalSteps = totalSteps;
+    this.lastHealth = undefined;
+  }
+
+  private async loadRunNetwork(dir: string): Promise<void> {
+    try {
+      this.network = JSON.parse(await readFile(join(dir, 'network.json'), 'utf8')) as FoldedNetwork;
+      this.networkStep = this.totalSteps;
+      this.refreshSurface(true);
+    } catch (error) {
+      this.setStatus('error', `cannot read ${join(dir, 'network.json')}: ${(error as Error).message}`);
+    }
+  }
+
+  private refreshSurface(immediate: boolean): void {
+    if (!this.network || !this.spec || !this.plane) return;
+    if (this.network.input_dim !== this.spec.inputDim || this.plane.plane.origin.length !== this.spec.inputDim) return;
+    this.surfaces.requestSurface(
+      {
+        step: this.networkStep,
+        network: this.network,
+        plane: this.plane.plane,
+        window: this.plane.window,
+        resolution: Math.min(this.plane.resolution || DEFAULT_RESOLUTION, 256),
+        regions: this.spec.regions.map((r) => r.vertices),
+      },
+      immediate,
+    );
+  }
+
+  private scheduleReparse(document: vscode.TextDocument): void {
+    if (this.reparseTimer) clearTimeout(this.reparseTimer);
+    this.reparseTimer = setTimeout(() => {
+      this.reparseTimer = undefined;
+      const parsed = parseSpecText(document.getText(), document.uri.fsPath);
+      if (!parsed.spec || !this.specUri) return;
+      this.spec = parsed.spec;
+      this.lastSpecMessage = { type: 'spec', spec: toViewSpec(parsed.spec), specUri: this.specUri.toString() };
+      this.channel.send(this.lastSpecMessage);
+      this.refreshSurface(true);
+    }, 250);
+  }
+
+  /** One WorkspaceEdit per drag, so a single undo puts the vertex back. */
+  private async moveVertex(specUri: string, region: number, vertex: number, from: number[], to: number[]): Promise<void> {
+    try {
+      const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(specUri));
+      const result = computeVertexEdit(document.getText(), region, vertex, from, to);
+      if ('error' in result) {
+        void vscode.window.showWarningMessage(`POLICE: ${document.uri.fsPath}: ${result.error}`);
+        return;
+      }
+      const edit = new vscode.WorkspaceEdit();
+      for (const e of result.edits) {
+        edit.replace(document.uri, new vscode.Range(document.positionAt(e.offset), document.positionAt(e.offset + e.length)), e.content);
+      }
+      await vscode.workspace.applyEdit(edit);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`POLICE: could not move the vertex in ${specUri}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Keeps the view across VS Code reloads (needs "onWebviewPanel:police.view" among activationEvents). */
+export function registerPoliceViewSerializer(context: vscode.ExtensionContext): vscode.Disposable {
+  const disposable = vscode.window.registerWebviewPanelSerializer(PoliceViewPanel.viewType, {
+    deserializeWebviewPanel: (panel: vscode.WebviewPanel, state: unknown) =>
+      PoliceViewPanel.revive(panel, context.extensionUri, state as PersistedViewState | undefined),
+  });
+  context.subscriptions.push(disposable);
+  return disposable;
+}
+
+function refreshRate(): number {
+  return vscode.workspace.getConfiguration('police').get<number>('viewRefreshRate', 2);
+}
+
+/** Loss curve of a finished run from metrics.jsonl (one JSON row per logged step). */
+export async function readMetrics(path: string): Promise<{ steps: number[]; losses: number[] }> {
+  const steps: number[] = [];
+  const losses: number[] = [];
+  let text = '';
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return { steps, losses };
+  }
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const row = JSON.parse(line) as { step?: unknown; loss?: unknown };
+      if (typeof row.step === 'number' && typeof row.loss === 'number') {
+        steps.push(row.step);
+        losses.push(row.loss);
+      }
+    } catch {
+      // A torn last line of a killed run is skipped, not fatal.
+    }
+  }
+  return { steps, losses };
+}
