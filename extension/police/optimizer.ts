@@ -1,0 +1,68 @@
+// Adam, AdamW (decoupled weight decay) and SGD, updating each variable in its own tidy (lower peak memory than tf.train.adam).
+import * as tf from '@tensorflow/tfjs-core';
+
+export type OptimizerKind = 'adam' | 'adamw' | 'sgd';
+
+export interface OptimizerOptions {
+  kind: OptimizerKind;
+  lr: number;
+  /** AdamW: decoupled decay (θ ← θ − lr·wd·θ); Adam/SGD: added to the gradient as L2 (wd·θ). */
+  weightDecay: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+export class Optimizer {
+  private readonly first = new Map<tf.Variable, tf.Variable>();
+  private readonly second = new Map<tf.Variable, tf.Variable>();
+  private step = 0;
+
+  constructor(private readonly options: OptimizerOptions) {}
+
+  /** Applies one update; `grads` maps variable name → gradient (as tf.variableGrads returns). */
+  apply(variables: tf.Variable[], grads: tf.NamedTensorMap, decayed: (v: tf.Variable) => boolean): void {
+    this.step++;
+    const { kind, lr, weightDecay } = this.options;
+    const beta1 = this.options.beta1 ?? 0.9;
+    const beta2 = this.options.beta2 ?? 0.999;
+    const epsilon = this.options.epsilon ?? 1e-8;
+    const correction1 = 1 - Math.pow(beta1, this.step);
+    const correction2 = 1 - Math.pow(beta2, this.step);
+    for (const variable of variables) {
+      const grad = grads[variable.name];
+      if (!grad) continue;
+      const decay = decayed(variable) ? weightDecay : 0;
+      tf.tidy(() => {
+        let g: tf.Tensor = grad;
+        if (kind !== 'adamw' && decay > 0) g = tf.add(g, tf.mul(variable, decay));
+        if (kind === 'sgd') {
+          variable.assign(tf.sub(variable, tf.mul(g, lr)));
+          return;
+        }
+        const m = this.slot(this.first, variable);
+        const v = this.slot(this.second, variable);
+        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+        const update = tf.div(tf.mul(m, lr / correction1), tf.add(tf.sqrt(tf.div(v, correction2)), epsilon));
+        const base = kind === 'adamw' && decay > 0 ? tf.mul(variable, 1 - lr * decay) : variable;
+        variable.assign(tf.sub(base, update));
+      });
+    }
+  }
+
+  private slot(slots: Map<tf.Variable, tf.Variable>, variable: tf.Variable): tf.Variable {
+    let slot = slots.get(variable);
+    if (!slot) {
+      slot = tf.variable(tf.zerosLike(variable), false);
+      slots.set(variable, slot);
+    }
+    return slot;
+  }
+
+  dispose(): void {
+    for (const slot of [...this.first.values(), ...this.second.values()]) slot.dispose();
+    this.first.clear();
+    this.second.clear();
+  }
+}

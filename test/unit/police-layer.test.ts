@@ -1,0 +1,103 @@
+// The POLICE shift: every vertex ends on one side of every hyperplane, minimal shifts are minimal, gradients match plain tf.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { computeShift, policeShift, referenceMajorityShift } from '../../extension/police/police-layer';
+import { createRng } from '../../extension/police/random';
+import { initBackend } from '../../extension/police/tf-backend';
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+function randomMatrix(rows: number, cols: number, seed: number, scale = 1): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: rows * cols }, () => rng.normal() * scale);
+}
+
+/** Signs of each unit over each region's vertex rows after the shift: one sign per unit per region, at least `margin` from 0. */
+function assertOneSidePerRegion(shifted: Float32Array, batch: number, units: number, regionSizes: number[], margin: number): void {
+  let row = batch;
+  for (const [r, size] of regionSizes.entries()) {
+    for (let k = 0; k < units; k++) {
+      const values = Array.from({ length: size }, (_, p) => shifted[(row + p) * units + k]);
+      const allAbove = values.every((v) => v >= margin * 0.99);
+      const allBelow = values.every((v) => v <= -margin * 0.99);
+      assert.ok(allAbove || allBelow, `region ${r}, unit ${k}: vertex pre-activations ${values.join(', ')} straddle 0`);
+    }
+    row += size;
+  }
+}
+
+test('majority rule puts every vertex of the region on the majority side of every unit, at least the margin away', () => {
+  const batch = 16;
+  const units = 40;
+  const P = 5;
+  const margin = 1e-3;
+  const z = tf.tensor2d(randomMatrix(batch + P, units, 1), [batch + P, units]);
+  const out = policeShift(z, { batchRows: batch, regionSizes: [P] }, 'majority', margin);
+  const values = out.dataSync() as Float32Array;
+  assertOneSidePerRegion(values, batch, units, [P], margin);
+  // The side is the majority vote of the unshifted vertices.
+  const before = z.dataSync();
+  for (let k = 0; k < units; k++) {
+    const positive = Array.from({ length: P }, (_, p) => before[(batch + p) * units + k] > 0).filter(Boolean).length;
+    const side = values[batch * units + k] > 0;
+    assert.equal(side, positive >= P / 2, `unit ${k}`);
+  }
+  // The same c is added to the batch rows.
+  for (let k = 0; k < units; k++) {
+    const c = values[batch * units + k] - before[batch * units + k];
+    assert.ok(Math.abs(values[k] - before[k] - c) < 1e-5, `unit ${k}: batch shifted by a different c`);
+  }
+  tf.dispose([z, out]);
+});
+
+test('minimal rule with three regions keeps each region on one side and no smaller |c| would do', () => {
+  const units = 60;
+  const sizes = [3, 4, 5];
+  const margin = 1e-3;
+  const rows = sizes.reduce((a, b) => a + b, 0);
+  const h = randomMatrix(rows, units, 7, 2);
+  const { shift } = computeShift(h, units, sizes, 'minimal', margin);
+  const shifted = Float32Array.from(h, (v, i) => v + shift[i % units]);
+  assertOneSidePerRegion(shifted, 0, units, sizes, margin);
+  // Brute force: every c strictly closer to 0 (on a fine grid) leaves some region straddling.
+  for (let k = 0; k < units; k++) {
+    const c = shift[k];
+    for (let t = 0; t < 200; t++) {
+      const candidate = (c * t) / 200 * (t % 2 === 0 ? 1 : -1);
+      if (Math.abs(candidate) >= Math.abs(c) - 1e-6) continue;
+      let row = 0;
+      let straddles = false;
+      for (const size of sizes) {
+        const vals = Array.from({ length: size }, (_, p) => h[(row + p) * units + k] + candidate);
+        if (Math.min(...vals) < margin && Math.max(...vals) > -margin) straddles = true;
+        row += size;
+      }
+      assert.ok(straddles, `unit ${k}: shift ${candidate} is smaller than ${c} and also valid`);
+    }
+  }
+});
+
+test('gradient of the custom op equals the gradient of a plain-tf Algorithm 1', () => {
+  const batch = 8;
+  const units = 12;
+  const P = 4;
+  const margin = 1e-3;
+  const z = tf.tensor2d(randomMatrix(batch + P, units, 3), [batch + P, units]);
+  const weights = tf.tensor2d(randomMatrix(batch + P, units, 4), [batch + P, units]);
+  // A non-linear loss downstream so the vertex rows and the batch rows both carry gradient.
+  const loss = (shift: (z: tf.Tensor2D) => tf.Tensor2D) => (input: tf.Tensor) => tf.sum(tf.mul(tf.square(tf.leakyRelu(shift(input as tf.Tensor2D), 0.1)), weights));
+  const ours = tf.grad(loss((x) => policeShift(x, { batchRows: batch, regionSizes: [P] }, 'majority', margin)))(z);
+  const reference = tf.grad(loss((x) => referenceMajorityShift(x, batch, margin)))(z);
+  const a = ours.dataSync();
+  const b = reference.dataSync();
+  let shifted = 0;
+  for (let i = 0; i < a.length; i++) {
+    assert.ok(Math.abs(a[i] - b[i]) < 1e-4 * (1 + Math.abs(b[i])), `gradient entry ${i}: ${a[i]} vs ${b[i]}`);
+    if (i >= batch * units && Math.abs(a[i] - b[i]) < 1e-6 && Math.abs(a[i]) > 0) shifted++;
+  }
+  assert.ok(shifted > 0);
+  tf.dispose([z, weights, ours, reference]);
+});
