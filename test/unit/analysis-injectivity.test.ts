@@ -20,11 +20,12 @@ const B3 = [
 ];
 
 test('W = [B; −DB] with b = 0 is injective, decided exactly, with a positive inverse-Lipschitz bound (n = 2 and 3)', () => {
-  for (const [B, d] of [
+  const cases: [number[][], number[]][] = [
     [B2, [0.5, 3]],
     [B3, [1, 0.25, 2]],
-  ] as const) {
-    const w = stacked(B as number[][], d as number[]);
+  ];
+  for (const [B, d] of cases) {
+    const w = stacked(B, d);
     const result = reluInjectivity(w, new Array(w.length).fill(0));
     assert.equal(result.verdict, 'injective', result.reason);
     assert.equal(result.method, 'exact-wedges');

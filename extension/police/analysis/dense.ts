@@ -1,4 +1,4 @@
-// Small float64 linear algebra for the analyses (matrices of at most a few hundred columns).
+// Spectral helpers the analyses need beyond linalg.ts: Gram of rows, symmetric eigen (Jacobi), rank by Cholesky pivots.
 import type { Matrix, Vector } from '../spec';
 
 /** Σ_i w_i w_iᵀ over the given rows (n×n), i.e. AᵀA for A made of those rows. */
@@ -100,64 +100,6 @@ export function relativeMinPivot(matrix: Matrix): number {
   return minPivot / maxDiag;
 }
 
-/**
- * Least squares min ‖A x − y‖ by modified Gram–Schmidt QR with re-orthogonalisation; columns that are
- * (numerically) combinations of earlier ones get x = 0, so rank-deficient A still gives a solution.
- */
-export function leastSquares(a: Matrix, y: Vector, relTol = 1e-10): { x: Vector; residual: number; rank: number } {
-  const rows = a.length;
-  const cols = rows === 0 ? 0 : a[0].length;
-  const q: Float64Array[] = [];
-  const kept: number[] = [];
-  const r: number[][] = [];
-  let scale = 0;
-  for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) scale = Math.max(scale, Math.abs(a[i][j]));
-  for (let j = 0; j < cols; j++) {
-    const col = new Float64Array(rows);
-    for (let i = 0; i < rows; i++) col[i] = a[i][j];
-    const coef = new Array<number>(q.length).fill(0);
-    for (let pass = 0; pass < 2; pass++) {
-      for (let k = 0; k < q.length; k++) {
-        let dot = 0;
-        for (let i = 0; i < rows; i++) dot += q[k][i] * col[i];
-        coef[k] += dot;
-        for (let i = 0; i < rows; i++) col[i] -= dot * q[k][i];
-      }
-    }
-    let norm = 0;
-    for (let i = 0; i < rows; i++) norm += col[i] * col[i];
-    norm = Math.sqrt(norm);
-    if (norm <= relTol * Math.max(scale, 1e-300) * Math.sqrt(rows)) continue;
-    for (let i = 0; i < rows; i++) col[i] /= norm;
-    r.push([...coef, norm]);
-    q.push(col);
-    kept.push(j);
-  }
-  // Project y: c = Qᵀy (twice, for stability), residual = y − Qc.
-  const res = Float64Array.from(y);
-  const c = new Array<number>(q.length).fill(0);
-  for (let pass = 0; pass < 2; pass++) {
-    for (let k = 0; k < q.length; k++) {
-      let dot = 0;
-      for (let i = 0; i < rows; i++) dot += q[k][i] * res[i];
-      c[k] += dot;
-      for (let i = 0; i < rows; i++) res[i] -= dot * q[k][i];
-    }
-  }
-  // Back-substitution on the upper-triangular R (r[k][k'] for k' ≤ k holds column kept[k]'s coefficients).
-  const z = new Array<number>(q.length).fill(0);
-  for (let k = q.length - 1; k >= 0; k--) {
-    let s = c[k];
-    for (let k2 = k + 1; k2 < q.length; k2++) s -= r[k2][k] * z[k2];
-    z[k] = s / r[k][k];
-  }
-  const x = new Array<number>(cols).fill(0);
-  kept.forEach((j, k) => (x[j] = z[k]));
-  let residual = 0;
-  for (let i = 0; i < rows; i++) residual += res[i] * res[i];
-  return { x, residual: Math.sqrt(residual), rank: q.length };
-}
-
 export function dot(a: Vector, b: Vector): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
@@ -166,22 +108,4 @@ export function dot(a: Vector, b: Vector): number {
 
 export function norm(a: Vector): number {
   return Math.sqrt(dot(a, a));
-}
-
-/** Seeded uniform generator in [0, 1) (mulberry32), so analyses are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal samples from a uniform generator (Box–Muller). */
-export function gaussian(random: () => number): number {
-  const u = Math.max(random(), 1e-300);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }

@@ -1,7 +1,9 @@
 // Layer-wise injectivity of a folded network (Puthawala et al., "Globally injective ReLU networks").
 import type { FoldedNetwork, NetworkLayer } from '../network';
 import type { Matrix, Vector } from '../spec';
-import { dot, gaussian, leastSquares, norm, relativeMinPivot, rowGram, seededRandom, smallestSingular } from './dense';
+import { leastSquares, rank as matrixRank } from '../linalg';
+import { createRng } from '../random';
+import { dot, norm, relativeMinPivot, rowGram, smallestSingular } from './dense';
 
 /**
  * 'injective' and 'not-injective' are proofs; 'no-counter-example' means probing found none (never a proof);
@@ -178,7 +180,7 @@ export function reluInjectivity(w: Matrix, b: Vector, options: InjectivityOption
 
 /** Random wedges plus, for each row w, the wedge around −w (where that row and its neighbours switch off). */
 function probeRelu(counting: Matrix, n: number, ignoredNote: string, options: InjectivityOptions): LayerResult {
-  const random = seededRandom(options.seed ?? 0);
+  const rng = createRng(options.seed ?? 0);
   const requested = options.probes ?? DEFAULT_PROBES;
   const m = counting.length;
   const costPerProbe = m * n + m * n * n * 0.5 + (n * n * n) / 3;
@@ -186,7 +188,7 @@ function probeRelu(counting: Matrix, n: number, ignoredNote: string, options: In
   for (let p = 0; p < probeCount; p++) {
     const x = new Array<number>(n);
     const target = p < m ? counting[p] : undefined;
-    for (let j = 0; j < n; j++) x[j] = (target ? -target[j] / norm(target) : 0) + (target ? 0.05 : 1) * gaussian(random);
+    for (let j = 0; j < n; j++) x[j] = (target ? -target[j] / norm(target) : 0) + (target ? 0.05 : 1) * rng.normal();
     const active = counting.filter((row) => dot(row, x) > 0);
     if (active.length < n || relativeMinPivot(rowGram(active, n)) <= RANK_TOL * RANK_TOL) {
       const kernel = n <= SVD_MAX_DIM ? smallestSingular(active, n).direction : undefined;
@@ -326,7 +328,7 @@ export function absInjectivity(w: Matrix, b: Vector): LayerResult {
   const n = m === 0 ? 0 : w[0].length;
   const scale = Math.max(...w.map(norm), 0);
   if (n === 0) return { verdict: 'injective', method: 'rank', reason: 'The layer has no inputs.' };
-  const rank = leastSquares(w, new Array<number>(m).fill(0)).rank;
+  const rank = matrixRank(w, 1e-10);
   if (rank < n) {
     const kernel = n <= SVD_MAX_DIM ? smallestSingular(w, n).direction : undefined;
     return { verdict: 'not-injective', method: 'rank', reason: `W has rank ${rank} < n = ${n}: inputs differing along its kernel collide.`, counterExample: kernel ? { kernel } : undefined };
@@ -352,10 +354,7 @@ export function absInjectivity(w: Matrix, b: Vector): LayerResult {
   for (const raw of normals) {
     const d = raw.map((v) => v / norm(raw));
     const outside = w.map((_, i) => i).filter((i) => Math.abs(dot(w[i], d)) > 1e-10 * Math.max(scale, 1e-300));
-    const { x: s, residual } = leastSquares(
-      outside.map((i) => w[i]),
-      outside.map((i) => -b[i]),
-    );
+    const { s, residual } = solveOffRows(w, b, outside);
     const bScale = Math.max(1, ...outside.map((i) => Math.abs(b[i])));
     if (residual <= 1e-9 * bScale) {
       const x0 = s.map((v, k) => v + d[k]);
@@ -375,6 +374,19 @@ export function absInjectivity(w: Matrix, b: Vector): LayerResult {
     wedgesChecked: normals.length,
     reason: `For each of the ${normals.length} hyperplanes spanned by n−1 rows, the rows off it admit no point s with W_B s = −b_B, so no two inputs collide.`,
   };
+}
+
+/** Least-squares s for W_B s = −b_B and its residual norm. */
+function solveOffRows(w: Matrix, b: Vector, rows: number[]): { s: Vector; residual: number } {
+  const n = w[0].length;
+  if (rows.length === 0) return { s: new Array<number>(n).fill(0), residual: 0 };
+  const { solution } = leastSquares(
+    rows.map((i) => w[i]),
+    rows.map((i) => [-b[i]]),
+  );
+  const s = solution.map((row) => row[0]);
+  const residual = Math.hypot(...rows.map((i) => dot(w[i], s) + b[i]));
+  return { s, residual };
 }
 
 function networkVerdict(network: FoldedNetwork, layers: LayerInjectivity[]): { verdict: InjectivityVerdict; reason: string } {
