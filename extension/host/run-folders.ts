@@ -1,0 +1,153 @@
+// Run folders on disk (<runsRoot>/<spec-name>/<timestamp>): naming, listing and summaries. No 'vscode' import, so it is unit-testable.
+import { existsSync, promises as fs } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Certificate } from '../police/certificate-types';
+
+export type CertificateState = 'proved' | 'not-proved' | 'approximate' | 'missing' | 'unreadable';
+
+export interface RunSummary {
+  specName: string;
+  /** The folder name: the run's start time. */
+  id: string;
+  dir: string;
+  finalLoss?: number;
+  steps?: number;
+  certificate: CertificateState;
+  /** The run's own spec copy, when present. */
+  specCopy?: string;
+}
+
+/** `foo.police.json` → `foo`; any other file name loses its last extension only. */
+export function specNameFromPath(specPath: string): string {
+  const file = basename(specPath);
+  const stripped = file.endsWith('.police.json') ? file.slice(0, -'.police.json'.length) : file.replace(/\.[^.]*$/, '');
+  // Folder names must survive every file system: keep letters, digits, dot, dash, underscore.
+  return stripped.replace(/[^A-Za-z0-9._-]/g, '_') || 'spec';
+}
+
+/** A sortable, file-name-safe timestamp: 2026-11-22T10-15-03-123Z. */
+export function runTimestamp(date: Date): string {
+  return date.toISOString().replace(/[:.]/g, '-');
+}
+
+/** A fresh run folder path for a spec, unique even when two runs start in the same millisecond. */
+export function newRunDir(runsRoot: string, specPath: string, now: Date = new Date()): string {
+  const parent = join(runsRoot, specNameFromPath(specPath));
+  const stamp = runTimestamp(now);
+  let candidate = join(parent, stamp);
+  for (let n = 2; existsSync(candidate); n++) candidate = join(parent, `${stamp}-${n}`);
+  return candidate;
+}
+
+/** A run folder is complete once the trainer renamed it into place: hidden or temporary siblings are not runs. */
+function isRunFolderName(name: string): boolean {
+  return !name.startsWith('.') && !/\.(tmp|partial)$/i.test(name) && !name.includes('.tmp');
+}
+
+async function readCertificateState(dir: string): Promise<CertificateState> {
+  let text: string;
+  try {
+    text = await fs.readFile(join(dir, 'certificate.json'), 'utf8');
+  } catch {
+    return 'missing';
+  }
+  try {
+    const certificate = JSON.parse(text) as Certificate;
+    if (certificate.proved) return 'proved';
+    if (Array.isArray(certificate.regions) && certificate.regions.some((r) => r.status === 'approximate')) {
+      return certificate.regions.every((r) => r.status !== 'not-proved') ? 'approximate' : 'not-proved';
+    }
+    return 'not-proved';
+  } catch {
+    return 'unreadable';
+  }
+}
+
+/** Last `loss` (and `step`) in metrics.jsonl; tolerant of a torn last line. */
+async function readFinalMetrics(dir: string): Promise<{ loss?: number; step?: number }> {
+  let text: string;
+  try {
+    text = await fs.readFile(join(dir, 'metrics.jsonl'), 'utf8');
+  } catch {
+    return {};
+  }
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i].trim();
+    if (!line) continue;
+    try {
+      const record = JSON.parse(line) as { loss?: unknown; step?: unknown };
+      if (typeof record.loss === 'number') {
+        return { loss: record.loss, step: typeof record.step === 'number' ? record.step : undefined };
+      }
+    } catch {
+      // A torn line: keep looking further up.
+    }
+  }
+  return {};
+}
+
+export async function summarizeRun(specName: string, dir: string): Promise<RunSummary> {
+  const [certificate, metrics] = await Promise.all([readCertificateState(dir), readFinalMetrics(dir)]);
+  const specCopy = join(dir, 'spec.police.json');
+  return {
+    specName,
+    id: basename(dir),
+    dir,
+    finalLoss: metrics.loss,
+    steps: metrics.step,
+    certificate,
+    specCopy: existsSync(specCopy) ? specCopy : undefined,
+  };
+}
+
+async function subfolders(dir: string): Promise<string[]> {
+  try {
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && isRunFolderName(e.name)).map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+/** Every complete run, grouped by spec name (sorted), newest run first. */
+export async function listRuns(runsRoot: string): Promise<Map<string, RunSummary[]>> {
+  const result = new Map<string, RunSummary[]>();
+  for (const specName of (await subfolders(runsRoot)).sort()) {
+    const ids = (await subfolders(join(runsRoot, specName))).sort().reverse();
+    const runs = await Promise.all(ids.map((id) => summarizeRun(specName, join(runsRoot, specName, id))));
+    if (runs.length > 0) result.set(specName, runs);
+  }
+  return result;
+}
+
+/**
+ * After a trainer was stopped, killed or crashed: remove what it left beside `runDir` (its temporary
+ * sibling folder), so only whole runs remain. `runDir` itself is kept when present: it only appears by
+ * an atomic rename, so it is whole.
+ */
+export async function removeLeftovers(runDir: string): Promise<string[]> {
+  const parent = join(runDir, '..');
+  const own = basename(runDir);
+  let names: string[];
+  try {
+    names = await fs.readdir(parent);
+  } catch {
+    return [];
+  }
+  // A same-millisecond sibling run (`<own>-2`) is someone else's whole run, not a leftover.
+  const leftovers = names.filter((name) => name !== own && name.includes(own) && !new RegExp(`^${own}-\\d+$`).test(name));
+  await Promise.all(leftovers.map((name) => fs.rm(join(parent, name), { recursive: true, force: true })));
+  return leftovers;
+}
+
+export function describeRun(run: RunSummary): string {
+  const loss = run.finalLoss === undefined ? 'loss ?' : `loss ${formatLoss(run.finalLoss)}`;
+  const cert = run.certificate === 'missing' ? 'no certificate' : run.certificate;
+  return `${loss} · ${cert}`;
+}
+
+export function formatLoss(loss: number): string {
+  if (!Number.isFinite(loss)) return String(loss);
+  return Math.abs(loss) >= 0.01 || loss === 0 ? loss.toFixed(4) : loss.toExponential(2);
+}

@@ -1,0 +1,149 @@
+// One training = one forked trainer process (dist/trainer.js) spoken to over typed IPC.
+import { fork, type ChildProcess } from 'node:child_process';
+import { MessageChannel, type Handlers } from '../protocol/channel';
+import type {
+  HostToTrainer,
+  StartTraining,
+  TrainerToHost,
+  TrainingDone,
+  TrainingProgress,
+  TrainingSnapshot,
+} from '../protocol/messages';
+
+/** How a training ended; exactly one per training. */
+export type TrainingOutcome =
+  | { kind: 'done'; done: TrainingDone }
+  | { kind: 'stopped'; step: number; killed: boolean }
+  | { kind: 'error'; message: string; detail?: string }
+  | { kind: 'crashed'; message: string };
+
+export interface TrainerEvents {
+  /** Every well-formed message, before the typed callbacks below (the view consumes the raw stream). */
+  message(message: TrainerToHost): void;
+  ready(backend: string): void;
+  progress(progress: TrainingProgress): void;
+  snapshot(snapshot: TrainingSnapshot): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+  ended(outcome: TrainingOutcome): void;
+}
+
+/** Milliseconds a trainer gets to acknowledge 'stop' before it is killed. */
+export const STOP_GRACE_MS = 1000;
+/** Milliseconds a finished trainer gets to exit by itself. */
+const EXIT_GRACE_MS = 2000;
+
+export class TrainerClient {
+  private readonly child: ChildProcess;
+  private readonly channel: MessageChannel<HostToTrainer, TrainerToHost>;
+  private outcome: TrainingOutcome | undefined;
+  private stopRequested = false;
+  private killTimer: NodeJS.Timeout | undefined;
+  private lastStep = 0;
+  private stderrTail = '';
+  readonly exited: Promise<void>;
+
+  constructor(
+    trainerScript: string,
+    private readonly start: StartTraining,
+    private readonly events: TrainerEvents,
+  ) {
+    // stdio piped so a trainer's own prints (and a Node crash trace) reach the log.
+    this.child = fork(trainerScript, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+    this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.logLines('info', text));
+    this.child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+      this.stderrTail = (this.stderrTail + text).slice(-2000);
+      this.logLines('error', text);
+    });
+
+    const handlers: Handlers<TrainerToHost> = {
+      ready: (m) => this.events.ready(m.backend),
+      progress: (m) => {
+        this.lastStep = m.step;
+        this.events.progress(m);
+      },
+      snapshot: (m) => this.events.snapshot(m),
+      log: (m) => this.events.log(m.level, m.message),
+      done: (m) => this.finish({ kind: 'done', done: m }),
+      stopped: (m) => this.finish({ kind: 'stopped', step: m.step, killed: false }),
+      error: (m) => this.finish({ kind: 'error', message: m.message, detail: m.detail }),
+    };
+    this.channel = new MessageChannel<HostToTrainer, TrainerToHost>(
+      (message) => {
+        if (this.child.connected) this.child.send(message);
+      },
+      handlers,
+      (raw, reason) => this.events.log('warn', `ignored a message from the trainer (${reason}): ${JSON.stringify(raw)}`),
+    );
+    this.child.on('message', (raw) => {
+      if (isTrainerMessage(raw)) this.events.message(raw);
+      this.channel.receive(raw);
+    });
+
+    this.exited = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => {
+        clearTimeout(this.killTimer);
+        if (!this.outcome) {
+          if (this.stopRequested) {
+            this.finish({ kind: 'stopped', step: this.lastStep, killed: true });
+          } else {
+            const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+            const tail = this.stderrTail.trim().split('\n').slice(-1)[0];
+            this.finish({ kind: 'crashed', message: `the trainer process ${how}${tail ? `: ${tail}` : ''}` });
+          }
+        }
+        resolve();
+      });
+    });
+    this.child.on('error', (err) => {
+      if (!this.outcome) this.finish({ kind: 'crashed', message: `the trainer process could not run: ${err.message}` });
+    });
+
+    this.channel.send(this.start);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get runDir(): string {
+    return this.start.runDir;
+  }
+
+  /** Ask the trainer to stop; kill it if it has not said 'stopped' within STOP_GRACE_MS. */
+  stop(): Promise<void> {
+    if (this.outcome || this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    this.stopRequested = true;
+    this.channel.send({ type: 'stop' });
+    clearTimeout(this.killTimer);
+    this.killTimer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
+    return this.exited;
+  }
+
+  /** Kill at once (extension deactivation). */
+  dispose(): void {
+    this.stopRequested = true;
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+
+  private finish(outcome: TrainingOutcome): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    // The trainer has said its last word: let it exit, and make sure it does.
+    clearTimeout(this.killTimer);
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.killTimer = setTimeout(() => this.child.kill('SIGKILL'), outcome.kind === 'stopped' ? STOP_GRACE_MS : EXIT_GRACE_MS);
+      if (this.child.connected) this.child.disconnect();
+    }
+    this.events.ended(outcome);
+  }
+
+  private logLines(level: 'info' | 'error', text: string): void {
+    for (const line of text.split('\n')) if (line.trim()) this.events.log(level, `[trainer ${this.child.pid}] ${line}`);
+  }
+}
+
+const TRAINER_MESSAGE_TYPES: ReadonlySet<string> = new Set<TrainerToHost['type']>(['ready', 'progress', 'snapshot', 'done', 'stopped', 'error', 'log']);
+
+function isTrainerMessage(raw: unknown): raw is TrainerToHost {
+  return typeof raw === 'object' && raw !== null && TRAINER_MESSAGE_TYPES.has((raw as { type?: unknown }).type as string);
+}
