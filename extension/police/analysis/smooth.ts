@@ -1,0 +1,109 @@
+// Smooth activations (β-VQ view): how far from affine a network is on a region, and how that falls as β grows.
+import { affineFit } from '../linalg';
+import { forward, type FoldedNetwork, type NetworkLayer, type SmoothActivation } from '../network';
+import { createRng, type Rng } from '../random';
+import type { Matrix, Vector } from '../spec';
+
+export const SMOOTH_ACTIVATIONS: readonly SmoothActivation[] = ['swish', 'sigmoid', 'tanh', 'softplus'];
+
+export function isSmoothActivation(activation: string): activation is SmoothActivation {
+  return (SMOOTH_ACTIVATIONS as readonly string[]).includes(activation);
+}
+
+/** True when some layer has a smooth activation, so POLICE's guarantee is approximate. */
+export function hasSmoothLayers(network: FoldedNetwork): boolean {
+  return network.layers.some((layer) => isSmoothActivation(layer.activation));
+}
+
+/** True when some layer has a β (swish, softplus) that an anneal can drive to a hard ReLU. */
+export function hasAnnealableLayers(network: FoldedNetwork): boolean {
+  return network.layers.some((layer) => layer.activation === 'swish' || layer.activation === 'softplus');
+}
+
+export interface AffineResidual {
+  /** Largest |f(x) − (A x + b)| over the sampled points of R and the outputs, (A, b) the least-squares fit of the vertex outputs. */
+  maxResidual: number;
+  /** Largest |f(v) − (A v + b)| over the vertices alone (0 when the vertices are affinely independent). */
+  vertexResidual: number;
+  /** Largest |f(v)| over the vertices, to read the residual against. */
+  outputScale: number;
+  samples: number;
+  fit: { A: Matrix; b: Vector };
+}
+
+export interface ResidualOptions {
+  samples?: number;
+  seed?: number;
+}
+
+const DEFAULT_SAMPLES = 512;
+
+/**
+ * Measures non-affinity on conv(vertices): fit f(v) ≈ A v + b on the vertices by least squares, then compare f at
+ * random convex combinations (Dirichlet over all vertices, and over small random subsets to reach faces and edges).
+ */
+export function affineResidual(network: FoldedNetwork, vertices: Matrix, options: ResidualOptions = {}): AffineResidual {
+  if (vertices.length === 0) throw new Error('affineResidual: the region has no vertices');
+  const outputs = vertices.map((v) => forward(network, v));
+  const fit = affineFit(vertices, outputs);
+  const predict = (x: Vector) => fit.A.map((row, k) => row.reduce((s, a, d) => s + a * x[d], fit.b[k]));
+  const deviation = (x: Vector, y: Vector) => Math.max(...predict(x).map((p, k) => Math.abs(y[k] - p)));
+  const vertexResidual = Math.max(...vertices.map((v, i) => deviation(v, outputs[i])));
+  const outputScale = Math.max(...outputs.flat().map(Math.abs));
+  const rng = createRng(options.seed ?? 0);
+  const samples = options.samples ?? DEFAULT_SAMPLES;
+  let maxResidual = vertexResidual;
+  for (let s = 0; s < samples; s++) {
+    const x = convexCombination(vertices, rng, s % 2 === 0 ? vertices.length : 2 + rng.int(Math.min(vertices.length, vertices[0].length + 1) - 1));
+    maxResidual = Math.max(maxResidual, deviation(x, forward(network, x)));
+  }
+  return { maxResidual, vertexResidual, outputScale, samples, fit: { A: fit.A, b: fit.b } };
+}
+
+/** A Dirichlet(1) combination of `count` distinct random vertices. */
+function convexCombination(vertices: Matrix, rng: Rng, count: number): Vector {
+  const chosen = count >= vertices.length ? vertices.map((_, i) => i) : pickDistinct(vertices.length, Math.max(1, count), rng);
+  const weights = chosen.map(() => -Math.log(Math.max(rng.next(), 1e-300)));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const x = new Array<number>(vertices[0].length).fill(0);
+  chosen.forEach((vi, k) => vertices[vi].forEach((v, d) => (x[d] += (weights[k] / total) * v)));
+  return x;
+}
+
+function pickDistinct(n: number, count: number, rng: Rng): number[] {
+  const picked = new Set<number>();
+  while (picked.size < Math.min(count, n)) picked.add(rng.int(n));
+  return [...picked];
+}
+
+/** The network with every swish/softplus β replaced (β = Infinity gives the hard ReLU limit). */
+export function withBeta(network: FoldedNetwork, beta: number): FoldedNetwork {
+  return {
+    ...network,
+    layers: network.layers.map((layer): NetworkLayer => {
+      if (layer.activation !== 'swish' && layer.activation !== 'softplus') return layer;
+      if (beta === Infinity) return { weights: layer.weights, bias: layer.bias, activation: 'relu' };
+      return { ...layer, beta };
+    }),
+  };
+}
+
+/** swish and softplus become ReLU (their β → ∞ limit); sigmoid and tanh have no piecewise-affine limit and stay. */
+export function hardened(network: FoldedNetwork): FoldedNetwork {
+  return withBeta(network, Infinity);
+}
+
+export interface BetaPoint {
+  /** null stands for β = ∞ (JSON has no Infinity). */
+  beta: number | null;
+  maxResidual: number;
+}
+
+export const DEFAULT_BETAS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+
+/** Residual on the region for the same weights with β swept (every unit set to the same β), then the hard limit. */
+export function residualVersusBeta(network: FoldedNetwork, vertices: Matrix, betas = DEFAULT_BETAS, options: ResidualOptions = {}): BetaPoint[] {
+  const points: BetaPoint[] = betas.map((beta) => ({ beta, maxResidual: affineResidual(withBeta(network, beta), vertices, options).maxResidual }));
+  points.push({ beta: null, maxResidual: affineResidual(hardened(network), vertices, options).maxResidual });
+  return points;
+}
