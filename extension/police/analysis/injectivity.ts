@@ -89,15 +89,15 @@ export function layerInjectivity(layer: NetworkLayer, index: number, options: In
       if (alpha < 0) {
         return { ...base, verdict: 'undecided', method: 'none', reason: `leaky_relu with a negative slope (alpha = ${alpha}) is not one-to-one; not analysed.` };
       }
-      return { ...base, ...columnRankInjectivity(w, Math.min(1, alpha), `leaky_relu (alpha = ${alpha}) is one-to-one`) };
+      return { ...base, ...columnRankInjectivity(w, Math.min(1, alpha), `Leaky-ReLU (alpha = ${alpha}) is one-to-one`) };
     }
     case 'linear':
-      return { ...base, ...columnRankInjectivity(w, 1, 'a linear layer') };
+      return { ...base, ...columnRankInjectivity(w, 1, 'The activation is linear') };
     case 'sigmoid':
     case 'tanh':
     case 'softplus':
       // Strictly increasing, so injective iff W is; their slope has no positive lower bound, hence no bound.
-      return { ...base, ...columnRankInjectivity(w, 0, `${layer.activation} is one-to-one`) };
+      return { ...base, ...columnRankInjectivity(w, 0, `The activation ${layer.activation} is one-to-one`) };
     case 'abs':
       return { ...base, ...absInjectivity(w, layer.bias) };
     case 'swish':
