@@ -16,6 +16,8 @@ export interface RegionCertificate {
   vertexCount: number;
   /** Smallest |pre-activation| over vertices and units, float64, on the side every vertex shares. */
   minMargin: number;
+  /** Largest rigorous float64 error bound on any vertex pre-activation; a unit counts only when its margin exceeds its bound. */
+  maxErrorBound?: number;
   /** Where the sign patterns first disagree, when they do. */
   firstViolation?: { layer: number; unit: number };
   /** The network's affine map on the region: f(x) = A x + b. */
