@@ -15,6 +15,8 @@ export type Expr =
 
 export interface ExpressionError {
   message: string;
+  /** 'expression-syntax', 'unknown-variable', 'unknown-function' or 'forbidden-expression'. */
+  code: string;
   /** 0-based offset of the offending text within the expression string. */
   offset: number;
   length: number;
@@ -94,7 +96,7 @@ export interface ParseResult {
 export function parseExpression(text: string, inputDim: number): ParseResult {
   const variables = new Set<number>();
   if (text.trim().length === 0) {
-    return { errors: [{ message: 'the expression is empty', offset: 0, length: Math.max(1, text.length) }], variables };
+    return { errors: [{ message: 'the expression is empty', code: 'expression-syntax', offset: 0, length: Math.max(1, text.length) }], variables };
   }
   let root: MathNode;
   try {
@@ -103,14 +105,15 @@ export function parseExpression(text: string, inputDim: number): ParseResult {
     const char = (err as { char?: number }).char;
     const offset = typeof char === 'number' ? Math.min(Math.max(0, char - 1), Math.max(0, text.length - 1)) : 0;
     const message = err instanceof Error ? err.message.replace(/\s*\(char \d+\)$/, '') : String(err);
-    return { errors: [{ message: `cannot parse expression: ${message}`, offset, length: 1 }], variables };
+    return { errors: [{ message: `cannot parse expression: ${message}`, code: 'expression-syntax', offset, length: 1 }], variables };
   }
 
   const errors: ExpressionError[] = [];
   const seen = new Map<string, number>();
   const fail = (message: string, needle: string): undefined => {
     const occurrence = seen.get(needle) ?? 0;
-    errors.push({ message, ...locate(text, needle, occurrence) });
+    const code = message.startsWith('unknown variable') ? 'unknown-variable' : message.startsWith('unknown function') ? 'unknown-function' : 'forbidden-expression';
+    errors.push({ message, code, ...locate(text, needle, occurrence) });
     return undefined;
   };
   const bump = (needle: string): void => {
@@ -222,7 +225,7 @@ export function parseExpression(text: string, inputDim: number): ParseResult {
   try {
     expr = walk(root);
   } catch (err) {
-    errors.push({ message: `cannot check expression: ${err instanceof Error ? err.message : String(err)}`, offset: 0, length: Math.max(1, text.length) });
+    errors.push({ message: `cannot check expression: ${err instanceof Error ? err.message : String(err)}`, code: 'forbidden-expression', offset: 0, length: Math.max(1, text.length) });
   }
   return errors.length === 0 && expr ? { expr, errors, variables } : { errors, variables };
 }

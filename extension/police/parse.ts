@@ -1,0 +1,745 @@
+// Spec text → ResolvedSpec | Problems: jsonc-parser (offsets), ajv (schema), then the checks a schema cannot express.
+import Ajv from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { getNodeValue, parseTree, printParseErrorCode } from 'jsonc-parser';
+import type { Node as JsonNode, ParseError } from 'jsonc-parser';
+import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import schema from '../../schemas/police.schema.json';
+import { DATASETS } from './datasets';
+import { compileExpression, findNonFinite, formatPoint, parseExpression } from './expression';
+import type { Problem, Range, Severity } from './problems';
+import { createRng } from './random';
+import { boundingBox, checkVertexSet, regionsOverlap, regionToVertices } from './regions';
+import { DEFAULTS, EXACT_ACTIVATIONS } from './spec';
+import type { Activation, DataSource, Matrix, RawRegionSpec, ResolvedConstraint, ResolvedRegion, ResolvedSpec } from './spec';
+
+export interface ValidationResult {
+  /** Present only when there is no error (warnings allowed). */
+  spec?: ResolvedSpec;
+  problems: Problem[];
+}
+
+type Path = (string | number)[];
+type Json = Record<string, unknown>;
+
+/** Every activation the schema accepts; exact ones are listed in spec.ts. */
+const KNOWN_ACTIVATIONS: string[] = schema.definitions.layer.properties.activation.enum;
+
+let compiled: ValidateFunction | undefined;
+function schemaValidator(): ValidateFunction {
+  // verbose gives each error its schema and data, needed to pick the branch a oneOf was meant to match.
+  compiled ??= new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: false }).compile(schema);
+  return compiled;
+}
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNumberArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+const isMatrix = (v: unknown): v is number[][] => Array.isArray(v) && v.every(isNumberArray);
+const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Positions from offsets, in UTF-16 code units as VS Code counts them. */
+class LineMap {
+  private readonly starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10) this.starts.push(i + 1);
+      else if (c === 13) {
+        if (text.charCodeAt(i + 1) === 10) i++;
+        this.starts.push(i + 1);
+      }
+    }
+  }
+  position(offset: number): { line: number; character: number } {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: offset - this.starts[lo] };
+  }
+  range(offset: number, length: number): Range {
+    return { start: this.position(offset), end: this.position(offset + length) };
+  }
+}
+
+/** Maps an index in a JSON string's decoded value to an offset in the file (escapes take several characters). */
+function decodedToRaw(text: string, stringNode: JsonNode, decodedIndex: number): number {
+  let raw = stringNode.offset + 1;
+  const end = stringNode.offset + stringNode.length - 1;
+  for (let k = 0; k < decodedIndex && raw < end; k++) {
+    if (text[raw] === '\\') raw += text[raw + 1] === 'u' ? 6 : 2;
+    else raw += 1;
+  }
+  return raw;
+}
+
+const SYNTAX_MESSAGES: Record<string, string> = {
+  InvalidSymbol: 'invalid character',
+  InvalidNumberFormat: 'invalid number',
+  PropertyNameExpected: 'expected a property name in double quotes (trailing commas are not allowed)',
+  ValueExpected: 'expected a value (trailing commas are not allowed)',
+  ColonExpected: "expected ':'",
+  CommaExpected: "expected ','",
+  CloseBraceExpected: "expected '}'",
+  CloseBracketExpected: "expected ']'",
+  EndOfFileExpected: 'expected the end of the file after the top-level object',
+  InvalidCommentToken: 'invalid comment',
+  UnexpectedEndOfComment: 'unterminated comment',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'unterminated number',
+  InvalidUnicode: 'invalid unicode escape',
+  InvalidEscapeCharacter: 'invalid escape character',
+  InvalidCharacter: 'invalid character in string',
+};
+
+function describeType(type: unknown): string {
+  const names: Record<string, string> = { number: 'a number', integer: 'an integer', string: 'a string', array: 'an array', object: 'an object', boolean: 'true or false', null: 'null' };
+  const list = (Array.isArray(type) ? type : [type]).map((t) => names[String(t)] ?? String(t));
+  return list.length > 1 ? `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}` : list[0];
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}
+
+function suggestion(word: string, candidates: string[]): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best ? ` (did you mean '${best}'?)` : '';
+}
+
+function pointerToPath(pointer: string): string[] {
+  return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+class Validator {
+  readonly problems: Problem[] = [];
+  private readonly lines: LineMap;
+  constructor(
+    readonly text: string,
+    private readonly root: JsonNode | undefined,
+  ) {
+    this.lines = new LineMap(text);
+  }
+
+  add(message: string, severity: Severity, code: string, offset: number, length: number): void {
+    const start = Math.max(0, Math.min(offset, this.text.length));
+    const len = Math.max(0, Math.min(length, this.text.length - start));
+    this.problems.push({ message, severity, code, offset: start, length: len, range: this.lines.range(start, len) });
+  }
+
+  /** The node at `path` and whether the whole path exists (numbers or numeric strings index arrays). */
+  lookup(path: Path): { node: JsonNode | undefined; complete: boolean } {
+    let node = this.root;
+    for (const segment of path) {
+      if (!node) return { node, complete: false };
+      const next: JsonNode | undefined =
+        node.type === 'array' ? node.children?.[Number(segment)] : node.type === 'object' ? node.children?.find((p) => p.children?.[0]?.value === String(segment))?.children?.[1] : undefined;
+      if (!next) return { node, complete: false };
+      node = next;
+    }
+    return { node, complete: true };
+  }
+
+  /** The deepest existing node along `path`. */
+  node(path: Path): JsonNode | undefined {
+    return this.lookup(path).node;
+  }
+
+  /** The key node of the property at `path` (for "unknown property", form names, missing members). */
+  keyNode(path: Path): JsonNode | undefined {
+    if (path.length === 0) return undefined;
+    const { node, complete } = this.lookup(path);
+    const property = complete ? node?.parent : undefined;
+    return property?.type === 'property' ? property.children?.[0] : undefined;
+  }
+
+  at(path: Path, message: string, severity: Severity, code: string, options: { key?: boolean } = {}): void {
+    const key = options.key ? this.keyNode(path) : undefined;
+    const node = key ?? this.node(path);
+    if (!node) {
+      this.add(message, severity, code, 0, 1);
+      return;
+    }
+    // A whole multi-line object would be squiggled end to end: point at its key or its first character instead.
+    if (!key && (node.type === 'object' || node.type === 'array') && this.spansLines(node)) {
+      const ownKey = path.length > 0 ? this.keyNode(path) : undefined;
+      if (ownKey) this.add(message, severity, code, ownKey.offset, ownKey.length);
+      else this.add(message, severity, code, node.offset, 1);
+      return;
+    }
+    this.add(message, severity, code, node.offset, node.length);
+  }
+
+  private spansLines(node: JsonNode): boolean {
+    return /[\r\n]/.test(this.text.slice(node.offset, node.offset + node.length));
+  }
+
+  hasErrors(): boolean {
+    return this.problems.some((p) => p.severity === 'error');
+  }
+}
+
+// ---------- Schema errors ----------
+
+function schemaProblems(v: Validator, value: unknown): void {
+  const validate = schemaValidator();
+  if (validate(value)) return;
+  const errors = (validate.errors ?? []) as ErrorObject[];
+  const dropped = new Set<ErrorObject>();
+
+  // A failed oneOf: keep only the branch the value was meant for (chosen by its required key), or explain the choice.
+  for (const error of errors) {
+    if (error.keyword !== 'oneOf') continue;
+    const prefix = `${error.schemaPath}/`;
+    const sameSpot = errors.filter((e) => e !== error && e.instancePath === error.instancePath && e.schemaPath.startsWith(prefix));
+    const branches = (error.schema ?? []) as { required?: string[]; const?: unknown }[];
+    const data = error.data;
+    const passing = (error.params as { passingSchemas?: number[] | null }).passingSchemas;
+    const chosen = isObject(data) ? branches.findIndex((b) => b.required?.length === 1 && Object.prototype.hasOwnProperty.call(data, b.required[0])) : -1;
+    for (const e of sameSpot) if (!e.schemaPath.startsWith(`${prefix}${chosen}/`)) dropped.add(e);
+    const deeper = errors.some((e) => !dropped.has(e) && e !== error && e.instancePath.startsWith(`${error.instancePath}/`));
+    const chosenFailed = chosen >= 0 && sameSpot.some((e) => e.schemaPath.startsWith(`${prefix}${chosen}/`));
+    if (passing || (!deeper && !chosenFailed)) continue; // explained below
+    dropped.add(error);
+  }
+
+  for (const error of errors) {
+    if (dropped.has(error)) continue;
+    const path: Path = pointerToPath(error.instancePath);
+    const params = error.params as Record<string, unknown>;
+    const where = path.length > 0 ? `'${path.join('.')}'` : 'the spec';
+    switch (error.keyword) {
+      case 'additionalProperties': {
+        const name = String(params.additionalProperty);
+        const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+        v.at([...path, name], `unknown property '${name}'${suggestion(name, known)}${known.length > 0 ? `; ${where} takes ${known.filter((k) => k !== '$schema').join(', ')}` : ''}`, 'error', 'schema', { key: true });
+        break;
+      }
+      case 'required': {
+        const missing = String(params.missingProperty);
+        v.at(path, `missing property '${missing}' in ${where}`, 'error', 'schema', { key: true });
+        break;
+      }
+      case 'type':
+        v.at(path, `expected ${describeType(params.type)}`, 'error', 'schema');
+        break;
+      case 'enum': {
+        const allowed = (params.allowedValues as unknown[]).map(String);
+        const last = String(path[path.length - 1] ?? '');
+        const what = last === 'activation' ? 'activation' : last === 'dataset' ? 'dataset' : `value for '${last}'`;
+        v.at(path, `unknown ${what} ${JSON.stringify(error.data)}${typeof error.data === 'string' ? suggestion(error.data, allowed) : ''}: valid ones are ${allowed.join(', ')}`, 'error', last === 'activation' ? 'unknown-activation' : 'schema');
+        break;
+      }
+      case 'const':
+        v.at(path, `expected ${JSON.stringify(params.allowedValue)}`, 'error', 'schema');
+        break;
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+      case 'exclusiveMaximum': {
+        const symbol = { minimum: '≥', maximum: '≤', exclusiveMinimum: '>', exclusiveMaximum: '<' }[error.keyword];
+        v.at(path, `must be ${symbol} ${String(params.limit)}, got ${JSON.stringify(error.data)}`, 'error', 'schema');
+        break;
+      }
+      case 'minItems':
+        v.at(path, `needs at least ${plural(Number(params.limit), 'item')}`, 'error', 'schema');
+        break;
+      case 'maxItems':
+        v.at(path, `takes at most ${plural(Number(params.limit), 'item')}`, 'error', 'schema');
+        break;
+      case 'minLength':
+        v.at(path, 'must not be empty', 'error', 'schema');
+        break;
+      case 'oneOf': {
+        const passing = params.passingSchemas as number[] | null;
+        const last = String(path[path.length - 1] ?? '');
+        if (path[0] === 'regions' && path.length === 2) {
+          // The region checks report the form, with the region's name.
+        } else if (last === 'constraint') {
+          v.at(path, passing ? 'a constraint takes either jacobian or affine_map, not both' : 'a constraint is "affine", {"jacobian": A} or {"affine_map": {"A": …, "b": …}}', 'error', 'schema');
+        } else if (last === 'target') {
+          v.at(path, 'expected an expression (a string) or an array of expressions, one per output', 'error', 'schema');
+        } else {
+          v.at(path, `${where} does not match any allowed form`, 'error', 'schema');
+        }
+        break;
+      }
+      default:
+        v.at(path, `${where} ${error.message ?? 'is invalid'}`, 'error', 'schema');
+    }
+  }
+}
+
+function duplicateKeys(v: Validator, node: JsonNode | undefined): void {
+  if (!node?.children) return;
+  if (node.type === 'object') {
+    const seen = new Set<string>();
+    for (const property of node.children) {
+      const key = property.children?.[0];
+      if (!key) continue;
+      const name = String(key.value);
+      if (seen.has(name)) v.add(`duplicate property '${name}': the last one wins`, 'warning', 'duplicate-key', key.offset, key.length);
+      seen.add(name);
+    }
+  }
+  for (const child of node.children) duplicateKeys(v, child);
+}
+
+// ---------- Semantic checks ----------
+
+interface Context {
+  v: Validator;
+  raw: Json;
+  dim?: number;
+  outputUnits?: number;
+  specDir: string;
+}
+
+function checkMatrixShape(c: Context, path: Path, value: unknown, rows: number | undefined, cols: number | undefined, what: string): boolean {
+  if (!isMatrix(value)) return false;
+  let ok = true;
+  if (rows !== undefined && value.length !== rows) {
+    c.v.at(path, `${what} has ${plural(value.length, 'row')} but model.output.units is ${rows} (one row per output)`, 'error', 'dimension-mismatch');
+    ok = false;
+  }
+  if (cols !== undefined) {
+    value.forEach((row, i) => {
+      if (row.length !== cols) {
+        c.v.at([...path, i], `row ${i} of ${what} has ${plural(row.length, 'column')} but input.dim is ${cols}`, 'error', 'dimension-mismatch');
+        ok = false;
+      }
+    });
+  }
+  return ok;
+}
+
+function resolveConstraint(c: Context, path: Path, raw: unknown): ResolvedConstraint | undefined {
+  if (raw === undefined || raw === 'affine') return { kind: 'affine' };
+  if (!isObject(raw)) return undefined;
+  if (raw.jacobian !== undefined) {
+    return checkMatrixShape(c, [...path, 'jacobian'], raw.jacobian, c.outputUnits, c.dim, 'the jacobian') ? { kind: 'jacobian', A: raw.jacobian as Matrix } : undefined;
+  }
+  const map = raw.affine_map;
+  if (isObject(map)) {
+    const okA = checkMatrixShape(c, [...path, 'affine_map', 'A'], map.A, c.outputUnits, c.dim, 'affine_map.A');
+    let okB = isNumberArray(map.b);
+    if (okB && c.outputUnits !== undefined && (map.b as number[]).length !== c.outputUnits) {
+      c.v.at([...path, 'affine_map', 'b'], `affine_map.b has ${plural((map.b as number[]).length, 'entry')} but model.output.units is ${c.outputUnits}`, 'error', 'dimension-mismatch');
+      okB = false;
+    }
+    return okA && okB ? { kind: 'affine_map', A: map.A as Matrix, b: map.b as number[] } : undefined;
+  }
+  return undefined;
+}
+
+function checkRegions(c: Context, domain: [number, number][] | undefined): ResolvedRegion[] | undefined {
+  const regions = c.raw.regions;
+  if (!Array.isArray(regions) || c.dim === undefined) return undefined;
+  const dim = c.dim;
+  const resolved: (ResolvedRegion | undefined)[] = [];
+  const names = new Map<string, number>();
+  let exactConstraintRegion: string | undefined;
+  regions.forEach((region: unknown, index) => {
+    if (!isObject(region)) {
+      resolved.push(undefined);
+      return;
+    }
+    const base: Path = ['regions', index];
+    const name = typeof region.name === 'string' && region.name.length > 0 ? region.name : `region ${index}`;
+    if (names.has(name)) c.v.at([...base, 'name'], `region name '${name}' is already used by region ${names.get(name)}; names must be unique`, 'error', 'duplicate-name');
+    names.set(name, index);
+
+    const conversion = regionToVertices(region as unknown as RawRegionSpec, dim);
+    for (const issue of conversion.issues) {
+      c.v.at([...base, ...issue.path], `region '${name}': ${issue.message}`, issue.severity, issue.code, { key: issue.path.length === 1 });
+    }
+    let vertices = conversion.vertices;
+    if (vertices && conversion.form) {
+      const shapeIssues = checkVertexSet(conversion.form, vertices, dim);
+      for (const issue of shapeIssues) c.v.at([...base, ...issue.path], `region '${name}': ${issue.message}`, issue.severity, issue.code, { key: issue.path.length === 1 });
+      if (shapeIssues.some((i) => i.severity === 'error')) vertices = undefined;
+    }
+    const constraint = resolveConstraint(c, [...base, 'constraint'], region.constraint);
+    if (constraint && constraint.kind !== 'affine') {
+      if (exactConstraintRegion === undefined) exactConstraintRegion = name;
+      else {
+        c.v.at(
+          [...base, 'constraint'],
+          `region '${name}': only the first ${constraint.kind === 'jacobian' ? 'jacobian' : 'affine_map'}/jacobian region ('${exactConstraintRegion}') is exact (through the linear skip); this one is enforced by a penalty on its vertices, and its certificate reports the residual`,
+          'warning',
+          'penalty-constraint',
+          { key: true },
+        );
+      }
+    }
+    if (vertices && domain && conversion.form) {
+      const outside = vertices.findIndex((p) => p.some((x, k) => x < domain[k][0] || x > domain[k][1]));
+      if (outside >= 0) {
+        c.v.at([...base, conversion.form], `region '${name}': vertex ${outside} ${formatPoint(vertices[outside])} lies outside input.domain, where no training data are drawn`, 'warning', 'outside-domain', { key: true });
+      }
+    }
+    resolved.push(vertices && constraint && conversion.form ? { name, vertices, constraint, form: conversion.form } : undefined);
+  });
+
+  // Pairwise overlap, on regions small enough for the LP.
+  for (let i = 0; i < resolved.length; i++) {
+    for (let j = i + 1; j < resolved.length; j++) {
+      const a = resolved[i];
+      const b = resolved[j];
+      if (!a || !b || a.vertices.length + b.vertices.length > 2000) continue;
+      if (regionsOverlap(a.vertices, b.vertices) === 'overlap') {
+        c.v.at(['regions', j, b.form], `regions '${a.name}' and '${b.name}' overlap: the network must be affine on both at once, so they share one affine map (and their constraints must agree there)`, 'warning', 'region-overlap', { key: true });
+      }
+    }
+  }
+  return resolved.every((r) => r !== undefined) ? (resolved as ResolvedRegion[]) : undefined;
+}
+
+function defaultDomain(dim: number, regions: ResolvedRegion[] | undefined): [number, number][] {
+  const domain: [number, number][] = Array.from({ length: dim }, () => [-1, 1]);
+  if (regions && regions.length > 0) {
+    const box = boundingBox(regions.flatMap((r) => r.vertices));
+    for (let k = 0; k < dim; k++) {
+      domain[k] = [Math.min(-1, box.min[k]), Math.max(1, box.max[k])];
+    }
+  }
+  // Widen by 10% of the width on each side so the regions do not touch the edge of the view.
+  return domain.map(([lo, hi]) => {
+    const pad = 0.1 * (hi - lo);
+    return [lo - pad, hi + pad];
+  });
+}
+
+/** Reads the first line of a file cheaply (the csv header), without loading the whole file. */
+function readFirstLine(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const read = readSync(fd, buffer, 0, buffer.length, 0);
+    const text = buffer.subarray(0, read).toString('utf8').replace(/^\uFEFF/, '');
+    const newline = text.search(/\r?\n/);
+    return newline >= 0 ? text.slice(0, newline) : text;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function checkExpression(c: Context, path: Path, text: string, domain: [number, number][] | undefined, seed: number): boolean {
+  if (c.dim === undefined) return false;
+  const node = c.v.node(path);
+  const parsed = parseExpression(text, c.dim);
+  for (const error of parsed.errors) {
+    if (node && node.type === 'string') {
+      const start = decodedToRaw(c.v.text, node, error.offset);
+      const end = decodedToRaw(c.v.text, node, error.offset + error.length);
+      c.v.add(error.message, 'error', error.code, start, Math.max(1, end - start));
+    } else {
+      c.v.at(path, error.message, 'error', error.code);
+    }
+  }
+  if (!parsed.expr || !domain) return false;
+  // Probe corners, centre and seeded random points of the domain, where training samples will come from.
+  const fn = compileExpression(parsed.expr);
+  const points: number[][] = [domain.map(([lo, hi]) => (lo + hi) / 2)];
+  if (c.dim <= 6) {
+    for (let mask = 0; mask < 2 ** c.dim; mask++) points.push(domain.map(([lo, hi], k) => (Math.floor(mask / 2 ** k) % 2 ? hi : lo)));
+  }
+  const rng = createRng(seed);
+  for (let i = 0; i < 256; i++) points.push(domain.map(([lo, hi]) => rng.uniform(lo, hi)));
+  const bad = findNonFinite(fn, points);
+  if (bad) {
+    c.v.at(path, `target produced ${bad.value} at x=${formatPoint(bad.x)}: every sample on input.domain must give a finite number`, 'error', 'non-finite-target');
+    return false;
+  }
+  return true;
+}
+
+function checkData(c: Context, domain: [number, number][] | undefined): ResolvedSpec['data'] | undefined {
+  const data = c.raw.data;
+  if (!isObject(data)) return undefined;
+  const K = c.outputUnits;
+  const sources = (['target', 'dataset', 'csv'] as const).filter((k) => data[k] !== undefined);
+  if (sources.length === 0) {
+    c.v.at(['data'], 'data needs one of: target (expressions), dataset (wave, rays, spiral, moons, two-spirals) or csv', 'error', 'data-source', { key: true });
+    return undefined;
+  }
+  if (sources.length > 1) {
+    c.v.at(['data', sources[1]], `data takes exactly one of target, dataset or csv; found ${sources.map((s) => `'${s}'`).join(' and ')}`, 'error', 'data-source', { key: true });
+    return undefined;
+  }
+  const explicitTask = data.task === 'regression' || data.task === 'classification' ? data.task : undefined;
+  let task: 'regression' | 'classification' = explicitTask ?? 'regression';
+  let source: DataSource | undefined;
+  let noise = typeof data.noise === 'number' ? data.noise : 0;
+  let ok = true;
+  const seed = isObject(c.raw.training) && typeof c.raw.training.seed === 'number' ? c.raw.training.seed : DEFAULTS.seed;
+
+  if (sources[0] === 'dataset' && typeof data.dataset === 'string') {
+    const dataset = DATASETS[data.dataset];
+    if (!dataset) return undefined; // the schema's enum already reported it
+    if (explicitTask && explicitTask !== dataset.task) {
+      c.v.at(['data', 'dataset'], `dataset '${data.dataset}' is a ${dataset.task} set but data.task is '${explicitTask}'`, 'error', 'data-source');
+      ok = false;
+    }
+    task = dataset.task;
+    if (c.dim !== undefined && c.dim !== 2) {
+      c.v.at(['data', 'dataset'], `dataset '${data.dataset}' is 2-D but input.dim is ${c.dim}`, 'error', 'dimension-mismatch');
+      ok = false;
+    }
+    if (dataset.task === 'regression' && K !== undefined && K !== 1) {
+      c.v.at(['model', 'output', 'units'], `dataset '${data.dataset}' has one target but model.output.units is ${K}`, 'error', 'dimension-mismatch');
+      ok = false;
+    }
+    if (dataset.task === 'classification') {
+      if (typeof data.classes === 'number' && data.classes !== dataset.classes) {
+        c.v.at(['data', 'classes'], `dataset '${data.dataset}' has ${dataset.classes} classes, not ${data.classes}`, 'error', 'classes-mismatch');
+        ok = false;
+      }
+      if (typeof data.noise !== 'number') noise = dataset.defaultNoise;
+    }
+    source = { kind: 'dataset', name: data.dataset };
+  } else if (sources[0] === 'target') {
+    const targets = typeof data.target === 'string' ? [data.target] : Array.isArray(data.target) && data.target.every((t) => typeof t === 'string') ? (data.target as string[]) : undefined;
+    if (!targets) return undefined;
+    targets.forEach((text, i) => {
+      if (!checkExpression(c, typeof data.target === 'string' ? ['data', 'target'] : ['data', 'target', i], text, domain, seed)) ok = false;
+    });
+    if (K !== undefined) {
+      if (task === 'regression' && targets.length !== K) {
+        c.v.at(['data', 'target'], `data.target has ${plural(targets.length, 'expression')} but model.output.units is ${K} (one expression per output)`, 'error', 'dimension-mismatch');
+        ok = false;
+      }
+      if (task === 'classification' && targets.length !== K && !(targets.length === 1 && K === 2)) {
+        c.v.at(['data', 'target'], `for classification give one expression per class (${K}), or one expression for two classes; got ${targets.length}`, 'error', 'dimension-mismatch');
+        ok = false;
+      }
+    }
+    source = { kind: 'expression', expressions: targets };
+  } else if (sources[0] === 'csv' && isObject(data.csv)) {
+    const csv = data.csv;
+    if (typeof csv.path !== 'string' || !Array.isArray(csv.inputs) || !(typeof csv.target === 'string' || Array.isArray(csv.target))) return undefined;
+    const inputs = csv.inputs.map(String);
+    const targets = typeof csv.target === 'string' ? [csv.target] : csv.target.map(String);
+    const file = resolve(c.specDir, csv.path);
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      c.v.at(['data', 'csv', 'path'], `csv file not found: ${file} (paths are relative to the spec's folder)`, 'error', 'csv-missing');
+      ok = false;
+    } else {
+      let header: string[] = [];
+      try {
+        const records = parseCsv(readFirstLine(file), { trim: true, relax_column_count: true }) as string[][];
+        header = records[0] ?? [];
+      } catch (err) {
+        c.v.at(['data', 'csv', 'path'], `cannot read the header row of ${file}: ${err instanceof Error ? err.message : String(err)}`, 'error', 'csv-format');
+        ok = false;
+      }
+      if (ok && header.length === 0) {
+        c.v.at(['data', 'csv', 'path'], `${file} is empty: it needs a header row naming the columns`, 'error', 'csv-format');
+        ok = false;
+      } else if (ok) {
+        const checkColumn = (name: string, path: Path): void => {
+          if (!header.includes(name)) {
+            c.v.at(path, `column '${name}' is not in ${csv.path}${suggestion(name, header)}; its columns are ${header.join(', ')}`, 'error', 'csv-column');
+            ok = false;
+          }
+        };
+        inputs.forEach((name, i) => checkColumn(name, ['data', 'csv', 'inputs', i]));
+        targets.forEach((name, i) => checkColumn(name, typeof csv.target === 'string' ? ['data', 'csv', 'target'] : ['data', 'csv', 'target', i]));
+      }
+    }
+    if (c.dim !== undefined && inputs.length !== c.dim) {
+      c.v.at(['data', 'csv', 'inputs'], `csv.inputs names ${plural(inputs.length, 'column')} but input.dim is ${c.dim}`, 'error', 'dimension-mismatch');
+      ok = false;
+    }
+    if (task === 'regression' && K !== undefined && targets.length !== K) {
+      c.v.at(['data', 'csv', 'target'], `csv.target names ${plural(targets.length, 'column')} but model.output.units is ${K}`, 'error', 'dimension-mismatch');
+      ok = false;
+    }
+    if (task === 'classification' && targets.length !== 1) {
+      c.v.at(['data', 'csv', 'target'], 'for classification, csv.target is one column of class ids 0..K-1', 'error', 'dimension-mismatch');
+      ok = false;
+    }
+    source = { kind: 'csv', path: file, inputs, targets };
+  }
+
+  let classes = 0;
+  if (task === 'classification' && K !== undefined) {
+    classes = typeof data.classes === 'number' ? data.classes : K;
+    if (K < 2) {
+      c.v.at(['model', 'output', 'units'], 'classification needs at least 2 output units (one logit per class)', 'error', 'classes-mismatch');
+      ok = false;
+    } else if (classes !== K) {
+      c.v.at(['model', 'output', 'units'], `model.output.units is ${K} but the data have ${classes} classes: classification needs one output per class`, 'error', 'classes-mismatch');
+      ok = false;
+    }
+  } else if (task === 'regression' && data.classes !== undefined) {
+    c.v.at(['data', 'classes'], 'data.classes is ignored for regression', 'warning', 'unused-setting', { key: true });
+  }
+  const samples = isPositiveInt(data.samples) ? data.samples : DEFAULTS.samples;
+  const batch = isObject(c.raw.training) && isPositiveInt(c.raw.training.batch) ? c.raw.training.batch : DEFAULTS.batch;
+  if (source?.kind !== 'csv' && batch > samples && isObject(c.raw.training) && c.raw.training.batch !== undefined) {
+    c.v.at(['training', 'batch'], `batch ${batch} is larger than data.samples ${samples}: every step will use all ${samples} samples`, 'warning', 'batch-size');
+  }
+  return ok && source ? { task, source, samples, noise, classes } : undefined;
+}
+
+function checkLayers(c: Context): ResolvedSpec['layers'] | undefined {
+  const model = c.raw.model;
+  if (!isObject(model) || !Array.isArray(model.layers)) return undefined;
+  const layers: ResolvedSpec['layers'] = [];
+  let ok = true;
+  model.layers.forEach((layer: unknown, i) => {
+    if (!isObject(layer) || !isPositiveInt(layer.units)) {
+      ok = false;
+      return;
+    }
+    const activation = typeof layer.activation === 'string' ? layer.activation : DEFAULTS.activation;
+    const exact = (EXACT_ACTIVATIONS as readonly string[]).includes(activation);
+    if (!exact && KNOWN_ACTIVATIONS.includes(activation)) {
+      c.v.at(['model', 'layers', i, 'activation'], `POLICE is only approximate for '${activation}' (not piecewise affine): the certificate can report the residual on each region, never "proved"`, 'warning', 'approximate-activation');
+    }
+    if (layer.alpha !== undefined && activation !== 'leaky_relu') {
+      c.v.at(['model', 'layers', i, 'alpha'], `alpha is ignored by '${activation}' (it is the negative slope of leaky_relu)`, 'warning', 'unused-setting', { key: true });
+    }
+    const alpha = activation === 'leaky_relu' ? (typeof layer.alpha === 'number' ? layer.alpha : DEFAULTS.alpha) : 0;
+    layers.push({ units: layer.units, activation: activation as Activation, alpha });
+  });
+  return ok ? layers : undefined;
+}
+
+function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec | undefined {
+  const input = isObject(raw.input) ? raw.input : {};
+  const model = isObject(raw.model) ? raw.model : {};
+  const output = isObject(model.output) ? model.output : {};
+  const c: Context = {
+    v,
+    raw,
+    dim: isPositiveInt(input.dim) ? input.dim : undefined,
+    outputUnits: isPositiveInt(output.units) ? output.units : undefined,
+    specDir: dirname(resolve(specPath)),
+  };
+
+  let domain: [number, number][] | undefined;
+  let domainOk = true;
+  if (Array.isArray(input.domain) && c.dim !== undefined) {
+    if (input.domain.length !== c.dim) {
+      v.at(['input', 'domain'], `input.domain has ${plural(input.domain.length, 'interval')} but input.dim is ${c.dim} (one [low, high] per coordinate)`, 'error', 'dimension-mismatch');
+      domainOk = false;
+    }
+    input.domain.forEach((interval: unknown, k) => {
+      if (isNumberArray(interval) && interval.length === 2 && !(interval[0] < interval[1])) {
+        v.at(['input', 'domain', k], `input.domain[${k}] = [${interval.join(', ')}] is empty: low must be below high`, 'error', 'empty-domain');
+        domainOk = false;
+      }
+    });
+    if (domainOk && input.domain.every((d: unknown) => isNumberArray(d) && d.length === 2)) domain = input.domain as [number, number][];
+  }
+
+  const layers = section(v, () => checkLayers(c));
+  const regions = section(v, () => checkRegions(c, domain));
+  if (!domain && domainOk && c.dim !== undefined && input.domain === undefined) domain = defaultDomain(c.dim, regions);
+  const data = section(v, () => checkData(c, domain));
+  if (v.hasErrors() || !layers || !regions || !data || !domain || c.dim === undefined || c.outputUnits === undefined || typeof raw.name !== 'string') return undefined;
+
+  const training = isObject(raw.training) ? raw.training : {};
+  const police = isObject(raw.police) ? raw.police : {};
+  const num = (value: unknown, fallback: number): number => (typeof value === 'number' ? value : fallback);
+  return {
+    name: raw.name,
+    inputDim: c.dim,
+    domain,
+    layers,
+    outputUnits: c.outputUnits,
+    regions,
+    data,
+    training: {
+      steps: num(training.steps, DEFAULTS.steps),
+      batch: num(training.batch, DEFAULTS.batch),
+      optimizer: training.optimizer === 'adam' || training.optimizer === 'sgd' || training.optimizer === 'adamw' ? training.optimizer : DEFAULTS.optimizer,
+      lr: num(training.lr, DEFAULTS.lr),
+      weightDecay: num(training.weight_decay, DEFAULTS.weightDecay),
+      seed: num(training.seed, DEFAULTS.seed),
+      snapshotEvery: num(training.snapshot_every, DEFAULTS.snapshotEvery),
+    },
+    police: {
+      enabled: typeof police.enabled === 'boolean' ? police.enabled : true,
+      rule: police.rule === 'minimal' || police.rule === 'majority' ? police.rule : DEFAULTS.rule,
+      margin: num(police.margin, DEFAULTS.margin),
+    },
+    baseDir: c.specDir,
+  };
+}
+
+/** Runs one group of checks; an unexpected exception becomes a problem instead of hiding the others. */
+function section<T>(v: Validator, run: () => T): T | undefined {
+  try {
+    return run();
+  } catch (err) {
+    v.add(`internal error while checking the spec: ${err instanceof Error ? err.message : String(err)}`, 'error', 'internal', 0, 0);
+    return undefined;
+  }
+}
+
+/**
+ * Validates a spec's text: syntax, schema, then semantics, each problem with the range of the offending
+ * JSON node. `specPath` locates relative files (csv). Never throws.
+ */
+export function validateSpecText(text: string, specPath: string): ValidationResult {
+  const syntaxErrors: ParseError[] = [];
+  let root: JsonNode | undefined;
+  try {
+    root = parseTree(text, syntaxErrors, { allowTrailingComma: false, disallowComments: false, allowEmptyContent: true });
+  } catch (err) {
+    const v = new Validator(text, undefined);
+    v.add(`cannot parse the spec: ${err instanceof Error ? err.message : String(err)}`, 'error', 'internal', 0, 0);
+    return { problems: v.problems };
+  }
+  const v = new Validator(text, root);
+  try {
+    for (const error of syntaxErrors) {
+      const name = printParseErrorCode(error.error);
+      v.add(SYNTAX_MESSAGES[name] ?? name, 'error', 'syntax', error.offset, Math.max(1, error.length));
+    }
+    if (syntaxErrors.length > 0) return { problems: v.problems };
+    if (!root) {
+      v.add('the spec is empty: expected an object with name, input, model, regions and data', 'error', 'schema', 0, 0);
+      return { problems: v.problems };
+    }
+    const value = getNodeValue(root) as unknown;
+    if (!isObject(value)) {
+      v.add('a spec is a JSON object with name, input, model, regions and data', 'error', 'schema', root.offset, root.length);
+      return { problems: v.problems };
+    }
+    duplicateKeys(v, root);
+    schemaProblems(v, value);
+    const spec = section(v, () => semanticChecks(v, value, specPath));
+    return v.hasErrors() || !spec ? { problems: v.problems } : { spec, problems: v.problems };
+  } catch (err) {
+    v.add(`internal error while checking the spec: ${err instanceof Error ? err.message : String(err)}`, 'error', 'internal', 0, 0);
+    return { problems: v.problems };
+  }
+}
