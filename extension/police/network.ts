@@ -1,9 +1,10 @@
 // The folded network in plain JSON (`network.json`, format police-network/1) and its float64 forward pass.
-import type { Matrix, Vector } from './spec';
+import type { Matrix, SmoothActivation, Vector } from './spec';
 
+export type { SmoothActivation };
+
+/** Smooth activations (β-VQ view) are allowed; POLICE is only approximate through them. */
 export type NetworkActivation = 'leaky_relu' | 'relu' | 'abs' | 'linear' | SmoothActivation;
-/** Smooth activations (β-VQ view): POLICE is only approximate through them. */
-export type SmoothActivation = 'swish' | 'sigmoid' | 'tanh' | 'softplus';
 
 export interface NetworkLayer {
   /** K×D: weights[i][j] multiplies input j for output i. */

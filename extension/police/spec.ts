@@ -3,8 +3,11 @@
 /** Activations for which POLICE is exact (piecewise affine). */
 export const EXACT_ACTIVATIONS = ['leaky_relu', 'relu', 'abs'] as const;
 export type ExactActivation = (typeof EXACT_ACTIVATIONS)[number];
+/** Smooth activations (β-VQ view): accepted, but POLICE is only approximate through them. */
+export const SMOOTH_ACTIVATIONS = ['swish', 'sigmoid', 'tanh', 'softplus'] as const;
+export type SmoothActivation = (typeof SMOOTH_ACTIVATIONS)[number];
 /** Every activation the engine accepts; smooth ones make the certificate approximate. */
-export type Activation = ExactActivation;
+export type Activation = ExactActivation | SmoothActivation;
 
 export type Matrix = number[][];
 export type Vector = number[];
@@ -15,6 +18,10 @@ export interface RawLayerSpec {
   units: number;
   activation?: string;
   alpha?: number;
+  /** swish x·sigmoid(βx) / softplus log(1+e^{βx})/β: the initial β (default 1). */
+  beta?: number;
+  /** Learn one β per unit (swish, softplus); ignored while training.anneal drives β. */
+  learn_beta?: boolean;
 }
 
 export type RawConstraint =
@@ -58,6 +65,10 @@ export interface RawSpec {
     weight_decay?: number;
     seed?: number;
     snapshot_every?: number;
+    /** Drive swish/softplus β geometrically from beta_start to beta_end; the final network is exported as hard ReLU. */
+    anneal?: { beta_start?: number; beta_end?: number };
+    /** Orthogonal hidden-layer filters: a penalty λ Σ_{k≠k'} ⟨w_k, w_k'⟩², or an exactly orthogonal parametrisation. */
+    orthogonality?: { penalty: number } | { parametrization: 'exact' };
   };
   police?: { enabled?: boolean; rule?: 'majority' | 'minimal'; margin?: number };
 }
@@ -69,6 +80,10 @@ export interface ResolvedLayer {
   activation: Activation;
   /** Negative slope of leaky_relu; 0 for relu, unused for abs. */
   alpha: number;
+  /** swish/softplus initial β (1 when not given); unused by other activations. */
+  beta?: number;
+  /** swish/softplus: one trainable β per unit. */
+  learnBeta?: boolean;
 }
 
 export type ResolvedConstraint =
@@ -108,6 +123,9 @@ export interface ResolvedTraining {
   seed: number;
   /** Steps between snapshots sent to the view (0: none). */
   snapshotEvery: number;
+  /** β schedule for swish/softplus layers (geometric), ending in a hard-ReLU export. */
+  anneal?: { betaStart: number; betaEnd: number };
+  orthogonality?: { kind: 'penalty'; lambda: number } | { kind: 'exact' };
 }
 
 export interface ResolvedPolice {
@@ -145,6 +163,10 @@ export const DEFAULTS = {
   snapshotEvery: 100,
   rule: 'majority' as const,
   margin: 1e-4,
+  /** swish/softplus β when the layer gives none. */
+  beta: 1,
+  annealBetaStart: 1,
+  annealBetaEnd: 1000,
   /** Warn above this many vertices in one region (a box in D dims has 2^D). */
   vertexWarnCount: 4096,
   /** Refuse above this many. */
