@@ -1,2 +1,384 @@
 // The webview app (three.js); runs in the browser sandbox of a VS Code webview.
-export {};
+import './view.css';
+import { MessageChannel } from '../extension/protocol/channel';
+import type { Certificate } from '../extension/police/certificate-types';
+import type {
+  HostToWebview,
+  LayerHealth,
+  ViewShowData,
+  ViewSpec,
+  ViewSurface,
+  WebviewToHost,
+} from '../extension/protocol/messages';
+import { classColor, readThemeColors, rgbToCss } from './colors';
+import { choosePlane, planeMap, planePoint, pointInConvexPolygon, type PlaneChoice, type PlaneMode } from './geometry';
+import { LossChart } from './loss-chart';
+import { SceneView, type ColorMode, type HoverPoint } from './scene';
+import { describeCell, formatHealth, formatNumber } from './text';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+/** What survives hiding the panel and reloading VS Code (the serializer hands specUri/runDir to the host). */
+interface SavedState {
+  specUri?: string;
+  runDir?: string;
+  output: number;
+  colorMode: ColorMode;
+  wireframe: boolean;
+  logScale: boolean;
+  planeMode?: PlaneMode;
+  camera?: { position: number[]; target: number[] };
+}
+
+const RESOLUTION = 200;
+const vscode = acquireVsCodeApi();
+const saved = (vscode.getState() as Partial<SavedState> | undefined) ?? {};
+const state: SavedState = { ...{ output: 0, colorMode: 'value' as ColorMode, wireframe: true, logScale: true }, ...saved };
+
+function persist(): void {
+  vscode.setState({ ...state, camera: scene.cameraState() });
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// ---------- layout ----------
+const app = document.getElementById('app') ?? document.body.appendChild(element('div', { id: 'app' }));
+const toolbar = app.appendChild(element('header', { class: 'toolbar' }));
+const title = toolbar.appendChild(element('span', { class: 'title' }, 'POLICE view'));
+const outputSelect = toolbar.appendChild(element('select', { title: 'Output shown as the surface', 'aria-label': 'Output' }));
+const colorSelect = toolbar.appendChild(element('select', { title: 'Surface colour', 'aria-label': 'Colour' }));
+colorSelect.append(new Option('colour: value', 'value'), new Option('colour: linear regions', 'cells'));
+const wireLabel = toolbar.appendChild(element('label', { title: 'Draw the exact linear-region partition on the surface' }));
+const wireCheck = wireLabel.appendChild(element('input', { type: 'checkbox' }));
+wireLabel.append(' partition');
+const planeSelect = toolbar.appendChild(element('select', { title: 'Plane through the input space', 'aria-label': 'Plane' }));
+const axisUSelect = toolbar.appendChild(element('select', { title: 'First axis', 'aria-label': 'First axis' }));
+const axisVSelect = toolbar.appendChild(element('select', { title: 'Second axis', 'aria-label': 'Second axis' }));
+const sliceInput = toolbar.appendChild(element('input', { type: 'range', min: '0', max: '1000', value: '500', title: 'Slice position', 'aria-label': 'Slice position' }));
+const topButton = toolbar.appendChild(element('button', { title: 'Look straight down on the plane' }, 'Top view'));
+const resetButton = toolbar.appendChild(element('button', { title: 'Back to the default camera' }, 'Reset view'));
+const main = app.appendChild(element('main'));
+const sceneBox = main.appendChild(element('div', { class: 'scene' }));
+const legend = sceneBox.appendChild(element('div', { class: 'legend' }));
+const tooltip = sceneBox.appendChild(element('div', { class: 'tooltip', hidden: '' }));
+const notice = sceneBox.appendChild(element('div', { class: 'notice' }, 'Open a .police.json spec and run “POLICE: Show view”.'));
+const side = main.appendChild(element('aside'));
+const statusLine = side.appendChild(element('div', { class: 'status' }, 'idle'));
+const chartHeader = side.appendChild(element('div', { class: 'section-header' }));
+chartHeader.append(element('h3', {}, 'Loss'));
+const logLabel = chartHeader.appendChild(element('label'));
+const logCheck = logLabel.appendChild(element('input', { type: 'checkbox' }));
+logLabel.append(' log scale');
+const chartCanvas = side.appendChild(element('canvas', { class: 'loss-chart', 'aria-label': 'Loss curve' }));
+side.append(element('h3', {}, 'Constraint health'));
+const healthBox = side.appendChild(element('div', { class: 'health' }, 'no training yet'));
+side.append(element('h3', {}, 'Certificate'));
+const certificateBox = side.appendChild(element('div', { class: 'certificate' }, 'none yet'));
+
+let theme = readThemeColors(document.body);
+const chart = new LossChart(chartCanvas, theme);
+let spec: ViewSpec | undefined;
+let specUri = state.specUri ?? '';
+let choice: PlaneChoice | undefined;
+let surface: ViewSurface | undefined;
+let pendingHealth: { step: number; totalSteps: number; health: LayerHealth[] } | undefined;
+let healthFrame = 0;
+
+const scene = new SceneView(sceneBox, theme, {
+  onHover: (point, x, y) => showHover(point, x, y),
+  onVertexDrop: (region, vertex, from, to) => channel.send({ type: 'moveVertex', specUri, region, vertex, from, to }),
+  onRendered: () => {
+    document.body.dataset.frames = String(Number(document.body.dataset.frames ?? '0') + 1);
+    if (spec) document.body.dataset.state = 'rendered';
+  },
+});
+document.body.dataset.webgl = String(scene.webgl);
+document.body.dataset.lossPoints = '0';
+document.body.dataset.certificate = 'none';
+document.body.dataset.state = 'waiting';
+if (scene.webgl === 0) notice.textContent = 'WebGL is not available: the 3-D view is off; the loss and certificate panels still work.';
+if (state.camera) scene.restoreCamera(state.camera);
+
+const channel = new MessageChannel<WebviewToHost, HostToWebview>(
+  (message) => vscode.postMessage(message),
+  {
+    spec: (m) => showSpec(m.spec, m.specUri),
+    data: (m) => showData(m),
+    trainingStarted: (m) => {
+      chart.reset(m.totalSteps);
+      document.body.dataset.lossPoints = '0';
+      showCertificate(undefined);
+      statusLine.textContent = `training${m.backend ? ` on ${m.backend}` : ''}…`;
+    },
+    progress: (m) => {
+      chart.push(m.step, m.loss, m.totalSteps);
+      document.body.dataset.lossPoints = String(chart.count);
+      document.body.dataset.step = String(m.step);
+      pendingHealth = m;
+      scheduleHealth();
+    },
+    lossHistory: (m) => {
+      chart.setHistory(m.steps, m.losses, m.totalSteps);
+      document.body.dataset.lossPoints = String(chart.count);
+    },
+    surface: (m) => showSurface(m.surface),
+    certificate: (m) => showCertificate(m.certificate),
+    status: (m) => {
+      statusLine.textContent = m.message ? `${m.state}: ${m.message}` : m.state;
+      statusLine.dataset.state = m.state;
+      document.body.dataset.status = m.state;
+      if (m.runDir) {
+        state.runDir = m.runDir;
+        persist();
+      }
+    },
+  },
+  (raw, reason) => channel.send({ type: 'log', level: 'warn', message: `view ignored a message (${reason}): ${JSON.stringify(raw).slice(0, 200)}` }),
+);
+window.addEventListener('message', (event: MessageEvent) => channel.receive(event.data));
+
+// ---------- toolbar ----------
+wireCheck.checked = state.wireframe;
+logCheck.checked = state.logScale;
+chart.log = state.logScale;
+colorSelect.value = state.colorMode;
+wireCheck.addEventListener('change', () => {
+  state.wireframe = wireCheck.checked;
+  applyStyle();
+});
+colorSelect.addEventListener('change', () => {
+  state.colorMode = colorSelect.value === 'cells' ? 'cells' : 'value';
+  applyStyle();
+});
+outputSelect.addEventListener('change', () => {
+  state.output = Number(outputSelect.value) || 0;
+  applyStyle();
+});
+logCheck.addEventListener('change', () => {
+  state.logScale = logCheck.checked;
+  chart.log = logCheck.checked;
+  chart.requestDraw();
+  persist();
+});
+topButton.addEventListener('click', () => {
+  scene.topView();
+  persist();
+});
+resetButton.addEventListener('click', () => {
+  scene.resetView();
+  persist();
+});
+for (const control of [planeSelect, axisUSelect, axisVSelect]) control.addEventListener('change', () => planeControlsChanged());
+sliceInput.addEventListener('input', () => planeControlsChanged());
+window.addEventListener('pointerup', () => persist());
+
+new MutationObserver(() => {
+  theme = readThemeColors(document.body);
+  scene.setTheme(theme);
+  chart.setTheme(theme);
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+function applyStyle(): void {
+  scene.setStyle({ output: state.output, colorMode: state.colorMode, wireframe: state.wireframe });
+  renderLegend();
+  persist();
+}
+
+// ---------- spec, plane, surface ----------
+function showSpec(next: ViewSpec, uri: string): void {
+  const dimChanged = spec?.inputDim !== next.inputDim || specUri !== uri;
+  spec = next;
+  specUri = uri;
+  state.specUri = uri;
+  notice.hidden = true;
+  title.textContent = next.name;
+  outputSelect.replaceChildren(...Array.from({ length: next.outputUnits }, (_, k) => new Option(next.task === 'classification' ? `class ${k}` : `output y${k}`, String(k))));
+  if (state.output >= next.outputUnits) state.output = 0;
+  outputSelect.value = String(state.output);
+  outputSelect.hidden = next.outputUnits < 2;
+  if (dimChanged || !state.planeMode) state.planeMode = defaultPlaneMode(next);
+  buildPlaneControls(next);
+  updatePlane(true);
+  scene.setStyle({ output: state.output, colorMode: state.colorMode, wireframe: state.wireframe });
+  renderLegend();
+  persist();
+}
+
+function defaultPlaneMode(s: ViewSpec): PlaneMode {
+  if (s.inputDim === 3) return { kind: 'axes', axisU: 0, axisV: 1, offset: (s.domain[2][0] + s.domain[2][1]) / 2 };
+  return { kind: 'principal', region: 0 };
+}
+
+function buildPlaneControls(s: ViewSpec): void {
+  const axes = Array.from({ length: s.inputDim }, (_, d) => new Option(`x${d}`, String(d)));
+  axisUSelect.replaceChildren(...axes.map((o) => new Option(o.text, o.value)));
+  axisVSelect.replaceChildren(...axes.map((o) => new Option(o.text, o.value)));
+  const mode = state.planeMode;
+  planeSelect.replaceChildren(
+    ...s.regions.map((r, i) => new Option(`plane of ${r.name} (main directions)`, `principal:${i}`)),
+    new Option('plane of two axes', 'axes'),
+  );
+  const high = s.inputDim > 3;
+  planeSelect.hidden = !high;
+  axisUSelect.hidden = s.inputDim === 2 || (high && mode?.kind !== 'axes');
+  axisVSelect.hidden = axisUSelect.hidden;
+  sliceInput.hidden = s.inputDim !== 3;
+  if (mode?.kind === 'axes') {
+    planeSelect.value = 'axes';
+    axisUSelect.value = String(mode.axisU);
+    axisVSelect.value = String(mode.axisV);
+    if (s.inputDim === 3) {
+      const normal = [0, 1, 2].find((a) => a !== mode.axisU && a !== mode.axisV) ?? 2;
+      const [lo, hi] = s.domain[normal];
+      sliceInput.value = String(Math.round(((mode.offset - lo) / (hi - lo || 1)) * 1000));
+    }
+  } else if (mode) {
+    planeSelect.value = `principal:${mode.region}`;
+  }
+}
+
+function planeControlsChanged(): void {
+  if (!spec) return;
+  let axisU = Number(axisUSelect.value);
+  let axisV = Number(axisVSelect.value);
+  if (axisU === axisV) axisV = (axisU + 1) % spec.inputDim;
+  if (spec.inputDim > 3 && planeSelect.value.startsWith('principal:')) {
+    state.planeMode = { kind: 'principal', region: Number(planeSelect.value.split(':')[1]) || 0 };
+  } else {
+    let offset = 0;
+    if (spec.inputDim === 3) {
+      const normal = [0, 1, 2].find((a) => a !== axisU && a !== axisV) ?? 2;
+      const [lo, hi] = spec.domain[normal];
+      offset = lo + ((hi - lo) * Number(sliceInput.value)) / 1000;
+    }
+    if (axisU > axisV) [axisU, axisV] = [axisV, axisU];
+    state.planeMode = { kind: 'axes', axisU, axisV, offset };
+  }
+  buildPlaneControls(spec);
+  updatePlane(false);
+  persist();
+}
+
+function updatePlane(specChanged: boolean): void {
+  if (!spec || !state.planeMode) return;
+  const next = choosePlane(spec.inputDim, spec.domain, spec.regions.map((r) => r.vertices), state.planeMode);
+  const changed = JSON.stringify(next) !== JSON.stringify(choice);
+  choice = next;
+  scene.setSpec(spec, next.plane, next.window);
+  if (changed || specChanged) channel.send({ type: 'setPlane', plane: next.plane, window: next.window, resolution: RESOLUTION });
+}
+
+function showData(data: ViewShowData): void {
+  scene.setData(data);
+  document.body.dataset.dataPoints = String(data.count);
+}
+
+function showSurface(next: ViewSurface): void {
+  // A surface computed for a plane the user has since left is dropped, not drawn.
+  if (choice && JSON.stringify(next.plane) !== JSON.stringify(choice.plane)) return;
+  surface = next;
+  scene.setSurface(next);
+  document.body.dataset.cells = String(next.cells.length);
+  document.body.dataset.surfaceStep = String(next.step);
+  renderLegend();
+}
+
+// ---------- side panels ----------
+function scheduleHealth(): void {
+  if (healthFrame) return;
+  healthFrame = requestAnimationFrame(() => {
+    healthFrame = 0;
+    if (!pendingHealth) return;
+    healthBox.replaceChildren(
+      ...formatHealth(pendingHealth.health).map((row) => {
+        const line = element('div', { class: 'health-row' });
+        line.append(element('span', { class: 'health-label' }, row.label));
+        const bar = line.appendChild(element('span', { class: 'bar' }));
+        bar.appendChild(element('span', { class: 'fill', style: `width: ${(100 * row.fraction).toFixed(1)}%` }));
+        line.append(element('span', { class: 'health-detail' }, row.detail));
+        return line;
+      }),
+    );
+    statusLine.textContent = `training: step ${pendingHealth.step} / ${pendingHealth.totalSteps}`;
+  });
+}
+
+function showCertificate(certificate: Certificate | undefined): void {
+  document.body.dataset.certificate = certificate ? (certificate.proved ? 'proved' : 'not-proved') : 'none';
+  if (!certificate) {
+    certificateBox.textContent = 'none yet';
+    return;
+  }
+  const table = element('table');
+  const head = table.appendChild(element('tr'));
+  for (const h of ['region', 'status', 'min margin', 'residual']) head.append(element('th', {}, h));
+  for (const region of certificate.regions) {
+    const row = table.appendChild(element('tr', { 'data-status': region.status }));
+    row.append(
+      element('td', {}, region.name),
+      element('td', { class: `status-${region.status}` }, region.status === 'proved' ? '✔ proved' : region.status === 'approximate' ? '≈ approximate' : '✘ not proved'),
+      element('td', {}, formatNumber(region.minMargin)),
+      element('td', {}, formatNumber(region.maxResidual)),
+    );
+  }
+  const summary = element('div', { class: certificate.proved ? 'status-proved' : 'status-not-proved' }, certificate.proved ? 'affine on every region: proved' : 'not proved on every region');
+  certificateBox.replaceChildren(summary, table);
+}
+
+function renderLegend(): void {
+  if (!spec) return;
+  const items: HTMLElement[] = [];
+  spec.regions.forEach((region, r) => {
+    const item = element('div', { class: 'legend-item' });
+    item.append(element('span', { class: 'swatch', style: `background: ${rgbToCss(classColor(r + 1))}` }), `${region.name}${region.draggable ? ' (drag its vertices)' : ''}`);
+    items.push(item);
+  });
+  if (spec.task === 'classification') {
+    for (let k = 0; k < spec.outputUnits; k++) {
+      const item = element('div', { class: 'legend-item' });
+      item.append(element('span', { class: 'swatch', style: `background: ${rgbToCss(classColor(k))}` }), `class ${k}`);
+      items.push(item);
+    }
+  }
+  if (surface) {
+    const where = spec.inputDim === 2 ? '' : spec.inputDim === 3 ? ' on the slice' : ' on the plane';
+    items.push(element('div', { class: 'legend-note' }, `${surface.cells.length} linear regions${where} · step ${surface.step}`));
+    if (surface.partitionError) items.push(element('div', { class: 'legend-note warn' }, surface.partitionError));
+  }
+  if (spec.inputDim > 3) items.push(element('div', { class: 'legend-note' }, 'regions and data are projected onto the plane'));
+  legend.replaceChildren(...items);
+}
+
+function showHover(point: HoverPoint | undefined, clientX: number, clientY: number): void {
+  if (!point || !surface || !spec || !choice) {
+    tooltip.hidden = true;
+    return;
+  }
+  let index = surface.cellIndex[point.grid] ?? -1;
+  if (index < 0 || !pointInConvexPolygon(surface.cells[index].polygon, point.u, point.v, 1e-6)) {
+    index = surface.cells.findIndex((cell) => pointInConvexPolygon(cell.polygon, point.u, point.v, 1e-6));
+  }
+  const x = planePoint(surface.plane, point.u, point.v);
+  const cell = index >= 0 ? surface.cells[index] : undefined;
+  const y = cell ? cell.A.map((_, k) => {
+    const [au, av, c] = planeMap(surface!.plane, cell.A, cell.b, k);
+    return au * point.u + av * point.v + c;
+  }) : undefined;
+  tooltip.replaceChildren(...describeCell({ x, y, cellIndex: index, cell, regionNames: spec.regions.map((r) => r.name) }).map((line) => element('div', {}, line)));
+  tooltip.hidden = false;
+  const box = sceneBox.getBoundingClientRect();
+  tooltip.style.left = `${Math.min(clientX - box.left + 14, box.width - 260)}px`;
+  tooltip.style.top = `${Math.min(clientY - box.top + 14, box.height - 120)}px`;
+}
+
+channel.send({ type: 'ready' });

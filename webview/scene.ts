@@ -1,0 +1,598 @@
+// The three.js scene: surface (height or decision map), partition wireframe, regions, data, orbit + drag.
+import * as THREE from 'three';
+import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import { ConvexGeometry } from 'three/examples/jsm/geometries/ConvexGeometry.js';
+import type { ViewPlane, ViewShowData, ViewSpec, ViewSurface, ViewWindow } from '../extension/protocol/messages';
+import { argmax, cellColor, classColor, viridisInto, type ThemeColors } from './colors';
+import { convexHullIndices, decisionBoundarySegments, planeMap, planePoint, projectToPlane } from './geometry';
+
+export type ColorMode = 'value' | 'cells';
+
+export interface SurfaceStyle {
+  output: number;
+  colorMode: ColorMode;
+  wireframe: boolean;
+}
+
+export interface HoverPoint {
+  u: number;
+  v: number;
+  /** Grid index of the nearest sample. */
+  grid: number;
+}
+
+export interface SceneCallbacks {
+  onHover(point: HoverPoint | undefined, clientX: number, clientY: number): void;
+  onVertexDrop(region: number, vertex: number, from: number[], to: number[]): void;
+  onRendered(): void;
+}
+
+interface DragState {
+  handle: THREE.Mesh;
+  region: number;
+  vertex: number;
+  from: number[];
+  height: number;
+}
+
+export class SceneView {
+  readonly webgl: 0 | 1 | 2;
+  private readonly renderer: THREE.WebGLRenderer | undefined;
+  private readonly scene = new THREE.Scene();
+  private readonly camera = new THREE.PerspectiveCamera(45, 1, 0.01, 1000);
+  private readonly controls: OrbitControls | undefined;
+  private readonly raycaster = new THREE.Raycaster();
+  private readonly pointer = new THREE.Vector2();
+  private readonly surfaceMaterial = new THREE.MeshLambertMaterial({ vertexColors: true, side: THREE.DoubleSide });
+  private surfaceMesh: THREE.Mesh | undefined;
+  private resolution = 0;
+  private readonly wireframe = new THREE.LineSegments(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ transparent: true, opacity: 0.55 }));
+  private readonly boundary = new THREE.LineSegments(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ color: 0xffffff }));
+  private readonly regionGroup = new THREE.Group();
+  private readonly frameGroup = new THREE.Group();
+  private readonly points = new THREE.Points(new THREE.BufferGeometry(), new THREE.PointsMaterial({ size: 3, sizeAttenuation: false, vertexColors: true }));
+  private spec: ViewSpec | undefined;
+  private plane: ViewPlane | undefined;
+  private window: ViewWindow | undefined;
+  private surface: ViewSurface | undefined;
+  private data: ViewShowData | undefined;
+  private style: SurfaceStyle = { output: 0, colorMode: 'value', wireframe: true };
+  private zMid = 0;
+  private zScale = 1;
+  private span = 1;
+  private frame = 0;
+  private drag: DragState | undefined;
+  private hoverFrame = 0;
+  private readonly tmpVector = new THREE.Vector3();
+  private readonly dragPlane = new THREE.Plane();
+
+  constructor(
+    private readonly container: HTMLElement,
+    private theme: ThemeColors,
+    private readonly callbacks: SceneCallbacks,
+  ) {
+    let renderer: THREE.WebGLRenderer | undefined;
+    try {
+      renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
+    } catch {
+      renderer = undefined;
+    }
+    this.renderer = renderer;
+    const gl = renderer?.getContext();
+    this.webgl = !gl ? 0 : typeof WebGL2RenderingContext !== 'undefined' && gl instanceof WebGL2RenderingContext ? 2 : 1;
+    this.camera.up.set(0, 0, 1);
+    this.scene.add(new THREE.AmbientLight(0xffffff, 1.6), this.wireframe, this.boundary, this.regionGroup, this.frameGroup, this.points);
+    const light = new THREE.DirectionalLight(0xffffff, 1.4);
+    light.position.set(-1, -2, 3);
+    this.scene.add(light);
+    if (renderer) {
+      renderer.setPixelRatio(window.devicePixelRatio || 1);
+      container.appendChild(renderer.domElement);
+      const controls = new OrbitControls(this.camera, renderer.domElement);
+      controls.addEventListener('change', () => this.requestRender());
+      this.controls = controls;
+      this.listenPointer(renderer.domElement);
+      new ResizeObserver(() => this.resize()).observe(container);
+    }
+    this.applyTheme(theme);
+    this.resetView();
+  }
+
+  setTheme(theme: ThemeColors): void {
+    this.applyTheme(theme);
+    this.rebuildAll();
+  }
+
+  /** New spec or plane: frame the window, redraw regions and data. */
+  setSpec(spec: ViewSpec, plane: ViewPlane, window: ViewWindow): void {
+    const reframe = !this.window || JSON.stringify(this.window) !== JSON.stringify(window) || this.spec?.inputDim !== spec.inputDim;
+    this.spec = spec;
+    this.plane = plane;
+    this.window = window;
+    if (this.surface && JSON.stringify(this.surface.plane) !== JSON.stringify(plane)) this.surface = undefined;
+    this.span = this.is3d()
+      ? Math.max(...spec.domain.map(([lo, hi]) => hi - lo))
+      : Math.max(window[0][1] - window[0][0], window[1][1] - window[1][0]);
+    this.updateHeightScale();
+    if (reframe) this.resetView();
+    this.rebuildAll();
+  }
+
+  setData(data: ViewShowData): void {
+    this.data = data;
+    this.updateHeightScale();
+    this.rebuildAll();
+  }
+
+  setSurface(surface: ViewSurface): void {
+    this.surface = surface;
+    if (!this.data || this.data.count === 0 || this.data.labels) this.updateHeightScale();
+    this.rebuildAll();
+  }
+
+  setStyle(style: SurfaceStyle): void {
+    this.style = style;
+    this.updateHeightScale();
+    this.rebuildAll();
+  }
+
+  /** Look straight down on the plane: the 2-D picture of the paper's figures. */
+  topView(): void {
+    if (!this.controls) return;
+    const d = 2.1 * this.span;
+    this.camera.position.set(0, -1e-3 * d, d);
+    this.controls.target.set(0, 0, 0);
+    this.controls.update();
+    this.requestRender();
+  }
+
+  resetView(): void {
+    const d = this.span;
+    this.camera.position.set(0.9 * d, -1.6 * d, 1.3 * d);
+    this.camera.near = d / 100;
+    this.camera.far = d * 100;
+    this.camera.updateProjectionMatrix();
+    if (this.controls) {
+      this.controls.target.set(0, 0, 0);
+      this.controls.update();
+    }
+    this.requestRender();
+  }
+
+  cameraState(): { position: number[]; target: number[] } | undefined {
+    if (!this.controls) return undefined;
+    return { position: this.camera.position.toArray(), target: this.controls.target.toArray() };
+  }
+
+  restoreCamera(state: { position: number[]; target: number[] }): void {
+    if (!this.controls) return;
+    this.camera.position.fromArray(state.position);
+    this.controls.target.fromArray(state.target);
+    this.controls.update();
+    this.requestRender();
+  }
+
+  /** Renders happen on the next animation frame, once, however many updates came in. */
+  requestRender(): void {
+    if (this.frame || !this.renderer) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.renderer?.render(this.scene, this.camera);
+      this.callbacks.onRendered();
+    });
+  }
+
+  private is3d(): boolean {
+    return this.spec?.inputDim === 3;
+  }
+
+  private classification(): boolean {
+    return this.spec?.task === 'classification';
+  }
+
+  private applyTheme(theme: ThemeColors): void {
+    this.theme = theme;
+    this.scene.background = new THREE.Color(...theme.background);
+    (this.wireframe.material as THREE.LineBasicMaterial).color.setRGB(...theme.foreground);
+    (this.boundary.material as THREE.LineBasicMaterial).color.setRGB(...theme.foreground);
+    this.requestRender();
+  }
+
+  private resize(): void {
+    if (!this.renderer) return;
+    const width = this.container.clientWidth;
+    const height = this.container.clientHeight;
+    if (width === 0 || height === 0) return;
+    this.renderer.setPixelRatio(window.devicePixelRatio || 1);
+    this.renderer.setSize(width, height, false);
+    this.renderer.domElement.style.width = '100%';
+    this.renderer.domElement.style.height = '100%';
+    this.camera.aspect = width / height;
+    this.camera.updateProjectionMatrix();
+    this.requestRender();
+  }
+
+  /** Heights fill about half the window span; regression data (stable during training) sets the range. */
+  private updateHeightScale(): void {
+    let lo = Infinity;
+    let hi = -Infinity;
+    const k = this.style.output;
+    if (this.data && !this.data.labels && this.data.count > 0 && this.spec) {
+      const outputs = this.spec.outputUnits;
+      for (let n = 0; n < this.data.count; n++) {
+        const y = this.data.targets[n * outputs + k];
+        if (Number.isFinite(y)) {
+          lo = Math.min(lo, y);
+          hi = Math.max(hi, y);
+        }
+      }
+    } else if (this.surface) {
+      const outputs = this.surface.outputs;
+      for (let g = 0; g < this.surface.values.length / outputs; g++) {
+        const y = this.surface.values[g * outputs + k];
+        if (Number.isFinite(y)) {
+          lo = Math.min(lo, y);
+          hi = Math.max(hi, y);
+        }
+      }
+    }
+    if (!(hi > lo)) {
+      lo = Number.isFinite(lo) ? lo - 1 : -1;
+      hi = lo + 2;
+    }
+    this.zMid = (lo + hi) / 2;
+    this.zScale = (0.5 * this.span) / (hi - lo);
+  }
+
+  /** World position of plane point (u, v) carrying value z (height in 2-D views, ignored in 3-D). */
+  private world(u: number, v: number, z: number, out: THREE.Vector3): THREE.Vector3 {
+    if (this.is3d() && this.plane && this.spec) {
+      const x = planePoint(this.plane, u, v);
+      return out.set(...(this.inputToWorld(x) as [number, number, number]));
+    }
+    const [[u0, u1], [v0, v1]] = this.window ?? [[0, 0], [0, 0]];
+    const height = this.classification() ? 0 : (z - this.zMid) * this.zScale;
+    return out.set(u - (u0 + u1) / 2, v - (v0 + v1) / 2, height);
+  }
+
+  private inputToWorld(x: number[]): number[] {
+    const domain = this.spec?.domain ?? [];
+    return [0, 1, 2].map((d) => x[d] - (domain[d] ? (domain[d][0] + domain[d][1]) / 2 : 0));
+  }
+
+  private rebuildAll(): void {
+    this.rebuildSurface();
+    this.rebuildFrame();
+    this.rebuildRegions();
+    this.rebuildPoints();
+    this.requestRender();
+  }
+
+  /** The grid mesh is allocated once per resolution; later surfaces rewrite its attributes in place. */
+  private ensureMesh(resolution: number): THREE.Mesh {
+    if (this.surfaceMesh && this.resolution === resolution) return this.surfaceMesh;
+    if (this.surfaceMesh) {
+      this.scene.remove(this.surfaceMesh);
+      this.surfaceMesh.geometry.dispose();
+    }
+    const geometry = new THREE.BufferGeometry();
+    const count = resolution * resolution;
+    geometry.setAttribute('position', new THREE.BufferAttribute(new Float32Array(count * 3), 3).setUsage(THREE.DynamicDrawUsage));
+    geometry.setAttribute('color', new THREE.BufferAttribute(new Float32Array(count * 3), 3).setUsage(THREE.DynamicDrawUsage));
+    const uv = new Float32Array(count * 2);
+    for (let j = 0; j < resolution; j++) {
+      for (let i = 0; i < resolution; i++) {
+        uv[2 * (j * resolution + i)] = i / (resolution - 1);
+        uv[2 * (j * resolution + i) + 1] = j / (resolution - 1);
+      }
+    }
+    geometry.setAttribute('uv', new THREE.BufferAttribute(uv, 2));
+    const index = new Uint32Array((resolution - 1) * (resolution - 1) * 6);
+    let t = 0;
+    for (let j = 0; j < resolution - 1; j++) {
+      for (let i = 0; i < resolution - 1; i++) {
+        const a = j * resolution + i;
+        index.set([a, a + 1, a + resolution, a + 1, a + resolution + 1, a + resolution], t);
+        t += 6;
+      }
+    }
+    geometry.setIndex(new THREE.BufferAttribute(index, 1));
+    this.surfaceMesh = new THREE.Mesh(geometry, this.surfaceMaterial);
+    this.resolution = resolution;
+    this.scene.add(this.surfaceMesh);
+    return this.surfaceMesh;
+  }
+
+  private rebuildSurface(): void {
+    const surface = this.surface;
+    if (!surface || !this.spec) {
+      if (this.surfaceMesh) this.surfaceMesh.visible = false;
+      this.wireframe.visible = false;
+      this.boundary.visible = false;
+      return;
+    }
+    const R = surface.resolution;
+    const mesh = this.ensureMesh(R);
+    mesh.visible = true;
+    const position = mesh.geometry.getAttribute('position') as THREE.BufferAttribute;
+    const color = mesh.geometry.getAttribute('color') as THREE.BufferAttribute;
+    const positions = position.array as Float32Array;
+    const colors = color.array as Float32Array;
+    const outputs = surface.outputs;
+    const k = Math.min(this.style.output, outputs - 1);
+    const [[u0, u1], [v0, v1]] = surface.window;
+    const classification = this.classification();
+    const p = this.tmpVector;
+    for (let j = 0; j < R; j++) {
+      const v = v0 + ((v1 - v0) * j) / (R - 1);
+      for (let i = 0; i < R; i++) {
+        const u = u0 + ((u1 - u0) * i) / (R - 1);
+        const g = j * R + i;
+        const value = surface.values[g * outputs + k];
+        this.world(u, v, value, p);
+        positions[3 * g] = p.x;
+        positions[3 * g + 1] = p.y;
+        positions[3 * g + 2] = p.z;
+        if (this.style.colorMode === 'cells') {
+          const c = cellColor(surface.cellIndex[g]);
+          colors[3 * g] = c[0];
+          colors[3 * g + 1] = c[1];
+          colors[3 * g + 2] = c[2];
+        } else if (classification) {
+          const c = classColor(argmax(surface.values, g * outputs, outputs));
+          colors[3 * g] = c[0];
+          colors[3 * g + 1] = c[1];
+          colors[3 * g + 2] = c[2];
+        } else {
+          viridisInto((value - this.zMid) * (this.zScale / this.span) + 0.5, colors, 3 * g);
+        }
+      }
+    }
+    position.needsUpdate = true;
+    color.needsUpdate = true;
+    mesh.geometry.computeVertexNormals();
+    mesh.geometry.computeBoundingSphere();
+    this.rebuildWireframe(surface, k);
+  }
+
+  /** Cell edges lifted onto the surface with each cell's own affine map (exact, not sampled). */
+  private rebuildWireframe(surface: ViewSurface, k: number): void {
+    const plane = surface.plane;
+    const lines: number[] = [];
+    const boundary: number[] = [];
+    const p = this.tmpVector;
+    const lift = this.is3d() ? 0.002 * this.span : 0.004 * this.span;
+    for (const cell of surface.cells) {
+      const map = planeMap(plane, cell.A, cell.b, k);
+      const n = cell.polygon.length / 2;
+      if (this.style.wireframe) {
+        for (let e = 0; e < n; e++) {
+          for (const q of [e, (e + 1) % n]) {
+            const u = cell.polygon[2 * q];
+            const v = cell.polygon[2 * q + 1];
+            this.world(u, v, map[0] * u + map[1] * v + map[2], p);
+            lines.push(p.x, p.y, p.z + lift);
+          }
+        }
+      }
+      if (this.classification() && surface.outputs > 1) {
+        const maps = cell.A.map((_, o) => planeMap(plane, cell.A, cell.b, o));
+        const segments = decisionBoundarySegments(cell.polygon, maps);
+        for (let s = 0; s < segments.length; s += 2) {
+          this.world(segments[s], segments[s + 1], 0, p);
+          boundary.push(p.x, p.y, p.z + 2 * lift);
+        }
+      }
+    }
+    setPositions(this.wireframe.geometry, lines);
+    setPositions(this.boundary.geometry, boundary);
+    this.wireframe.visible = lines.length > 0;
+    this.boundary.visible = boundary.length > 0;
+  }
+
+  /** Domain outline (2-D: the window's rectangle at the floor; 3-D: the domain box). */
+  private rebuildFrame(): void {
+    clearGroup(this.frameGroup);
+    if (!this.spec || !this.window) return;
+    const material = new THREE.LineBasicMaterial({ color: new THREE.Color(...this.theme.grid) });
+    if (this.is3d()) {
+      const size = this.spec.domain.map(([lo, hi]) => hi - lo);
+      const box = new THREE.LineSegments(new THREE.EdgesGeometry(new THREE.BoxGeometry(size[0], size[1], size[2])), material);
+      this.frameGroup.add(box);
+      return;
+    }
+    const [[u0, u1], [v0, v1]] = this.window;
+    const floor = this.classification() ? -0.001 * this.span : -0.3 * this.span;
+    const hu = (u1 - u0) / 2;
+    const hv = (v1 - v0) / 2;
+    const corners = [-hu, -hv, hu, -hv, hu, hv, -hu, hv, -hu, -hv].flatMap((c, i) => (i % 2 === 1 ? [c, floor] : [c]));
+    const geometry = new THREE.BufferGeometry();
+    geometry.setAttribute('position', new THREE.Float32BufferAttribute(corners, 3));
+    this.frameGroup.add(new THREE.Line(geometry, material));
+  }
+
+  private rebuildRegions(): void {
+    clearGroup(this.regionGroup);
+    const spec = this.spec;
+    const plane = this.plane;
+    if (!spec || !plane) return;
+    const accent = new THREE.Color(...this.theme.accent);
+    spec.regions.forEach((region, r) => {
+      const color = new THREE.Color(...classColor(r + 1)).lerp(accent, 0.2);
+      if (this.is3d()) {
+        const points = region.vertices.map((x) => new THREE.Vector3(...(this.inputToWorld(x) as [number, number, number])));
+        if (points.length >= 4) {
+          try {
+            const hull = new ConvexGeometry(points);
+            this.regionGroup.add(new THREE.Mesh(hull, new THREE.MeshBasicMaterial({ color, transparent: true, opacity: 0.35, depthWrite: false })));
+            this.regionGroup.add(new THREE.LineSegments(new THREE.EdgesGeometry(hull), new THREE.LineBasicMaterial({ color })));
+          } catch {
+            // A flat vertex set has no 3-D hull; its vertices below still show where it is.
+          }
+        }
+        this.addVertexMarkers(points, color, r, false);
+        return;
+      }
+      const uv = region.vertices.map((x) => projectToPlane(plane, x));
+      const k = this.style.output;
+      const lifted = (i: number) => {
+        const values = this.surface?.regionValues[r]?.[i];
+        const onSurface = spec.inputDim === 2 && values !== undefined && !this.classification();
+        return this.world(uv[i][0], uv[i][1], onSurface ? values[k] : this.zMid, new THREE.Vector3());
+      };
+      const hullIndices = convexHullIndices(uv);
+      const outline = hullIndices.map((i) => lifted(i).add(new THREE.Vector3(0, 0, 0.006 * this.span)));
+      if (outline.length >= 2) {
+        const geometry = new THREE.BufferGeometry().setFromPoints([...outline, outline[0]]);
+        this.regionGroup.add(new THREE.Line(geometry, new THREE.LineBasicMaterial({ color, linewidth: 2 })));
+        const shape = new THREE.BufferGeometry().setFromPoints(outline);
+        const fan: number[] = [];
+        for (let i = 1; i + 1 < outline.length; i++) fan.push(0, i, i + 1);
+        shape.setIndex(fan);
+        this.regionGroup.add(new THREE.Mesh(shape, new THREE.MeshBasicMaterial({ color, transparent: true, opacity: 0.25, side: THREE.DoubleSide, depthWrite: false })));
+      }
+      this.addVertexMarkers(uv.map((_, i) => lifted(i).add(new THREE.Vector3(0, 0, 0.006 * this.span))), color, r, region.draggable);
+    });
+  }
+
+  private addVertexMarkers(points: THREE.Vector3[], color: THREE.Color, region: number, draggable: boolean): void {
+    const radius = (draggable ? 0.014 : 0.008) * this.span;
+    const geometry = new THREE.SphereGeometry(radius, 12, 8);
+    const material = new THREE.MeshBasicMaterial({ color });
+    points.forEach((point, vertex) => {
+      const marker = new THREE.Mesh(geometry, material);
+      marker.position.copy(point);
+      marker.userData = { region, vertex, draggable };
+      this.regionGroup.add(marker);
+    });
+  }
+
+  private rebuildPoints(): void {
+    const data = this.data;
+    const spec = this.spec;
+    const plane = this.plane;
+    if (!data || !spec || !plane || data.count === 0) {
+      this.points.visible = false;
+      return;
+    }
+    const positions = new Float32Array(data.count * 3);
+    const colors = new Float32Array(data.count * 3);
+    const dim = spec.inputDim;
+    const outputs = spec.outputUnits;
+    const k = this.style.output;
+    const p = this.tmpVector;
+    for (let n = 0; n < data.count; n++) {
+      const x = data.inputs.slice(n * dim, (n + 1) * dim);
+      if (dim === 3) p.set(...(this.inputToWorld(x) as [number, number, number]));
+      else {
+        const [u, v] = projectToPlane(plane, x);
+        const target = data.labels ? 0 : data.targets[n * outputs + k];
+        this.world(u, v, target, p);
+        if (data.labels) p.z += 0.008 * this.span;
+      }
+      positions.set([p.x, p.y, p.z], 3 * n);
+      const c = data.labels ? classColor(data.targets[n]).map((x) => x * 0.6) : this.theme.foreground;
+      colors.set(c, 3 * n);
+    }
+    this.points.geometry.dispose();
+    const geometry = new THREE.BufferGeometry();
+    geometry.setAttribute('position', new THREE.BufferAttribute(positions, 3));
+    geometry.setAttribute('color', new THREE.BufferAttribute(colors, 3));
+    this.points.geometry = geometry;
+    this.points.visible = true;
+  }
+
+  private listenPointer(element: HTMLCanvasElement): void {
+    element.addEventListener('pointerdown', (event) => {
+      const hit = this.pick(event, this.regionGroup.children.filter((o) => o.userData.draggable));
+      if (!hit || !this.controls || !this.spec || !this.plane) return;
+      const handle = hit.object as THREE.Mesh;
+      const { region, vertex } = handle.userData as { region: number; vertex: number };
+      this.drag = { handle, region, vertex, from: [...this.spec.regions[region].vertices[vertex]], height: handle.position.z };
+      this.dragPlane.set(new THREE.Vector3(0, 0, 1), -handle.position.z);
+      this.controls.enabled = false;
+      element.setPointerCapture(event.pointerId);
+    });
+    element.addEventListener('pointermove', (event) => {
+      if (this.drag) {
+        this.setPointer(event);
+        this.raycaster.setFromCamera(this.pointer, this.camera);
+        if (this.raycaster.ray.intersectPlane(this.dragPlane, this.tmpVector)) {
+          this.drag.handle.position.set(this.tmpVector.x, this.tmpVector.y, this.drag.height);
+          this.requestRender();
+        }
+        return;
+      }
+      this.scheduleHover(event);
+    });
+    element.addEventListener('pointerup', (event) => {
+      const drag = this.drag;
+      if (!drag || !this.controls || !this.window || !this.plane) return;
+      this.drag = undefined;
+      this.controls.enabled = true;
+      element.releasePointerCapture(event.pointerId);
+      const [[u0, u1], [v0, v1]] = this.window;
+      const u = drag.handle.position.x + (u0 + u1) / 2;
+      const v = drag.handle.position.y + (v0 + v1) / 2;
+      this.callbacks.onVertexDrop(drag.region, drag.vertex, drag.from, planePoint(this.plane, u, v));
+    });
+    element.addEventListener('pointerleave', () => this.callbacks.onHover(undefined, 0, 0));
+  }
+
+  /** Hover work is done once per frame at most, whatever the pointer's event rate. */
+  private scheduleHover(event: PointerEvent): void {
+    const { clientX, clientY } = event;
+    this.setPointer(event);
+    if (this.hoverFrame) return;
+    this.hoverFrame = requestAnimationFrame(() => {
+      this.hoverFrame = 0;
+      const mesh = this.surfaceMesh;
+      const surface = this.surface;
+      if (!mesh || !mesh.visible || !surface) return;
+      this.raycaster.setFromCamera(this.pointer, this.camera);
+      const hit = this.raycaster.intersectObject(mesh, false)[0];
+      if (!hit?.uv) {
+        this.callbacks.onHover(undefined, clientX, clientY);
+        return;
+      }
+      const [[u0, u1], [v0, v1]] = surface.window;
+      const R = surface.resolution;
+      const i = Math.round(hit.uv.x * (R - 1));
+      const j = Math.round(hit.uv.y * (R - 1));
+      this.callbacks.onHover({ u: u0 + hit.uv.x * (u1 - u0), v: v0 + hit.uv.y * (v1 - v0), grid: j * R + i }, clientX, clientY);
+    });
+  }
+
+  private setPointer(event: PointerEvent): void {
+    const rect = (event.target as HTMLElement).getBoundingClientRect();
+    this.pointer.set(((event.clientX - rect.left) / rect.width) * 2 - 1, -((event.clientY - rect.top) / rect.height) * 2 + 1);
+  }
+
+  private pick(event: PointerEvent, objects: THREE.Object3D[]): THREE.Intersection | undefined {
+    if (objects.length === 0) return undefined;
+    this.setPointer(event);
+    this.raycaster.setFromCamera(this.pointer, this.camera);
+    return this.raycaster.intersectObjects(objects, false)[0];
+  }
+}
+
+function setPositions(geometry: THREE.BufferGeometry, values: number[]): void {
+  const current = geometry.getAttribute('position') as THREE.BufferAttribute | undefined;
+  if (current && current.array.length >= values.length && current.array.length <= values.length * 2) {
+    (current.array as Float32Array).set(values);
+    current.needsUpdate = true;
+    geometry.setDrawRange(0, values.length / 3);
+  } else {
+    geometry.setAttribute('position', new THREE.BufferAttribute(new Float32Array(values), 3));
+    geometry.setDrawRange(0, values.length / 3);
+  }
+  geometry.computeBoundingSphere();
+}
+
+function clearGroup(group: THREE.Group): void {
+  for (const child of [...group.children]) {
+    group.remove(child);
+    const object = child as THREE.Mesh;
+    object.geometry?.dispose();
+  }
+}
