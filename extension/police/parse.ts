@@ -619,14 +619,28 @@ function checkLayers(c: Context): ResolvedSpec['layers'] | undefined {
     }
     const activation = typeof layer.activation === 'string' ? layer.activation : DEFAULTS.activation;
     const exact = (EXACT_ACTIVATIONS as readonly string[]).includes(activation);
-    if (!exact && KNOWN_ACTIVATIONS.includes(activation)) {
+    const annealed = (activation === 'swish' || activation === 'softplus') && isObject(c.raw.training) && c.raw.training.anneal !== undefined;
+    if (!exact && KNOWN_ACTIVATIONS.includes(activation) && annealed) {
+      c.v.at(['model', 'layers', i, 'activation'], `'${activation}' is annealed to ReLU by training.anneal: training is approximate, the exported network is hard ReLU and can be proved`, 'info', 'approximate-activation');
+    } else if (!exact && KNOWN_ACTIVATIONS.includes(activation)) {
       c.v.at(['model', 'layers', i, 'activation'], `POLICE is only approximate for '${activation}' (not piecewise affine): the certificate can report the residual on each region, never "proved"`, 'warning', 'approximate-activation');
     }
     if (layer.alpha !== undefined && activation !== 'leaky_relu') {
       c.v.at(['model', 'layers', i, 'alpha'], `alpha is ignored by '${activation}' (it is the negative slope of leaky_relu)`, 'warning', 'unused-setting', { key: true });
     }
     const alpha = activation === 'leaky_relu' ? (typeof layer.alpha === 'number' ? layer.alpha : DEFAULTS.alpha) : 0;
-    layers.push({ units: layer.units, activation: activation as Activation, alpha });
+    const resolved: ResolvedSpec['layers'][number] = { units: layer.units, activation: activation as Activation, alpha };
+    // β belongs to swish/softplus (the β-VQ temperature); elsewhere it would silently do nothing.
+    if (activation === 'swish' || activation === 'softplus') {
+      resolved.beta = typeof layer.beta === 'number' ? layer.beta : DEFAULTS.beta;
+      if (layer.learn_beta === true) resolved.learnBeta = true;
+      if (!annealed) c.v.at(['model', 'layers', i, 'activation'], `'${activation}' stays smooth after training: add training.anneal ({"beta_start": 1, "beta_end": 1000}) to end with a hard ReLU network the certificate can prove`, 'info', 'anneal-hint');
+    } else {
+      for (const key of ['beta', 'learn_beta']) {
+        if (layer[key] !== undefined) c.v.at(['model', 'layers', i, key], `${key} is ignored by '${activation}' (it belongs to swish and softplus)`, 'warning', 'unused-setting', { key: true });
+      }
+    }
+    layers.push(resolved);
   });
   return ok ? layers : undefined;
 }
@@ -684,6 +698,7 @@ function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec
       weightDecay: num(training.weight_decay, DEFAULTS.weightDecay),
       seed: num(training.seed, DEFAULTS.seed),
       snapshotEvery: num(training.snapshot_every, DEFAULTS.snapshotEvery),
+      ...companionTraining(v, training, layers),
     },
     police: {
       enabled: typeof police.enabled === 'boolean' ? police.enabled : true,
@@ -692,6 +707,25 @@ function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec
     },
     baseDir: c.specDir,
   };
+}
+
+/** training.anneal and training.orthogonality (issue 5), with a warning when the anneal has nothing to drive. */
+function companionTraining(v: Validator, training: Json, layers: ResolvedSpec['layers']): Pick<ResolvedSpec['training'], 'anneal' | 'orthogonality'> {
+  const out: Pick<ResolvedSpec['training'], 'anneal' | 'orthogonality'> = {};
+  if (isObject(training.anneal)) {
+    const start = typeof training.anneal.beta_start === 'number' ? training.anneal.beta_start : DEFAULTS.annealBetaStart;
+    const end = typeof training.anneal.beta_end === 'number' ? training.anneal.beta_end : DEFAULTS.annealBetaEnd;
+    out.anneal = { betaStart: start, betaEnd: end };
+    if (!layers.some((l) => l.activation === 'swish' || l.activation === 'softplus')) {
+      v.at(['training', 'anneal'], 'training.anneal drives β of swish/softplus layers, and this model has none: it is ignored', 'warning', 'unused-setting', { key: true });
+    } else if (end < 100) {
+      v.at(['training', 'anneal', 'beta_end'], `beta_end ${end} is small: the network is exported as hard ReLU, which then differs visibly from the swish it was trained with (use ≥ 100)`, 'warning', 'anneal-too-soft');
+    }
+  }
+  const ortho = training.orthogonality;
+  if (isObject(ortho) && typeof ortho.penalty === 'number') out.orthogonality = { kind: 'penalty', lambda: ortho.penalty };
+  else if (isObject(ortho) && ortho.parametrization === 'exact') out.orthogonality = { kind: 'exact' };
+  return out;
 }
 
 /** Runs one group of checks; an unexpected exception becomes a problem instead of hiding the others. */
