@@ -1,5 +1,200 @@
-// `police bench` (placeholder until its owner lands it).
-export async function benchCommand(_args: string[]): Promise<number> {
-  process.stderr.write('police bench: not implemented yet\n');
-  return 1;
+// `police bench [--json] [--quick]`: the paper's Table 1, unconstrained vs POLICE training steps in the same process, interleaved.
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { createMlp, disposeMlp, disposePoliceTensors, forwardPlain, forwardPolice, policeTensors, regressionLoss, type Mlp, type PoliceTensors } from '../police/model';
+import { Optimizer } from '../police/optimizer';
+import { createRng } from '../police/random';
+import type { BackendPreference } from '../protocol/messages';
+import { initBackend } from '../police/tf-backend';
+
+export interface BenchConfig {
+  D: number;
+  L: number;
+  W: number;
+}
+
+/** Table 1 of the paper: input dimension, depth, width. */
+export const TABLE_1: BenchConfig[] = [
+  { D: 2, L: 2, W: 256 },
+  { D: 2, L: 4, W: 64 },
+  { D: 2, L: 4, W: 4096 },
+  { D: 784, L: 2, W: 1024 },
+  { D: 784, L: 8, W: 1024 },
+  { D: 3072, L: 6, W: 4096 },
+];
+
+export interface BenchRow {
+  D: number;
+  L: number;
+  W: number;
+  N: number;
+  P: number;
+  backend: string;
+  unconstrained_ms: number;
+  police_ms: number;
+  ratio: number;
+}
+
+const BATCH = 1024;
+/** The wasm heap ends at 4 GiB; keep a safety margin for fragmentation and the allocator. */
+const WASM_HEAP_LIMIT = 3 * 1024 ** 3;
+
+function parameterCount({ D, L, W }: BenchConfig): number {
+  return D * W + W + (L - 1) * (W * W + W) + W + 1;
+}
+
+/** Bytes a POLICE step needs at its peak: weights, gradients and Adam moments, plus ~4 (N+P)×W buffers per layer kept for backward. */
+export function estimateBytes(config: BenchConfig): number {
+  const rows = BATCH + config.D + 1;
+  return 4 * (4 * parameterCount(config) + 4 * rows * config.W * config.L + rows * config.D);
+}
+
+/** Floating-point operations of one POLICE step (forward, backward ≈ 2× forward). */
+function stepFlops(config: BenchConfig): number {
+  return 6 * (BATCH + config.D + 1) * parameterCount(config);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function simplexVertices(D: number): number[][] {
+  return Array.from({ length: D + 1 }, (_, p) => Array.from({ length: D }, (_, j) => (p === j + 1 ? 1 : 0)));
+}
+
+/** Matmul throughput in GFLOP/s, to estimate each configuration's time before running it. */
+function measureGflops(): number {
+  const a = tf.randomNormal([512, 512]) as tf.Tensor2D;
+  tf.matMul(a, a).dispose();
+  const started = performance.now();
+  const repeats = 4;
+  for (let i = 0; i < repeats; i++) tf.tidy(() => tf.matMul(a, a).dataSync());
+  a.dispose();
+  return (repeats * 2 * 512 ** 3) / ((performance.now() - started) / 1000) / 1e9;
+}
+
+class StepRunner {
+  readonly mlp: Mlp;
+  readonly police: PoliceTensors;
+  private readonly optimizer = new Optimizer({ kind: 'adam', lr: 1e-4, weightDecay: 0 });
+  private readonly x: tf.Tensor2D;
+  private readonly y: tf.Tensor2D;
+  private readonly variables: tf.Variable[];
+
+  constructor(config: BenchConfig) {
+    const layers = Array.from({ length: config.L }, () => ({ units: config.W, activation: 'leaky_relu' as const, alpha: 0.01 }));
+    this.mlp = createMlp({ inputDim: config.D, layers, outputUnits: 1 }, 0);
+    const rng = createRng(1);
+    this.x = tf.tensor2d(Float32Array.from({ length: BATCH * config.D }, () => rng.uniform(-1, 1)), [BATCH, config.D]);
+    this.y = tf.tensor2d(Float32Array.from({ length: BATCH }, () => rng.normal()), [BATCH, 1]);
+    const vertices = simplexVertices(config.D);
+    this.police = policeTensors({ vertices, regionSizes: [vertices.length], rule: 'majority', margin: 1e-4, penalties: [] }, config.D);
+    this.variables = [...this.mlp.kernels, ...this.mlp.biases];
+  }
+
+  /** One forward + backward + optimizer step; returns its wall time in ms. */
+  step(police: boolean): number {
+    const started = performance.now();
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const out = police ? forwardPolice(this.mlp, this.x, this.police).output : forwardPlain(this.mlp, this.x);
+        return regressionLoss(out, this.y);
+      }, this.variables);
+      this.optimizer.apply(this.variables, grads, () => true);
+      return value;
+    });
+    loss.dataSync();
+    loss.dispose();
+    return performance.now() - started;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    disposePoliceTensors(this.police);
+    disposeMlp(this.mlp);
+    tf.dispose([this.x, this.y]);
+  }
+}
+
+/** Warm-up, then interleaved unconstrained / POLICE steps until the time budget or the repeat cap. */
+export function benchConfig(config: BenchConfig, budgetMs: number, maxRepeats: number): BenchRow {
+  const runner = new StepRunner(config);
+  try {
+    const plainTimes: number[] = [];
+    const policeTimes: number[] = [];
+    const warmPlain = runner.step(false);
+    const warmPolice = runner.step(true);
+    const started = performance.now();
+    const perPair = warmPlain + warmPolice;
+    const repeats = Math.max(3, Math.min(maxRepeats, Math.floor(budgetMs / Math.max(perPair, 1e-3))));
+    for (let r = 0; r < repeats; r++) {
+      // Alternate which goes first so neither always runs on a cold cache.
+      if (r % 2 === 0) {
+        plainTimes.push(runner.step(false));
+        policeTimes.push(runner.step(true));
+      } else {
+        policeTimes.push(runner.step(true));
+        plainTimes.push(runner.step(false));
+      }
+      if (r >= 2 && performance.now() - started > budgetMs) break;
+    }
+    const unconstrained = median(plainTimes);
+    const police = median(policeTimes);
+    return { ...config, N: BATCH, P: config.D + 1, backend: tf.getBackend(), unconstrained_ms: unconstrained, police_ms: police, ratio: police / unconstrained };
+  } finally {
+    runner.dispose();
+  }
+}
+
+function pad(text: string, width: number): string {
+  return text.padStart(width);
+}
+
+export async function benchCommand(args: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, backend: { type: 'string', default: 'auto' } },
+    }).values;
+  } catch (err) {
+    process.stderr.write(`police bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  const choice = await initBackend(values.backend as BackendPreference);
+  for (const note of choice.notes) process.stderr.write(`police bench: ${note}\n`);
+  const gflops = measureGflops();
+  const quick = values.quick;
+  /** Seconds a configuration may take, warm-up included; the whole bench stays near 5 minutes on 2 cores. */
+  const configBudgetS = quick ? 8 : 75;
+  const say = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
+  say(`POLICE bench: batch N=${BATCH}, simplex region P=D+1, Adam step, backend ${choice.backend} (~${gflops.toFixed(1)} GFLOP/s matmul)`);
+  const header = `${pad('D', 5)} ${pad('L', 3)} ${pad('W', 5)} ${pad('P', 5)} ${pad('no constr. ms', 14)} ${pad('POLICE ms', 10)} ${pad('ratio', 6)} ${pad('target', 7)}`;
+  if (!values.json) say(header);
+  const rows: BenchRow[] = [];
+  for (const config of TABLE_1) {
+    if (quick && (config.D > 2 || config.W > 256)) continue;
+    const bytes = estimateBytes(config);
+    if (choice.backend !== 'tensorflow' && bytes > WASM_HEAP_LIMIT) {
+      say(`skipped (D=${config.D}, L=${config.L}, W=${config.W}): needs about ${(bytes / 1024 ** 3).toFixed(1)} GiB, the ${choice.backend} heap ends at 4 GiB`);
+      continue;
+    }
+    // Two warm-up steps and at least three interleaved pairs: ≈ 5 POLICE + 5 plain steps.
+    const estimateS = (10 * stepFlops(config)) / (gflops * 1e9);
+    if (estimateS > configBudgetS) {
+      say(`skipped (D=${config.D}, L=${config.L}, W=${config.W}): estimated ${estimateS.toFixed(0)} s at ${gflops.toFixed(1)} GFLOP/s, over this run's ${configBudgetS} s per configuration`);
+      continue;
+    }
+    const row = benchConfig(config, (configBudgetS * 1000) / 3, quick ? 10 : 40);
+    rows.push(row);
+    const target = 1.25 * (config.D === 2 ? 1 : (row.N + row.P) / row.N);
+    if (values.json) process.stdout.write(`${JSON.stringify(row)}\n`);
+    else
+      say(
+        `${pad(String(row.D), 5)} ${pad(String(row.L), 3)} ${pad(String(row.W), 5)} ${pad(String(row.P), 5)} ${pad(row.unconstrained_ms.toFixed(2), 14)} ${pad(row.police_ms.toFixed(2), 10)} ${pad(`×${row.ratio.toFixed(2)}`, 6)} ${pad(`≤${target.toFixed(2)}`, 7)}`,
+      );
+  }
+  return 0;
 }

@@ -21,7 +21,7 @@ let modelCounter = 0;
 
 /** He-normal init for the (leaky-)ReLU/abs layers, Glorot-normal for the linear output layer; zero biases. */
 export function createMlp(shape: MlpShape, seed: number): Mlp {
-  const rng = createRng(deriveSeed(seed, 1));
+  const rng = createRng(deriveSeed(seed, 2));
   const kernels: tf.Variable<tf.Rank.R2>[] = [];
   const biases: tf.Variable<tf.Rank.R1>[] = [];
   const tag = modelCounter++;

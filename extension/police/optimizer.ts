@@ -6,7 +6,7 @@ export type OptimizerKind = 'adam' | 'adamw' | 'sgd';
 export interface OptimizerOptions {
   kind: OptimizerKind;
   lr: number;
-  /** AdamW: decoupled decay (θ ← θ − lr·wd·θ); Adam/SGD: added to the gradient as L2 (wd·θ). */
+  /** AdamW only: decoupled decay θ ← θ − lr·wd·θ (the spec documents it as ignored by adam and sgd). */
   weightDecay: number;
   beta1?: number;
   beta2?: number;
@@ -34,8 +34,7 @@ export class Optimizer {
       if (!grad) continue;
       const decay = decayed(variable) ? weightDecay : 0;
       tf.tidy(() => {
-        let g: tf.Tensor = grad;
-        if (kind !== 'adamw' && decay > 0) g = tf.add(g, tf.mul(variable, decay));
+        const g: tf.Tensor = grad;
         if (kind === 'sgd') {
           variable.assign(tf.sub(variable, tf.mul(g, lr)));
           return;

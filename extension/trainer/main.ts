@@ -1,2 +1,88 @@
 // Child-process entry: receives HostToTrainer messages over IPC and streams TrainerToHost events.
-export {};
+import { assertNever, type HostToTrainer, type StartTraining, type TrainerToHost } from '../protocol/messages';
+import { validateSpecText } from '../police/parse';
+import { finishRun } from '../police/run-folder';
+import { initBackend } from '../police/tf-backend';
+import { train } from '../police/train';
+
+let running = false;
+let stopRequested = false;
+
+function send(message: TrainerToHost): void {
+  process.send?.(message);
+}
+
+function describe(err: unknown): { message: string; detail?: string } {
+  if (err instanceof Error) return { message: err.message, ...(err.stack ? { detail: err.stack } : {}) };
+  return { message: String(err) };
+}
+
+async function start(request: StartTraining): Promise<void> {
+  if (running) {
+    send({ type: 'error', message: `${request.specPath}: a training is already running in this trainer process` });
+    return;
+  }
+  running = true;
+  stopRequested = false;
+  try {
+    const { spec, problems } = validateSpecText(request.specText, request.specPath);
+    const errors = problems.filter((p) => p.severity === 'error');
+    if (!spec || errors.length > 0) {
+      const first = errors[0] ?? problems[0];
+      const where = first ? `:${first.range.start.line + 1}:${first.range.start.character + 1}` : '';
+      send({
+        type: 'error',
+        message: `${request.specPath}${where}: the spec is not valid (${errors.length} error${errors.length === 1 ? '' : 's'}): ${first?.message ?? 'no spec'}`,
+        detail: problems.map((p) => `${p.range.start.line + 1}:${p.range.start.character + 1} ${p.severity}: ${p.message}`).join('\n'),
+      });
+      return;
+    }
+    const choice = await initBackend(request.backend);
+    send({ type: 'ready', backend: choice.backend });
+    for (const note of choice.notes) send({ type: 'log', level: 'warn', message: note });
+    const result = await train(spec, {
+      ...(request.steps !== undefined ? { steps: request.steps } : {}),
+      ...(request.seed !== undefined ? { seed: request.seed } : {}),
+      backend: request.backend,
+      progressIntervalMs: request.progressIntervalMs,
+      onProgress: (p) => send({ type: 'progress', step: p.step, totalSteps: p.totalSteps, loss: p.loss, health: p.health, elapsedMs: p.elapsedMs }),
+      onSnapshot: (step, network) => send({ type: 'snapshot', step, network }),
+      shouldStop: () => stopRequested,
+      onLog: (level, message) => send({ type: 'log', level, message }),
+    });
+    if (result.stopped) {
+      send({ type: 'stopped', step: result.stepsDone });
+      return;
+    }
+    send({ type: 'log', level: 'info', message: `${spec.name}: ${result.stepsDone} steps on ${result.backend}, certifying and writing ${request.runDir}` });
+    const certificate = await finishRun(spec, request.specText, result, request.runDir);
+    send({ type: 'done', runDir: request.runDir, certificate, finalLoss: result.finalLoss });
+  } catch (err) {
+    const { message, detail } = describe(err);
+    send({ type: 'error', message: `training ${request.specPath} failed: ${message}`, ...(detail ? { detail } : {}) });
+  } finally {
+    running = false;
+  }
+}
+
+function handle(message: HostToTrainer): void {
+  switch (message.type) {
+    case 'start':
+      void start(message);
+      return;
+    case 'stop':
+      stopRequested = true;
+      if (!running) send({ type: 'stopped', step: 0 });
+      return;
+    default:
+      assertNever(message);
+  }
+}
+
+process.on('message', (message: HostToTrainer) => handle(message));
+// The host owns our lifetime: when the channel closes, leave.
+process.on('disconnect', () => process.exit(0));
+process.on('uncaughtException', (err) => {
+  send({ type: 'error', message: `trainer crashed: ${err.message}`, ...(err.stack ? { detail: err.stack } : {}) });
+  process.exit(1);
+});

@@ -1,0 +1,275 @@
+// The training loop: seeded, one tidy per step, prompt stop, constraint health, metrics rows, folded result.
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendPreference, LayerHealth } from '../protocol/messages';
+import { loadData } from './data';
+import { foldNetwork } from './fold';
+import {
+  buildPoliceContext,
+  classificationLoss,
+  createMlp,
+  disposeMlp,
+  disposePoliceTensors,
+  forwardPlain,
+  forwardPolice,
+  policeTensors,
+  regressionLoss,
+  type Mlp,
+  type PoliceTensors,
+} from './model';
+import type { FoldedNetwork } from './network';
+import { Optimizer } from './optimizer';
+import type { LayerShift } from './police-layer';
+import { createRng, deriveSeed, type Rng } from './random';
+import type { ResolvedSpec } from './spec';
+import { initBackend } from './tf-backend';
+
+/** Samples as the engine consumes them: row-major inputs and targets. */
+export interface TrainingData {
+  x: Float32Array;
+  /** Regression: count × outputDim targets. Classification: count class indices, or count × classes one-hot. */
+  y: Float32Array;
+  count: number;
+  inputDim: number;
+  outputDim: number;
+}
+
+export interface TrainProgress {
+  step: number;
+  totalSteps: number;
+  loss: number;
+  health: LayerHealth[];
+  elapsedMs: number;
+}
+
+/** One line of metrics.jsonl. */
+export interface MetricsRow {
+  step: number;
+  loss: number;
+  health: LayerHealth[];
+  elapsed_ms: number;
+  backend: string;
+}
+
+export interface TrainOptions {
+  steps?: number;
+  seed?: number;
+  backend?: BackendPreference;
+  onProgress?: (progress: TrainProgress) => void;
+  onSnapshot?: (step: number, network: FoldedNetwork) => void;
+  /** Checked before every step; training ends promptly when it returns true. */
+  shouldStop?: () => boolean;
+  progressIntervalMs?: number;
+  /** Use these samples instead of loading the spec's data source. */
+  data?: TrainingData;
+  onLog?: (level: 'info' | 'warn', message: string) => void;
+}
+
+export interface TrainResult {
+  network: FoldedNetwork;
+  /** Loss of the folded model's training-time forward over the whole data set. */
+  finalLoss: number;
+  /** Classification only: fraction of samples classified correctly. */
+  accuracy?: number;
+  stepsDone: number;
+  totalSteps: number;
+  stopped: boolean;
+  backend: string;
+  backendNotes: string[];
+  health: LayerHealth[];
+  metrics: MetricsRow[];
+  elapsedMs: number;
+}
+
+function layerHealth(layer: number, shift: LayerShift): LayerHealth {
+  let shifted = 0;
+  let sum = 0;
+  let max = 0;
+  for (let k = 0; k < shift.shift.length; k++) {
+    const c = Math.abs(shift.shift[k]);
+    if (c > 0) {
+      shifted++;
+      sum += c;
+      if (c > max) max = c;
+    }
+  }
+  return { layer, units: shift.shift.length, shifted, meanAbsShift: shifted ? sum / shifted : 0, maxAbsShift: max };
+}
+
+/** Batches drawn epoch by epoch from a seeded permutation. */
+class Batcher {
+  private order: Int32Array;
+  private cursor = 0;
+  constructor(
+    private readonly data: TrainingData,
+    private readonly size: number,
+    private readonly rng: Rng,
+  ) {
+    this.order = Int32Array.from({ length: data.count }, (_, i) => i);
+    this.shuffle();
+  }
+  private shuffle(): void {
+    for (let i = this.order.length - 1; i > 0; i--) {
+      const j = this.rng.int(i + 1);
+      const t = this.order[i];
+      this.order[i] = this.order[j];
+      this.order[j] = t;
+    }
+    this.cursor = 0;
+  }
+  next(): Int32Array {
+    const rows = Math.min(this.size, this.data.count);
+    if (this.cursor + rows > this.order.length) this.shuffle();
+    const picked = this.order.subarray(this.cursor, this.cursor + rows);
+    this.cursor += rows;
+    return picked;
+  }
+}
+
+/** Builds the x and target tensors for the given sample rows. */
+function batchTensors(data: TrainingData, rows: ArrayLike<number>, task: 'regression' | 'classification', classes: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
+  const D = data.inputDim;
+  const n = rows.length;
+  const x = new Float32Array(n * D);
+  for (let i = 0; i < n; i++) x.set(data.x.subarray(rows[i] * D, rows[i] * D + D), i * D);
+  if (task === 'regression') {
+    const O = data.outputDim;
+    const y = new Float32Array(n * O);
+    for (let i = 0; i < n; i++) y.set(data.y.subarray(rows[i] * O, rows[i] * O + O), i * O);
+    return { x: tf.tensor2d(x, [n, D]), y: tf.tensor2d(y, [n, O]) };
+  }
+  // One-hot built in JS: tf.oneHot returns 1.4e-45 instead of 1 on wasm.
+  const oneHot = new Float32Array(n * classes);
+  const isOneHot = data.y.length === data.count * classes && classes > 1 && data.outputDim === classes;
+  for (let i = 0; i < n; i++) {
+    if (isOneHot) oneHot.set(data.y.subarray(rows[i] * classes, rows[i] * classes + classes), i * classes);
+    else oneHot[i * classes + Math.round(data.y[rows[i]])] = 1;
+  }
+  return { x: tf.tensor2d(x, [n, D]), y: tf.tensor2d(oneHot, [n, classes]) };
+}
+
+function specData(spec: ResolvedSpec): TrainingData {
+  const loaded = loadData(spec);
+  return { x: loaded.x, y: loaded.y, count: loaded.count, inputDim: loaded.inputDim, outputDim: loaded.outputDim };
+}
+
+/** Loss (and accuracy) of the current weights over the whole data set, POLICE forward when enabled. */
+function evaluate(mlp: Mlp, police: PoliceTensors | undefined, data: TrainingData, spec: ResolvedSpec): { loss: number; accuracy?: number } {
+  const task = spec.data.task;
+  const classes = spec.outputUnits;
+  const chunk = 4096;
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < data.count; start += chunk) {
+    const rows = Int32Array.from({ length: Math.min(chunk, data.count - start) }, (_, i) => start + i);
+    const [loss, hits] = tf.tidy(() => {
+      const { x, y } = batchTensors(data, rows, task, classes);
+      const output = police ? forwardPolice(mlp, x, police).output : forwardPlain(mlp, x);
+      const value = task === 'regression' ? regressionLoss(output, y) : classificationLoss(output, y);
+      const hit = task === 'classification' ? tf.sum(tf.cast(tf.equal(tf.argMax(output, 1), tf.argMax(y, 1)), 'float32')) : tf.scalar(0);
+      return [value.dataSync()[0], hit.dataSync()[0]];
+    });
+    lossSum += loss * rows.length;
+    correct += hits;
+  }
+  const result: { loss: number; accuracy?: number } = { loss: lossSum / Math.max(1, data.count) };
+  if (task === 'classification') result.accuracy = correct / Math.max(1, data.count);
+  return result;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Trains the spec's network and returns it folded. Every step runs in one tidy; the stop flag is
+ * checked before every step (and the event loop gets a turn, so an IPC 'stop' arrives promptly).
+ */
+export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Promise<TrainResult> {
+  const choice = await initBackend(options.backend ?? 'auto');
+  for (const note of choice.notes) options.onLog?.('warn', note);
+  const steps = options.steps ?? spec.training.steps;
+  const seed = options.seed ?? spec.training.seed;
+  const data = options.data ?? specData(spec);
+  if (data.inputDim !== spec.inputDim) throw new Error(`data for '${spec.name}' has ${data.inputDim} inputs, the spec says input.dim = ${spec.inputDim}`);
+  const task = spec.data.task;
+  const classes = spec.outputUnits;
+  const started = Date.now();
+  const mlp = createMlp({ inputDim: spec.inputDim, layers: spec.layers, outputUnits: spec.outputUnits }, seed);
+  const police = spec.police.enabled && spec.regions.length > 0 ? policeTensors(buildPoliceContext(spec), spec.inputDim) : undefined;
+  const optimizer = new Optimizer({ kind: spec.training.optimizer, lr: spec.training.lr, weightDecay: spec.training.weightDecay });
+  const variables: tf.Variable[] = [...mlp.kernels, ...mlp.biases];
+  const kernels = new Set<tf.Variable>(mlp.kernels);
+  const batcher = new Batcher(data, spec.training.batch, createRng(deriveSeed(seed, 3)));
+  const metrics: MetricsRow[] = [];
+  const logEvery = Math.max(1, Math.round(steps / 200));
+  const progressInterval = options.progressIntervalMs ?? 200;
+  let lastProgress = -Infinity;
+  let health: LayerHealth[] = [];
+  let lastLoss = NaN;
+  let stepsDone = 0;
+  let stopped = false;
+  try {
+    for (let step = 1; step <= steps; step++) {
+      await yieldToEventLoop();
+      if (options.shouldStop?.()) {
+        stopped = true;
+        break;
+      }
+      const shifts: LayerShift[] = [];
+      const loss = tf.tidy(() => {
+        const { x, y } = batchTensors(data, batcher.next(), task, classes);
+        const { value, grads } = tf.variableGrads(() => {
+          let output: tf.Tensor2D;
+          let penalty: tf.Scalar | undefined;
+          if (police) {
+            const result = forwardPolice(mlp, x, police, (layer, shift) => (shifts[layer] = shift));
+            output = result.output;
+            penalty = result.penalty;
+          } else {
+            output = forwardPlain(mlp, x);
+          }
+          const base = task === 'regression' ? regressionLoss(output, y) : classificationLoss(output, y);
+          return penalty ? tf.add(base, penalty) : base;
+        }, variables);
+        optimizer.apply(variables, grads, (v) => kernels.has(v));
+        return value;
+      });
+      stepsDone = step;
+      const now = Date.now();
+      const logged = step % logEvery === 0 || step === steps;
+      const report = options.onProgress && (now - lastProgress >= progressInterval || step === steps);
+      if (logged || report) {
+        lastLoss = loss.dataSync()[0];
+        health = shifts.map((s, layer) => layerHealth(layer, s));
+      }
+      loss.dispose();
+      if (!Number.isFinite(lastLoss) && (logged || report)) throw new Error(`training '${spec.name}' diverged at step ${step} (loss ${lastLoss}); lower training.lr`);
+      if (logged) metrics.push({ step, loss: lastLoss, health, elapsed_ms: now - started, backend: choice.backend });
+      if (report) {
+        lastProgress = now;
+        options.onProgress?.({ step, totalSteps: steps, loss: lastLoss, health, elapsedMs: now - started });
+      }
+      if (options.onSnapshot && spec.training.snapshotEvery > 0 && step % spec.training.snapshotEvery === 0) {
+        options.onSnapshot(step, foldNetwork(mlp, police));
+      }
+    }
+    const network = foldNetwork(mlp, police);
+    const final = evaluate(mlp, police, data, spec);
+    const result: TrainResult = {
+      network,
+      finalLoss: final.loss,
+      stepsDone,
+      totalSteps: steps,
+      stopped,
+      backend: choice.backend,
+      backendNotes: choice.notes,
+      health,
+      metrics,
+      elapsedMs: Date.now() - started,
+    };
+    if (final.accuracy !== undefined) result.accuracy = final.accuracy;
+    return result;
+  } finally {
+    optimizer.dispose();
+    if (police) disposePoliceTensors(police);
+    disposeMlp(mlp);
+  }
+}

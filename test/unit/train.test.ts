@@ -1,0 +1,149 @@
+// The training loop on tiny networks: the loss falls, stop is honoured, Eq. (1)/(2) hold exactly, several regions are proved.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { certify } from '../../extension/police/certificate';
+import { forward } from '../../extension/police/network';
+import { createRng } from '../../extension/police/random';
+import type { ResolvedRegion, ResolvedSpec } from '../../extension/police/spec';
+import { train, type TrainingData } from '../../extension/police/train';
+
+function tinySpec(regions: ResolvedRegion[], overrides: Partial<ResolvedSpec> = {}): ResolvedSpec {
+  return {
+    name: 'tiny',
+    inputDim: 2,
+    domain: [[-2, 2], [-2, 2]],
+    layers: [
+      { units: 16, activation: 'leaky_relu', alpha: 0.01 },
+      { units: 16, activation: 'leaky_relu', alpha: 0.01 },
+    ],
+    outputUnits: 1,
+    regions,
+    data: { task: 'regression', source: { kind: 'expression', expressions: ['sin(2*x0) + x1'] }, samples: 256, noise: 0, classes: 0 },
+    training: { steps: 60, batch: 128, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0 },
+    police: { enabled: true, rule: 'majority', margin: 1e-4 },
+    baseDir: '.',
+    ...overrides,
+  };
+}
+
+/** sin(2 x0) + x1 on [-2, 2]², drawn here so the test does not depend on the data module's sampling. */
+function waveData(count: number, seed = 1): TrainingData {
+  const rng = createRng(seed);
+  const x = new Float32Array(count * 2);
+  const y = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    x[2 * i] = rng.uniform(-2, 2);
+    x[2 * i + 1] = rng.uniform(-2, 2);
+    y[i] = Math.sin(2 * x[2 * i]) + x[2 * i + 1];
+  }
+  return { x, y, count, inputDim: 2, outputDim: 1 };
+}
+
+const triangle: ResolvedRegion = { name: 'triangle', vertices: [[-1, -1], [0, 1], [1, -1]], constraint: { kind: 'affine' }, form: 'vertices' };
+
+test('the loss falls over a few dozen steps and the result is certified affine on the region', async () => {
+  const spec = tinySpec([triangle]);
+  const result = await train(spec, { data: waveData(256), backend: 'wasm' });
+  assert.equal(result.stepsDone, 60);
+  assert.ok(result.metrics.length >= 2, 'metrics rows were logged');
+  const first = result.metrics[0].loss;
+  assert.ok(result.finalLoss < 0.5 * first, `loss went from ${first} to ${result.finalLoss}`);
+  assert.equal(result.health.length, 2, 'one health entry per hidden layer');
+  assert.ok(certify(result.network, spec.regions).proved, 'POLICE-trained network is proved affine on the triangle');
+});
+
+test('the same seed gives the same weights', async () => {
+  const spec = tinySpec([triangle], { training: { steps: 5, batch: 64, optimizer: 'adamw', lr: 0.01, weightDecay: 1e-3, seed: 3, snapshotEvery: 0 } });
+  const a = await train(spec, { data: waveData(128), backend: 'wasm' });
+  const b = await train(spec, { data: waveData(128), backend: 'wasm' });
+  assert.deepEqual(a.network, b.network);
+  const c = await train(spec, { data: waveData(128), backend: 'wasm', seed: 4 });
+  assert.notDeepEqual(a.network, c.network);
+});
+
+test('a stop request ends training before the next step', async () => {
+  const spec = tinySpec([triangle], { training: { steps: 10000, batch: 64, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0 } });
+  let stop = false;
+  const result = await train(spec, {
+    data: waveData(128),
+    backend: 'wasm',
+    progressIntervalMs: 0,
+    onProgress: (p) => {
+      if (p.step === 7) stop = true;
+    },
+    shouldStop: () => stop,
+  });
+  assert.equal(result.stopped, true);
+  assert.equal(result.stepsDone, 7);
+});
+
+test('a stop requested from a timer (as an IPC message would arrive) is seen while training runs', async () => {
+  const spec = tinySpec([triangle], { training: { steps: 100000, batch: 64, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0 } });
+  let stop = false;
+  setTimeout(() => (stop = true), 300);
+  const result = await train(spec, { data: waveData(128), backend: 'wasm', shouldStop: () => stop });
+  assert.equal(result.stopped, true);
+  assert.ok(result.stepsDone > 0 && result.stepsDone < 100000);
+});
+
+function fitAffine(network: Parameters<typeof forward>[0]): { A: number[]; b: number } {
+  // Inside a 2-D region an affine f is fixed by three points.
+  const p0 = [0.1, 0.1];
+  const f0 = forward(network, p0)[0];
+  const fx = forward(network, [0.2, 0.1])[0];
+  const fy = forward(network, [0.1, 0.2])[0];
+  const A = [(fx - f0) / 0.1, (fy - f0) / 0.1];
+  return { A, b: f0 - A[0] * p0[0] - A[1] * p0[1] };
+}
+
+test('Eq. (2): an affine_map region gets exactly f(x) = A* x + b* after training', async () => {
+  const region: ResolvedRegion = { name: 'square', vertices: [[0, 0], [0.5, 0], [0, 0.5], [0.5, 0.5]], constraint: { kind: 'affine_map', A: [[0.5, -0.25]], b: [0.1] }, form: 'box' };
+  const spec = tinySpec([region]);
+  const result = await train(spec, { data: waveData(256), backend: 'wasm', steps: 30 });
+  const { A, b } = fitAffine(result.network);
+  assert.ok(Math.abs(A[0] - 0.5) < 1e-5 && Math.abs(A[1] + 0.25) < 1e-5, `A = ${A}`);
+  assert.ok(Math.abs(b - 0.1) < 1e-5, `b = ${b}`);
+  const certificate = certify(result.network, spec.regions);
+  assert.ok(certificate.proved, JSON.stringify(certificate.regions[0].checks));
+});
+
+test('Eq. (1): a jacobian region gets exactly the Jacobian A, with a learned offset', async () => {
+  const region: ResolvedRegion = { name: 'square', vertices: [[0, 0], [0.5, 0], [0, 0.5], [0.5, 0.5]], constraint: { kind: 'jacobian', A: [[2, 3]] }, form: 'box' };
+  const spec = tinySpec([region]);
+  const result = await train(spec, { data: waveData(256), backend: 'wasm', steps: 30 });
+  const { A } = fitAffine(result.network);
+  assert.ok(Math.abs(A[0] - 2) < 1e-5 && Math.abs(A[1] - 3) < 1e-5, `A = ${A}`);
+  assert.ok(certify(result.network, spec.regions).proved);
+});
+
+test('three regions with the minimal rule are all affine; the first affine_map is exact, the second is pulled towards its map by the penalty', async () => {
+  const left = (constraint: ResolvedRegion['constraint']): ResolvedRegion => ({ name: 'left', vertices: [[-1.9, 0.5], [-1.3, 0.5], [-1.6, 1.5]], constraint, form: 'vertices' });
+  const regions = (third: ResolvedRegion): ResolvedRegion[] => [
+    triangle,
+    { name: 'corner', vertices: [[1.2, 1.2], [1.8, 1.2], [1.2, 1.8], [1.8, 1.8]], constraint: { kind: 'affine_map', A: [[1, 0]], b: [0] }, form: 'box' },
+    third,
+  ];
+  const leftMap: ResolvedRegion['constraint'] = { kind: 'affine_map', A: [[0, 1]], b: [-1] };
+  const spec = tinySpec(regions(left(leftMap)), { police: { enabled: true, rule: 'minimal', margin: 1e-4 } });
+  const result = await train(spec, { data: waveData(256), backend: 'wasm', steps: 80 });
+  const certificate = certify(result.network, spec.regions);
+  for (const region of certificate.regions) {
+    assert.ok(region.checks.find((c) => c.name === 'vertex-sign-patterns')?.passed, `${region.name}: vertices straddle a hyperplane`);
+  }
+  assert.equal(certificate.regions[0].status, 'proved');
+  assert.equal(certificate.regions[1].status, 'proved');
+  const corner = certificate.regions[1].affineMap;
+  assert.ok(Math.abs(corner.A[0][0] - 1) < 1e-5 && Math.abs(corner.A[0][1]) < 1e-5 && Math.abs(corner.b[0]) < 1e-5, JSON.stringify(corner));
+  // The same training with 'left' only asked to be affine lands farther from left's map.
+  const free = await train(tinySpec(regions(left({ kind: 'affine' })), { police: spec.police }), { data: waveData(256), backend: 'wasm', steps: 80 });
+  const freeLeft = certify(free.network, [left(leftMap)]).regions[0].constraintResidual ?? 0;
+  const penalised = certificate.regions[2].constraintResidual ?? Infinity;
+  assert.ok(penalised < freeLeft, `penalised residual ${penalised} vs unpenalised ${freeLeft}`);
+});
+
+test('without POLICE the trained network is not proved affine on the region', async () => {
+  const big: ResolvedRegion = { name: 'big', vertices: [[-1.8, -1.8], [1.8, -1.8], [0, 1.8]], constraint: { kind: 'affine' }, form: 'vertices' };
+  const spec = tinySpec([big], { police: { enabled: false, rule: 'majority', margin: 1e-4 } });
+  const result = await train(spec, { data: waveData(256), backend: 'wasm', steps: 30 });
+  assert.equal(certify(result.network, spec.regions).proved, false);
+});
