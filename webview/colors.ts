@@ -44,6 +44,19 @@ export function classColor(k: number): Rgb {
   return CLASS_COLORS[((k % CLASS_COLORS.length) + CLASS_COLORS.length) % CLASS_COLORS.length];
 }
 
+// Region colours: saturated hues kept apart from the class colours so a region never hides in the map.
+export const REGION_COLORS: Rgb[] = [
+  [1.0, 0.31, 0.85],
+  [0.0, 0.9, 1.0],
+  [0.7, 1.0, 0.0],
+  [1.0, 0.35, 0.35],
+  [0.75, 0.6, 1.0],
+];
+
+export function regionColor(r: number): Rgb {
+  return REGION_COLORS[r % REGION_COLORS.length];
+}
+
 /** A stable, well-spread colour per cell index (golden-ratio hue steps), so neighbours differ. */
 export function cellColor(index: number): Rgb {
   if (index < 0) return [0.5, 0.5, 0.5];

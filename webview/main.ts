@@ -10,7 +10,7 @@ import type {
   ViewSurface,
   WebviewToHost,
 } from '../extension/protocol/messages';
-import { classColor, readThemeColors, rgbToCss } from './colors';
+import { classColor, readThemeColors, regionColor, rgbToCss } from './colors';
 import { choosePlane, planeMap, planePoint, pointInConvexPolygon, type PlaneChoice, type PlaneMode } from './geometry';
 import { LossChart } from './loss-chart';
 import { SceneView, type ColorMode, type HoverPoint } from './scene';
@@ -340,7 +340,7 @@ function renderLegend(): void {
   const items: HTMLElement[] = [];
   spec.regions.forEach((region, r) => {
     const item = element('div', { class: 'legend-item' });
-    item.append(element('span', { class: 'swatch', style: `background: ${rgbToCss(classColor(r + 1))}` }), `${region.name}${region.draggable ? ' (drag its vertices)' : ''}`);
+    item.append(element('span', { class: 'swatch', style: `background: ${rgbToCss(regionColor(r))}` }), `${region.name}${region.draggable ? ' (drag its vertices)' : ''}`);
     items.push(item);
   });
   if (spec.task === 'classification') {
@@ -380,5 +380,10 @@ function showHover(point: HoverPoint | undefined, clientX: number, clientY: numb
   tooltip.style.left = `${Math.min(clientX - box.left + 14, box.width - 260)}px`;
   tooltip.style.top = `${Math.min(clientY - box.top + 14, box.height - 120)}px`;
 }
+
+// Test hook for browser/e2e tests: where to put the mouse to drag a vertex.
+(window as unknown as { policeView: unknown }).policeView = {
+  vertexScreenPosition: (region: number, vertex: number) => scene.vertexScreenPosition(region, vertex),
+};
 
 channel.send({ type: 'ready' });

@@ -3,8 +3,11 @@ import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { ConvexGeometry } from 'three/examples/jsm/geometries/ConvexGeometry.js';
 import type { ViewPlane, ViewShowData, ViewSpec, ViewSurface, ViewWindow } from '../extension/protocol/messages';
-import { argmax, cellColor, classColor, viridisInto, type ThemeColors } from './colors';
+import { argmax, cellColor, classColor, regionColor, viridisInto, type ThemeColors } from './colors';
 import { convexHullIndices, decisionBoundarySegments, planeMap, planePoint, projectToPlane } from './geometry';
+
+// Theme and colour-map values are display colours: draw them as given, without linear→sRGB conversion.
+THREE.ColorManagement.enabled = false;
 
 export type ColorMode = 'value' | 'cells';
 
@@ -78,6 +81,7 @@ export class SceneView {
       renderer = undefined;
     }
     this.renderer = renderer;
+    if (renderer) renderer.outputColorSpace = THREE.LinearSRGBColorSpace;
     const gl = renderer?.getContext();
     this.webgl = !gl ? 0 : typeof WebGL2RenderingContext !== 'undefined' && gl instanceof WebGL2RenderingContext ? 2 : 1;
     this.camera.up.set(0, 0, 1);
@@ -170,6 +174,15 @@ export class SceneView {
     this.controls.target.fromArray(state.target);
     this.controls.update();
     this.requestRender();
+  }
+
+  /** Where a region's vertex marker is on screen, in client pixels (a hook for browser tests). */
+  vertexScreenPosition(region: number, vertex: number): { x: number; y: number } | undefined {
+    const marker = this.regionGroup.children.find((o) => o.userData.region === region && o.userData.vertex === vertex);
+    if (!marker || !this.renderer) return undefined;
+    const p = marker.position.clone().project(this.camera);
+    const rect = this.renderer.domElement.getBoundingClientRect();
+    return { x: rect.left + ((p.x + 1) / 2) * rect.width, y: rect.top + ((1 - p.y) / 2) * rect.height };
   }
 
   /** Renders happen on the next animation frame, once, however many updates came in. */
@@ -388,6 +401,7 @@ export class SceneView {
     setPositions(this.boundary.geometry, boundary);
     this.wireframe.visible = lines.length > 0;
     this.boundary.visible = boundary.length > 0;
+    document.body.dataset.boundarySegments = String(boundary.length / 6);
   }
 
   /** Domain outline (2-D: the window's rectangle at the floor; 3-D: the domain box). */
@@ -416,9 +430,8 @@ export class SceneView {
     const spec = this.spec;
     const plane = this.plane;
     if (!spec || !plane) return;
-    const accent = new THREE.Color(...this.theme.accent);
     spec.regions.forEach((region, r) => {
-      const color = new THREE.Color(...classColor(r + 1)).lerp(accent, 0.2);
+      const color = new THREE.Color(...regionColor(r));
       if (this.is3d()) {
         const points = region.vertices.map((x) => new THREE.Vector3(...(this.inputToWorld(x) as [number, number, number])));
         if (points.length >= 4) {

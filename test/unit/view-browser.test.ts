@@ -1,0 +1,234 @@
+// The real webview bundle in headless Chromium (WebGL2 via SwiftShader), driven by the host's messages.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { FoldedNetwork } from '../../extension/police/network';
+import type { Certificate } from '../../extension/police/certificate-types';
+import type { HostToWebview, ViewSpec } from '../../extension/protocol/messages';
+import { buildSurface, patternAt, type PlaneCell } from '../../extension/host/view/surface';
+import { clipPolygon } from '../../webview/geometry';
+
+const CHROMIUM = process.env.POLICE_CHROMIUM ?? '/usr/bin/chromium';
+const SCREENSHOTS = join('test-results', 'view');
+
+// One hidden layer of three leaky-ReLU units: its exact partition is the window cut by three lines.
+const network: FoldedNetwork = {
+  format: 'police-network/1',
+  input_dim: 2,
+  output_dim: 1,
+  layers: [
+    { weights: [[1, 0.3], [-0.4, 1], [0.7, -0.7]], bias: [2, 1.5, -2.4], activation: 'leaky_relu', alpha: 0.1 },
+    { weights: [[0.8, -1.1, 0.6]], bias: [0.2], activation: 'linear' },
+  ],
+};
+
+function exactCells(window: [[number, number], [number, number]]): PlaneCell[] {
+  const [[u0, u1], [v0, v1]] = window;
+  let polygons = [[u0, v0, u1, v0, u1, v1, u0, v1]];
+  for (const [w, b] of network.layers[0].weights.map((w, k) => [w, network.layers[0].bias[k]] as const)) {
+    polygons = polygons.flatMap((p) => [clipPolygon(p, w[0], w[1], b), clipPolygon(p, -w[0], -w[1], -b)]).filter((p) => p.length >= 6);
+  }
+  return polygons.map((polygon) => {
+    const n = polygon.length / 2;
+    const center = [0, 1].map((d) => polygon.filter((_, i) => i % 2 === d).reduce((s, x) => s + x, 0) / n);
+    const pattern = patternAt(network, center);
+    // f on this cell: slopes of the active/inactive units folded into one affine map.
+    const slopes = pattern.split('').map((bit) => (bit === '1' ? 1 : 0.1));
+    const out = network.layers[1].weights[0];
+    const A = [[0, 1].map((d) => network.layers[0].weights.reduce((s, w, k) => s + out[k] * slopes[k] * w[d], 0))];
+    const b = [network.layers[0].bias.reduce((s, bk, k) => s + out[k] * slopes[k] * bk, network.layers[1].bias[0])];
+    return { polygon, pattern, A, b };
+  });
+}
+
+const triangle = [[-1.4, -1.4], [0, 2], [1.4, -1.4]];
+const viewSpec: ViewSpec = {
+  name: 'browser-harness',
+  inputDim: 2,
+  outputUnits: 1,
+  domain: [[-4, 4], [-4, 4]],
+  task: 'regression',
+  regions: [{ name: 'triangle', vertices: triangle, form: 'vertices', draggable: true }],
+};
+
+const certificate: Certificate = {
+  format: 'police-certificate/1',
+  spec: 'browser-harness',
+  createdAt: '2026-01-01T00:00:00Z',
+  weightsSha256: '0'.repeat(64),
+  proved: true,
+  overlaps: [],
+  regions: [
+    { name: 'triangle', status: 'proved', vertexCount: 3, minMargin: 0.012, affineMap: { A: [[1, 2]], b: [0] }, maxResidual: 1e-15, samplesChecked: 64, checks: [] },
+  ],
+};
+
+let browser: Browser;
+let page: Page;
+let dir: string;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set POLICE_CHROMIUM)`);
+  dir = mkdtempSync(join(tmpdir(), 'police-view-'));
+  await esbuild.build({ entryPoints: ['webview/main.ts'], bundle: true, platform: 'browser', target: 'es2022', format: 'iife', outfile: join(dir, 'webview.js'), logLevel: 'warning' });
+  // The fake VS Code API records what the view posts and keeps its state, like the real one.
+  writeFileSync(
+    join(dir, 'index.html'),
+    `<!DOCTYPE html><html><head><meta charset="utf-8"><link rel="stylesheet" href="webview.css">
+<style>:root { --vscode-editor-background: #1e1e1e; --vscode-editor-foreground: #d4d4d4; --vscode-focusBorder: #007fd4; }</style>
+<script>window.__posted = []; window.__state = undefined;
+window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => window.__state, setState: (s) => { window.__state = s; } });</script>
+</head><body class="vscode-dark" data-state="loading"><div id="app"></div><script src="webview.js"></script></body></html>`,
+  );
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--use-gl=angle'],
+  });
+  page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`file://${join(dir, 'index.html')}`);
+  await page.waitForFunction(() => document.body.dataset.state === 'waiting');
+  assert.deepEqual(errors, []);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function post(message: HostToWebview): Promise<void> {
+  await page.evaluate((m) => window.postMessage(m, '*'), message as unknown as Record<string, unknown>);
+}
+
+async function posted(): Promise<{ type: string; [key: string]: unknown }[]> {
+  return page.evaluate(() => (window as unknown as { __posted: { type: string }[] }).__posted);
+}
+
+test('the view says ready, renders a spec with WebGL2 and asks for the surface on its plane', async () => {
+  assert.equal(await page.evaluate(() => document.body.dataset.webgl), '2');
+  await post({ type: 'spec', spec: viewSpec, specUri: 'file:///tmp/harness.police.json' });
+  await page.waitForFunction(() => document.body.dataset.state === 'rendered');
+  const messages = await posted();
+  assert.equal(messages[0].type, 'ready');
+  const setPlane = messages.find((m) => m.type === 'setPlane') as unknown as { plane: { e1: number[] }; window: number[][]; resolution: number };
+  assert.ok(setPlane, 'the view asks the host for a surface');
+  assert.deepEqual(setPlane.window, [[-4, 4], [-4, 4]]);
+  assert.equal(setPlane.resolution, 200);
+  assert.ok(await page.getByText('triangle (drag its vertices)').isVisible());
+});
+
+test('training progress grows the loss curve; a surface shows its linear regions; the certificate reads proved', async () => {
+  await post({ type: 'trainingStarted', totalSteps: 200, backend: 'wasm' });
+  for (let step = 0; step < 40; step++) {
+    await post({ type: 'progress', step: step * 5, totalSteps: 200, loss: 2 * Math.exp(-step / 8) + 0.01, health: [{ layer: 0, units: 3, shifted: 2, meanAbsShift: 0.05, maxAbsShift: 0.2 }] });
+  }
+  await page.waitForFunction(() => document.body.dataset.lossPoints === '40');
+  const window: [[number, number], [number, number]] = [[-4, 4], [-4, 4]];
+  const cells = exactCells(window);
+  const surface = buildSurface({ step: 195, network, plane: { origin: [0, 0], e1: [1, 0], e2: [0, 1] }, window, resolution: 200, regions: [triangle] }, cells, 1);
+  await post({ type: 'surface', surface });
+  await page.waitForFunction((n) => document.body.dataset.cells === String(n), cells.length);
+  assert.ok(await page.getByText(`${cells.length} linear regions · step 195`).isVisible());
+  assert.ok(await page.getByText('2/3 shifted').isVisible());
+  await post({ type: 'certificate', certificate });
+  await page.waitForFunction(() => document.body.dataset.certificate === 'proved');
+  assert.ok(await page.getByText('affine on every region: proved').isVisible());
+  const shot = await page.screenshot({ path: join(SCREENSHOTS, 'view-2d-regression.png') });
+  assert.ok(shot.length > 20_000, 'the screenshot has content');
+});
+
+test('the 3-D scene actually draws: the canvas holds many distinct colours', async () => {
+  const distinct = await page.evaluate(() => {
+    const canvas = document.querySelector('.scene canvas') as HTMLCanvasElement;
+    const copy = document.createElement('canvas');
+    copy.width = 200;
+    copy.height = 150;
+    const ctx = copy.getContext('2d')!;
+    ctx.drawImage(canvas, 0, 0, copy.width, copy.height);
+    const pixels = ctx.getImageData(0, 0, copy.width, copy.height).data;
+    const colours = new Set<number>();
+    for (let i = 0; i < pixels.length; i += 4) colours.add((pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2]);
+    return colours.size;
+  });
+  assert.ok(distinct > 50, `only ${distinct} colours on the canvas`);
+});
+
+test('hovering the surface names the cell, its affine map and its pattern distance to the region', async () => {
+  await page.getByText('Top view').click();
+  const box = (await page.locator('.scene canvas').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const tooltip = page.locator('.tooltip');
+  await tooltip.waitFor({ state: 'visible' });
+  const text = await tooltip.innerText();
+  assert.match(text, /linear region #\d+/);
+  assert.match(text, /triangle/);
+  assert.match(text, /y0 = \[/);
+});
+
+test('dragging a region vertex posts one moveVertex with the dropped position', async () => {
+  const target = await page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted.length);
+  const found = await page.evaluate(() =>
+    (window as unknown as { policeView: { vertexScreenPosition(r: number, v: number): { x: number; y: number } | undefined } }).policeView.vertexScreenPosition(0, 1),
+  );
+  assert.ok(found, 'vertex (0, 2) is on screen');
+  await page.mouse.move(found.x, found.y);
+  await page.mouse.down();
+  await page.mouse.move(found.x + 40, found.y + 10, { steps: 5 });
+  await page.mouse.up();
+  const messages = (await posted()).slice(target).filter((m) => m.type === 'moveVertex');
+  assert.equal(messages.length, 1);
+  const move = messages[0] as unknown as { region: number; vertex: number; from: number[]; to: number[]; specUri: string };
+  assert.equal(move.region, 0);
+  assert.equal(move.vertex, 1);
+  assert.deepEqual(move.from, [0, 2]);
+  assert.ok(move.to[0] > 0.2, `moved right: ${JSON.stringify(move.to)}`);
+  assert.equal(move.specUri, 'file:///tmp/harness.police.json');
+});
+
+test('the view keeps its settings and camera with setState (what survives a reload)', async () => {
+  await page.locator('input[type=checkbox]').last().uncheck();
+  const state = await page.evaluate(() => (window as unknown as { __state: Record<string, unknown> }).__state);
+  assert.equal(state.specUri, 'file:///tmp/harness.police.json');
+  assert.equal(state.logScale, false);
+  assert.ok(Array.isArray((state.camera as { position: number[] }).position));
+});
+
+test('a classification spec draws a decision map with the exact decision boundary', async () => {
+  const classifier: FoldedNetwork = {
+    ...network,
+    output_dim: 2,
+    layers: [network.layers[0], { weights: [[0.8, -1.1, 0.6], [-0.5, 0.9, 0.4]], bias: [0.2, -0.1], activation: 'linear' }],
+  };
+  const window: [[number, number], [number, number]] = [[-4, 4], [-4, 4]];
+  const cells = exactCells(window).map((cell) => {
+    const slopes = cell.pattern.split('').map((bit) => (bit === '1' ? 1 : 0.1));
+    const rows = classifier.layers[1].weights;
+    return {
+      ...cell,
+      A: rows.map((out) => [0, 1].map((d) => classifier.layers[0].weights.reduce((s, w, k) => s + out[k] * slopes[k] * w[d], 0))),
+      b: rows.map((out, o) => classifier.layers[0].bias.reduce((s, bk, k) => s + out[k] * slopes[k] * bk, classifier.layers[1].bias[o])),
+    };
+  });
+  await post({ type: 'spec', spec: { ...viewSpec, name: 'classifier', task: 'classification', outputUnits: 2 }, specUri: 'file:///tmp/classifier.police.json' });
+  const inputs: number[] = [];
+  const targets: number[] = [];
+  for (let n = 0; n < 200; n++) {
+    const x = [-3.5 + (7 * (n % 20)) / 19, -3.5 + (7 * Math.floor(n / 20)) / 9];
+    inputs.push(...x);
+    targets.push(x[0] + x[1] > 0 ? 1 : 0);
+  }
+  await post({ type: 'data', inputs, targets, count: 200, labels: true });
+  const surface = buildSurface({ step: 200, network: classifier, plane: { origin: [0, 0], e1: [1, 0], e2: [0, 1] }, window, resolution: 200, regions: [triangle] }, cells, 1);
+  await post({ type: 'surface', surface });
+  await page.waitForFunction(() => Number(document.body.dataset.boundarySegments) > 0);
+  assert.equal(await page.evaluate(() => document.body.dataset.dataPoints), '200');
+  assert.ok(await page.locator('.legend').getByText('class 1', { exact: true }).isVisible());
+  await page.getByText('Top view').click();
+  await page.screenshot({ path: join(SCREENSHOTS, 'view-2d-classification.png') });
+});
