@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Certificate, CertificateCheck, RegionCertificate } from './certificate-types';
 import { affineFit, maxAbs, maxAbsDiff } from './linalg';
 import type { FoldedNetwork, NetworkLayer } from './network';
-import { forward } from './network';
+import { activate, forward, unitBeta } from './network';
 import { affineMapForPattern, bends, isPiecewiseAffine } from './patterns';
 import type { ActivationPattern } from './patterns';
 import { mulberry32 } from './random';
@@ -184,9 +184,14 @@ function boundedActivation(layer: NetworkLayer, z: Float64Array, zErr: Float64Ar
         h[i] = Math.abs(z[i]);
         err[i] = zErr[i];
         break;
-      default:
+      case 'linear':
         h[i] = z[i];
         err[i] = zErr[i];
+        break;
+      default:
+        // Smooth activations: the region is only approximately affine, so no bound is needed past this point.
+        h[i] = activate(z[i], layer.activation, alpha, unitBeta(layer, i));
+        err[i] = Infinity;
     }
   }
   return [h, err];

@@ -1,7 +1,7 @@
 // Shape checks for network.json (police-network/1): every message names the offending field.
 import type { FoldedNetwork, NetworkActivation } from './network';
 
-const ACTIVATIONS: NetworkActivation[] = ['leaky_relu', 'relu', 'abs', 'linear'];
+const ACTIVATIONS: NetworkActivation[] = ['leaky_relu', 'relu', 'abs', 'linear', 'swish', 'sigmoid', 'tanh', 'softplus'];
 
 export interface NetworkCheck {
   network?: FoldedNetwork;
@@ -49,13 +49,15 @@ export function checkNetwork(value: unknown): NetworkCheck {
       errors.push(`${where} must be an object`);
       return;
     }
-    const { weights, bias, activation, alpha } = layer as Record<string, unknown>;
+    const { weights, bias, activation, alpha, beta } = layer as Record<string, unknown>;
     const units = checkMatrix(weights, undefined, width, `${where}.weights`, errors);
     if (units !== undefined) checkVector(bias, units, `${where}.bias`, errors);
     if (!ACTIVATIONS.includes(activation as NetworkActivation)) {
       errors.push(`${where}.activation is ${JSON.stringify(activation)}, expected one of ${ACTIVATIONS.join(', ')}`);
     }
     if (alpha !== undefined && (typeof alpha !== 'number' || !Number.isFinite(alpha))) errors.push(`${where}.alpha must be a finite number`);
+    if (beta !== undefined && typeof beta !== 'number' && units !== undefined) checkVector(beta, units, `${where}.beta`, errors);
+    else if (typeof beta === 'number' && !(Number.isFinite(beta) && beta > 0)) errors.push(`${where}.beta must be a positive number`);
     width = units ?? width;
   });
   if (!errors.length && width !== outputDim) errors.push(`the last layer has ${width} units but output_dim is ${outputDim}`);

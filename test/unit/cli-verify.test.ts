@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, test } from 'node:test';
+import { verifyCommand } from '../../extension/cli/verify';
+import type { FoldedNetwork } from '../../extension/police/network';
+
+const SPEC = resolve('test/fixtures/verify-triangle.police.json');
+const root = mkdtempSync(join(tmpdir(), 'police-verify-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** Both hidden units positive on the triangle and on the corner box [2,3]²: affine on both regions. */
+function network(bias1 = 5): FoldedNetwork {
+  return {
+    format: 'police-network/1',
+    input_dim: 2,
+    output_dim: 1,
+    layers: [
+      { weights: [[1, 0], [0, 1]], bias: [5, bias1], activation: 'leaky_relu', alpha: 0.01 },
+      { weights: [[1, 2]], bias: [0.5], activation: 'linear' },
+    ],
+  };
+}
+
+function runDir(name: string, files: Record<string, string>): string {
+  const dir = join(root, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+  return dir;
+}
+
+/** Runs the command in-process and captures what it prints. */
+async function verify(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
+  try {
+    return { code: await verifyCommand(args), stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+test('exit 0 when every region is proved, with margins and maps printed', async () => {
+  const dir = runDir('proved', { 'network.json': JSON.stringify(network()) });
+  const { code, stdout } = await verify([SPEC, dir]);
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /region 'triangle' \(3 vertices\): proved/);
+  assert.match(stdout, /region 'corner' \(4 vertices\): proved/);
+  assert.match(stdout, /A = \[\[1\.000, 2\.000\]\], b = \[15\.50\]/);
+  assert.match(stdout, /no certificate\.json/);
+  assert.match(stdout, /all 2 region\(s\) proved/);
+});
+
+test('exit 2 when a region is not proved; --json prints the certificate', async () => {
+  // Unit 1's hyperplane x1 = −0.5 crosses the triangle but not the corner.
+  const dir = runDir('crossed', { 'network.json': JSON.stringify(network(0.5)) });
+  const { code, stdout } = await verify([SPEC, dir, '--json']);
+  assert.equal(code, 2);
+  const cert = JSON.parse(stdout);
+  assert.equal(cert.format, 'police-certificate/1');
+  assert.equal(cert.spec, 'verify-triangle');
+  assert.equal(cert.proved, false);
+  assert.deepEqual(
+    cert.regions.map((r: { status: string }) => r.status),
+    ['not-proved', 'proved'],
+  );
+  assert.deepEqual(cert.regions[0].firstViolation, { layer: 0, unit: 1 });
+  assert.equal(cert.storedCertificateMatches, null);
+});
+
+test('the recomputed weights hash is compared with certificate.json', async () => {
+  const first = await verify([SPEC, runDir('hash', { 'network.json': JSON.stringify(network()) }), '--json']);
+  const stored = first.stdout;
+  const same = await verify([SPEC, runDir('hash', { 'network.json': JSON.stringify(network()), 'certificate.json': stored })]);
+  assert.match(same.stdout, /weights match .*certificate\.json/);
+  const changed = network();
+  changed.layers[1].bias[0] = 0.25;
+  const other = await verify([SPEC, runDir('hash', { 'network.json': JSON.stringify(changed), 'certificate.json': stored })]);
+  assert.equal(other.code, 0);
+  assert.match(other.stdout, /weights DIFFER from .*certificate\.json/);
+});
+
+test('exit 1 with a message naming the file for bad input', async () => {
+  const missing = await verify([SPEC, join(root, 'nowhere')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /run folder .*nowhere does not exist/);
+
+  const malformed = await verify([SPEC, runDir('malformed', { 'network.json': '{"format": "police-network/1", ' })]);
+  assert.equal(malformed.code, 1);
+  assert.match(malformed.stderr, /cannot read .*malformed\/network\.json/);
+
+  const bad = network();
+  bad.layers[1].weights = [[1, 2, 3]];
+  const shape = await verify([SPEC, runDir('shape', { 'network.json': JSON.stringify(bad) })]);
+  assert.equal(shape.code, 1);
+  assert.match(shape.stderr, /layers\[1\]\.weights\[0\] has 3 entries, expected 2/);
+
+  const wide = { ...network(), input_dim: 3 };
+  wide.layers[0].weights = [[1, 0, 0], [0, 1, 0]];
+  const dims = await verify([SPEC, runDir('dims', { 'network.json': JSON.stringify(wide) })]);
+  assert.equal(dims.code, 1);
+  assert.match(dims.stderr, /input_dim 3 but spec 'verify-triangle' has input\.dim 2/);
+
+  const specPath = join(root, 'broken.police.json');
+  writeFileSync(specPath, '{ "name": "broken", "input": { "dim": 2 }, "model": 7 }');
+  const spec = await verify([specPath, runDir('proved', { 'network.json': JSON.stringify(network()) })]);
+  assert.equal(spec.code, 1);
+  assert.match(spec.stderr, /broken\.police\.json:1:\d+: error:/);
+  assert.doesNotMatch(spec.stderr, /\n\s+at /, 'no stack trace');
+
+  const usage = await verify([SPEC]);
+  assert.equal(usage.code, 1);
+  assert.match(usage.stderr, /usage: police verify SPEC DIR/);
+});
+
+test('the real command line exits with the same codes', () => {
+  const proved = runDir('cli-proved', { 'network.json': JSON.stringify(network()) });
+  const crossed = runDir('cli-crossed', { 'network.json': JSON.stringify(network(0.5)) });
+  const run = (dir: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'extension/cli/main.ts', 'verify', SPEC, dir], { encoding: 'utf8' });
+  assert.equal(run(proved).status, 0);
+  assert.equal(run(crossed).status, 2);
+});
