@@ -6,44 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { FoldedNetwork } from '../../extension/police/network';
 import type { Certificate } from '../../extension/police/certificate-types';
 import type { HostToWebview, ViewSpec } from '../../extension/protocol/messages';
-import { buildSurface, patternAt, type PlaneCell } from '../../extension/host/view/surface';
-import { clipPolygon } from '../../webview/geometry';
+import { buildSurface } from '../../extension/host/view/surface';
+import { exactCells, oneLayerNetwork, type Window2 } from './view-fixtures';
 
 const CHROMIUM = process.env.POLICE_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = join('test-results', 'view');
 
-// One hidden layer of three leaky-ReLU units: its exact partition is the window cut by three lines.
-const network: FoldedNetwork = {
-  format: 'police-network/1',
-  input_dim: 2,
-  output_dim: 1,
-  layers: [
-    { weights: [[1, 0.3], [-0.4, 1], [0.7, -0.7]], bias: [2, 1.5, -2.4], activation: 'leaky_relu', alpha: 0.1 },
-    { weights: [[0.8, -1.1, 0.6]], bias: [0.2], activation: 'linear' },
-  ],
-};
-
-function exactCells(window: [[number, number], [number, number]]): PlaneCell[] {
-  const [[u0, u1], [v0, v1]] = window;
-  let polygons = [[u0, v0, u1, v0, u1, v1, u0, v1]];
-  for (const [w, b] of network.layers[0].weights.map((w, k) => [w, network.layers[0].bias[k]] as const)) {
-    polygons = polygons.flatMap((p) => [clipPolygon(p, w[0], w[1], b), clipPolygon(p, -w[0], -w[1], -b)]).filter((p) => p.length >= 6);
-  }
-  return polygons.map((polygon) => {
-    const n = polygon.length / 2;
-    const center = [0, 1].map((d) => polygon.filter((_, i) => i % 2 === d).reduce((s, x) => s + x, 0) / n);
-    const pattern = patternAt(network, center);
-    // f on this cell: slopes of the active/inactive units folded into one affine map.
-    const slopes = pattern.split('').map((bit) => (bit === '1' ? 1 : 0.1));
-    const out = network.layers[1].weights[0];
-    const A = [[0, 1].map((d) => network.layers[0].weights.reduce((s, w, k) => s + out[k] * slopes[k] * w[d], 0))];
-    const b = [network.layers[0].bias.reduce((s, bk, k) => s + out[k] * slopes[k] * bk, network.layers[1].bias[0])];
-    return { polygon, pattern, A, b };
-  });
-}
+const network = oneLayerNetwork();
+const exactCellsOf = (window: Window2) => exactCells(network, window);
 
 const triangle = [[-1.4, -1.4], [0, 2], [1.4, -1.4]];
 const viewSpec: ViewSpec = {
@@ -129,8 +101,8 @@ test('training progress grows the loss curve; a surface shows its linear regions
     await post({ type: 'progress', step: step * 5, totalSteps: 200, loss: 2 * Math.exp(-step / 8) + 0.01, health: [{ layer: 0, units: 3, shifted: 2, meanAbsShift: 0.05, maxAbsShift: 0.2 }] });
   }
   await page.waitForFunction(() => document.body.dataset.lossPoints === '40');
-  const window: [[number, number], [number, number]] = [[-4, 4], [-4, 4]];
-  const cells = exactCells(window);
+  const window: Window2 = [[-4, 4], [-4, 4]];
+  const cells = exactCellsOf(window);
   const surface = buildSurface({ step: 195, network, plane: { origin: [0, 0], e1: [1, 0], e2: [0, 1] }, window, resolution: 200, regions: [triangle] }, cells, 1);
   await post({ type: 'surface', surface });
   await page.waitForFunction((n) => document.body.dataset.cells === String(n), cells.length);
@@ -200,21 +172,9 @@ test('the view keeps its settings and camera with setState (what survives a relo
 });
 
 test('a classification spec draws a decision map with the exact decision boundary', async () => {
-  const classifier: FoldedNetwork = {
-    ...network,
-    output_dim: 2,
-    layers: [network.layers[0], { weights: [[0.8, -1.1, 0.6], [-0.5, 0.9, 0.4]], bias: [0.2, -0.1], activation: 'linear' }],
-  };
-  const window: [[number, number], [number, number]] = [[-4, 4], [-4, 4]];
-  const cells = exactCells(window).map((cell) => {
-    const slopes = cell.pattern.split('').map((bit) => (bit === '1' ? 1 : 0.1));
-    const rows = classifier.layers[1].weights;
-    return {
-      ...cell,
-      A: rows.map((out) => [0, 1].map((d) => classifier.layers[0].weights.reduce((s, w, k) => s + out[k] * slopes[k] * w[d], 0))),
-      b: rows.map((out, o) => classifier.layers[0].bias.reduce((s, bk, k) => s + out[k] * slopes[k] * bk, classifier.layers[1].bias[o])),
-    };
-  });
+  const classifier = oneLayerNetwork([[0.8, -1.1, 0.6], [-0.5, 0.9, 0.4]], [0.2, -0.1]);
+  const window: Window2 = [[-4, 4], [-4, 4]];
+  const cells = exactCells(classifier, window);
   await post({ type: 'spec', spec: { ...viewSpec, name: 'classifier', task: 'classification', outputUnits: 2 }, specUri: 'file:///tmp/classifier.police.json' });
   const inputs: number[] = [];
   const targets: number[] = [];

@@ -1,15 +1,7 @@
 // A subsample of the training data for the view (the full set can be large; the view needs a few thousand).
+import { loadData, type LoadedData } from '../../police/data';
 import type { ResolvedSpec } from '../../police/spec';
 import type { ViewShowData } from '../../protocol/messages';
-
-export interface LoadedData {
-  x: Float32Array;
-  y: Float32Array;
-  count: number;
-  inputDim: number;
-  outputDim: number;
-  labels?: Int32Array;
-}
 
 /** Every k-th sample, so the subsample keeps the data's spread without a random source. */
 export function pickSubsample(data: LoadedData, maxPoints: number): ViewShowData {
@@ -26,6 +18,7 @@ export function pickSubsample(data: LoadedData, maxPoints: number): ViewShowData
   return { type: 'data', inputs, targets, count, labels: data.labels !== undefined };
 }
 
-export function subsampleData(_spec: ResolvedSpec, _maxPoints: number): ViewShowData {
-  return { type: 'data', inputs: [], targets: [], count: 0, labels: false };
+/** The spec's training data (same generator and seed as the trainer), thinned for the view. */
+export function subsampleData(spec: ResolvedSpec, maxPoints: number): ViewShowData {
+  return pickSubsample(loadData(spec), maxPoints);
 }

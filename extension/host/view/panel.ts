@@ -21,6 +21,7 @@ import { makeNonce, renderHtml } from './html';
 import { SurfaceService } from './surface-service';
 import { computeVertexEdit } from './vertex-edit';
 import { parseSpecText } from './spec-source';
+import { readMetrics } from './run-files';
 
 /** What the webview keeps with setState; the serializer hands it back after a reload. */
 export interface PersistedViewState {
@@ -364,29 +365,4 @@ export function registerPoliceViewSerializer(context: vscode.ExtensionContext): 
 
 function refreshRate(): number {
   return vscode.workspace.getConfiguration('police').get<number>('viewRefreshRate', 2);
-}
-
-/** Loss curve of a finished run from metrics.jsonl (one JSON row per logged step). */
-export async function readMetrics(path: string): Promise<{ steps: number[]; losses: number[] }> {
-  const steps: number[] = [];
-  const losses: number[] = [];
-  let text = '';
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return { steps, losses };
-  }
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const row = JSON.parse(line) as { step?: unknown; loss?: unknown };
-      if (typeof row.step === 'number' && typeof row.loss === 'number') {
-        steps.push(row.step);
-        losses.push(row.loss);
-      }
-    } catch {
-      // A torn last line of a killed run is skipped, not fatal.
-    }
-  }
-  return { steps, losses };
 }

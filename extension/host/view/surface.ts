@@ -1,5 +1,6 @@
 // The learned function and its linear regions on a plane, as the view draws them (pure: no 'vscode').
 import { forward, type FoldedNetwork } from '../../police/network';
+import { patternAt as activationPattern } from '../../police/patterns';
 import type { ViewCell, ViewPlane, ViewSurface, ViewWindow } from '../../protocol/messages';
 
 /** A cell as the exact partition gives it: polygon in plane coordinates, pattern, map in input coordinates. */
@@ -25,14 +26,13 @@ export function planePoint(plane: ViewPlane, u: number, v: number): number[] {
   return plane.origin.map((o, d) => o + u * plane.e1[d] + v * plane.e2[d]);
 }
 
-/** Activation pattern at x: one '1'/'0' per hidden unit (pre-activation > 0), layers concatenated. */
+/** Activation pattern at x as the view sends it: one '1'/'0' per bending unit (engine convention: 1 when ≥ 0). */
 export function patternAt(network: FoldedNetwork, x: number[]): string {
-  const pre: number[][] = [];
-  forward(network, x, pre);
-  let pattern = '';
-  // The last layer is the linear output; only hidden units make the partition.
-  for (let l = 0; l < pre.length - 1; l++) for (const z of pre[l]) pattern += z > 0 ? '1' : '0';
-  return pattern;
+  return patternString(activationPattern(network, x));
+}
+
+export function patternString(pattern: number[][]): string {
+  return pattern.map((layer) => layer.join('')).join('');
 }
 
 /** Hamming distance of two patterns; -1 when their lengths differ (different networks). */

@@ -1,0 +1,134 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { forward } from '../../extension/police/network';
+import { buildSurface, gridCoordinate, hammingDistance, rasterizeCells } from '../../extension/host/view/surface';
+import { pickSubsample } from '../../extension/host/view/data-sample';
+import { contentSecurityPolicy, makeNonce, renderHtml } from '../../extension/host/view/html';
+import { MessageChannel } from '../../extension/protocol/channel';
+import type { HostToWebview, WebviewToHost } from '../../extension/protocol/messages';
+import { pointInConvexPolygon } from '../../webview/geometry';
+import { exactCells, oneLayerNetwork, type Window2 } from './view-fixtures';
+import { readMetrics } from '../../extension/host/view/run-files';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const network = oneLayerNetwork();
+const window: Window2 = [[-4, 4], [-3, 5]];
+const identity = { origin: [0, 0], e1: [1, 0], e2: [0, 1] };
+
+test('every grid point falls in the cell the rasterizer assigns it', () => {
+  const cells = exactCells(network, window);
+  assert.ok(cells.length >= 4, `expected several cells, got ${cells.length}`);
+  const R = 61;
+  const index = rasterizeCells(cells, window, R);
+  for (let j = 0; j < R; j++) {
+    for (let i = 0; i < R; i++) {
+      const c = index[j * R + i];
+      assert.ok(c >= 0, `grid point (${i}, ${j}) is in no cell`);
+      const u = gridCoordinate(-4, 4, R, i);
+      const v = gridCoordinate(-3, 5, R, j);
+      assert.ok(pointInConvexPolygon(cells[c].polygon, u, v, 1e-7), `(${u}, ${v}) is not in cell ${c}`);
+    }
+  }
+});
+
+test('the surface sampled from cell maps equals the network, and R sits at pattern distance 0 from its cell', () => {
+  const cells = exactCells(network, window);
+  const region = [[-0.5, -0.5], [0, 0.5], [0.5, -0.5]];
+  const R = 41;
+  const surface = buildSurface({ step: 7, network, plane: identity, window, resolution: R, regions: [region] }, cells, 0.5);
+  assert.equal(surface.values.length, R * R);
+  for (let g = 0; g < R * R; g += 13) {
+    const u = gridCoordinate(-4, 4, R, g % R);
+    const v = gridCoordinate(-3, 5, R, Math.floor(g / R));
+    assert.ok(Math.abs(surface.values[g] - forward(network, [u, v])[0]) < 1e-9);
+  }
+  const home = surface.cells.findIndex((c) => pointInConvexPolygon(c.polygon, 0, -0.1));
+  assert.equal(surface.cells[home].regionDistances[0], 0);
+  assert.ok(surface.cells.some((c) => c.regionDistances[0] > 0));
+  for (const [r, vertices] of [region].entries()) {
+    vertices.forEach((x, p) => assert.ok(Math.abs(surface.regionValues[r][p][0] - forward(network, x)[0]) < 1e-12));
+  }
+});
+
+test('without cells the surface falls back to forward passes and says why', () => {
+  const surface = buildSurface({ step: 0, network, plane: identity, window, resolution: 9, regions: [] }, [], 0, 'no partition');
+  assert.equal(surface.partitionError, 'no partition');
+  assert.ok(surface.cellIndex.every((c) => c === -1));
+  assert.ok(Math.abs(surface.values[0] - forward(network, [-4, -3])[0]) < 1e-12);
+});
+
+test('a plane through a higher-dimensional input maps grid points through origin + u e1 + v e2', () => {
+  const net3 = { ...network, input_dim: 3, layers: [{ ...network.layers[0], weights: network.layers[0].weights.map((w) => [...w, 0.5]) }, network.layers[1]] };
+  const plane = { origin: [0, 0, 1], e1: [1, 0, 0], e2: [0, 1, 0] };
+  const surface = buildSurface({ step: 0, network: net3, plane, window: [[-1, 1], [-1, 1]], resolution: 3, regions: [] }, [], 0);
+  assert.ok(Math.abs(surface.values[4] - forward(net3, [0, 0, 1])[0]) < 1e-12);
+});
+
+test('hamming distance counts switched units and refuses patterns of different networks', () => {
+  assert.equal(hammingDistance('10110', '10011'), 2);
+  assert.equal(hammingDistance('1', '10'), -1);
+});
+
+test('the data subsample keeps the spread and the labels', () => {
+  const x = Float32Array.from({ length: 20 }, (_, i) => i);
+  const labels = Int32Array.from([0, 1, 0, 1, 0, 1, 0, 1, 0, 1]);
+  const sample = pickSubsample({ x, y: new Float32Array(20), count: 10, inputDim: 2, outputDim: 2, labels }, 4);
+  assert.equal(sample.count, 4);
+  assert.deepEqual(sample.inputs, [0, 1, 6, 7, 12, 13, 18, 19]);
+  assert.deepEqual(sample.targets, [0, 1, 0, 1]);
+  assert.equal(sample.labels, true);
+});
+
+test('the webview HTML allows only its nonce-tagged script and no inline script', () => {
+  const nonce = makeNonce();
+  assert.match(nonce, /^[A-Za-z0-9]{16,}$/);
+  assert.notEqual(nonce, makeNonce());
+  const csp = contentSecurityPolicy('vscode-resource:', nonce);
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, new RegExp(`script-src 'nonce-${nonce}'(;|$)`));
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  const html = renderHtml({ cspSource: 'vscode-resource:', scriptUri: 'x/webview.js', styleUri: 'x/webview.css', nonce });
+  assert.equal((html.match(/<script /g) ?? []).length, 1);
+  assert.ok(html.includes(`<script nonce="${nonce}" src="x/webview.js">`));
+});
+
+test('the message channel routes each type to its handler and reports unknown ones', () => {
+  const seen: string[] = [];
+  const invalid: string[] = [];
+  const sent: WebviewToHost[] = [];
+  const channel = new MessageChannel<WebviewToHost, HostToWebview>(
+    (m) => sent.push(m),
+    {
+      spec: (m) => seen.push(`spec ${m.spec.name}`),
+      data: () => seen.push('data'),
+      trainingStarted: () => seen.push('started'),
+      progress: (m) => seen.push(`progress ${m.step}`),
+      lossHistory: () => seen.push('history'),
+      surface: () => seen.push('surface'),
+      certificate: () => seen.push('certificate'),
+      status: (m) => seen.push(`status ${m.state}`),
+    },
+    (_raw, reason) => invalid.push(reason),
+  );
+  channel.receive({ type: 'progress', step: 3, totalSteps: 9, loss: 1, health: [] });
+  channel.receive({ type: 'status', state: 'done', message: '' });
+  channel.receive({ type: 'toString' });
+  channel.receive('nonsense');
+  channel.send({ type: 'ready' });
+  assert.deepEqual(seen, ['progress 3', 'status done']);
+  assert.deepEqual(invalid, ["unknown message type 'toString'", 'not a tagged message']);
+  assert.deepEqual(sent, [{ type: 'ready' }]);
+});
+
+test('a run\'s loss curve is read from metrics.jsonl, skipping a torn last line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'police-metrics-'));
+  try {
+    writeFileSync(join(dir, 'metrics.jsonl'), '{"step":0,"loss":2}\n{"step":10,"loss":1.5,"health":[]}\n{"step":20,"lo');
+    assert.deepEqual(await readMetrics(join(dir, 'metrics.jsonl')), { steps: [0, 10], losses: [2, 1.5] });
+    assert.deepEqual(await readMetrics(join(dir, 'missing.jsonl')), { steps: [], losses: [] });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
