@@ -1,0 +1,128 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  choosePlane,
+  clipPolygon,
+  convexHullIndices,
+  decisionBoundarySegments,
+  pointInConvexPolygon,
+  principalDirections,
+  projectToPlane,
+} from '../../webview/geometry';
+import { argmax, cellColor, parseCssColor, viridisInto } from '../../webview/colors';
+import { linearTicks, logTicks, lossRange } from '../../webview/loss-chart';
+import { describeCell, formatHealth } from '../../webview/text';
+
+const close = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol;
+
+test('a 2-D spec is viewed on its own plane over its domain', () => {
+  const { plane, window } = choosePlane(2, [[-4, 4], [-2, 3]], [], { kind: 'principal', region: 0 });
+  assert.deepEqual(plane, { origin: [0, 0], e1: [1, 0], e2: [0, 1] });
+  assert.deepEqual(window, [[-4, 4], [-2, 3]]);
+});
+
+test('a 3-D spec is sliced normal to the axis left out, at the chosen offset', () => {
+  const { plane, window } = choosePlane(3, [[-1, 1], [-2, 2], [0, 5]], [], { kind: 'axes', axisU: 0, axisV: 2, offset: 0.5 });
+  assert.deepEqual(plane, { origin: [0, 0.5, 0], e1: [1, 0, 0], e2: [0, 0, 1] });
+  assert.deepEqual(window, [[-1, 1], [0, 5]]);
+});
+
+test('for D > 3 the default plane passes through the region centroid along its two main directions', () => {
+  // A flat, elongated region in 5-D: long along (1,1,0,0,0)/√2, shorter along x2, nothing else.
+  const region = [
+    [3, 3, 0, 0, 1],
+    [-3, -3, 0, 0, 1],
+    [0, 0, 1, 0, 1],
+    [0, 0, -1, 0, 1],
+  ];
+  const [e1, e2] = principalDirections(region);
+  assert.ok(close(Math.abs(e1[0]), Math.SQRT1_2, 1e-6) && close(Math.abs(e1[1]), Math.SQRT1_2, 1e-6));
+  assert.ok(close(Math.abs(e2[2]), 1, 1e-6));
+  const domain = Array.from({ length: 5 }, () => [-5, 5] as [number, number]);
+  const { plane, window } = choosePlane(5, domain, [region], { kind: 'principal', region: 0 });
+  assert.deepEqual(plane.origin, [0, 0, 0, 0, 1]);
+  for (const x of region) {
+    const [u, v] = projectToPlane(plane, x);
+    assert.ok(u >= window[0][0] && u <= window[0][1] && v >= window[1][0] && v <= window[1][1], 'the region lies inside the window');
+  }
+});
+
+test('for D > 3 two chosen axes give a plane through the centroid along those axes', () => {
+  const region = [[1, 1, 1, 1], [2, 1, 1, 1], [1, 2, 1, 1], [1, 1, 2, 1], [1, 1, 1, 2]];
+  const domain = Array.from({ length: 4 }, () => [-4, 4] as [number, number]);
+  const { plane, window } = choosePlane(4, domain, [region], { kind: 'axes', axisU: 1, axisV: 3, offset: 0 });
+  assert.deepEqual(plane.e1, [0, 1, 0, 0]);
+  assert.deepEqual(plane.e2, [0, 0, 0, 1]);
+  assert.deepEqual(plane.origin, [1.2, 0, 1.2, 0]);
+  assert.deepEqual(window, [[-4, 4], [-4, 4]]);
+});
+
+test('the convex hull drops interior points and keeps the corners in order', () => {
+  const hull = convexHullIndices([[0, 0], [2, 0], [1, 1], [2, 2], [0, 2], [1, 0.5]]);
+  assert.deepEqual([...hull].sort(), [0, 1, 3, 4]);
+});
+
+test('clipping and point-in-polygon agree on a split square', () => {
+  const square = [0, 0, 2, 0, 2, 2, 0, 2];
+  const left = clipPolygon(square, -1, 0, 1); // u ≤ 1
+  assert.ok(pointInConvexPolygon(left, 0.5, 1));
+  assert.ok(!pointInConvexPolygon(left, 1.5, 1));
+  assert.ok(pointInConvexPolygon(left, 1, 1), 'the boundary belongs to the cell');
+});
+
+test('the decision boundary in a cell is the segment where the two best classes tie', () => {
+  const square = [-1, -1, 1, -1, 1, 1, -1, 1];
+  // Class 0 wins where u < 0.25, class 1 where u > 0.25; class 2 never wins.
+  const segments = decisionBoundarySegments(square, [[-1, 0, 0.25], [1, 0, -0.25], [0, 0, -10]]);
+  assert.equal(segments.length, 4);
+  assert.ok(close(segments[0], 0.5 / 2) && close(segments[2], 0.25));
+  assert.deepEqual([segments[1], segments[3]].sort(), [-1, 1]);
+  assert.deepEqual(decisionBoundarySegments(square, [[0, 0, 5], [0, 0, 0]]), []);
+});
+
+test('colours: CSS variables parse, viridis spans dark to bright, neighbouring cells differ', () => {
+  assert.deepEqual(parseCssColor('#ff0000'), [1, 0, 0]);
+  assert.deepEqual(parseCssColor(' #0f0 '), [0, 1, 0]);
+  assert.deepEqual(parseCssColor('rgba(0, 0, 255, 0.5)'), [0, 0, 1]);
+  assert.equal(parseCssColor('transparent'), undefined);
+  const low = [0, 0, 0];
+  const high = [0, 0, 0];
+  viridisInto(0, low, 0);
+  viridisInto(1, high, 0);
+  assert.ok(low[0] + low[1] + low[2] < 0.8 && high[0] + high[1] + high[2] > 1.8);
+  const a = cellColor(3);
+  const b = cellColor(4);
+  assert.ok(Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]) > 0.1);
+  assert.equal(argmax([0.1, 0.9, 0.3], 0, 3), 1);
+});
+
+test('loss axis: log ticks are powers of ten, the range ignores non-finite and, in log scale, non-positive losses', () => {
+  assert.deepEqual(logTicks(0.01, 10), [0.01, 0.1, 1, 10]);
+  assert.deepEqual(lossRange([2, 0.5, Number.NaN, 0, 1], true), [0.1, 10]);
+  const [lo, hi] = lossRange([2, 0.5, 1], false)!;
+  assert.ok(lo < 0.5 && hi > 2);
+  assert.equal(lossRange([Number.NaN], false), undefined);
+  assert.deepEqual(linearTicks(0, 1000), [0, 200, 400, 600, 800, 1000]);
+  assert.deepEqual(linearTicks(0, 1000, 4), [0, 500, 1000]);
+});
+
+test('health rows and the hover text say what a user needs', () => {
+  const [row] = formatHealth([{ layer: 1, units: 64, shifted: 16, meanAbsShift: 0.02, maxAbsShift: 0.5 }]);
+  assert.equal(row.fraction, 0.25);
+  assert.match(row.detail, /16\/64 shifted/);
+  const lines = describeCell({
+    x: [0.5, -1],
+    y: [2],
+    cellIndex: 4,
+    cell: { polygon: [], pattern: '101', A: [[1, -2]], b: [0.5], regionDistances: [0, 3] },
+    regionNames: ['triangle', 'corner'],
+  });
+  assert.deepEqual(lines, [
+    'x = [0.5, -1]',
+    'f(x) = [2]',
+    'linear region #4',
+    'same activation pattern as triangle (distance 0)',
+    'activation-pattern distance to corner: 3',
+    'y0 = [1, -2]·x + 0.5',
+  ]);
+});
