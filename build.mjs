@@ -18,6 +18,8 @@ const nodeCommon = {
   format: 'cjs',
   sourcemap: true,
   external: nodeExternals,
+  // ESM entries first: jsonc-parser's UMD 'main' hides its requires from esbuild ('./impl/format' missing at run time).
+  mainFields: ['module', 'main'],
   logLevel: 'warning',
 };
 

@@ -30,12 +30,16 @@ function formatMatrix(rows: number[][], maxEntries = 12): string {
   return `[${rows.map((r) => `[${r.map(formatNumber).join(', ')}]`).join(', ')}]`;
 }
 
+function formatVector(values: number[], maxEntries = 12): string {
+  return values.length > maxEntries ? `vector of ${values.length}` : `[${values.map(formatNumber).join(', ')}]`;
+}
+
 /** One line per region: proved or not, the smallest margin, the affine map. */
 export function certificateSummary(certificate: Certificate): string[] {
   const lines = certificate.regions.map((region) => {
     const head = `  ${region.name}: ${region.status === 'proved' ? 'proved' : region.status === 'approximate' ? 'approximate (not proved)' : 'NOT proved'}`;
     const where = region.firstViolation ? `, first sign disagreement at layer ${region.firstViolation.layer} unit ${region.firstViolation.unit}` : '';
-    const map = `f(x) = A x + b, A = ${formatMatrix(region.affineMap.A)}, b = ${formatMatrix([region.affineMap.b])}`;
+    const map = `f(x) = A x + b, A = ${formatMatrix(region.affineMap.A)}, b = ${formatVector(region.affineMap.b)}`;
     return `${head} (min margin ${formatNumber(region.minMargin)}, max residual ${formatNumber(region.maxResidual)}${where}); ${map}`;
   });
   return [`certificate: ${certificate.proved ? 'every region proved affine' : 'NOT every region is proved'}`, ...lines];

@@ -2,7 +2,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; the union package 'tfjs' would, we import only core.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import '@tensorflow/tfjs-backend-cpu';
+// A named import: the package's sideEffects list would let esbuild drop a bare import (and the cpu backend with it).
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +17,8 @@ export interface BackendChoice {
 }
 
 let chosen: BackendChoice | undefined;
+/** Also keeps the cpu backend's registration in the bundle. */
+export const cpuBackendVersion = version_cpu;
 let gradientsPatched = false;
 
 /** Loads an optional native package without letting the bundler see it (it must stay external). */
@@ -96,7 +99,8 @@ export async function initBackend(preference: BackendPreference = 'auto'): Promi
   await tf.ready();
   patchMatMulGradient();
   if (preference !== 'auto' && backend !== preference) notes.unshift(`preferred backend '${preference}' unavailable; running '${backend}'`);
-  chosen = { backend: tf.getBackend(), notes };
+  // Under 'auto' a missing tfjs-node is the normal case, not news; a named preference explains itself.
+  chosen = { backend: tf.getBackend(), notes: preference === 'auto' ? [] : notes };
   return chosen;
 }
 

@@ -1,0 +1,120 @@
+// `police train` as a user runs it: exit codes 0 / 1 / 2, the run folder's files, never a partial or overwritten run.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, test } from 'node:test';
+
+const root = path.resolve(__dirname, '..', '..');
+const cli = path.join(root, 'extension', 'cli', 'main.ts');
+const work = mkdtempSync(path.join(tmpdir(), 'police-cli-train-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+function specText(overrides: Record<string, unknown> = {}): string {
+  const spec = {
+    name: 'cli-tiny',
+    input: { dim: 2, domain: [[-2, 2], [-2, 2]] },
+    model: { layers: [{ units: 12, activation: 'leaky_relu' }, { units: 12, activation: 'leaky_relu' }], output: { units: 1 } },
+    regions: [{ name: 'triangle', vertices: [[-1.5, -1.5], [0, 1.5], [1.5, -1.5]] }],
+    data: { task: 'regression', target: 'sin(2*x0)*cos(x1)', samples: 256 },
+    training: { steps: 20, batch: 64, optimizer: 'adam', lr: 0.01, seed: 0 },
+    ...overrides,
+  };
+  return JSON.stringify(spec, null, 2);
+}
+
+function writeSpec(name: string, text: string): string {
+  const file = path.join(work, `${name}.police.json`);
+  writeFileSync(file, text);
+  return file;
+}
+
+function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('a valid spec trains, writes the whole run folder and exits 0 with a proved certificate', () => {
+  const spec = writeSpec('ok', specText());
+  const out = path.join(work, 'runs', 'ok');
+  const result = runCli(['train', spec, '--out', out, '--json']);
+  assert.equal(result.status, 0, result.stderr);
+  const summary = JSON.parse(result.stdout) as { proved: boolean; steps: number; regions: { name: string; status: string }[] };
+  assert.equal(summary.proved, true);
+  assert.equal(summary.steps, 20);
+  assert.deepEqual(readdirSync(out).sort(), ['certificate.json', 'metrics.jsonl', 'model.json', 'network.json', 'spec.police.json', 'weights.bin']);
+  assert.equal(readFileSync(path.join(out, 'spec.police.json'), 'utf8'), readFileSync(spec, 'utf8'));
+  const certificate = JSON.parse(readFileSync(path.join(out, 'certificate.json'), 'utf8')) as { proved: boolean; spec: string };
+  assert.equal(certificate.proved, true);
+  assert.equal(certificate.spec, 'cli-tiny');
+  const rows = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { step: number; loss: number; backend: string });
+  assert.equal(rows.at(-1)?.step, 20);
+  assert.ok(rows.every((row) => Number.isFinite(row.loss) && typeof row.backend === 'string'));
+  // No temp folder is left beside the run.
+  assert.deepEqual(readdirSync(path.dirname(out)), ['ok']);
+});
+
+test('--steps overrides the spec and plain output names each region', () => {
+  const spec = writeSpec('steps', specText());
+  const out = path.join(work, 'runs', 'steps');
+  const result = runCli(['train', spec, '--out', out, '--steps', '3']);
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /3 steps/);
+  assert.match(result.stdout, /triangle: proved \(min margin/);
+});
+
+test('a bad spec exits 1 with a located problem and writes nothing', () => {
+  const text = specText({ regions: [{ name: 'bad', vertices: [[0, 0, 0], [1, 0, 0], [0, 1, 0]] }] });
+  const spec = writeSpec('bad', text);
+  const out = path.join(work, 'runs', 'bad');
+  const result = runCli(['train', spec, '--out', out]);
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /bad\.police\.json:\d+:\d+: error: /);
+  assert.equal(existsSync(out), false);
+});
+
+test('training without POLICE exits 2: trained, but not proved', () => {
+  const spec = writeSpec('off', specText({ police: { enabled: false } }));
+  const out = path.join(work, 'runs', 'off');
+  const result = runCli(['train', spec, '--out', out]);
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stdout, /triangle: NOT proved/);
+  assert.ok(existsSync(path.join(out, 'certificate.json')));
+});
+
+test('an existing run folder is refused and left untouched', () => {
+  const spec = writeSpec('exists', specText());
+  const out = path.join(work, 'runs', 'exists');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, 'network.json'), 'earlier run');
+  const result = runCli(['train', spec, '--out', out]);
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /already exists/);
+  assert.deepEqual(readdirSync(out), ['network.json']);
+  assert.equal(readFileSync(path.join(out, 'network.json'), 'utf8'), 'earlier run');
+});
+
+test('a trainer killed mid-run leaves no run folder, and the next run to the same place succeeds', async () => {
+  const spec = writeSpec('killed', specText({ training: { steps: 1000000, batch: 64, lr: 0.01 } }));
+  const out = path.join(work, 'runs', 'killed');
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'train', spec, '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      seen += text;
+      if (/step \d+/.test(seen)) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`trainer exited (${code}) before training: ${seen}`)));
+  });
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(existsSync(out), false, 'a killed training left a run folder');
+  // A writer killed while writing leaves only its hidden temp folder, which the next run clears.
+  const stale = path.join(path.dirname(out), `.killed.tmp-${child.pid}`);
+  mkdirSync(stale, { recursive: true });
+  writeFileSync(path.join(stale, 'network.json'), '{"partial":');
+  const again = runCli(['train', writeSpec('again', specText()), '--out', out]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.deepEqual(readdirSync(path.dirname(out)).filter((name) => name.includes('killed')), ['killed']);
+});
