@@ -38,7 +38,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const isNumberArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 const isMatrix = (v: unknown): v is number[][] => Array.isArray(v) && v.every(isNumberArray);
 const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string): string => `${n} ${n === 1 ? word : word.endsWith('y') ? `${word.slice(0, -1)}ies` : `${word}s`}`;
 
 /** Positions from offsets, in UTF-16 code units as VS Code counts them. */
 class LineMap {
@@ -184,11 +184,11 @@ class Validator {
       this.add(message, severity, code, 0, 1);
       return;
     }
-    // A whole multi-line object would be squiggled end to end: point at its key or its first character instead.
+    // A whole multi-line object would be squiggled end to end: point at its key, or its first character when it is large.
     if (!key && (node.type === 'object' || node.type === 'array') && this.spansLines(node)) {
       const ownKey = path.length > 0 ? this.keyNode(path) : undefined;
       if (ownKey) this.add(message, severity, code, ownKey.offset, ownKey.length);
-      else this.add(message, severity, code, node.offset, 1);
+      else this.add(message, severity, code, node.offset, node.length <= 200 ? node.length : 1);
       return;
     }
     this.add(message, severity, code, node.offset, node.length);
@@ -588,7 +588,8 @@ function checkData(c: Context, domain: [number, number][] | undefined): Resolved
 
   let classes = 0;
   if (task === 'classification' && K !== undefined) {
-    classes = typeof data.classes === 'number' ? data.classes : K;
+    const dataset = source?.kind === 'dataset' ? DATASETS[source.name] : undefined;
+    classes = dataset?.task === 'classification' ? dataset.classes : typeof data.classes === 'number' ? data.classes : K;
     if (K < 2) {
       c.v.at(['model', 'output', 'units'], 'classification needs at least 2 output units (one logit per class)', 'error', 'classes-mismatch');
       ok = false;
