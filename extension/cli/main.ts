@@ -1,5 +1,6 @@
 // The headless `police` command: validate, train, verify, bench.
 import { parseArgs } from 'node:util';
+import { analyzeCommand } from './analyze';
 import { benchCommand } from './bench';
 import { trainCommand } from './train';
 import { validateCommand } from './validate';
@@ -9,6 +10,7 @@ const USAGE = `usage:
   police validate SPEC [--json]
   police train SPEC --out DIR [--steps N] [--seed S] [--backend auto|tensorflow|wasm|cpu] [--json]
   police verify SPEC DIR [--json]
+  police analyze SPEC DIR [--json] [--probes K] [--seed S]
   police bench [--json] [--quick]`;
 
 type Command = (args: string[]) => Promise<number>;
@@ -18,6 +20,7 @@ const commands: Record<string, Command> = {
   train: trainCommand,
   verify: verifyCommand,
   bench: benchCommand,
+  analyze: analyzeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,6 @@
 // Test-time folding: b ← b + c once (float32, as in training), the exact skip in float64; no vertex pass left.
 import * as tf from '@tensorflow/tfjs-core';
+import { exportedBeta, kernelOf } from './companion-training';
 import type { LayerShift } from './police-layer';
 import { forwardPolice, type Mlp, type PoliceTensors } from './model';
 import { forward, type FoldedNetwork, type NetworkLayer } from './network';
@@ -35,7 +36,7 @@ export function foldNetwork(mlp: Mlp, police?: PoliceTensors): FoldedNetwork {
   const layers: NetworkLayer[] = [];
   const widths = [mlp.inputDim, ...mlp.layers.map((l) => l.units), mlp.outputUnits];
   for (let i = 0; i < widths.length - 1; i++) {
-    const kernel = mlp.kernels[i].dataSync() as Float32Array;
+    const kernel = tf.tidy(() => kernelOf(mlp, i).dataSync() as Float32Array);
     const bias = Array.from(mlp.biases[i].dataSync() as Float32Array);
     const shift = shifts[i]?.shift;
     const folded = shift ? bias.map((b, k) => Math.fround(b + shift[k])) : bias;
@@ -44,6 +45,8 @@ export function foldNetwork(mlp: Mlp, police?: PoliceTensors): FoldedNetwork {
       const spec = mlp.layers[i];
       const layer: NetworkLayer = { weights, bias: folded, activation: spec.activation };
       if (spec.activation === 'leaky_relu') layer.alpha = spec.alpha;
+      const beta = exportedBeta(mlp, i);
+      if (beta !== undefined) layer.beta = beta;
       layers.push(layer);
     } else {
       layers.push({ weights, bias: folded, activation: 'linear' });

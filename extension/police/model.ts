@@ -1,6 +1,7 @@
 // The MLP being trained: W^T storage (no transposed matmul), seeded init, plain and POLICE forward, exact Eq. 1/2 skip, losses.
 import * as tf from '@tensorflow/tfjs-core';
 import { pinv } from 'mathjs';
+import { kernelOf, smoothActivate } from './companion-training';
 import { policeShift, type LayerShift, type ShiftRule, type VertexLayout } from './police-layer';
 import { createRng, deriveSeed } from './random';
 import type { Matrix, ResolvedLayer, ResolvedRegion, ResolvedSpec } from './spec';
@@ -15,6 +16,10 @@ export interface Mlp extends MlpShape {
   /** Per layer (hidden layers then the linear output layer): W^T, fan_in × fan_out. */
   kernels: tf.Variable<tf.Rank.R2>[];
   biases: tf.Variable<tf.Rank.R1>[];
+  /** swish/softplus layers: β per unit (trainable when learned, assigned by an anneal); see companion-training.ts. */
+  betas?: (tf.Variable<tf.Rank.R1> | undefined)[];
+  /** Exact orthogonal parametrisation of the hidden kernels (training.orthogonality.parametrization = exact). */
+  orthogonal?: boolean;
 }
 
 let modelCounter = 0;
@@ -44,7 +49,7 @@ export function disposeMlp(mlp: Mlp): void {
   for (const v of [...mlp.kernels, ...mlp.biases]) v.dispose();
 }
 
-export function activate(z: tf.Tensor2D, layer: ResolvedLayer): tf.Tensor2D {
+export function activate(z: tf.Tensor2D, layer: ResolvedLayer, beta?: tf.Tensor1D): tf.Tensor2D {
   switch (layer.activation) {
     case 'leaky_relu':
       return tf.leakyRelu(z, layer.alpha);
@@ -53,18 +58,18 @@ export function activate(z: tf.Tensor2D, layer: ResolvedLayer): tf.Tensor2D {
     case 'abs':
       return tf.abs(z);
     default:
-      throw new Error(`activation '${(layer as { activation: string }).activation}' is not supported by the trainer`);
+      return smoothActivate(z, layer, beta);
   }
 }
 
 function dense(x: tf.Tensor2D, mlp: Mlp, i: number): tf.Tensor2D {
-  return tf.add(tf.matMul(x, mlp.kernels[i]), mlp.biases[i]);
+  return tf.add(tf.matMul(x, kernelOf(mlp, i)), mlp.biases[i]);
 }
 
 /** The unconstrained network (no vertex pass, no shift). */
 export function forwardPlain(mlp: Mlp, x: tf.Tensor2D): tf.Tensor2D {
   let h = x;
-  for (let i = 0; i < mlp.layers.length; i++) h = activate(dense(h, mlp, i), mlp.layers[i]);
+  for (let i = 0; i < mlp.layers.length; i++) h = activate(dense(h, mlp, i), mlp.layers[i], mlp.betas?.[i]);
   return dense(h, mlp, mlp.layers.length);
 }
 
@@ -199,7 +204,7 @@ export function forwardPolice(mlp: Mlp, x: tf.Tensor2D, t: PoliceTensors, onShif
   let h = batchRows > 0 ? tf.concat([x, t.vertices], 0) : t.vertices;
   for (let i = 0; i < mlp.layers.length; i++) {
     const z = policeShift(dense(h, mlp, i), layout, t.context.rule, t.context.margin, onShift && ((s) => onShift(i, s)));
-    h = activate(z, mlp.layers[i]);
+    h = activate(z, mlp.layers[i], mlp.betas?.[i]);
   }
   const z = dense(h, mlp, mlp.layers.length);
   const outputs = mlp.outputUnits;

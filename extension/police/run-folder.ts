@@ -15,6 +15,8 @@ export const RUN_FILES = {
   weights: WEIGHTS_FILE,
   certificate: 'certificate.json',
   metrics: 'metrics.jsonl',
+  /** The network before training (orthogonality before/after in `police analyze`). */
+  initialNetwork: 'network-init.json',
 } as const;
 
 export interface RunContents {
@@ -22,6 +24,7 @@ export interface RunContents {
   network: FoldedNetwork;
   certificate: Certificate;
   metrics: MetricsRow[];
+  initialNetwork?: FoldedNetwork;
 }
 
 function processAlive(pid: number): boolean {
@@ -69,6 +72,7 @@ export async function writeRunFolder(runDir: string, contents: RunContents): Pro
     writeFileSync(path.join(temp, RUN_FILES.model), JSON.stringify(exported.modelJson));
     writeFileSync(path.join(temp, RUN_FILES.weights), exported.weights);
     writeFileSync(path.join(temp, RUN_FILES.certificate), JSON.stringify(contents.certificate, null, 2));
+    if (contents.initialNetwork) writeFileSync(path.join(temp, RUN_FILES.initialNetwork), JSON.stringify(contents.initialNetwork));
     writeFileSync(path.join(temp, RUN_FILES.metrics), contents.metrics.map((row) => JSON.stringify(row)).join('\n') + (contents.metrics.length ? '\n' : ''));
     if (existsSync(target)) throw new Error(`run folder ${target} appeared while writing; refusing to overwrite it`);
     renameSync(temp, target);
@@ -81,6 +85,6 @@ export async function writeRunFolder(runDir: string, contents: RunContents): Pro
 /** Certifies a trained network for the spec's regions and writes the whole run; returns the certificate. */
 export async function finishRun(spec: ResolvedSpec, specText: string, result: TrainResult, runDir: string): Promise<Certificate> {
   const certificate = certify(result.network, spec.regions, { spec: spec.name });
-  await writeRunFolder(runDir, { specText, network: result.network, certificate, metrics: result.metrics });
+  await writeRunFolder(runDir, { specText, network: result.network, certificate, metrics: result.metrics, initialNetwork: result.initialNetwork });
   return certificate;
 }

@@ -1,6 +1,7 @@
 // The training loop: seeded, one tidy per step, prompt stop, constraint health, metrics rows, folded result.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendPreference, LayerHealth } from '../protocol/messages';
+import { attachCompanions } from './companion-training';
 import { loadData } from './data';
 import { foldNetwork } from './fold';
 import {
@@ -48,6 +49,10 @@ export interface MetricsRow {
   health: LayerHealth[];
   elapsed_ms: number;
   backend: string;
+  /** swish/softplus β at this step (the anneal's, or the mean learned one). */
+  beta?: number;
+  /** During an anneal: largest affine residual on the first region at this step. */
+  residual?: number;
 }
 
 export interface TrainOptions {
@@ -66,6 +71,8 @@ export interface TrainOptions {
 
 export interface TrainResult {
   network: FoldedNetwork;
+  /** The folded network before the first step (the analysis compares orthogonality before/after). */
+  initialNetwork?: FoldedNetwork;
   /** Loss of the folded model's training-time forward over the whole data set. */
   finalLoss: number;
   /** Classification only: fraction of samples classified correctly. */
@@ -194,8 +201,10 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   const started = Date.now();
   const mlp = createMlp({ inputDim: spec.inputDim, layers: spec.layers, outputUnits: spec.outputUnits }, seed);
   const police = spec.police.enabled && spec.regions.length > 0 ? policeTensors(buildPoliceContext(spec), spec.inputDim) : undefined;
+  const companions = attachCompanions(mlp, { ...spec, training: { ...spec.training, steps } });
+  const initialNetwork = foldNetwork(mlp, police);
   const optimizer = new Optimizer({ kind: spec.training.optimizer, lr: spec.training.lr, weightDecay: spec.training.weightDecay });
-  const variables: tf.Variable[] = [...mlp.kernels, ...mlp.biases];
+  const variables: tf.Variable[] = [...mlp.kernels, ...mlp.biases, ...companions.trainable];
   const kernels = new Set<tf.Variable>(mlp.kernels);
   const batcher = new Batcher(data, spec.training.batch, createRng(deriveSeed(seed, 3)));
   const metrics: MetricsRow[] = [];
@@ -214,6 +223,7 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
         break;
       }
       const shifts: LayerShift[] = [];
+      companions.beforeStep(step, steps);
       const loss = tf.tidy(() => {
         const { x, y } = batchTensors(data, batcher.next(), task, classes);
         const { value, grads } = tf.variableGrads(() => {
@@ -227,9 +237,12 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
             output = forwardPlain(mlp, x);
           }
           const base = task === 'regression' ? regressionLoss(output, y) : classificationLoss(output, y);
-          return penalty ? tf.add(base, penalty) : base;
+          const ortho = companions.penalty();
+          const constrained = penalty ? tf.add<tf.Scalar>(base, penalty) : base;
+          return ortho ? tf.add<tf.Scalar>(constrained, ortho) : constrained;
         }, variables);
         optimizer.apply(variables, grads, (v) => kernels.has(v));
+        companions.afterStep();
         return value;
       });
       stepsDone = step;
@@ -242,7 +255,7 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
       }
       loss.dispose();
       if (!Number.isFinite(lastLoss) && (logged || report)) throw new Error(`training '${spec.name}' diverged at step ${step} (loss ${lastLoss}); lower training.lr`);
-      if (logged) metrics.push({ step, loss: lastLoss, health, elapsed_ms: now - started, backend: choice.backend });
+      if (logged) metrics.push({ step, loss: lastLoss, health, elapsed_ms: now - started, backend: choice.backend, ...companions.metrics(step, steps, () => foldNetwork(mlp, police)) });
       if (report) {
         lastProgress = now;
         options.onProgress?.({ step, totalSteps: steps, loss: lastLoss, health, elapsedMs: now - started });
@@ -251,10 +264,12 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
         options.onSnapshot(step, foldNetwork(mlp, police));
       }
     }
+    companions.hardenForExport(!stopped && stepsDone === steps);
     const network = foldNetwork(mlp, police);
     const final = evaluate(mlp, police, data, spec);
     const result: TrainResult = {
       network,
+      initialNetwork,
       finalLoss: final.loss,
       stepsDone,
       totalSteps: steps,
@@ -269,6 +284,7 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
     return result;
   } finally {
     optimizer.dispose();
+    companions.dispose();
     if (police) disposePoliceTensors(police);
     disposeMlp(mlp);
   }
