@@ -1,5 +1,41 @@
+// Extension entry: wires diagnostics, trainings, status bar, runs tree, CodeLens, commands and the view; owns every disposable.
 import * as vscode from 'vscode';
+import { SPEC_SELECTOR, SpecCodeLensProvider } from './code-lens';
+import { registerCommands } from './commands';
+import { SpecDiagnostics } from './diagnostics';
+import { RunsTreeProvider } from './runs-tree';
+import { TrainingStatusBar } from './status-bar';
+import { runsRootFor, Trainings } from './trainings';
+import { PoliceViewPanel, registerPoliceViewSerializer } from './view/panel';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('POLICE', { log: true });
+  context.subscriptions.push(log);
+  log.info(`POLICE Studio ${String(context.extension.packageJSON.version)} activating (workspace trusted: ${vscode.workspace.isTrusted})`);
+
+  const trainings = new Trainings(vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer.js').fsPath, log);
+  const diagnostics = new SpecDiagnostics(log);
+  const statusBar = new TrainingStatusBar(trainings);
+  const runsTree = new RunsTreeProvider(() => runsRootFor(), trainings);
+  const codeLens = new SpecCodeLensProvider(trainings);
+  context.subscriptions.push(trainings, diagnostics, statusBar, runsTree, codeLens);
+
+  // Context key behind the editor-title Train/Stop buttons.
+  const setTrainingContext = (): Thenable<unknown> => vscode.commands.executeCommand('setContext', 'police.training', trainings.isTraining());
+  void setTrainingContext();
+  context.subscriptions.push(
+    trainings.onDidChange(() => void setTrainingContext()),
+    trainings.listen(statusBar),
+    trainings.listen({
+      progress: () => runsTree.refresh(),
+      trainerMessage: (_state, message) => PoliceViewPanel.active?.onTrainerMessage(message),
+    }),
+    vscode.window.createTreeView('police.runs', { treeDataProvider: runsTree, showCollapseAll: true }),
+    vscode.languages.registerCodeLensProvider(SPEC_SELECTOR, codeLens),
+    ...registerCommands({ context, log, diagnostics, trainings, runsTree }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: training enabled')),
+  );
+  registerPoliceViewSerializer(context);
+}
 
 export function deactivate(): void {}

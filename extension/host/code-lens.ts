@@ -1,0 +1,36 @@
+// "Train · Show view · Verify" above every spec (Stop instead of Train while it trains).
+import * as vscode from 'vscode';
+import { POLICE_LANGUAGE_ID } from './diagnostics';
+import type { Trainings } from './trainings';
+
+export class SpecCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly trainings: Trainings) {
+    this.subscription = trainings.onDidChange(() => this.changed.fire());
+  }
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const top = new vscode.Range(0, 0, 0, 0);
+    const training = this.trainings.isTraining(document.uri.fsPath);
+    return [
+      new vscode.CodeLens(
+        top,
+        training
+          ? { title: '$(debug-stop) Stop', command: 'police.stop', arguments: [document.uri], tooltip: 'Stop this training' }
+          : { title: '$(play) Train', command: 'police.train', arguments: [document.uri], tooltip: 'Train this spec in a background process' },
+      ),
+      new vscode.CodeLens(top, { title: 'Show view', command: 'police.showView', arguments: [document.uri] }),
+      new vscode.CodeLens(top, { title: 'Verify', command: 'police.verify', arguments: [document.uri], tooltip: "Re-check the newest run's certificate" }),
+    ];
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}
+
+export const SPEC_SELECTOR: vscode.DocumentSelector = [{ language: POLICE_LANGUAGE_ID }, { pattern: '**/*.police.json' }];

@@ -1,0 +1,261 @@
+// The POLICE commands: train, stop, show view, verify, export, open run folder, new spec from template.
+import { fork } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { isSpecDocument, type SpecDiagnostics } from './diagnostics';
+import { listRuns, summarizeRun, specNameFromPath, type RunSummary } from './run-folders';
+import type { RunsNode, RunsTreeProvider } from './runs-tree';
+import { runsRootFor, type Trainings } from './trainings';
+import { PoliceViewPanel } from './view/panel';
+import { validateSpecText } from '../police/parse';
+
+export interface CommandDeps {
+  context: vscode.ExtensionContext;
+  log: vscode.LogOutputChannel;
+  diagnostics: SpecDiagnostics;
+  trainings: Trainings;
+  runsTree: RunsTreeProvider;
+}
+
+/** What a command may be invoked with: nothing (palette), a spec Uri (CodeLens, editor title) or a tree node. */
+type Target = vscode.Uri | RunsNode | undefined;
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const { context, log, trainings } = deps;
+  const cliScript = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
+  const guard =
+    <A extends unknown[]>(name: string, run: (...args: A) => Promise<unknown> | unknown) =>
+    async (...args: A): Promise<void> => {
+      try {
+        await run(...args);
+      } catch (err) {
+        // A command failure is the user's business: say which command and why, keep the stack in the log.
+        log.error(`${name} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        void vscode.window.showErrorMessage(`POLICE: ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+
+  return [
+    vscode.commands.registerCommand('police.train', guard('Train', (target?: Target) => train(deps, target))),
+    vscode.commands.registerCommand(
+      'police.stop',
+      guard('Stop training', async (target?: Target) => {
+        const document = await specDocument(target, false);
+        if (document && trainings.isTraining(document.uri.fsPath)) await trainings.stop(document.uri.fsPath);
+        else if (trainings.isTraining()) await trainings.stop();
+        else void vscode.window.showInformationMessage('POLICE: nothing is training.');
+      }),
+    ),
+    vscode.commands.registerCommand('police.showView', guard('Show view', (target?: Target) => showView(deps, target))),
+    vscode.commands.registerCommand(
+      'police.showRun',
+      guard('Show run', async (target?: Target) => {
+        const run = await pickRun(target, 'Show which run?');
+        if (run) await PoliceViewPanel.show(context).showRun(run.dir);
+      }),
+    ),
+    vscode.commands.registerCommand('police.verify', guard('Verify run', (target?: Target) => verify(deps, cliScript, target))),
+    vscode.commands.registerCommand('police.export', guard('Export model', (target?: Target) => exportModel(target))),
+    vscode.commands.registerCommand(
+      'police.openRunFolder',
+      guard('Open run folder', async (target?: Target) => {
+        const run = await pickRun(target, 'Open which run folder?');
+        if (!run) return;
+        const uri = vscode.Uri.file(run.dir);
+        // Desktop VS Code can show the folder in the OS file manager; in a browser workbench reveal it in the Explorer.
+        if (vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName) await vscode.commands.executeCommand('revealFileInOS', uri);
+        else await vscode.commands.executeCommand('revealInExplorer', uri);
+      }),
+    ),
+    vscode.commands.registerCommand('police.newSpec', guard('New spec from template', () => newSpec(context))),
+    vscode.commands.registerCommand('police.showLog', () => log.show()),
+    vscode.commands.registerCommand('police.refreshRuns', () => deps.runsTree.refresh()),
+  ];
+}
+
+async function train(deps: CommandDeps, target: Target): Promise<void> {
+  const document = await specDocument(target, true);
+  if (!document) return;
+  const problems = deps.diagnostics.validateNow(document);
+  const errors = problems.filter((p) => p.severity === 'error');
+  const name = specNameFromPath(document.uri.fsPath);
+  if (errors.length > 0) {
+    const first = errors[0];
+    void vscode.window.showErrorMessage(
+      `POLICE: not training ${name}: the spec has ${errors.length} error${errors.length === 1 ? '' : 's'}; first at line ${first.range.start.line + 1}: ${first.message}`,
+    );
+    await vscode.commands.executeCommand('workbench.actions.view.problems');
+    return;
+  }
+  const state = await deps.trainings.start(document);
+  if (state && PoliceViewPanel.active) {
+    const parsed = validateSpecText(document.getText(), document.uri.fsPath);
+    if (parsed.spec) PoliceViewPanel.active.showSpec(parsed.spec, document.uri);
+  }
+}
+
+async function showView(deps: CommandDeps, target: Target): Promise<void> {
+  if (target && !(target instanceof vscode.Uri) && target.kind === 'run') {
+    await PoliceViewPanel.show(deps.context).showRun(target.run.dir);
+    return;
+  }
+  const document = await specDocument(target, false);
+  const panel = PoliceViewPanel.show(deps.context);
+  if (!document) return;
+  const parsed = validateSpecText(document.getText(), document.uri.fsPath);
+  if (parsed.spec) panel.showSpec(parsed.spec, document.uri);
+  else void vscode.window.showWarningMessage(`POLICE: ${specNameFromPath(document.uri.fsPath)} has errors; the view shows it once they are fixed.`);
+}
+
+async function verify(deps: CommandDeps, cliScript: string, target: Target): Promise<void> {
+  const run = await pickRun(target, 'Verify which run?');
+  if (!run) return;
+  const specCopy = path.join(run.dir, 'spec.police.json');
+  // Verification re-derives the certificate in float64 with the CLI, in its own process like training.
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `POLICE: verifying ${run.specName}/${run.id}` },
+    () => runCli(cliScript, ['verify', specCopy, run.dir], deps.log),
+  );
+  deps.runsTree.refresh();
+  const after = await summarizeRun(run.specName, run.dir);
+  const summary = result.output.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+  if (result.code === 0 && after.certificate === 'proved') {
+    void vscode.window.showInformationMessage(`POLICE: ${run.specName}/${run.id}: certificate proved. ${summary}`);
+  } else {
+    const showLog = 'Show log';
+    const choice = await vscode.window.showWarningMessage(
+      `POLICE: ${run.specName}/${run.id}: not proved (verify exited with ${result.code}). ${summary}`,
+      showLog,
+    );
+    if (choice === showLog) deps.log.show();
+  }
+}
+
+async function exportModel(target: Target): Promise<void> {
+  const run = await pickRun(target, 'Export which run?');
+  if (!run) return;
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFiles: false,
+    canSelectFolders: true,
+    canSelectMany: false,
+    openLabel: 'Export here',
+    title: `Export ${run.specName}/${run.id}: tfjs model, network.json and certificate`,
+  });
+  if (!picked?.[0]) return;
+  const destination = path.join(picked[0].fsPath, `${run.specName}-${run.id}`);
+  await fs.mkdir(destination, { recursive: true });
+  const files = (await fs.readdir(run.dir)).filter(
+    (f) => f === 'model.json' || f === 'network.json' || f === 'certificate.json' || f.endsWith('.bin'),
+  );
+  if (!files.includes('model.json') || !files.includes('network.json')) {
+    throw new Error(`${run.dir} has no ${files.includes('model.json') ? 'network.json' : 'model.json'}; is it a finished run?`);
+  }
+  await Promise.all(files.map((f) => fs.copyFile(path.join(run.dir, f), path.join(destination, f))));
+  void vscode.window.showInformationMessage(`POLICE: exported ${files.join(', ')} to ${destination}`);
+}
+
+async function newSpec(context: vscode.ExtensionContext): Promise<void> {
+  const examplesDir = vscode.Uri.joinPath(context.extensionUri, 'examples').fsPath;
+  const files = (await fs.readdir(examplesDir).catch(() => [] as string[])).filter((f) => f.endsWith('.police.json')).sort();
+  if (files.length === 0) throw new Error(`no templates found in ${examplesDir}`);
+  const items = await Promise.all(
+    files.map(async (file) => {
+      const text = await fs.readFile(path.join(examplesDir, file), 'utf8');
+      const described = /"description"\s*:\s*"([^"]*)"/.exec(text)?.[1] ?? /"name"\s*:\s*"([^"]*)"/.exec(text)?.[1];
+      return { label: specNameFromPath(file), description: described, file, text };
+    }),
+  );
+  const choice = await vscode.window.showQuickPick(items, { title: 'POLICE: new spec from template', placeHolder: 'Pick an example' });
+  if (!choice) return;
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) {
+    // No folder to write into: an untitled document still gets completion and diagnostics.
+    const document = await vscode.workspace.openTextDocument({ language: 'police-json', content: choice.text });
+    await vscode.window.showTextDocument(document);
+    return;
+  }
+  const fileName = await vscode.window.showInputBox({
+    title: 'POLICE: new spec file name',
+    value: choice.file,
+    validateInput: (v) => (v.endsWith('.police.json') ? undefined : 'The file name must end in .police.json'),
+  });
+  if (!fileName) return;
+  const target = vscode.Uri.joinPath(folder.uri, fileName);
+  try {
+    await fs.access(target.fsPath);
+    throw new Error(`${target.fsPath} already exists`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await fs.mkdir(path.dirname(target.fsPath), { recursive: true });
+  await fs.writeFile(target.fsPath, choice.text, 'utf8');
+  await vscode.window.showTextDocument(target);
+}
+
+/** The spec a command acts on: the given Uri, else the active editor's spec, else (when asked) a pick from the workspace. */
+async function specDocument(target: Target, askIfNone: boolean): Promise<vscode.TextDocument | undefined> {
+  if (target instanceof vscode.Uri) return vscode.workspace.openTextDocument(target);
+  if (target?.kind === 'run' && target.run.specCopy) return vscode.workspace.openTextDocument(vscode.Uri.file(target.run.specCopy));
+  const active = vscode.window.activeTextEditor?.document;
+  if (active && isSpecDocument(active)) return active;
+  const visible = vscode.window.visibleTextEditors.map((e) => e.document).find(isSpecDocument);
+  if (visible) return visible;
+  if (!askIfNone) return undefined;
+  const found = await vscode.workspace.findFiles('**/*.police.json', '**/{node_modules,.police}/**', 200);
+  if (found.length === 0) {
+    void vscode.window.showInformationMessage('POLICE: open a *.police.json spec first (or create one with "POLICE: New spec from template").');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    found.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
+    { placeHolder: 'Which spec?' },
+  );
+  return pick ? vscode.workspace.openTextDocument(pick.uri) : undefined;
+}
+
+/** The run a command acts on: the tree node, else a run of the active spec (newest first), else any run. */
+async function pickRun(target: Target, placeHolder: string): Promise<RunSummary | undefined> {
+  if (target && !(target instanceof vscode.Uri)) {
+    if (target.kind === 'run') return target.run;
+    if (target.kind === 'spec' && target.runs[0]) return target.runs[0];
+  }
+  const specUri = target instanceof vscode.Uri ? target : vscode.window.activeTextEditor?.document.uri;
+  const root = runsRootFor(specUri);
+  if (!root) {
+    void vscode.window.showInformationMessage('POLICE: open a folder first; runs live inside the workspace.');
+    return undefined;
+  }
+  const bySpec = await listRuns(root);
+  const own = specUri?.path.endsWith('.police.json') ? bySpec.get(specNameFromPath(specUri.fsPath)) : undefined;
+  // From the spec's CodeLens: its newest run.
+  if (target instanceof vscode.Uri && own?.[0]) return own[0];
+  const candidates = own ?? [...bySpec.values()].flat();
+  if (candidates.length === 0) {
+    void vscode.window.showInformationMessage(`POLICE: no runs yet under ${root}. Train a spec first.`);
+    return undefined;
+  }
+  if (candidates.length === 1) return candidates[0];
+  const pick = await vscode.window.showQuickPick(
+    candidates.map((run) => ({ label: `${run.specName}/${run.id}`, description: `${run.certificate}`, run })),
+    { placeHolder },
+  );
+  return pick?.run;
+}
+
+function runCli(script: string, args: string[], log: vscode.LogOutputChannel): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    let output = '';
+    const child = fork(script, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+    const collect = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.on('error', (err) => resolve({ code: -1, output: `${output}\n${err.message}` }));
+    child.on('exit', (code) => {
+      log.info(`police ${args.join(' ')} → exit ${code}\n${output.trim()}`);
+      resolve({ code: code ?? -1, output });
+    });
+  });
+}

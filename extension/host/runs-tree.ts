@@ -1,0 +1,118 @@
+// The "POLICE Runs" tree: spec → runs (newest first) with final loss and certificate state; trainings in progress on top.
+import * as vscode from 'vscode';
+import { describeRun, formatLoss, listRuns, type RunSummary } from './run-folders';
+import type { Trainings, TrainingState } from './trainings';
+
+export type RunsNode =
+  | { kind: 'spec'; specName: string; runs: RunSummary[]; training?: TrainingState }
+  | { kind: 'run'; run: RunSummary }
+  | { kind: 'training'; state: TrainingState };
+
+const CERTIFICATE_ICONS: Record<RunSummary['certificate'], [string, string | undefined]> = {
+  proved: ['pass', 'testing.iconPassed'],
+  'not-proved': ['error', 'testing.iconFailed'],
+  approximate: ['warning', 'list.warningForeground'],
+  missing: ['circle-outline', undefined],
+  unreadable: ['question', undefined],
+};
+
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private watcher: vscode.FileSystemWatcher | undefined;
+
+  constructor(
+    private readonly runsRoot: () => string | undefined,
+    private readonly trainings: Trainings,
+  ) {
+    this.watchRunsRoot();
+    this.disposables.push(
+      this.changed,
+      trainings.onDidChange(() => this.refresh()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('police.runsFolder')) return;
+        this.watchRunsRoot();
+        this.refresh();
+      }),
+    );
+  }
+
+  /** Runs also appear from the CLI: watch the runs folder itself (a renamed-in run folder is one event). */
+  private watchRunsRoot(): void {
+    this.watcher?.dispose();
+    const root = this.runsRoot();
+    if (!root) return;
+    this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**'));
+    this.watcher.onDidCreate(() => this.refresh());
+    this.watcher.onDidDelete(() => this.refresh());
+  }
+
+  refresh(): void {
+    // Coalesce bursts (a run folder appears with several files at once; progress arrives at the view rate).
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.changed.fire(undefined);
+    }, 250);
+  }
+
+  async getChildren(node?: RunsNode): Promise<RunsNode[]> {
+    if (node?.kind === 'spec') {
+      const running: RunsNode[] = node.training ? [{ kind: 'training', state: node.training }] : [];
+      return [...running, ...node.runs.map((run): RunsNode => ({ kind: 'run', run }))];
+    }
+    if (node) return [];
+    const root = this.runsRoot();
+    const bySpec = root ? await listRuns(root) : new Map<string, RunSummary[]>();
+    const training = new Map(this.trainings.states().map((s) => [s.specName, s]));
+    const names = [...new Set([...bySpec.keys(), ...training.keys()])].sort();
+    return names.map((specName) => ({ kind: 'spec', specName, runs: bySpec.get(specName) ?? [], training: training.get(specName) }));
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'spec': {
+        const item = new vscode.TreeItem(node.specName, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `spec:${node.specName}`;
+        item.iconPath = new vscode.ThemeIcon(node.training ? 'sync~spin' : 'file-code');
+        item.description = `${node.runs.length} run${node.runs.length === 1 ? '' : 's'}`;
+        item.contextValue = 'policeSpec';
+        return item;
+      }
+      case 'training': {
+        const p = node.state.progress;
+        const item = new vscode.TreeItem('training…', vscode.TreeItemCollapsibleState.None);
+        item.id = `training:${node.state.runDir}`;
+        item.iconPath = new vscode.ThemeIcon('sync~spin');
+        item.description = p && p.totalSteps > 0 ? `${p.step}/${p.totalSteps} · loss ${formatLoss(p.loss)}` : 'starting';
+        item.contextValue = 'policeTraining';
+        item.command = { command: 'police.showView', title: 'Show view' };
+        return item;
+      }
+      case 'run': {
+        const { run } = node;
+        const item = new vscode.TreeItem(run.id, vscode.TreeItemCollapsibleState.None);
+        item.id = `run:${run.dir}`;
+        item.description = describeRun(run);
+        const [icon, color] = CERTIFICATE_ICONS[run.certificate];
+        item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+        item.tooltip = new vscode.MarkdownString(
+          `**${run.specName}** run \`${run.id}\`\n\n- final loss: ${run.finalLoss === undefined ? 'unknown' : formatLoss(run.finalLoss)}\n- certificate: ${run.certificate}\n- folder: \`${run.dir}\``,
+        );
+        item.accessibilityInformation = { label: `run ${run.id} of ${run.specName}, ${describeRun(run)}` };
+        item.resourceUri = vscode.Uri.file(run.dir);
+        item.contextValue = 'policeRun';
+        item.command = { command: 'police.showRun', title: 'Show run', arguments: [node] };
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.refreshTimer);
+    this.watcher?.dispose();
+    while (this.disposables.length) this.disposables.pop()?.dispose();
+  }
+}
