@@ -66,7 +66,13 @@ export class SurfaceService {
 
   private post(job: HostToWorker): void {
     if (this.disposed) return;
-    this.ensureWorker().postMessage(job);
+    try {
+      this.ensureWorker().postMessage(job);
+    } catch (error) {
+      // A missing or broken worker bundle must not take the extension host down.
+      if (job.type === 'surface') this.busy = false;
+      this.events.onError(`view worker ${this.workerPath} could not start: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private ensureWorker(): Worker {
@@ -82,7 +88,6 @@ export class SurfaceService {
       if (this.worker === worker) this.worker = undefined;
       this.busy = false;
     });
-    worker.unref();
     this.worker = worker;
     return worker;
   }

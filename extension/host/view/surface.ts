@@ -9,6 +9,8 @@ export interface PlaneCell {
   pattern: string;
   A: number[][];
   b: number[];
+  /** The map in plane coordinates per output, [a_u, a_v, c] (derived from A, b when absent). */
+  planeMap?: number[][];
 }
 
 export interface SurfaceRequest {
@@ -110,7 +112,7 @@ export function buildSurface(request: SurfaceRequest, cells: PlaneCell[], partit
   const cellIndex = rasterizeCells(cells, window, resolution);
   // Each cell's map in plane coordinates: f(u, v) = (A e1) u + (A e2) v + (A origin + b).
   const planeMaps = cells.map((cell) =>
-    cell.A.map((row, k) => {
+    cell.planeMap ?? cell.A.map((row, k) => {
       let au = 0;
       let av = 0;
       let c = cell.b[k];
