@@ -1,8 +1,8 @@
 // Target expressions in x0..x{D-1}: parsed by mathjs, checked against a whitelist, evaluated by our own tree walker (never eval).
-import { create, parseDependencies } from 'mathjs';
-import type { MathNode } from 'mathjs';
+import { create, parseDependencies } from 'mathjs/number';
+import type { MathNode } from 'mathjs/number';
 
-// Only the parser is instantiated, so the bundle does not carry mathjs's evaluator.
+// Only the number-only parser is instantiated, so the bundle carries neither mathjs's evaluator nor its bignumber/complex types.
 const math = create({ parseDependencies });
 
 /** The checked expression tree: every node is one the evaluator knows. */
