@@ -400,9 +400,16 @@ function networkVerdict(network: FoldedNetwork, layers: LayerInjectivity[]): { v
   const weakest = layers.find((l) => l.verdict !== 'injective');
   return {
     verdict: weakest?.verdict === 'no-counter-example' ? 'no-counter-example' : 'undecided',
-    reason: `Layer ${weakest ? weakest.layer + 1 : '?'} is ${weakest?.verdict ?? 'unknown'}; layer-wise injectivity is sufficient, not necessary, so the whole network is not decided.`,
+    reason: `Layer ${weakest ? weakest.layer + 1 : '?'} is ${weakest ? VERDICT_PHRASE[weakest.verdict] : 'unknown'}; layer-wise injectivity is sufficient, not necessary, so the whole network is not decided.`,
   };
 }
+
+const VERDICT_PHRASE: Record<InjectivityVerdict, string> = {
+  injective: 'injective',
+  'not-injective': 'not injective',
+  'no-counter-example': 'without a counter-example so far (probing)',
+  undecided: 'undecided',
+};
 
 function cross(a: Vector, b: Vector): Vector {
   return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];

@@ -6,6 +6,8 @@ export interface LayerOrthogonality {
   /** 0-based index into network.layers. */
   layer: number;
   units: number;
+  /** Inputs of the layer: with more units than inputs the rows cannot all be orthogonal. */
+  inputs: number;
   /** ‖WWᵀ − diag(WWᵀ)‖_F / ‖WWᵀ‖_F: 0 for orthogonal rows, towards 1 when off-diagonal terms dominate. */
   metric: number;
   /** Σ_{k≠k'} ⟨w_k, w_k'⟩², the training penalty without λ. */
@@ -54,6 +56,7 @@ export function layerOrthogonality(weights: Matrix, layer = 0, keepGram = weight
   const result: LayerOrthogonality = {
     layer,
     units: weights.length,
+    inputs: weights.length ? weights[0].length : 0,
     metric: total > 0 ? Math.sqrt(off / total) : 0,
     penalty: off,
     distanceToIdentity: Math.sqrt(identity),

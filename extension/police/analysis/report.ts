@@ -124,23 +124,38 @@ export function renderMarkdown(report: AnalysisReport): string {
   }
   if (report.smooth.anneal) {
     lines.push('', 'Anneal during training (β and the residual on the first region):', '', '| step | β | residual |', '|---|---|---|');
-    for (const p of report.smooth.anneal) lines.push(`| ${p.step} | ${fmt(p.beta)} | ${fmt(p.residual)} |`);
+    for (const p of annealRows(report.smooth.anneal)) lines.push(`| ${p.step} | ${fmt(p.beta)} | ${fmt(p.residual)} |`);
   }
 
   lines.push('', '## Orthogonality of the filters', '');
   lines.push('Metric ‖WWᵀ − diag(WWᵀ)‖_F / ‖WWᵀ‖_F per layer (0 = orthogonal rows).', '');
   lines.push('| layer | units | at init | trained | Σ⟨w_k, w_k′⟩² | ‖WWᵀ − I‖_F |', '|---|---|---|---|---|---|');
   for (const o of report.orthogonality) lines.push(`| ${o.layer + 1} | ${o.units} | ${fmt(o.metricBefore)} | ${fmt(o.metric)} | ${fmt(o.penalty)} | ${fmt(o.distanceToIdentity)} |`);
+  const wide = report.orthogonality.filter((o) => o.units > o.inputs);
+  if (wide.length) {
+    lines.push('', `Layer${wide.length > 1 ? 's' : ''} ${wide.map((o) => o.layer + 1).join(', ')} ${wide.length > 1 ? 'have' : 'has'} more units than inputs: at most as many rows as inputs can be orthogonal (the exact parametrisation makes the columns orthonormal there instead).`);
+  }
 
   lines.push('', '## Injectivity, layer by layer', '');
   lines.push(`Whole network: **${VERDICT_TEXT[report.injectivity.network.verdict]}**. ${report.injectivity.network.reason}`, '');
   lines.push('| layer | activation | n → m | counting rows | verdict | method | inverse-Lipschitz bound |', '|---|---|---|---|---|---|---|');
   for (const l of report.injectivity.layers) {
-    const bound = l.inverseLipschitz ? `${fmt(l.inverseLipschitz.bound)}${l.inverseLipschitz.appliesTo === 'bias-free-layer' ? ' (for ReLU(W|b≥0 x))' : ''}` : '—';
+    const bound = l.inverseLipschitz ? `${fmt(l.inverseLipschitz.bound)}${l.inverseLipschitz.appliesTo === 'bias-free-layer' ? ' (bias-free layer¹)' : ''}` : '—';
     lines.push(`| ${l.layer + 1} | ${l.activation} | ${l.inputDim} → ${l.rows} | ${l.countingRows ?? '—'} | ${VERDICT_TEXT[l.verdict]} | ${l.method} | ${bound} |`);
   }
   lines.push('');
   for (const l of report.injectivity.layers) lines.push(`- Layer ${l.layer + 1}: ${l.reason}`);
+  if (report.injectivity.layers.some((l) => l.inverseLipschitz?.appliesTo === 'bias-free-layer')) {
+    lines.push('', '¹ The slides state the bound for ReLU(Wx); with biases it is the bound of the equivalent layer ReLU(W₊x), W₊ keeping the rows with b ≥ 0 (the lemma), not of ReLU(Wx + b) itself.');
+  }
   lines.push('');
   return lines.join('\n');
+}
+
+/** At most 20 rows: the steps where a residual was measured, or evenly spaced steps when none was. */
+function annealRows(points: AnnealPoint[]): AnnealPoint[] {
+  const measured = points.filter((p) => p.residual !== undefined);
+  const rows = measured.length ? measured : points;
+  if (rows.length <= 20) return rows;
+  return Array.from({ length: 20 }, (_, i) => rows[Math.round((i * (rows.length - 1)) / 19)]);
 }
