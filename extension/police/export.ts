@@ -1,7 +1,7 @@
 // The folded network as a TensorFlow.js Layers model (model.json + weights.bin), built with tfjs-layers.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { FoldedNetwork } from './network';
+import { unitBeta, type FoldedNetwork, type NetworkActivation } from './network';
 import type { Matrix } from './spec';
 
 export const WEIGHTS_FILE = 'weights.bin';
@@ -18,6 +18,25 @@ function kernelOf(weights: Matrix, inputs: number): number[][] {
   return Array.from({ length: inputs }, (_, j) => weights.map((row) => row[j]));
 }
 
+/** The tfjs-layers activation applied inside the dense layer (leaky-ReLU is a separate layer). */
+function activationName(activation: NetworkActivation, index: number): 'relu' | 'linear' | 'swish' | 'softplus' | 'sigmoid' | 'tanh' {
+  switch (activation) {
+    case 'relu':
+    case 'abs':
+      return 'relu';
+    case 'leaky_relu':
+    case 'linear':
+      return 'linear';
+    case 'swish':
+    case 'softplus':
+    case 'sigmoid':
+    case 'tanh':
+      return activation;
+    default:
+      throw new Error(`export: activation '${String(activation)}' of layer ${index} has no tfjs-layers form`);
+  }
+}
+
 /**
  * Builds the Layers model: dense + leakyReLU/relu per hidden layer; abs(h) = relu(h) + relu(−h) by
  * doubling the layer and summing both halves in the next one (exact); the skip as a second dense
@@ -27,10 +46,16 @@ export function buildLayersModel(network: FoldedNetwork): tfl.LayersModel {
   const input = tfl.input({ shape: [network.input_dim], name: 'x' });
   let h: tfl.SymbolicTensor = input;
   let pendingAbs = false;
+  // swish_β(z) = swish(βz)/β and softplus_β likewise: β scales this layer, 1/β the rows of the next one.
+  let incomingScale: number[] | undefined;
   const assignments: Array<{ layer: tfl.layers.Layer; kernel: number[][]; bias: number[] }> = [];
   network.layers.forEach((layer, index) => {
     const inputs = layer.weights[0]?.length ?? 0;
     let kernel = kernelOf(layer.weights, inputs);
+    if (incomingScale) {
+      const scale = incomingScale;
+      kernel = kernel.map((row, j) => row.map((w) => w / scale[j]));
+    }
     // The previous layer was doubled for abs: both halves feed this layer with the same weights.
     if (pendingAbs) kernel = [...kernel, ...kernel];
     let bias = layer.bias;
@@ -41,14 +66,18 @@ export function buildLayersModel(network: FoldedNetwork): tfl.LayersModel {
       bias = [...bias, ...bias.map((b) => -b)];
       units *= 2;
     }
-    const activation = layer.activation === 'relu' || isAbs ? 'relu' : 'linear';
+    incomingScale = undefined;
+    if (layer.activation === 'swish' || layer.activation === 'softplus') {
+      const beta = Array.from({ length: units }, (_, k) => unitBeta(layer, k));
+      kernel = kernel.map((row) => row.map((w, k) => w * beta[k]));
+      bias = bias.map((b, k) => b * beta[k]);
+      incomingScale = beta;
+    }
+    const activation = activationName(layer.activation, index);
     const dense = tfl.layers.dense({ units, activation, name: `dense_${index}` });
     h = dense.apply(h) as tfl.SymbolicTensor;
     assignments.push({ layer: dense, kernel, bias });
     if (layer.activation === 'leaky_relu') h = tfl.layers.leakyReLU({ alpha: layer.alpha ?? 0.01, name: `leaky_relu_${index}` }).apply(h) as tfl.SymbolicTensor;
-    else if (layer.activation !== 'relu' && layer.activation !== 'abs' && layer.activation !== 'linear') {
-      throw new Error(`export: activation '${layer.activation}' of layer ${index} has no exact tfjs-layers form`);
-    }
     pendingAbs = isAbs;
   });
   let output = h;

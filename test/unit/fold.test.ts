@@ -122,3 +122,30 @@ test('the exported tfjs Layers model reproduces network.json to 1e-5', async () 
   });
   model.dispose();
 });
+
+test('smooth activations export too: swish and softplus with per-unit β, sigmoid, tanh', async () => {
+  const rng = createRng(21);
+  const matrix = (rows: number, cols: number) => Array.from({ length: rows }, () => Array.from({ length: cols }, () => rng.normal()));
+  const vector = (n: number) => Array.from({ length: n }, () => rng.normal() * 0.3);
+  const network: FoldedNetwork = {
+    format: 'police-network/1',
+    input_dim: 2,
+    output_dim: 1,
+    layers: [
+      { weights: matrix(6, 2), bias: vector(6), activation: 'swish', beta: [0.5, 1, 2, 3, 5, 8] },
+      { weights: matrix(5, 6), bias: vector(5), activation: 'softplus', beta: 4 },
+      { weights: matrix(4, 5), bias: vector(4), activation: 'tanh' },
+      { weights: matrix(3, 4), bias: vector(3), activation: 'sigmoid' },
+      { weights: matrix(1, 3), bias: vector(1), activation: 'linear' },
+    ],
+  };
+  const exported = await exportLayersModel(network);
+  const model = await loadExportedModel(exported.modelJson, exported.weights);
+  const points = randomPoints(30, 8);
+  const predicted = tf.tidy(() => (model.predict(tf.tensor2d(points)) as tf.Tensor2D).arraySync());
+  points.forEach((p, i) => {
+    const expected = forward(network, p)[0];
+    assert.ok(Math.abs(expected - predicted[i][0]) < 1e-5 * Math.max(1, Math.abs(expected)), `point ${p}: tfjs ${predicted[i][0]} vs ${expected}`);
+  });
+  model.dispose();
+});
