@@ -24,6 +24,9 @@ export interface ValidationResult {
 type Path = (string | number)[];
 type Json = Record<string, unknown>;
 
+/** The schema's bound on input.dim, so no check allocates per-dimension arrays of absurd size. */
+const MAX_INPUT_DIM: number = schema.properties.input.properties.dim.maximum;
+
 /** Every activation the schema accepts; exact ones are listed in spec.ts. */
 const KNOWN_ACTIVATIONS: string[] = schema.definitions.layer.properties.activation.enum;
 
@@ -541,9 +544,10 @@ function checkData(c: Context, domain: [number, number][] | undefined): Resolved
     source = { kind: 'expression', expressions: targets };
   } else if (sources[0] === 'csv' && isObject(data.csv)) {
     const csv = data.csv;
-    if (typeof csv.path !== 'string' || !Array.isArray(csv.inputs) || !(typeof csv.target === 'string' || Array.isArray(csv.target))) return undefined;
-    const inputs = csv.inputs.map(String);
-    const targets = typeof csv.target === 'string' ? [csv.target] : csv.target.map(String);
+    const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+    if (typeof csv.path !== 'string' || !isStrings(csv.inputs) || !(typeof csv.target === 'string' || isStrings(csv.target))) return undefined;
+    const inputs = csv.inputs;
+    const targets = typeof csv.target === 'string' ? [csv.target] : csv.target;
     const file = resolve(c.specDir, csv.path);
     if (!existsSync(file) || !statSync(file).isFile()) {
       c.v.at(['data', 'csv', 'path'], `csv file not found: ${file} (paths are relative to the spec's folder)`, 'error', 'csv-missing');
@@ -653,7 +657,7 @@ function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec
   const c: Context = {
     v,
     raw,
-    dim: isPositiveInt(input.dim) ? input.dim : undefined,
+    dim: isPositiveInt(input.dim) && input.dim <= MAX_INPUT_DIM ? input.dim : undefined,
     outputUnits: isPositiveInt(output.units) ? output.units : undefined,
     specDir: dirname(resolve(specPath)),
   };
