@@ -125,6 +125,8 @@ export class LossChart {
     const height = cssHeight - top - bottom;
     const range = lossRange(this.losses, this.log);
     if (!range || width <= 0 || height <= 0) {
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'alphabetic';
       ctx.fillText('loss: waiting for training', left, top + 12);
       return;
     }

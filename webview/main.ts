@@ -65,6 +65,7 @@ const planeSelect = toolbar.appendChild(element('select', { title: 'Plane throug
 const axisUSelect = toolbar.appendChild(element('select', { title: 'First axis', 'aria-label': 'First axis' }));
 const axisVSelect = toolbar.appendChild(element('select', { title: 'Second axis', 'aria-label': 'Second axis' }));
 const sliceInput = toolbar.appendChild(element('input', { type: 'range', min: '0', max: '1000', value: '500', title: 'Slice position', 'aria-label': 'Slice position' }));
+const sliceLabel = toolbar.appendChild(element('span', { class: 'slice-label' }));
 const topButton = toolbar.appendChild(element('button', { title: 'Look straight down on the plane' }, 'Top view'));
 const resetButton = toolbar.appendChild(element('button', { title: 'Back to the default camera' }, 'Reset view'));
 const main = app.appendChild(element('main'));
@@ -196,7 +197,22 @@ function applyStyle(): void {
 
 // ---------- spec, plane, surface ----------
 function showSpec(next: ViewSpec, uri: string): void {
+  if (next.inputDim < 2) {
+    notice.hidden = false;
+    notice.textContent = `${next.name}: the view draws inputs of dimension 2 or more (this spec has ${next.inputDim}).`;
+    return;
+  }
   const dimChanged = spec?.inputDim !== next.inputDim || specUri !== uri;
+  if (specUri !== uri) {
+    // Another spec: nothing drawn for the previous one may stay (the host sends this one's data and runs).
+    surface = undefined;
+    scene.clearContent();
+    chart.reset(0);
+    document.body.dataset.lossPoints = '0';
+    showCertificate(undefined);
+    healthBox.textContent = 'no training yet';
+    statusLine.textContent = 'idle';
+  }
   spec = next;
   specUri = uri;
   state.specUri = uri;
@@ -233,6 +249,7 @@ function buildPlaneControls(s: ViewSpec): void {
   axisUSelect.hidden = s.inputDim === 2 || (high && mode?.kind !== 'axes');
   axisVSelect.hidden = axisUSelect.hidden;
   sliceInput.hidden = s.inputDim !== 3;
+  sliceLabel.hidden = s.inputDim !== 3;
   if (mode?.kind === 'axes') {
     planeSelect.value = 'axes';
     axisUSelect.value = String(mode.axisU);
@@ -241,6 +258,7 @@ function buildPlaneControls(s: ViewSpec): void {
       const normal = [0, 1, 2].find((a) => a !== mode.axisU && a !== mode.axisV) ?? 2;
       const [lo, hi] = s.domain[normal];
       sliceInput.value = String(Math.round(((mode.offset - lo) / (hi - lo || 1)) * 1000));
+      sliceLabel.textContent = `slice x${normal} = ${Number(mode.offset.toPrecision(3))}`;
     }
   } else if (mode) {
     planeSelect.value = `principal:${mode.region}`;
@@ -261,7 +279,6 @@ function planeControlsChanged(): void {
       const [lo, hi] = spec.domain[normal];
       offset = lo + ((hi - lo) * Number(sliceInput.value)) / 1000;
     }
-    if (axisU > axisV) [axisU, axisV] = [axisV, axisU];
     state.planeMode = { kind: 'axes', axisU, axisV, offset };
   }
   buildPlaneControls(spec);

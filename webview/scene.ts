@@ -122,6 +122,13 @@ export class SceneView {
     this.rebuildAll();
   }
 
+  /** Forget data and surface (a different spec is shown). */
+  clearContent(): void {
+    this.data = undefined;
+    this.surface = undefined;
+    this.rebuildAll();
+  }
+
   setData(data: ViewShowData): void {
     this.data = data;
     this.updateHeightScale();
@@ -327,6 +334,10 @@ export class SceneView {
     const R = surface.resolution;
     const mesh = this.ensureMesh(R);
     mesh.visible = true;
+    // A 3-D slice must not hide the region hulls behind it.
+    this.surfaceMaterial.transparent = this.is3d();
+    this.surfaceMaterial.opacity = this.is3d() ? 0.75 : 1;
+    this.surfaceMaterial.depthWrite = !this.is3d();
     const position = mesh.geometry.getAttribute('position') as THREE.BufferAttribute;
     const color = mesh.geometry.getAttribute('color') as THREE.BufferAttribute;
     const positions = position.array as Float32Array;
@@ -430,6 +441,7 @@ export class SceneView {
     const spec = this.spec;
     const plane = this.plane;
     if (!spec || !plane) return;
+    let hulls = 0;
     spec.regions.forEach((region, r) => {
       const color = new THREE.Color(...regionColor(r));
       if (this.is3d()) {
@@ -437,6 +449,7 @@ export class SceneView {
         if (points.length >= 4) {
           try {
             const hull = new ConvexGeometry(points);
+            hulls++;
             this.regionGroup.add(new THREE.Mesh(hull, new THREE.MeshBasicMaterial({ color, transparent: true, opacity: 0.35, depthWrite: false })));
             this.regionGroup.add(new THREE.LineSegments(new THREE.EdgesGeometry(hull), new THREE.LineBasicMaterial({ color })));
           } catch {
@@ -466,6 +479,7 @@ export class SceneView {
       }
       this.addVertexMarkers(uv.map((_, i) => lifted(i).add(new THREE.Vector3(0, 0, 0.006 * this.span))), color, r, region.draggable);
     });
+    document.body.dataset.regionHulls = String(hulls);
   }
 
   private addVertexMarkers(points: THREE.Vector3[], color: THREE.Color, region: number, draggable: boolean): void {

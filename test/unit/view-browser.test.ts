@@ -192,3 +192,44 @@ test('a classification spec draws a decision map with the exact decision boundar
   await page.getByText('Top view').click();
   await page.screenshot({ path: join(SCREENSHOTS, 'view-2d-classification.png') });
 });
+
+function lastSetPlane(messages: { type: string }[]): { plane: { origin: number[]; e1: number[]; e2: number[] }; window: number[][] } {
+  const found = messages.filter((m) => m.type === 'setPlane').pop();
+  assert.ok(found, 'a setPlane was posted');
+  return found as unknown as { plane: { origin: number[]; e1: number[]; e2: number[] }; window: number[][] };
+}
+
+test('3-D inputs: regions are convex-hull meshes and moving the slice asks for the function on the new plane', async () => {
+  const simplex = [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]];
+  await post({ type: 'spec', spec: { ...viewSpec, name: 'three-d', inputDim: 3, domain: [[-2, 2], [-2, 2], [-2, 2]], regions: [{ name: 'simplex', vertices: simplex, form: 'simplex', draggable: false }] }, specUri: 'file:///tmp/three.police.json' });
+  await page.waitForFunction(() => document.body.dataset.regionHulls === '1');
+  assert.deepEqual(lastSetPlane(await posted()).plane, { origin: [0, 0, 0], e1: [1, 0, 0], e2: [0, 1, 0] });
+  await page.locator('input[type=range]').fill('750');
+  const moved = lastSetPlane(await posted());
+  assert.deepEqual(moved.plane.origin, [0, 0, 1]);
+  const net3 = oneLayerNetwork();
+  net3.input_dim = 3;
+  net3.layers[0] = { ...net3.layers[0], weights: net3.layers[0].weights.map((w) => [...w, 0.8]) };
+  const surface = buildSurface({ step: 1, network: net3, plane: moved.plane, window: moved.window as Window2, resolution: 100, regions: [simplex] }, [], 1, 'sampled');
+  await post({ type: 'surface', surface });
+  await page.waitForFunction(() => document.body.dataset.surfaceStep === '1');
+  await page.getByText('Reset view').click();
+  await page.screenshot({ path: join(SCREENSHOTS, 'view-3d-slice.png') });
+});
+
+test('D > 3: the plane goes through the region centroid along its main directions, or along two chosen axes', async () => {
+  const region = [[0, 0, 0, 0, 0], [2, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 0.5, 0, 0], [0, 0, 0, 0.2, 0], [0, 0, 0, 0, 0.1]];
+  await post({ type: 'spec', spec: { ...viewSpec, name: 'five-d', inputDim: 5, domain: Array.from({ length: 5 }, () => [-3, 3] as [number, number]), regions: [{ name: 'simplex', vertices: region, form: 'simplex', draggable: false }] }, specUri: 'file:///tmp/five.police.json' });
+  const principal = lastSetPlane(await posted()).plane;
+  const centroid = [0, 1, 2, 3, 4].map((d) => region.reduce((s, x) => s + x[d], 0) / region.length);
+  principal.origin.forEach((o, d) => assert.ok(Math.abs(o - centroid[d]) < 1e-12));
+  const dot = principal.e1.reduce((s, x, d) => s + x * principal.e2[d], 0);
+  assert.ok(Math.abs(dot) < 1e-6 && Math.abs(Math.hypot(...principal.e1) - 1) < 1e-9);
+  assert.ok(Math.abs(principal.e1[0]) > 0.9, 'the longest direction of the region comes first');
+  await page.locator('select').filter({ hasText: 'plane of two axes' }).selectOption('axes');
+  await page.locator('select[aria-label="First axis"]').selectOption('2');
+  await page.locator('select[aria-label="Second axis"]').selectOption('4');
+  const axes = lastSetPlane(await posted()).plane;
+  assert.deepEqual(axes.e1, [0, 0, 1, 0, 0]);
+  assert.deepEqual(axes.e2, [0, 0, 0, 0, 1]);
+});

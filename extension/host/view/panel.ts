@@ -339,6 +339,8 @@ export class PoliceViewPanel {
       const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(specUri));
       const result = computeVertexEdit(document.getText(), region, vertex, from, to);
       if ('error' in result) {
+        // Put the dragged marker back where the spec says it is.
+        if (this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
         void vscode.window.showWarningMessage(`POLICE: ${document.uri.fsPath}: ${result.error}`);
         return;
       }
@@ -346,8 +348,9 @@ export class PoliceViewPanel {
       for (const e of result.edits) {
         edit.replace(document.uri, new vscode.Range(document.positionAt(e.offset), document.positionAt(e.offset + e.length)), e.content);
       }
-      await vscode.workspace.applyEdit(edit);
+      if (!(await vscode.workspace.applyEdit(edit)) && this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
     } catch (error) {
+      if (this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
       void vscode.window.showErrorMessage(`POLICE: could not move the vertex in ${specUri}: ${(error as Error).message}`);
     }
   }
