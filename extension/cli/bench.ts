@@ -66,13 +66,14 @@ function simplexVertices(D: number): number[][] {
 
 /** Matmul throughput in GFLOP/s, to estimate each configuration's time before running it. */
 function measureGflops(): number {
-  const a = tf.randomNormal([512, 512]) as tf.Tensor2D;
-  tf.matMul(a, a).dispose();
+  const size = 1024;
+  const a = tf.randomNormal([size, size]) as tf.Tensor2D;
+  tf.tidy(() => tf.matMul(a, a).dataSync());
   const started = performance.now();
-  const repeats = 4;
+  const repeats = 3;
   for (let i = 0; i < repeats; i++) tf.tidy(() => tf.matMul(a, a).dataSync());
   a.dispose();
-  return (repeats * 2 * 512 ** 3) / ((performance.now() - started) / 1000) / 1e9;
+  return (repeats * 2 * size ** 3) / ((performance.now() - started) / 1000) / 1e9;
 }
 
 class StepRunner {
@@ -128,7 +129,7 @@ export function benchConfig(config: BenchConfig, budgetMs: number, maxRepeats: n
     const warmPolice = runner.step(true);
     const started = performance.now();
     const perPair = warmPlain + warmPolice;
-    const repeats = Math.max(3, Math.min(maxRepeats, Math.floor(budgetMs / Math.max(perPair, 1e-3))));
+    const repeats = Math.max(2, Math.min(maxRepeats, Math.floor(budgetMs / Math.max(perPair, 1e-3))));
     for (let r = 0; r < repeats; r++) {
       // Alternate which goes first so neither always runs on a cold cache.
       if (r % 2 === 0) {
@@ -138,7 +139,7 @@ export function benchConfig(config: BenchConfig, budgetMs: number, maxRepeats: n
         policeTimes.push(runner.step(true));
         plainTimes.push(runner.step(false));
       }
-      if (r >= 2 && performance.now() - started > budgetMs) break;
+      if (r >= 1 && performance.now() - started > budgetMs) break;
     }
     const unconstrained = median(plainTimes);
     const police = median(policeTimes);
@@ -168,7 +169,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   const gflops = measureGflops();
   const quick = values.quick;
   /** Seconds a configuration may take, warm-up included; the whole bench stays near 5 minutes on 2 cores. */
-  const configBudgetS = quick ? 8 : 75;
+  const configBudgetS = quick ? 8 : 100;
   const say = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
   say(`POLICE bench: batch N=${BATCH}, simplex region P=D+1, Adam step, backend ${choice.backend} (~${gflops.toFixed(1)} GFLOP/s matmul)`);
   const header = `${pad('D', 5)} ${pad('L', 3)} ${pad('W', 5)} ${pad('P', 5)} ${pad('no constr. ms', 14)} ${pad('POLICE ms', 10)} ${pad('ratio', 6)} ${pad('target', 7)}`;
@@ -181,13 +182,13 @@ export async function benchCommand(args: string[]): Promise<number> {
       say(`skipped (D=${config.D}, L=${config.L}, W=${config.W}): needs about ${(bytes / 1024 ** 3).toFixed(1)} GiB, the ${choice.backend} heap ends at 4 GiB`);
       continue;
     }
-    // Two warm-up steps and at least three interleaved pairs: ≈ 5 POLICE + 5 plain steps.
-    const estimateS = (10 * stepFlops(config)) / (gflops * 1e9);
+    // One warm-up pair and at least two interleaved pairs: 3 POLICE + 3 plain steps.
+    const estimateS = (6 * stepFlops(config)) / (gflops * 1e9);
     if (estimateS > configBudgetS) {
       say(`skipped (D=${config.D}, L=${config.L}, W=${config.W}): estimated ${estimateS.toFixed(0)} s at ${gflops.toFixed(1)} GFLOP/s, over this run's ${configBudgetS} s per configuration`);
       continue;
     }
-    const row = benchConfig(config, (configBudgetS * 1000) / 3, quick ? 10 : 40);
+    const row = benchConfig(config, (configBudgetS * 1000) / 2, quick ? 10 : 40);
     rows.push(row);
     const target = 1.25 * (config.D === 2 ? 1 : (row.N + row.P) / row.N);
     if (values.json) process.stdout.write(`${JSON.stringify(row)}\n`);

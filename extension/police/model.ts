@@ -39,8 +39,12 @@ export function createMlp(shape: MlpShape, seed: number): Mlp {
     const std = isOutput ? Math.sqrt(2 / (fanIn + fanOut)) : Math.sqrt(2 / ((1 + alpha * alpha) * fanIn));
     const values = new Float32Array(fanIn * fanOut);
     for (let j = 0; j < values.length; j++) values[j] = rng.normal() * std;
-    kernels.push(tf.variable(tf.tensor2d(values, [fanIn, fanOut]), true, `police_${tag}_kernel_${i}`));
-    biases.push(tf.variable(tf.zeros([fanOut]), true, `police_${tag}_bias_${i}`));
+    // The variable keeps the data; dispose the initial tensors so they are not counted (and held) twice.
+    const kernel = tf.tensor2d(values, [fanIn, fanOut]);
+    const bias = tf.zeros([fanOut]) as tf.Tensor1D;
+    kernels.push(tf.variable(kernel, true, `police_${tag}_kernel_${i}`));
+    biases.push(tf.variable(bias, true, `police_${tag}_bias_${i}`));
+    tf.dispose([kernel, bias]);
   }
   return { ...shape, kernels, biases };
 }
@@ -163,7 +167,8 @@ export function policeTensors(context: PoliceContext, inputDim: number): PoliceT
   if (context.exact) {
     t.pinv = tf.tensor2d(context.exact.pinv);
     // A*ᵀ (D×O) and b* (1×O): the skip's targets.
-    t.skipA = tf.transpose(tf.tensor2d(context.exact.A));
+    const target = context.exact.A;
+    t.skipA = tf.tidy(() => tf.transpose(tf.tensor2d(target)));
     t.skipB = tf.tensor2d([context.exact.b]);
   }
   return t;

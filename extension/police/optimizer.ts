@@ -53,7 +53,9 @@ export class Optimizer {
   private slot(slots: Map<tf.Variable, tf.Variable>, variable: tf.Variable): tf.Variable {
     let slot = slots.get(variable);
     if (!slot) {
-      slot = tf.variable(tf.zerosLike(variable), false);
+      const zeros = tf.zerosLike(variable);
+      slot = tf.variable(zeros, false);
+      zeros.dispose();
       slots.set(variable, slot);
     }
     return slot;
