@@ -322,17 +322,17 @@ interface Context {
   specDir: string;
 }
 
-function checkMatrixShape(c: Context, path: Path, value: unknown, rows: number | undefined, cols: number | undefined, what: string): boolean {
+function checkMatrixShape(c: Context, path: Path, value: unknown, rows: number | undefined, cols: number | undefined, what: string, owner: string): boolean {
   if (!isMatrix(value)) return false;
   let ok = true;
   if (rows !== undefined && value.length !== rows) {
-    c.v.at(path, `${what} has ${plural(value.length, 'row')} but model.output.units is ${rows} (one row per output)`, 'error', 'dimension-mismatch');
+    c.v.at(path, `${owner}${what} has ${plural(value.length, 'row')} but model.output.units is ${rows} (one row per output)`, 'error', 'dimension-mismatch');
     ok = false;
   }
   if (cols !== undefined) {
     value.forEach((row, i) => {
       if (row.length !== cols) {
-        c.v.at([...path, i], `row ${i} of ${what} has ${plural(row.length, 'column')} but input.dim is ${cols}`, 'error', 'dimension-mismatch');
+        c.v.at([...path, i], `${owner}row ${i} of ${what} has ${plural(row.length, 'column')} but input.dim is ${cols}`, 'error', 'dimension-mismatch');
         ok = false;
       }
     });
@@ -340,18 +340,19 @@ function checkMatrixShape(c: Context, path: Path, value: unknown, rows: number |
   return ok;
 }
 
-function resolveConstraint(c: Context, path: Path, raw: unknown): ResolvedConstraint | undefined {
+function resolveConstraint(c: Context, path: Path, raw: unknown, regionName: string): ResolvedConstraint | undefined {
   if (raw === undefined || raw === 'affine') return { kind: 'affine' };
+  const owner = `region '${regionName}': `;
   if (!isObject(raw)) return undefined;
   if (raw.jacobian !== undefined) {
-    return checkMatrixShape(c, [...path, 'jacobian'], raw.jacobian, c.outputUnits, c.dim, 'the jacobian') ? { kind: 'jacobian', A: raw.jacobian as Matrix } : undefined;
+    return checkMatrixShape(c, [...path, 'jacobian'], raw.jacobian, c.outputUnits, c.dim, 'the jacobian', owner) ? { kind: 'jacobian', A: raw.jacobian as Matrix } : undefined;
   }
   const map = raw.affine_map;
   if (isObject(map)) {
-    const okA = checkMatrixShape(c, [...path, 'affine_map', 'A'], map.A, c.outputUnits, c.dim, 'affine_map.A');
+    const okA = checkMatrixShape(c, [...path, 'affine_map', 'A'], map.A, c.outputUnits, c.dim, 'affine_map.A', owner);
     let okB = isNumberArray(map.b);
     if (okB && c.outputUnits !== undefined && (map.b as number[]).length !== c.outputUnits) {
-      c.v.at([...path, 'affine_map', 'b'], `affine_map.b has ${plural((map.b as number[]).length, 'entry')} but model.output.units is ${c.outputUnits}`, 'error', 'dimension-mismatch');
+      c.v.at([...path, 'affine_map', 'b'], `${owner}affine_map.b has ${plural((map.b as number[]).length, 'entry')} but model.output.units is ${c.outputUnits}`, 'error', 'dimension-mismatch');
       okB = false;
     }
     return okA && okB ? { kind: 'affine_map', A: map.A as Matrix, b: map.b as number[] } : undefined;
@@ -386,7 +387,7 @@ function checkRegions(c: Context, domain: [number, number][] | undefined): Resol
       for (const issue of shapeIssues) c.v.at([...base, ...issue.path], `region '${name}': ${issue.message}`, issue.severity, issue.code, { key: issue.path.length === 1 });
       if (shapeIssues.some((i) => i.severity === 'error')) vertices = undefined;
     }
-    const constraint = resolveConstraint(c, [...base, 'constraint'], region.constraint);
+    const constraint = resolveConstraint(c, [...base, 'constraint'], region.constraint, name);
     if (constraint && constraint.kind !== 'affine') {
       if (exactConstraintRegion === undefined) exactConstraintRegion = name;
       else {
@@ -408,12 +409,12 @@ function checkRegions(c: Context, domain: [number, number][] | undefined): Resol
     resolved.push(vertices && constraint && conversion.form ? { name, vertices, constraint, form: conversion.form } : undefined);
   });
 
-  // Pairwise overlap, on regions small enough for the LP.
+  // Pairwise overlap, on regions small enough for the LP to stay interactive (a dense tableau of (P+Q)·D).
   for (let i = 0; i < resolved.length; i++) {
     for (let j = i + 1; j < resolved.length; j++) {
       const a = resolved[i];
       const b = resolved[j];
-      if (!a || !b || a.vertices.length + b.vertices.length > 2000) continue;
+      if (!a || !b || a.vertices.length + b.vertices.length > 2000 || (a.vertices.length + b.vertices.length) * (dim + 2) > 200_000) continue;
       if (regionsOverlap(a.vertices, b.vertices) === 'overlap') {
         c.v.at(['regions', j, b.form], `regions '${a.name}' and '${b.name}' overlap: the network must be affine on both at once, so they share one affine map (and their constraints must agree there)`, 'warning', 'region-overlap', { key: true });
       }

@@ -428,6 +428,10 @@ export function regionsOverlap(first: Matrix, second: Matrix): 'overlap' | 'touc
   const q = second.length;
   const dim = first[0]?.length ?? 0;
   if (p === 0 || q === 0) return 'disjoint';
+  // Cheap exit: hulls whose bounding boxes are apart cannot meet.
+  const boxA = boundingBox(first);
+  const boxB = boundingBox(second);
+  for (let j = 0; j < dim; j++) if (boxA.max[j] < boxB.min[j] || boxB.max[j] < boxA.min[j]) return 'disjoint';
   const scale = Math.max(1, maxAbs(first.flat()), maxAbs(second.flat()));
   // Variables: λ' (p), μ' (q), t; λ = λ' + t, μ = μ' + t.
   const n = p + q + 1;
@@ -531,7 +535,8 @@ export function checkVertexSet(form: RegionForm, vertices: Matrix, dim: number):
       if (twin >= 0) issues.push({ message: `vertex ${i} duplicates vertex ${twin}`, severity: 'warning', path: ['vertices', i], code: 'duplicate-vertex' });
     }
   }
-  const rank = affineRank(vertices);
+  // Boxes, simplices and polygons that passed their shape checks are full-dimensional by construction.
+  const rank = form === 'vertices' || form === 'halfspaces' ? affineRank(vertices) : dim;
   if (rank < dim) {
     issues.push({
       message:

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { validateSpecText } from '../../extension/police/parse';
 import type { Problem } from '../../extension/police/problems';
+import { createRng } from '../../extension/police/random';
 
 const fixtures = join(__dirname, '..', 'fixtures', 'spec');
 const fixture = (name: string): string => readFileSync(join(fixtures, name), 'utf8');
@@ -286,6 +287,32 @@ describe('spec validation', () => {
     }
     for (const junk of ['', '[]', '42', 'null', '{"regions": {"__proto__": 1}}', '{"input": {"dim": 1e308}, "regions": [{"box": {"min": [], "max": []}}]}']) {
       assert.ok(validateSpecText(junk, specPath).problems.some((p) => p.severity === 'error'), junk);
+    }
+  });
+});
+
+describe('spec validation under random mutation', () => {
+  it('mutated specs give problems, never an internal error', () => {
+    const rng = createRng(2024);
+    const junk: unknown[] = [null, 0, -1, 1e308, 0.5, 'x', '', [], {}, [[]], [[1]], true, [1, 2, 3], { a: 1 }, 'x9', 'sin(', 100000, [[0, 0], [0, 0]]];
+    const mutate = (value: unknown): unknown => {
+      if (rng.next() < 0.08) return junk[rng.int(junk.length)];
+      if (Array.isArray(value)) return value.map(mutate).slice(0, rng.next() < 0.05 ? -1 : undefined);
+      if (value && typeof value === 'object') {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value)) if (rng.next() > 0.03) out[k] = mutate(v);
+        if (rng.next() < 0.05) out[['box', 'vertices', 'simplex', 'polygon', 'halfspaces', 'target', 'dataset', 'constraint'][rng.int(8)]] = junk[rng.int(junk.length)];
+        return out;
+      }
+      return value;
+    };
+    const sources = ['issue-example.police.json', 'moons.police.json', 'csv-regression.police.json'].map((n) => JSON.parse(fixture(n).replace(/^\s*\/\/.*$/gm, '')) as unknown);
+    for (let i = 0; i < 400; i++) {
+      const text = JSON.stringify(mutate(sources[i % sources.length]), null, 1);
+      const { problems } = validateSpecText(text, join(fixtures, 'mutated.police.json'));
+      const internal = problems.find((p) => p.code === 'internal');
+      assert.equal(internal, undefined, `${internal?.message}\n${text}`);
+      for (const p of problems) assert.ok(p.offset >= 0 && p.offset + p.length <= text.length, 'ranges stay inside the text');
     }
   });
 });
