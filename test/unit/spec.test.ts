@@ -291,6 +291,24 @@ describe('spec validation', () => {
   });
 });
 
+describe('schema', () => {
+  it('documents every property with a title and a description', () => {
+    const schema = JSON.parse(readFileSync(join(__dirname, '..', '..', 'schemas', 'police.schema.json'), 'utf8')) as unknown;
+    const undocumented: string[] = [];
+    const walk = (node: unknown, path: string): void => {
+      if (Array.isArray(node)) return node.forEach((child, i) => walk(child, `${path}/${i}`));
+      if (!node || typeof node !== 'object') return;
+      const properties = (node as { properties?: Record<string, { title?: string; description?: string }> }).properties;
+      for (const [name, property] of Object.entries(properties ?? {})) {
+        if (!property.title || !property.description) undocumented.push(`${path}/properties/${name}`);
+      }
+      for (const [key, child] of Object.entries(node)) walk(child, `${path}/${key}`);
+    };
+    walk(schema, '#');
+    assert.deepEqual(undocumented, []);
+  });
+});
+
 describe('spec validation under random mutation', () => {
   it('mutated specs give problems, never an internal error', () => {
     const rng = createRng(2024);
