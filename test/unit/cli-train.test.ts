@@ -43,7 +43,7 @@ test('a valid spec trains, writes the whole run folder and exits 0 with a proved
   const summary = JSON.parse(result.stdout) as { proved: boolean; steps: number; regions: { name: string; status: string }[] };
   assert.equal(summary.proved, true);
   assert.equal(summary.steps, 20);
-  assert.deepEqual(readdirSync(out).sort(), ['certificate.json', 'metrics.jsonl', 'model.json', 'network.json', 'spec.police.json', 'weights.bin']);
+  assert.deepEqual(readdirSync(out).sort(), ['certificate.json', 'metrics.jsonl', 'model.json', 'network-init.json', 'network.json', 'spec.police.json', 'weights.bin']);
   assert.equal(readFileSync(path.join(out, 'spec.police.json'), 'utf8'), readFileSync(spec, 'utf8'));
   const certificate = JSON.parse(readFileSync(path.join(out, 'certificate.json'), 'utf8')) as { proved: boolean; spec: string };
   assert.equal(certificate.proved, true);
