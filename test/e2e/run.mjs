@@ -1,0 +1,262 @@
+// End-to-end runner: a real VS Code workbench (code-server) driven by Debian's Chromium.
+// Installs code-server into .e2e/ (once), packages the extension and the API probe as VSIXs, starts code-server on a free
+// port, runs test/e2e/workbench.test.mjs with node's test runner, and always cleans up code-server and Chromium.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CODE_SERVER_VERSION = '4.100.3';
+const RIPGREP_PACKAGE_VERSION = '1.15.11';
+const RIPGREP_ASSET = 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz';
+const e2eDir = join(repo, '.e2e');
+const codeServerDir = join(e2eDir, 'code-server');
+const codeServerEntry = join(codeServerDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+const resultsDir = join(repo, 'test-results', 'e2e');
+
+function log(message) {
+  process.stderr.write(`[e2e] ${message}\n`);
+}
+
+function run(command, args, options = {}) {
+  log(`$ ${command} ${args.join(' ')}`);
+  const result = spawnSync(command, args, { stdio: 'inherit', ...options });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+  }
+}
+
+function requireTool(path, hint) {
+  if (!existsSync(path)) throw new Error(`${path} is missing: ${hint}`);
+}
+
+/** code-server from the npm registry, into a test-only folder; @vscode/ripgrep's download is served from a pre-seeded cache. */
+function ensureCodeServer() {
+  if (existsSync(codeServerEntry)) {
+    const installed = JSON.parse(readFileSync(join(codeServerDir, 'node_modules', 'code-server', 'package.json'), 'utf8')).version;
+    if (installed === CODE_SERVER_VERSION) return;
+    log(`code-server ${installed} found, ${CODE_SERVER_VERSION} wanted: reinstalling`);
+  }
+  requireTool('/usr/bin/rg', 'apt-get install ripgrep (code-server needs a ripgrep binary and cannot download one here)');
+  const cache = join(tmpdir(), `vscode-ripgrep-cache-${RIPGREP_PACKAGE_VERSION}`);
+  mkdirSync(cache, { recursive: true });
+  const asset = join(cache, RIPGREP_ASSET);
+  if (!existsSync(asset)) {
+    const staging = mkdtempSync(join(tmpdir(), 'rg-'));
+    cpSync('/usr/bin/rg', join(staging, 'rg'));
+    execFileSync('tar', ['-czf', asset, '-C', staging, 'rg']);
+    rmSync(staging, { recursive: true, force: true });
+  }
+  rmSync(codeServerDir, { recursive: true, force: true });
+  mkdirSync(codeServerDir, { recursive: true });
+  writeFileSync(join(codeServerDir, 'package.json'), JSON.stringify({ name: 'police-e2e-code-server', private: true }, null, 2));
+  run('npm', ['install', '--unsafe-perm', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], {
+    cwd: codeServerDir,
+    env: { ...process.env, npm_config_yes: 'true' },
+  });
+  if (!existsSync(codeServerEntry)) throw new Error(`code-server installed but ${codeServerEntry} is missing`);
+}
+
+/** The API probe: a tiny extension running test/e2e/suite checks inside the extension host, packaged like any other. */
+async function buildProbe() {
+  const { build } = await import('esbuild');
+  const probeDir = join(e2eDir, 'probe');
+  rmSync(probeDir, { recursive: true, force: true });
+  mkdirSync(join(probeDir, 'dist'), { recursive: true });
+  await build({
+    entryPoints: [join(repo, 'test/e2e/probe/extension.ts')],
+    outfile: join(probeDir, 'dist', 'extension.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['vscode'],
+    logLevel: 'warning',
+  });
+  cpSync(join(repo, 'test/e2e/probe/package.json'), join(probeDir, 'package.json'));
+  cpSync(join(repo, 'LICENSE'), join(probeDir, 'LICENSE'));
+  writeFileSync(join(probeDir, 'README.md'), '# POLICE e2e probe\n\nRuns the e2e API checks inside the extension host.\n');
+  writeFileSync(join(probeDir, '.vscodeignore'), '');
+  const vsix = join(e2eDir, 'police-e2e-probe.vsix');
+  run(process.execPath, [join(repo, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '-o', vsix], { cwd: probeDir });
+  return vsix;
+}
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitForHealth(url, child, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`code-server exited with ${child.exitCode} before it was healthy`);
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`code-server did not answer ${url}/healthz within ${timeoutMs} ms`);
+}
+
+/** Processes whose command line mentions `marker` (our own temp dirs), so cleanup never touches anyone else's. */
+function pidsMentioning(marker) {
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) pids.push(Number(entry));
+    } catch {
+      // Gone already.
+    }
+  }
+  return pids;
+}
+
+function killTree(marker) {
+  for (const pid of pidsMentioning(marker)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already exited.
+    }
+  }
+}
+
+async function main() {
+  requireTool('/usr/bin/chromium', 'apt-get install chromium (the workbench is driven by Debian\'s Chromium)');
+  rmSync(resultsDir, { recursive: true, force: true });
+  mkdirSync(resultsDir, { recursive: true });
+  ensureCodeServer();
+
+  run('npm', ['run', 'package'], { cwd: repo });
+  const vsix = join(repo, 'dist', 'police-studio.vsix');
+  const probeVsix = await buildProbe();
+
+  // Everything the session writes lives under one temp dir whose name marks our processes for cleanup.
+  const sessionDir = mkdtempSync(join(tmpdir(), 'police-e2e-'));
+  const dirs = {
+    userData: join(sessionDir, 'user-data'),
+    extensions: join(sessionDir, 'extensions'),
+    workspace: join(sessionDir, 'workspace'),
+    rpc: join(sessionDir, 'rpc'),
+    chromeProfile: join(sessionDir, 'chromium-profile'),
+  };
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+  const config = join(sessionDir, 'config.yaml');
+  writeFileSync(config, 'auth: none\ncert: false\n');
+
+  // The workspace: copies of the e2e specs and the examples, so runs never touch the repository.
+  cpSync(join(repo, 'test/e2e/fixtures'), dirs.workspace, { recursive: true });
+  if (existsSync(join(repo, 'examples'))) cpSync(join(repo, 'examples'), join(dirs.workspace, 'examples'), { recursive: true });
+  mkdirSync(join(dirs.userData, 'User'), { recursive: true });
+  writeFileSync(
+    join(dirs.userData, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'workbench.enableExperiments': false,
+        'security.workspace.trust.enabled': false,
+        'telemetry.telemetryLevel': 'off',
+        'extensions.autoUpdate': false,
+        'extensions.autoCheckUpdates': false,
+        'update.mode': 'none',
+        'editor.quickSuggestionsDelay': 10,
+        'police.backend': 'wasm',
+        'policeE2E.rpcDir': dirs.rpc,
+      },
+      null,
+      2,
+    ),
+  );
+
+  const codeServerArgs = (extra) => [
+    codeServerEntry,
+    '--config', config,
+    '--user-data-dir', dirs.userData,
+    '--extensions-dir', dirs.extensions,
+    ...extra,
+  ];
+  run(process.execPath, codeServerArgs(['--install-extension', vsix]));
+  run(process.execPath, codeServerArgs(['--install-extension', probeVsix]));
+
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const serverLog = join(resultsDir, 'code-server.log');
+  let server;
+  let exitCode = 1;
+  const cleanup = () => {
+    if (server && server.exitCode === null) server.kill('SIGKILL');
+    killTree(sessionDir);
+  };
+  process.on('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  process.on('SIGTERM', () => {
+    cleanup();
+    process.exit(143);
+  });
+  try {
+    const { openSync } = await import('node:fs');
+    const out = openSync(serverLog, 'w');
+    server = spawn(
+      process.execPath,
+      codeServerArgs([
+        '--bind-addr', `127.0.0.1:${port}`,
+        '--auth', 'none',
+        '--disable-telemetry',
+        '--disable-update-check',
+        '--disable-workspace-trust',
+        '--disable-getting-started-override',
+        dirs.workspace,
+      ]),
+      { stdio: ['ignore', out, out], env: { ...process.env, POLICE_E2E_RPC: dirs.rpc } },
+    );
+    await waitForHealth(url, server, 60_000);
+    log(`code-server ready at ${url} (log: ${serverLog})`);
+
+    const tests = spawn(
+      process.execPath,
+      ['--test', '--test-concurrency=1', '--test-timeout=600000', join(repo, 'test/e2e/workbench.test.mjs')],
+      {
+        stdio: 'inherit',
+        cwd: repo,
+        env: {
+          ...process.env,
+          POLICE_E2E_URL: url,
+          POLICE_E2E_WORKSPACE: dirs.workspace,
+          POLICE_E2E_RPC: dirs.rpc,
+          POLICE_E2E_PROFILE: dirs.chromeProfile,
+          POLICE_E2E_RESULTS: resultsDir,
+        },
+      },
+    );
+    exitCode = await new Promise((r) => tests.on('exit', (code, signal) => r(code ?? (signal ? 1 : 0))));
+  } finally {
+    cleanup();
+    // Keep the run folders and logs of a failure for inspection; a success leaves nothing behind.
+    if (exitCode === 0) rmSync(sessionDir, { recursive: true, force: true });
+    else log(`kept ${sessionDir} for inspection`);
+  }
+  process.exitCode = exitCode;
+}
+
+main().catch((err) => {
+  log(err instanceof Error ? err.stack ?? err.message : String(err));
+  process.exitCode = 1;
+});

@@ -1,0 +1,272 @@
+// The e2e suite, as a person uses the extension in a real workbench (code-server + Chromium, started by run.mjs).
+// UI steps go through Playwright; assertions about the VS Code API run in the extension host (suite/checks.ts via the probe).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test as nodeTest } from 'node:test';
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this suite through test/e2e/run.mjs`);
+  return value;
+};
+const url = env('POLICE_E2E_URL');
+const workspace = env('POLICE_E2E_WORKSPACE');
+const rpcDir = env('POLICE_E2E_RPC');
+const profile = env('POLICE_E2E_PROFILE');
+const results = env('POLICE_E2E_RESULTS');
+const runsRoot = join(workspace, '.police', 'runs');
+const tinySpec = join(workspace, 'e2e-triangle.police.json');
+const longSpec = join(workspace, 'e2e-long.police.json');
+
+// DESIGN §3: these flags give WebGL2 through SwiftShader in headless Debian Chromium.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--use-gl=angle',
+];
+
+let context;
+let page;
+let shot = 0;
+
+async function screenshot(name) {
+  shot += 1;
+  await page.screenshot({ path: join(results, `${String(shot).padStart(2, '0')}-${name}.png`) });
+}
+
+/** A test that leaves a screenshot of the workbench when it fails. */
+function test(name, fn) {
+  nodeTest(name, async () => {
+    try {
+      await fn();
+    } catch (err) {
+      await screenshot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+let requestCount = 0;
+/** Run a check from test/e2e/suite/checks.ts inside the extension host and return what it saw. */
+async function check(name, args = {}, timeoutMs = 60_000) {
+  const id = `${process.pid}-${++requestCount}`;
+  const tmp = join(rpcDir, `.req-${id}.json`);
+  await fs.writeFile(tmp, JSON.stringify({ id, check: name, args }));
+  await fs.rename(tmp, join(rpcDir, `req-${id}.json`));
+  const answer = join(rpcDir, `res-${id}.json`);
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(answer)) {
+    if (Date.now() > deadline) throw new Error(`check ${name} got no answer from the extension host in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const response = JSON.parse(await fs.readFile(answer, 'utf8'));
+  if (!response.ok) throw new Error(`check ${name}(${JSON.stringify(args)}) failed in the extension host: ${response.error}`);
+  return response.value;
+}
+
+async function waitFor(what, probe, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Run a command by its palette title, as a user would. */
+async function runFromPalette(title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.press('Enter');
+}
+
+async function openFile(relativePath) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(relativePath);
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
+  await input.press('Enter');
+  await page.locator(`.tab[data-resource-name="${relativePath.split('/').pop()}"]`).waitFor({ timeout: 15_000 });
+}
+
+/** Put the cursor on a 1-based line and column with the Go to Line box. */
+async function gotoLine(line, column) {
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`:${line}:${column}`);
+  await input.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+}
+
+/** Drop unsaved edits of the active editor (each test starts from the file on disk). */
+async function revertEditor() {
+  await page.keyboard.press('Escape');
+  await runFromPalette('File: Revert File');
+}
+
+function statusBarText() {
+  return page.locator('.statusbar-item').allInnerTexts().then((texts) => texts.join(' | '));
+}
+
+function hashTree(dir) {
+  const hash = createHash('sha256');
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    hash.update(name);
+    hash.update(statSync(path).isDirectory() ? hashTree(path) : readFileSync(path));
+  }
+  return hash.digest('hex');
+}
+
+function runFolders(specName) {
+  const dir = join(runsRoot, specName);
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+before(async () => {
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1600, height: 1000 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await waitFor('the e2e probe extension to start', () => existsSync(join(rpcDir, 'probe-ready.json')), 60_000);
+});
+
+after(async () => {
+  if (page) await screenshot('final').catch(() => undefined);
+  await context?.close();
+});
+
+test('the extension activates and registers every POLICE command', async () => {
+  const { commands } = await check('extensionActivates');
+  assert.ok(commands.includes('police.train'));
+});
+
+test('an example spec opens as a POLICE spec', async () => {
+  await openFile('e2e-triangle.police.json');
+  await check('specOpensAsPoliceJson', { path: tinySpec });
+  await check('noErrors', { path: tinySpec });
+  await page.locator('.codelens-decoration', { hasText: 'Train' }).first().waitFor({ timeout: 30_000 });
+  await screenshot('spec-open');
+});
+
+test('schema completion offers a field, hover shows its documentation', async () => {
+  // Line 14 is `  "police": { "enabled": true }`: type a new key after `true` and ask for suggestions.
+  await gotoLine(14, 30);
+  await page.keyboard.type(', ');
+  await page.keyboard.press('Control+Space');
+  const suggestion = page.locator('.suggest-widget .monaco-list-row', { hasText: 'rule' }).first();
+  await suggestion.waitFor({ state: 'visible', timeout: 30_000 });
+  await screenshot('completion');
+  await check('completionOffers', { path: tinySpec, line: 13, character: 31, label: 'rule' });
+  await revertEditor();
+  await check('noErrors', { path: tinySpec });
+  await check('hoverShows', { path: tinySpec, line: 2, character: 4, text: 'runs are stored' });
+});
+
+test('an error shows as a squiggle and a Problems entry with the right range', async () => {
+  await revertEditor();
+  // Give the triangle's last vertex a third coordinate: a dimension mismatch with input.dim = 2.
+  await gotoLine(10, 67);
+  await page.keyboard.type(', 1');
+  const { diagnostics } = await check('diagnosticAt', {
+    path: tinySpec,
+    message: 'dim',
+    range: [9, 59, 9, 70],
+    severity: 'error',
+  });
+  assert.ok(diagnostics.some((d) => d.source === 'police'));
+  await page.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 15_000 });
+  await runFromPalette('View: Focus Problems');
+  const entry = page.locator('.markers-panel .monaco-list-row', { hasText: /dim/i }).first();
+  await entry.waitFor({ state: 'visible', timeout: 15_000 });
+  const text = await entry.innerText();
+  assert.match(text, /\[Ln 10, Col 60\]/, `Problems entry: ${text}`);
+  await screenshot('error-squiggle-and-problems');
+  // Back to the file on disk, so the spec trains from a clean file.
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await revertEditor();
+  await check('noErrors', { path: tinySpec });
+});
+
+let firstRun;
+
+test('POLICE: Train from the palette shows progress in the status bar and writes a proved run', async () => {
+  await runFromPalette('POLICE: Train');
+  const progress = await waitFor(
+    'training progress in the status bar',
+    async () => {
+      const text = await statusBarText();
+      return /POLICE e2e-triangle \d+\/200/.test(text) ? text : undefined;
+    },
+    60_000,
+  );
+  await screenshot('status-bar-progress');
+  assert.match(progress, /loss/);
+  firstRun = await waitFor(
+    'the run folder',
+    () => runFolders('e2e-triangle').find((name) => existsSync(join(runsRoot, 'e2e-triangle', name, 'certificate.json'))),
+    120_000,
+  );
+  const certificate = JSON.parse(readFileSync(join(runsRoot, 'e2e-triangle', firstRun, 'certificate.json'), 'utf8'));
+  assert.equal(certificate.proved, true, `certificate: ${JSON.stringify(certificate.regions?.map((r) => r.status))}`);
+  await waitFor('the status bar to show the outcome', async () => /e2e-triangle: loss .* proved/.test(await statusBarText()), 30_000);
+});
+
+test('the run appears in the Runs view with a proved certificate', async () => {
+  await runFromPalette('Focus on POLICE Runs View');
+  const row = page.locator('.monaco-list-row', { hasText: firstRun }).first();
+  await row.waitFor({ state: 'visible', timeout: 30_000 });
+  const label = await row.getAttribute('aria-label');
+  assert.match(label ?? '', /e2e-triangle.*proved/, `tree row: ${label}`);
+  assert.doesNotMatch(label ?? '', /not-proved/);
+  await screenshot('runs-view');
+});
+
+test('stopping a second training midway keeps the first run intact and leaves no partial folder', async () => {
+  const before = hashTree(join(runsRoot, 'e2e-triangle', firstRun));
+  await openFile('e2e-long.police.json');
+  await runFromPalette('POLICE: Train');
+  await waitFor(
+    'the second training to make progress',
+    async () => /POLICE e2e-long [1-9]\d*\/200000/.test(await statusBarText()),
+    60_000,
+  );
+  await screenshot('second-training');
+  await runFromPalette('POLICE: Stop training');
+  await waitFor('the stop to show', async () => /e2e-long: stopped/.test(await statusBarText()), 15_000);
+  await screenshot('second-training-stopped');
+  // Give a killed trainer's leftovers a moment to be cleaned, then look at the disk.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(hashTree(join(runsRoot, 'e2e-triangle', firstRun)), before, 'the first run folder changed');
+  for (const specName of readdirSync(runsRoot)) {
+    for (const name of readdirSync(join(runsRoot, specName))) {
+      const dir = join(runsRoot, specName, name);
+      assert.ok(
+        existsSync(join(dir, 'network.json')) && existsSync(join(dir, 'certificate.json')),
+        `${specName}/${name} is not a whole run: ${readdirSync(dir).join(', ')}`,
+      );
+    }
+  }
+  assert.deepEqual(runFolders('e2e-triangle'), [firstRun]);
+});

@@ -1,0 +1,71 @@
+// Run folders as the Runs view and the commands see them: naming, listing, summaries, cleanup after a stop.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { describeRun, listRuns, newRunDir, removeLeftovers, specNameFromPath } from '../../extension/host/run-folders';
+
+const root = mkdtempSync(join(tmpdir(), 'police-host-runs-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function writeRun(dir: string, options: { proved?: boolean; metrics?: string; certificate?: string }): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'network.json'), '{}');
+  if (options.certificate !== undefined) writeFileSync(join(dir, 'certificate.json'), options.certificate);
+  else if (options.proved !== undefined) {
+    writeFileSync(join(dir, 'certificate.json'), JSON.stringify({ proved: options.proved, regions: [{ status: options.proved ? 'proved' : 'not-proved' }] }));
+  }
+  if (options.metrics !== undefined) writeFileSync(join(dir, 'metrics.jsonl'), options.metrics);
+}
+
+test('a spec file name becomes a safe folder name', () => {
+  assert.equal(specNameFromPath('/w/fig2-wave-triangle.police.json'), 'fig2-wave-triangle');
+  assert.equal(specNameFromPath('/w/my spec:1.police.json'), 'my_spec_1');
+});
+
+test('run folders are named by start time and never collide', () => {
+  const now = new Date('2026-11-22T10:15:03.123Z');
+  const first = newRunDir(join(root, 'collide'), '/w/a.police.json', now);
+  assert.equal(first, join(root, 'collide', 'a', '2026-11-22T10-15-03-123Z'));
+  mkdirSync(first, { recursive: true });
+  assert.equal(newRunDir(join(root, 'collide'), '/w/a.police.json', now), `${first}-2`);
+});
+
+test('listing shows whole runs per spec, newest first, with final loss and certificate state; hides temporary folders', async () => {
+  const runs = join(root, 'list');
+  writeRun(join(runs, 'wave', '2026-01-01T00-00-00-000Z'), { proved: true, metrics: '{"step":1,"loss":0.5}\n{"step":2,"loss":0.25}\n' });
+  writeRun(join(runs, 'wave', '2026-01-02T00-00-00-000Z'), { proved: false, metrics: '{"step":1,"loss":0.5}\n{"step":2,"lo' });
+  writeRun(join(runs, 'wave', '.2026-01-03T00-00-00-000Z.tmp'), { proved: true });
+  writeRun(join(runs, 'moons', '2026-01-01T00-00-00-000Z'), { certificate: '{not json' });
+  const listed = await listRuns(runs);
+  assert.deepEqual([...listed.keys()], ['moons', 'wave']);
+  const wave = listed.get('wave') ?? [];
+  assert.deepEqual(
+    wave.map((r) => [r.id, r.certificate, r.finalLoss]),
+    [
+      ['2026-01-02T00-00-00-000Z', 'not-proved', 0.5],
+      ['2026-01-01T00-00-00-000Z', 'proved', 0.25],
+    ],
+  );
+  assert.equal(describeRun(wave[1]), 'loss 0.2500 · proved');
+  assert.equal(listed.get('moons')?.[0].certificate, 'unreadable');
+});
+
+test('a missing runs folder lists nothing instead of failing', async () => {
+  assert.equal((await listRuns(join(root, 'does-not-exist'))).size, 0);
+});
+
+test('after a stop, the stopped run\'s temporary sibling is removed and other runs stay', async () => {
+  const spec = join(root, 'stop', 'wave');
+  const kept = join(spec, '2026-01-01T00-00-00-000Z');
+  const stopped = join(spec, '2026-01-02T00-00-00-000Z');
+  const sameMillisecond = `${stopped}-2`;
+  writeRun(kept, { proved: true });
+  writeRun(sameMillisecond, { proved: true });
+  mkdirSync(join(spec, `.${'2026-01-02T00-00-00-000Z'}.tmp-1234`), { recursive: true });
+  const removed = await removeLeftovers(stopped);
+  assert.deepEqual(removed, ['.2026-01-02T00-00-00-000Z.tmp-1234']);
+  assert.deepEqual(readdirSync(spec).sort(), ['2026-01-01T00-00-00-000Z', '2026-01-02T00-00-00-000Z-2']);
+  assert.ok(existsSync(join(kept, 'certificate.json')));
+});
