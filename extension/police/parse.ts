@@ -777,7 +777,9 @@ export function validateSpecText(text: string, specPath: string): ValidationResu
     duplicateKeys(v, root);
     schemaProblems(v, value);
     const spec = section(v, () => semanticChecks(v, value, specPath));
-    return v.hasErrors() || !spec ? { problems: v.problems } : { spec, problems: v.problems };
+    // In file order, as a reader scans the spec (sort is stable for problems on the same node).
+    const problems = v.problems.slice().sort((a, b) => a.offset - b.offset);
+    return v.hasErrors() || !spec ? { problems } : { spec, problems };
   } catch (err) {
     v.add(`internal error while checking the spec: ${err instanceof Error ? err.message : String(err)}`, 'error', 'internal', 0, 0);
     return { problems: v.problems };

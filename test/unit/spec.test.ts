@@ -348,6 +348,15 @@ describe('police validate (CLI)', () => {
     assert.match(bad.stdout, /broken\.police\.json:16:34: error: unknown variable 'x7'/);
   });
 
+  it('warnings alone are printed but keep exit 0', () => {
+    const warned = cli(join(fixtures, 'warnings.police.json'), '--json');
+    assert.equal(warned.status, 0, warned.stderr);
+    const { problems } = JSON.parse(warned.stdout) as { problems: { message: string; severity: string }[] };
+    assert.deepEqual(problems.map((p) => p.severity), ['warning', 'warning']);
+    assert.match(problems[0].message, /'a' and 'b' overlap/, 'problems come in file order');
+    assert.match(problems[1].message, /vertex 3 lies inside the hull/);
+  });
+
   it('--json prints exactly the problems with 0-based ranges', () => {
     const bad = cli(join(fixtures, 'broken.police.json'), '--json');
     assert.equal(bad.status, 1);
