@@ -17,7 +17,7 @@ export const EXIT_NOT_PROVED = 2;
 
 function problemLine(specPath: string, problem: Problem): string {
   const { line, character } = problem.range.start;
-  return `${specPath}:${line + 1}:${character + 1}: ${problem.severity}: ${problem.message} [${problem.code}]`;
+  return `${specPath}:${line + 1}:${character + 1}: ${problem.severity}: ${problem.message}`;
 }
 
 function formatNumber(value: number): string {
@@ -125,7 +125,8 @@ export async function trainCommand(args: string[]): Promise<number> {
   const { spec, problems } = validateSpecText(text, path.resolve(specPath));
   const errors = problems.filter((p) => p.severity === 'error');
   if (!spec || errors.length > 0) {
-    if (values.json) process.stdout.write(`${JSON.stringify({ problems })}\n`);
+    // The same shapes as `police validate`.
+    if (values.json) process.stdout.write(`${JSON.stringify({ problems: problems.map(({ message, severity, range }) => ({ message, severity, range })) })}\n`);
     else for (const problem of problems) process.stderr.write(`${problemLine(specPath, problem)}\n`);
     return EXIT_BAD_INPUT;
   }

@@ -72,6 +72,13 @@ test('a bad spec exits 1 with a located problem and writes nothing', () => {
   assert.equal(result.status, 1);
   assert.match(result.stderr, /bad\.police\.json:\d+:\d+: error: /);
   assert.equal(existsSync(out), false);
+  const json = runCli(['train', spec, '--out', out, '--json']);
+  assert.equal(json.status, 1);
+  const { problems } = JSON.parse(json.stdout) as { problems: { message: string; severity: string; range: { start: { line: number } } }[] };
+  const error = problems.find((p) => p.severity === 'error');
+  assert.ok(error, json.stdout);
+  // The problem points into the regions array of the file, not at its first line.
+  assert.ok(error.range.start.line > 0);
 });
 
 test('training without POLICE exits 2: trained, but not proved', () => {
