@@ -401,6 +401,7 @@ function showHover(point: HoverPoint | undefined, clientX: number, clientY: numb
 // Test hook for browser/e2e tests: where to put the mouse to drag a vertex.
 (window as unknown as { policeView: unknown }).policeView = {
   vertexScreenPosition: (region: number, vertex: number) => scene.vertexScreenPosition(region, vertex),
+  measureOrbit: (frames: number) => scene.measureOrbit(frames),
 };
 
 channel.send({ type: 'ready' });

@@ -67,6 +67,7 @@ export class SceneView {
   private drag: DragState | undefined;
   private hoverFrame = 0;
   private readonly tmpVector = new THREE.Vector3();
+  private readonly wireLines = new GrowableLines();
   private readonly dragPlane = new THREE.Plane();
 
   constructor(
@@ -85,6 +86,9 @@ export class SceneView {
     const gl = renderer?.getContext();
     this.webgl = !gl ? 0 : typeof WebGL2RenderingContext !== 'undefined' && gl instanceof WebGL2RenderingContext ? 2 : 1;
     this.camera.up.set(0, 0, 1);
+    // Their buffers are reused with a draw range; the bounds would be stale, and the lines span the view anyway.
+    this.wireframe.frustumCulled = false;
+    this.boundary.frustumCulled = false;
     this.scene.add(new THREE.AmbientLight(0xffffff, 1.6), this.wireframe, this.boundary, this.regionGroup, this.frameGroup, this.points);
     const light = new THREE.DirectionalLight(0xffffff, 1.4);
     light.position.set(-1, -2, 3);
@@ -190,6 +194,29 @@ export class SceneView {
     const p = marker.position.clone().project(this.camera);
     const rect = this.renderer.domElement.getBoundingClientRect();
     return { x: rect.left + ((p.x + 1) / 2) * rect.width, y: rect.top + ((1 - p.y) / 2) * rect.height };
+  }
+
+  /** Benchmark hook: orbit the camera a full turn over `frames` synchronous renders; mean ms per frame. */
+  measureOrbit(frames: number): number {
+    if (!this.renderer || !this.controls) return Number.NaN;
+    const gl = this.renderer.getContext();
+    const target = this.controls.target;
+    const offset = this.camera.position.clone().sub(target);
+    const radius = Math.hypot(offset.x, offset.y);
+    const pixel = new Uint8Array(4);
+    const start = performance.now();
+    for (let f = 0; f < frames; f++) {
+      const angle = (2 * Math.PI * f) / frames;
+      this.camera.position.set(target.x + radius * Math.cos(angle), target.y + radius * Math.sin(angle), target.z + offset.z);
+      this.camera.lookAt(target);
+      this.renderer.render(this.scene, this.camera);
+      // Reading a pixel back waits for the frame to be drawn, so the time is the real frame cost.
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
+    }
+    const elapsed = performance.now() - start;
+    this.camera.position.copy(offset.add(target));
+    this.controls.update();
+    return elapsed / frames;
   }
 
   /** Renders happen on the next animation frame, once, however many updates came in. */
@@ -382,35 +409,41 @@ export class SceneView {
   /** Cell edges lifted onto the surface with each cell's own affine map (exact, not sampled). */
   private rebuildWireframe(surface: ViewSurface, k: number): void {
     const plane = surface.plane;
-    const lines: number[] = [];
-    const boundary: number[] = [];
     const p = this.tmpVector;
     const lift = this.is3d() ? 0.002 * this.span : 0.004 * this.span;
+    let edges = 0;
+    if (this.style.wireframe) for (const cell of surface.cells) edges += cell.polygon.length / 2;
+    const lines = this.wireLines.reserve(edges * 6);
+    let o = 0;
+    const boundary: number[] = [];
+    const classes = this.classification() && surface.outputs > 1;
     for (const cell of surface.cells) {
-      const map = planeMap(plane, cell.A, cell.b, k);
       const n = cell.polygon.length / 2;
       if (this.style.wireframe) {
+        const [au, av, c] = planeMap(plane, cell.A, cell.b, k);
         for (let e = 0; e < n; e++) {
-          for (const q of [e, (e + 1) % n]) {
+          for (const q of [e, e + 1 === n ? 0 : e + 1]) {
             const u = cell.polygon[2 * q];
             const v = cell.polygon[2 * q + 1];
-            this.world(u, v, map[0] * u + map[1] * v + map[2], p);
-            lines.push(p.x, p.y, p.z + lift);
+            this.world(u, v, au * u + av * v + c, p);
+            lines[o++] = p.x;
+            lines[o++] = p.y;
+            lines[o++] = p.z + lift;
           }
         }
       }
-      if (this.classification() && surface.outputs > 1) {
-        const maps = cell.A.map((_, o) => planeMap(plane, cell.A, cell.b, o));
+      if (classes) {
+        const maps = cell.A.map((_, out) => planeMap(plane, cell.A, cell.b, out));
         const segments = decisionBoundarySegments(cell.polygon, maps);
-        for (let s = 0; s < segments.length; s += 2) {
-          this.world(segments[s], segments[s + 1], 0, p);
+        for (let q = 0; q < segments.length; q += 2) {
+          this.world(segments[q], segments[q + 1], 0, p);
           boundary.push(p.x, p.y, p.z + 2 * lift);
         }
       }
     }
-    setPositions(this.wireframe.geometry, lines);
+    this.wireLines.commit(this.wireframe.geometry, o);
     setPositions(this.boundary.geometry, boundary);
-    this.wireframe.visible = lines.length > 0;
+    this.wireframe.visible = o > 0;
     this.boundary.visible = boundary.length > 0;
     document.body.dataset.boundarySegments = String(boundary.length / 6);
   }
@@ -600,6 +633,32 @@ export class SceneView {
     this.setPointer(event);
     this.raycaster.setFromCamera(this.pointer, this.camera);
     return this.raycaster.intersectObjects(objects, false)[0];
+  }
+}
+
+/** A line-segment position buffer reused across updates; it only grows, so steady training allocates nothing. */
+class GrowableLines {
+  private buffer = new Float32Array(0);
+  private attribute: THREE.BufferAttribute | undefined;
+
+  reserve(floats: number): Float32Array {
+    if (floats > this.buffer.length) {
+      this.buffer = new Float32Array(Math.ceil(floats * 1.5));
+      this.attribute = undefined;
+    }
+    return this.buffer;
+  }
+
+  commit(geometry: THREE.BufferGeometry, floats: number): void {
+    if (!this.attribute) {
+      this.attribute = new THREE.BufferAttribute(this.buffer, 3).setUsage(THREE.DynamicDrawUsage);
+      geometry.setAttribute('position', this.attribute);
+    }
+    this.attribute.needsUpdate = true;
+    this.attribute.clearUpdateRanges();
+    this.attribute.addUpdateRange(0, floats);
+    geometry.setDrawRange(0, floats / 3);
+    geometry.boundingSphere = null;
   }
 }
 

@@ -125,8 +125,6 @@ export type ViewWindow = [[number, number], [number, number]];
 export interface ViewCell {
   /** Convex polygon in plane coordinates, flat [u0, v0, u1, v1, …]. */
   polygon: number[];
-  /** Activation pattern, one character per hidden unit ('1' active, '0' inactive), layers concatenated. */
-  pattern: string;
   /** The network on this cell in input coordinates: f(x) = A x + b. */
   A: number[][];
   b: number[];

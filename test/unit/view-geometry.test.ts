@@ -114,7 +114,7 @@ test('health rows and the hover text say what a user needs', () => {
     x: [0.5, -1],
     y: [2],
     cellIndex: 4,
-    cell: { polygon: [], pattern: '101', A: [[1, -2]], b: [0.5], regionDistances: [0, 3] },
+    cell: { polygon: [], A: [[1, -2]], b: [0.5], regionDistances: [0, 3] },
     regionNames: ['triangle', 'corner'],
   });
   assert.deepEqual(lines, [

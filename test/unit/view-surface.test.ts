@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forward } from '../../extension/police/network';
-import { buildSurface, gridCoordinate, hammingDistance, rasterizeCells } from '../../extension/host/view/surface';
+import { buildSurface, gridCoordinate, hammingDistance, rasterizeCells, sampledResolution } from '../../extension/host/view/surface';
 import { pickSubsample } from '../../extension/host/view/data-sample';
 import { contentSecurityPolicy, makeNonce, renderHtml } from '../../extension/host/view/html';
 import { MessageChannel } from '../../extension/protocol/channel';
@@ -131,4 +131,11 @@ test('a run\'s loss curve is read from metrics.jsonl, skipping a torn last line'
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the sampled fallback keeps the grid unless the network is too big to sample it in about a second', () => {
+  assert.equal(sampledResolution(network, 200), 200);
+  const wide = { ...network, layers: [{ ...network.layers[0], weights: Array.from({ length: 2048 }, () => [1, 1]), bias: new Array(2048).fill(0) }, { weights: Array.from({ length: 2048 }, () => new Array(2048).fill(0.001)), bias: new Array(2048).fill(0), activation: 'relu' as const }, { weights: [new Array(2048).fill(1)], bias: [0], activation: 'linear' as const }] };
+  const side = sampledResolution(wide, 200);
+  assert.ok(side < 200 && side >= 16, `side ${side}`);
 });

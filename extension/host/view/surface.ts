@@ -1,5 +1,5 @@
 // The learned function and its linear regions on a plane, as the view draws them (pure: no 'vscode').
-import { forward, type FoldedNetwork } from '../../police/network';
+import { activate, forward, unitBeta, type FoldedNetwork } from '../../police/network';
 import { patternAt as activationPattern } from '../../police/patterns';
 import type { ViewCell, ViewPlane, ViewSurface, ViewWindow } from '../../protocol/messages';
 
@@ -101,12 +101,90 @@ export function rasterizeCells(cells: { polygon: number[] }[], window: ViewWindo
   return index;
 }
 
+/** Points of one batch in the sampled fallback: bounds the buffers to batch × width doubles. */
+const BATCH = 1024;
+
+/**
+ * f on the grid points listed in `points` (grid indices), by batched float64 forward passes over flat
+ * typed arrays (rows of W streamed once per batch instead of once per point).
+ */
+export function sampleGrid(network: FoldedNetwork, plane: ViewPlane, window: ViewWindow, resolution: number, points: Int32Array, out: Float64Array): void {
+  const [[u0, u1], [v0, v1]] = window;
+  const dim = network.input_dim;
+  const widest = Math.max(dim, ...network.layers.map((l) => l.weights.length));
+  let h = new Float64Array(BATCH * widest);
+  let z = new Float64Array(BATCH * widest);
+  const flat = network.layers.map((l) => Float64Array.from(l.weights.flat()));
+  const skip = network.skip;
+  for (let start = 0; start < points.length; start += BATCH) {
+    const n = Math.min(BATCH, points.length - start);
+    const x = new Float64Array(n * dim);
+    for (let p = 0; p < n; p++) {
+      const g = points[start + p];
+      const u = gridCoordinate(u0, u1, resolution, g % resolution);
+      const v = gridCoordinate(v0, v1, resolution, Math.floor(g / resolution));
+      for (let d = 0; d < dim; d++) x[p * dim + d] = plane.origin[d] + u * plane.e1[d] + v * plane.e2[d];
+    }
+    h.set(x);
+    let width = dim;
+    for (let l = 0; l < network.layers.length; l++) {
+      const layer = network.layers[l];
+      const units = layer.weights.length;
+      denseLayer(flat[l], Float64Array.from(layer.bias), h, z, n, width, units);
+      // Piecewise-linear activations inline as a negative-side slope; smooth ones go through activate().
+      const negativeSlope = layer.activation === 'linear' ? 1 : layer.activation === 'relu' ? 0 : layer.activation === 'leaky_relu' ? (layer.alpha ?? 0) : layer.activation === 'abs' ? -1 : Number.NaN;
+      for (let p = 0; p < n; p++) {
+        for (let k = 0; k < units; k++) {
+          const sum = z[p * units + k];
+          z[p * units + k] = Number.isNaN(negativeSlope) ? activate(sum, layer.activation, layer.alpha ?? 0, unitBeta(layer, k)) : sum >= 0 ? sum : negativeSlope * sum;
+        }
+      }
+      const swap = h;
+      h = z;
+      z = swap;
+      width = units;
+    }
+    for (let p = 0; p < n; p++) {
+      for (let k = 0; k < width; k++) {
+        let value = h[p * width + k];
+        if (skip) {
+          value += skip.bias[k];
+          for (let d = 0; d < dim; d++) value += skip.weights[k][d] * x[p * dim + d];
+        }
+        out[(start + p) * width + k] = value;
+      }
+    }
+  }
+}
+
+/** z[p, k] = b[k] + Σ_j w[k, j] h[p, j] for n points: a plain loop over typed arrays that V8 compiles tightly. */
+function denseLayer(w: Float64Array, b: Float64Array, h: Float64Array, z: Float64Array, n: number, width: number, units: number): void {
+  for (let p = 0; p < n; p++) {
+    const base = p * width;
+    for (let k = 0; k < units; k++) {
+      const row = k * width;
+      let sum = b[k];
+      for (let j = 0; j < width; j++) sum += w[row + j] * h[base + j];
+      z[p * units + k] = sum;
+    }
+  }
+}
+
+/** Grid side for the sampled fallback: the full resolution unless that costs more than ~10⁹ multiply-adds (about a second). */
+export function sampledResolution(network: FoldedNetwork, resolution: number): number {
+  let macs = 0;
+  for (const layer of network.layers) macs += layer.weights.length * (layer.weights[0]?.length ?? 0);
+  const budget = 1e9;
+  return Math.min(resolution, Math.max(16, Math.floor(Math.sqrt(budget / Math.max(1, macs)))));
+}
+
 /**
  * Sample the network on the plane's grid: from the cells' affine maps where a cell covers the point
  * (exact, since f is affine on each cell), by a float64 forward pass elsewhere.
  */
 export function buildSurface(request: SurfaceRequest, cells: PlaneCell[], partitionMs: number, partitionError?: string): ViewSurface {
-  const { network, plane, window, resolution } = request;
+  const { network, plane, window } = request;
+  const resolution = cells.length > 0 ? request.resolution : sampledResolution(network, request.resolution);
   const outputs = network.output_dim;
   const [[u0, u1], [v0, v1]] = window;
   const cellIndex = rasterizeCells(cells, window, resolution);
@@ -125,6 +203,11 @@ export function buildSurface(request: SurfaceRequest, cells: PlaneCell[], partit
     }),
   );
   const values = new Array<number>(resolution * resolution * outputs);
+  const uncovered: number[] = [];
+  for (let g = 0; g < cellIndex.length; g++) if (cellIndex[g] < 0) uncovered.push(g);
+  const sampled = new Float64Array(uncovered.length * outputs);
+  sampleGrid(network, plane, window, resolution, Int32Array.from(uncovered), sampled);
+  let next = 0;
   for (let j = 0; j < resolution; j++) {
     const v = gridCoordinate(v0, v1, resolution, j);
     for (let i = 0; i < resolution; i++) {
@@ -135,8 +218,8 @@ export function buildSurface(request: SurfaceRequest, cells: PlaneCell[], partit
         const maps = planeMaps[c];
         for (let k = 0; k < outputs; k++) values[g * outputs + k] = maps[k][0] * u + maps[k][1] * v + maps[k][2];
       } else {
-        const y = forward(network, planePoint(plane, u, v));
-        for (let k = 0; k < outputs; k++) values[g * outputs + k] = y[k];
+        for (let k = 0; k < outputs; k++) values[g * outputs + k] = sampled[next * outputs + k];
+        next++;
       }
     }
   }
@@ -146,7 +229,6 @@ export function buildSurface(request: SurfaceRequest, cells: PlaneCell[], partit
   });
   const viewCells: ViewCell[] = cells.map((cell) => ({
     polygon: cell.polygon,
-    pattern: cell.pattern,
     A: cell.A,
     b: cell.b,
     regionDistances: regionPatterns.map((p) => hammingDistance(cell.pattern, p)),
