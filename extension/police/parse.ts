@@ -640,6 +640,7 @@ function checkLayers(c: Context): ResolvedSpec['layers'] | undefined {
     if (activation === 'swish' || activation === 'softplus') {
       resolved.beta = typeof layer.beta === 'number' ? layer.beta : DEFAULTS.beta;
       if (layer.learn_beta === true) resolved.learnBeta = true;
+      if (layer.learn_beta === true && annealed) c.v.at(['model', 'layers', i, 'learn_beta'], 'learn_beta is ignored while training.anneal drives β', 'warning', 'unused-setting', { key: true });
       if (!annealed) c.v.at(['model', 'layers', i, 'activation'], `'${activation}' stays smooth after training: add training.anneal ({"beta_start": 1, "beta_end": 1000}) to end with a hard ReLU network the certificate can prove`, 'info', 'anneal-hint');
     } else {
       for (const key of ['beta', 'learn_beta']) {
@@ -748,7 +749,9 @@ function section<T>(v: Validator, run: () => T): T | undefined {
  * Validates a spec's text: syntax, schema, then semantics, each problem with the range of the offending
  * JSON node. `specPath` locates relative files (csv). Never throws.
  */
-export function validateSpecText(text: string, specPath: string): ValidationResult {
+export function validateSpecText(rawText: string, specPath: string): ValidationResult {
+  // A byte-order mark becomes a space, so it parses and every offset still matches the caller's text.
+  const text = rawText.charCodeAt(0) === 0xfeff ? ` ${rawText.slice(1)}` : rawText;
   const syntaxErrors: ParseError[] = [];
   let root: JsonNode | undefined;
   try {

@@ -88,6 +88,12 @@ describe('spec validation', () => {
     assert.equal(problems.find((p) => p.code === 'unused-setting')?.severity, 'warning');
   });
 
+  it('a file saved with a byte-order mark still validates', () => {
+    const result = validateSpecText(`\uFEFF${fixture('issue-example.police.json')}`, join(fixtures, 'issue-example.police.json'));
+    assert.deepEqual(result.problems, []);
+    assert.ok(result.spec);
+  });
+
   it('syntax errors become problems with a range', () => {
     const text = '{\n  "name": "x",\n  "input": { "dim": 2, }\n}';
     const { problems, spec } = validateSpecText(text, specPath);
