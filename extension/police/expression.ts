@@ -134,7 +134,7 @@ export function parseExpression(text: string, inputDim: number): ParseResult {
       }
       case 'SymbolNode': {
         const name = String(n.name);
-        const match = /^x(\d+)$/.exec(name);
+        const match = /^x(0|[1-9]\d*)$/.exec(name);
         if (match) {
           const index = Number(match[1]);
           if (index >= inputDim) {
