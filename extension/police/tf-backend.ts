@@ -16,7 +16,7 @@ export interface BackendChoice {
   notes: string[];
 }
 
-let chosen: BackendChoice | undefined;
+const chosen = new Map<BackendPreference, BackendChoice>();
 /** Also keeps the cpu backend's registration in the bundle. */
 export const cpuBackendVersion = version_cpu;
 let gradientsPatched = false;
@@ -76,7 +76,8 @@ async function tryWasm(notes: string[]): Promise<boolean> {
  * a named preference falls back along the same order when it cannot start, and says why.
  */
 export async function initBackend(preference: BackendPreference = 'auto'): Promise<BackendChoice> {
-  if (chosen && (preference === 'auto' || chosen.backend === preference)) return chosen;
+  const cached = chosen.get(preference);
+  if (cached && tf.getBackend() === cached.backend) return cached;
   const notes: string[] = [];
   const order: BackendPreference[] =
     preference === 'cpu' ? ['cpu'] : preference === 'wasm' ? ['wasm', 'cpu'] : ['tensorflow', 'wasm', 'cpu'];
@@ -100,8 +101,9 @@ export async function initBackend(preference: BackendPreference = 'auto'): Promi
   patchMatMulGradient();
   if (preference !== 'auto' && backend !== preference) notes.unshift(`preferred backend '${preference}' unavailable; running '${backend}'`);
   // Under 'auto' a missing tfjs-node is the normal case, not news; a named preference explains itself.
-  chosen = { backend: tf.getBackend(), notes: preference === 'auto' ? [] : notes };
-  return chosen;
+  const choice = { backend: tf.getBackend(), notes: preference === 'auto' ? [] : notes };
+  chosen.set(preference, choice);
+  return choice;
 }
 
 function swapLastTwo(rank: number): number[] {
