@@ -22,8 +22,11 @@ export function smoothActivate(z: tf.Tensor2D, layer: ResolvedLayer, beta?: tf.T
       return tf.sigmoid(z);
     case 'tanh':
       return tf.tanh(z);
-    case 'softplus':
-      return tf.div(tf.softplus(tf.mul(z, b)), b);
+    case 'softplus': {
+      // A learned β could reach 0; softplus(βz)/β must not divide by it.
+      const safe = tf.maximum(b, 1e-3);
+      return tf.div(tf.softplus(tf.mul(z, safe)), safe);
+    }
     default:
       throw new Error(`activation '${layer.activation}' is not a smooth activation`);
   }

@@ -37,6 +37,14 @@ export interface ResidualOptions {
 }
 
 const DEFAULT_SAMPLES = 512;
+/** Flops spent on the random points by default: large inputs get fewer points (at least 64) so the analysis stays quick. */
+const SAMPLE_FLOP_BUDGET = 1e8;
+
+function defaultSamples(network: FoldedNetwork, vertices: Matrix): number {
+  const forwardCost = network.layers.reduce((sum, layer) => sum + layer.weights.length * (layer.weights[0]?.length ?? 0), 0);
+  const perSample = vertices.length * vertices[0].length + forwardCost;
+  return Math.max(64, Math.min(DEFAULT_SAMPLES, Math.floor(SAMPLE_FLOP_BUDGET / perSample)));
+}
 
 /**
  * Measures non-affinity on conv(vertices): fit f(v) ≈ A v + b on the vertices by least squares, then compare f at
@@ -51,7 +59,7 @@ export function affineResidual(network: FoldedNetwork, vertices: Matrix, options
   const vertexResidual = Math.max(...vertices.map((v, i) => deviation(v, outputs[i])));
   const outputScale = Math.max(...outputs.flat().map(Math.abs));
   const rng = createRng(options.seed ?? 0);
-  const samples = options.samples ?? DEFAULT_SAMPLES;
+  const samples = options.samples ?? defaultSamples(network, vertices);
   let maxResidual = vertexResidual;
   for (let s = 0; s < samples; s++) {
     const x = convexCombination(vertices, rng, s % 2 === 0 ? vertices.length : 2 + rng.int(Math.min(vertices.length, vertices[0].length + 1) - 1));
