@@ -1,0 +1,937 @@
+// The exact linear-region partition of a folded network on a 2-D plane: polygons split unit by unit, layer by layer.
+import type { FoldedNetwork } from './network';
+import { affineMapForPattern, bends, isPiecewiseAffine, patternAt, patternDistance, slope } from './patterns';
+import type { ActivationPattern } from './patterns';
+import type { Matrix, Vector } from './spec';
+
+export { patternAt, patternDistance };
+export type { ActivationPattern };
+
+/** x = origin + u·e1 + v·e2 in input space. */
+export interface PartitionPlane {
+  origin: Vector;
+  e1: Vector;
+  e2: Vector;
+}
+
+/** [[uMin, uMax], [vMin, vMax]] in plane coordinates. */
+export type PartitionWindow = [[number, number], [number, number]];
+
+/**
+ * Cells in flat typed arrays (one allocation per field, cheap to post to a worker or webview).
+ * Cell i: polygon vertices[2·polygonStart[i] … 2·polygonStart[i+1]) as counter-clockwise (u, v) pairs;
+ * pattern bits patterns[i·patternWords …] (bit b of the concatenated hidden layers: word b >>> 5, bit b & 31);
+ * map planeMaps[(i·outputs + k)·3 …] = [a_u, a_v, c] with f_k(u, v) = a_u·u + a_v·v + c on the cell.
+ */
+export interface Partition {
+  inputDim: number;
+  outputDim: number;
+  plane: PartitionPlane;
+  window: PartitionWindow;
+  /** Pattern bits per network layer (0 for linear layers), in layer order. */
+  layerUnits: number[];
+  cellCount: number;
+  polygonStart: Uint32Array;
+  vertices: Float64Array;
+  patternWords: number;
+  patterns: Uint32Array;
+  planeMaps: Float64Array;
+}
+
+export interface PartitionOptions {
+  /** Refuse (throw) beyond this many cells, to bound memory (default 2,000,000). */
+  maxCells?: number;
+}
+
+/** The plane of a 2-D input space: x = (u, v). */
+export function identityPlane(): PartitionPlane {
+  return { origin: [0, 0], e1: [1, 0], e2: [0, 1] };
+}
+
+/** A classification tolerance relative to the size of the affine function on the window. */
+const RELATIVE_EPS = 1e-10;
+/** A split that leaves a side with less than this fraction of the cell's area is not made (the sliver joins its neighbour). */
+const SLIVER_FRACTION = 1e-12;
+/** Incremental map updates between full recomputations, to keep rounding drift far below 1e-9. */
+const REFRESH_EVERY = 256;
+
+/** A growable Float64Array. */
+class F64 {
+  data: Float64Array;
+  length = 0;
+  constructor(capacity = 1024) {
+    this.data = new Float64Array(capacity);
+  }
+  reserve(extra: number): void {
+    if (this.length + extra <= this.data.length) return;
+    const next = new Float64Array(Math.max(this.data.length * 2, this.length + extra));
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
+  push1(a: number): void {
+    this.reserve(1);
+    this.data[this.length++] = a;
+  }
+  push2(a: number, b: number): void {
+    this.reserve(2);
+    this.data[this.length++] = a;
+    this.data[this.length++] = b;
+  }
+}
+
+/** A growable Uint32Array. */
+class U32 {
+  data: Uint32Array;
+  length = 0;
+  constructor(capacity = 1024) {
+    this.data = new Uint32Array(capacity);
+  }
+  reserve(extra: number): void {
+    if (this.length + extra <= this.data.length) return;
+    const next = new Uint32Array(Math.max(this.data.length * 2, this.length + extra));
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
+  push(v: number): void {
+    this.reserve(1);
+    this.data[this.length++] = v;
+  }
+}
+
+/** Cells of one stage: polygons and patterns (bits of the layers split so far). */
+interface CellList {
+  coords: F64;
+  /** Start of each cell in vertices (not coordinates), plus a final end. */
+  starts: U32;
+  patterns: U32;
+}
+
+function newCellList(): CellList {
+  const starts = new U32();
+  starts.push(0);
+  return { coords: new F64(), starts, patterns: new U32() };
+}
+
+interface DenseLayer {
+  rows: number;
+  cols: number;
+  /** rows×cols row-major. */
+  w: Float64Array;
+  /** cols×rows: column j of w is row j here. */
+  wt: Float64Array;
+  bias: Float64Array;
+  /** Slopes for bit 0 and bit 1. */
+  slopeOff: number;
+  slopeOn: number;
+  bends: boolean;
+  bitOffset: number;
+}
+
+/**
+ * The plane maps of every layer's pre-activations for one current pattern, moved from pattern to pattern by
+ * rank-one updates (a flipped unit changes the next layer's map by one outer product), with full recomputation
+ * when deeper layers changed too much or after REFRESH_EVERY updates.
+ */
+class MapState {
+  /** z[m]: rows_m × 3 map of layer m's pre-activation in (u, v, 1). */
+  readonly z: Float64Array[];
+  private readonly bits: Uint32Array;
+  private validDepth = 0;
+  private readonly updates: Int32Array;
+  private readonly slopes: Float64Array;
+  private readonly scaled: Float64Array;
+  private readonly flips: Int32Array;
+  /** Rank-one terms u ⊗ r describing the last change of a layer's map: u = arrays[t][offsets[t] …], r = rows[3t …]. */
+  private readonly termBuffers: Float64Array[];
+  private termArrays: Float64Array[] = [];
+  private termOffsets = new Int32Array(3);
+  private termRows = new Float64Array(9);
+  private nextArrays: Float64Array[] = [];
+  private nextOffsets = new Int32Array(3);
+  private nextRows = new Float64Array(9);
+
+  constructor(
+    private readonly layers: DenseLayer[],
+    words: number,
+    first: Float64Array,
+  ) {
+    this.z = layers.map((l) => new Float64Array(l.rows * 3));
+    this.z[0].set(first);
+    this.bits = new Uint32Array(words);
+    this.updates = new Int32Array(layers.length);
+    const widest = Math.max(...layers.map((l) => Math.max(l.rows, l.cols)));
+    this.slopes = new Float64Array(widest);
+    this.scaled = new Float64Array(widest * 3);
+    this.flips = new Int32Array(widest);
+    this.termBuffers = layers.map((l) => new Float64Array(3 * l.rows));
+  }
+
+  /** Slopes of layer m's units under `pattern`, into this.slopes. */
+  private loadSlopes(m: number, pattern: Uint32Array, offset: number): void {
+    const layer = this.layers[m];
+    const s = this.slopes;
+    if (!layer.bends) {
+      s.fill(1, 0, layer.rows);
+      return;
+    }
+    for (let j = 0; j < layer.rows; j++) {
+      const b = layer.bitOffset + j;
+      s[j] = (pattern[offset + (b >>> 5)] >>> (b & 31)) & 1 ? layer.slopeOn : layer.slopeOff;
+    }
+  }
+
+  /** z[m+1] = W_{m+1} diag(slope(bits_m)) z[m] + b_{m+1}; expects this.slopes loaded for layer m. */
+  private recompute(m: number): void {
+    const inner = this.layers[m];
+    const outer = this.layers[m + 1];
+    const zin = this.z[m];
+    const scaled = this.scaled;
+    const s = this.slopes;
+    for (let j = 0; j < inner.rows; j++) {
+      scaled[3 * j] = s[j] * zin[3 * j];
+      scaled[3 * j + 1] = s[j] * zin[3 * j + 1];
+      scaled[3 * j + 2] = s[j] * zin[3 * j + 2];
+    }
+    const zout = this.z[m + 1];
+    const w = outer.w;
+    const cols = outer.cols;
+    for (let i = 0; i < outer.rows; i++) {
+      let a = 0;
+      let b = 0;
+      let c = outer.bias[i];
+      const base = i * cols;
+      for (let j = 0; j < cols; j++) {
+        const wij = w[base + j];
+        a += wij * scaled[3 * j];
+        b += wij * scaled[3 * j + 1];
+        c += wij * scaled[3 * j + 2];
+      }
+      zout[3 * i] = a;
+      zout[3 * i + 1] = b;
+      zout[3 * i + 2] = c;
+    }
+    this.updates[m + 1] = 0;
+  }
+
+  /** Units of layer m whose bit differs between `pattern` and the current one, into this.flips. */
+  private collectFlips(m: number, pattern: Uint32Array, offset: number): number {
+    const layer = this.layers[m];
+    if (!layer.bends) return 0;
+    let count = 0;
+    const first = layer.bitOffset;
+    const end = first + layer.rows;
+    for (let b = first; b < end; ) {
+      const word = b >>> 5;
+      const diff = (pattern[offset + word] ^ this.bits[word]) >>> 0;
+      const wordEnd = Math.min(end, (word + 1) << 5);
+      if (diff !== 0) {
+        for (let q = b; q < wordEnd; q++) if ((diff >>> (q & 31)) & 1) this.flips[count++] = q - first;
+      }
+      b = wordEnd;
+    }
+    return count;
+  }
+
+  /** Makes z[0 … depth] the maps of `pattern` (bits of layers below depth are read). */
+  moveTo(pattern: Uint32Array, offset: number, depth: number): void {
+    // How z[m] changed: termCount rank-one terms, or termsKnown = false after a full recomputation.
+    let termCount = 0;
+    let termsKnown = true;
+    for (let m = 0; m < depth; m++) {
+      const inner = this.layers[m];
+      const outer = this.layers[m + 1];
+      this.loadSlopes(m, pattern, offset);
+      if (m + 1 > this.validDepth || !termsKnown || termCount >= 3 || this.updates[m + 1] >= REFRESH_EVERY) {
+        this.recompute(m);
+        termsKnown = false;
+        continue;
+      }
+      const flipCount = this.collectFlips(m, pattern, offset);
+      if (termCount === 0 && flipCount === 0) continue;
+      // Each carried term costs a matrix-vector product, each flip an outer product: past 3 products, recompute.
+      if (termCount * inner.rows + 3 * flipCount >= 3 * inner.rows) {
+        this.recompute(m);
+        termsKnown = false;
+        continue;
+      }
+      const record = termCount + flipCount <= 3;
+      const zout = this.z[m + 1];
+      const zin = this.z[m];
+      const slopes = this.slopes;
+      const buffer = this.termBuffers[m + 1];
+      let next = 0;
+      // Earlier changes of z[m], pushed through diag(slope) and W_{m+1}.
+      for (let t = 0; t < termCount; t++) {
+        const u = this.termArrays[t];
+        const uo = this.termOffsets[t];
+        const r0 = this.termRows[3 * t];
+        const r1 = this.termRows[3 * t + 1];
+        const r2 = this.termRows[3 * t + 2];
+        const vo = t * outer.rows;
+        const su = this.scaled;
+        const cols = outer.cols;
+        for (let j = 0; j < cols; j++) su[j] = slopes[j] * u[uo + j];
+        const w = outer.w;
+        for (let i = 0; i < outer.rows; i++) {
+          // Four partial sums: independent additions pipeline better than one chain.
+          let acc0 = 0;
+          let acc1 = 0;
+          let acc2 = 0;
+          let acc3 = 0;
+          const base = i * cols;
+          let j = 0;
+          for (; j + 3 < cols; j += 4) {
+            acc0 += w[base + j] * su[j];
+            acc1 += w[base + j + 1] * su[j + 1];
+            acc2 += w[base + j + 2] * su[j + 2];
+            acc3 += w[base + j + 3] * su[j + 3];
+          }
+          for (; j < cols; j++) acc0 += w[base + j] * su[j];
+          const acc = acc0 + acc1 + (acc2 + acc3);
+          buffer[vo + i] = acc;
+          zout[3 * i] += acc * r0;
+          zout[3 * i + 1] += acc * r1;
+          zout[3 * i + 2] += acc * r2;
+        }
+        if (record) {
+          this.nextArrays[next] = buffer;
+          this.nextOffsets[next] = vo;
+          this.nextRows[3 * next] = r0;
+          this.nextRows[3 * next + 1] = r1;
+          this.nextRows[3 * next + 2] = r2;
+          next++;
+        }
+      }
+      // Flipped units: (slope_new − slope_old) × the unit's old row, through column j of W_{m+1}.
+      for (let f = 0; f < flipCount; f++) {
+        const j = this.flips[f];
+        let r0 = zin[3 * j];
+        let r1 = zin[3 * j + 1];
+        let r2 = zin[3 * j + 2];
+        for (let t = 0; t < termCount; t++) {
+          const uj = this.termArrays[t][this.termOffsets[t] + j];
+          r0 -= uj * this.termRows[3 * t];
+          r1 -= uj * this.termRows[3 * t + 1];
+          r2 -= uj * this.termRows[3 * t + 2];
+        }
+        const delta = slopes[j] - (slopes[j] === inner.slopeOn ? inner.slopeOff : inner.slopeOn);
+        r0 *= delta;
+        r1 *= delta;
+        r2 *= delta;
+        const col = outer.wt;
+        const co = j * outer.rows;
+        for (let i = 0; i < outer.rows; i++) {
+          const c = col[co + i];
+          zout[3 * i] += c * r0;
+          zout[3 * i + 1] += c * r1;
+          zout[3 * i + 2] += c * r2;
+        }
+        if (record) {
+          this.nextArrays[next] = col;
+          this.nextOffsets[next] = co;
+          this.nextRows[3 * next] = r0;
+          this.nextRows[3 * next + 1] = r1;
+          this.nextRows[3 * next + 2] = r2;
+          next++;
+        }
+      }
+      this.updates[m + 1]++;
+      if (record) {
+        [this.termArrays, this.nextArrays] = [this.nextArrays, this.termArrays];
+        [this.termOffsets, this.nextOffsets] = [this.nextOffsets, this.termOffsets];
+        [this.termRows, this.nextRows] = [this.nextRows, this.termRows];
+        termCount = next;
+      } else {
+        termsKnown = false;
+      }
+    }
+    this.bits.set(pattern.subarray(offset, offset + this.bits.length));
+    this.validDepth = depth;
+  }
+}
+
+function dot(a: Vector, b: Vector): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+function checkInputs(network: FoldedNetwork, plane: PartitionPlane, window: PartitionWindow): void {
+  const d = network.input_dim;
+  for (const [name, v] of [['origin', plane.origin], ['e1', plane.e1], ['e2', plane.e2]] as const) {
+    if (v.length !== d || v.some((x) => !Number.isFinite(x))) throw new Error(`partition: plane ${name} must hold ${d} finite numbers`);
+  }
+  const [[u0, u1], [v0, v1]] = window;
+  if (![u0, u1, v0, v1].every(Number.isFinite) || !(u1 > u0) || !(v1 > v0)) {
+    throw new Error(`partition: window ${JSON.stringify(window)} must be [[uMin, uMax], [vMin, vMax]] with min < max`);
+  }
+  const smooth = network.layers.find((l) => !isPiecewiseAffine(l.activation));
+  if (smooth) throw new Error(`partition: activation '${smooth.activation}' is not piecewise affine, so the network has no exact linear regions`);
+}
+
+/** The exact linear regions of the network on the window of the plane. */
+export function partitionPlane(network: FoldedNetwork, plane: PartitionPlane, window: PartitionWindow, options: PartitionOptions = {}): Partition {
+  checkInputs(network, plane, window);
+  const maxCells = options.maxCells ?? 2_000_000;
+  let bitCount = 0;
+  const layers: DenseLayer[] = network.layers.map((layer) => {
+    const rows = layer.weights.length;
+    const cols = rows ? layer.weights[0].length : 0;
+    const w = new Float64Array(rows * cols);
+    const wt = new Float64Array(rows * cols);
+    layer.weights.forEach((row, i) =>
+      row.forEach((v, j) => {
+        w[i * cols + j] = v;
+        wt[j * rows + i] = v;
+      }),
+    );
+    const bend = bends(layer);
+    const dense: DenseLayer = {
+      rows,
+      cols,
+      w,
+      wt,
+      bias: Float64Array.from(layer.bias),
+      slopeOff: slope(layer, 0),
+      slopeOn: slope(layer, 1),
+      bends: bend,
+      bitOffset: bitCount,
+    };
+    if (bend) bitCount += rows;
+    return dense;
+  });
+  const words = Math.max(1, Math.ceil(bitCount / 32));
+  const outputs = network.output_dim;
+  const last = layers.length - 1;
+
+  // Layer 0's map on the plane: W0 (origin + u e1 + v e2) + b0.
+  const first = new Float64Array(layers[0].rows * 3);
+  network.layers[0].weights.forEach((row, i) => {
+    first[3 * i] = dot(row, plane.e1);
+    first[3 * i + 1] = dot(row, plane.e2);
+    first[3 * i + 2] = dot(row, plane.origin) + network.layers[0].bias[i];
+  });
+  const state = new MapState(layers, words, first);
+
+  const [[u0, u1], [v0, v1]] = window;
+  const uScale = Math.max(Math.abs(u0), Math.abs(u1));
+  const vScale = Math.max(Math.abs(v0), Math.abs(v1));
+  let cells = newCellList();
+  cells.coords.push2(u0, v0);
+  cells.coords.push2(u1, v0);
+  cells.coords.push2(u1, v1);
+  cells.coords.push2(u0, v1);
+  cells.starts.push(4);
+  cells.patterns.reserve(words);
+  for (let w = 0; w < words; w++) cells.patterns.push(0);
+
+  const splitter = new Splitter();
+  // The skip term on the plane, added to every cell's output map.
+  const skip = new Float64Array(outputs * 3);
+  if (network.skip) {
+    network.skip.weights.forEach((row, k) => {
+      skip[3 * k] = dot(row, plane.e1);
+      skip[3 * k + 1] = dot(row, plane.e2);
+      skip[3 * k + 2] = dot(row, plane.origin) + network.skip!.bias[k];
+    });
+  }
+  const lastBend = layers.reduce((found, layer, i) => (layer.bends ? i : found), -1);
+  const maps = new F64(4096);
+  if (lastBend < 0) {
+    // No activation bends: one cell, one affine map.
+    state.moveTo(cells.patterns.data, 0, last);
+    const z = state.z[last];
+    for (let k = 0; k < outputs; k++) for (let c = 0; c < 3; c++) maps.push1(z[3 * k + c] + skip[3 * k + c]);
+  }
+  const tail = lastBend >= 0 && lastBend < last ? linearTail(layers, lastBend) : undefined;
+
+  // Every bending layer splits, the output layer too when it has an activation.
+  for (let l = 0; l <= lastBend; l++) {
+    const layer = layers[l];
+    if (!layer.bends) continue;
+    const next = newCellList();
+    const count = cells.starts.length - 1;
+    for (let p = 0; p < count; p++) {
+      state.moveTo(cells.patterns.data, p * words, l);
+      splitter.split(cells, p, layer, state.z[l], uScale, vScale);
+      const order = splitter.emit(next, cells.patterns.data, p * words, words, layer);
+      if (l === lastBend) splitter.outputMaps(order, maps, state.z[l], layer, tail, outputs, skip);
+      if (next.starts.length - 1 > maxCells) {
+        throw new Error(`partition: more than ${maxCells} cells; narrow the window or raise maxCells`);
+      }
+    }
+    cells = next;
+  }
+  const cellCount = cells.starts.length - 1;
+  const planeMaps = maps.data.slice(0, cellCount * outputs * 3);
+  return {
+    inputDim: network.input_dim,
+    outputDim: outputs,
+    plane,
+    window,
+    layerUnits: layers.map((l) => (l.bends ? l.rows : 0)),
+    cellCount,
+    polygonStart: cells.starts.data.slice(0, cells.starts.length),
+    vertices: cells.coords.data.slice(0, cells.coords.length),
+    patternWords: words,
+    patterns: cells.patterns.data.slice(0, cellCount * words),
+    planeMaps,
+  };
+}
+
+/** Splits one cell by all units of one layer; pieces live in reusable scratch arrays. */
+class Splitter {
+  private coords = new F64(4096);
+  private start = new U32(256);
+  private count = new U32(256);
+  private bits = new Uint8Array(256 * 64);
+  private pieces = 0;
+  private units = 0;
+  private values = new Float64Array(64);
+
+  private ensureBits(pieces: number): void {
+    if (pieces * this.units <= this.bits.length) return;
+    const next = new Uint8Array(Math.max(this.bits.length * 2, pieces * this.units));
+    next.set(this.bits);
+    this.bits = next;
+  }
+
+  private addPiece(from: Float64Array, begin: number, vertices: number, copyBitsOf: number): number {
+    const p = this.pieces++;
+    this.coords.reserve(vertices * 2);
+    this.start.reserve(1);
+    this.count.reserve(1);
+    this.start.data[p] = this.coords.length / 2;
+    this.count.data[p] = vertices;
+    this.coords.data.set(from.subarray(begin * 2, (begin + vertices) * 2), this.coords.length);
+    this.coords.length += vertices * 2;
+    this.start.length = this.count.length = this.pieces;
+    this.ensureBits(this.pieces);
+    if (copyBitsOf >= 0) this.bits.copyWithin(p * this.units, copyBitsOf * this.units, (copyBitsOf + 1) * this.units);
+    else this.bits.fill(0, p * this.units, (p + 1) * this.units);
+    return p;
+  }
+
+  split(cells: CellList, index: number, layer: DenseLayer, z: Float64Array, uScale: number, vScale: number): void {
+    this.pieces = 0;
+    this.coords.length = 0;
+    this.units = layer.rows;
+    const begin = cells.starts.data[index];
+    const vertices = cells.starts.data[index + 1] - begin;
+    this.addPiece(cells.coords.data, begin, vertices, -1);
+    // The parent's bounding circle decides most units at once.
+    let cx = 0;
+    let cy = 0;
+    const pc = cells.coords.data;
+    for (let t = 0; t < vertices; t++) {
+      cx += pc[2 * (begin + t)];
+      cy += pc[2 * (begin + t) + 1];
+    }
+    cx /= vertices;
+    cy /= vertices;
+    let radius = 0;
+    for (let t = 0; t < vertices; t++) radius = Math.max(radius, Math.hypot(pc[2 * (begin + t)] - cx, pc[2 * (begin + t) + 1] - cy));
+    for (let k = 0; k < layer.rows; k++) {
+      const a = z[3 * k];
+      const b = z[3 * k + 1];
+      const c = z[3 * k + 2];
+      const eps = RELATIVE_EPS * (Math.abs(a) * uScale + Math.abs(b) * vScale + Math.abs(c)) + Number.MIN_VALUE;
+      const centre = a * cx + b * cy + c;
+      const reach = Math.sqrt(a * a + b * b) * radius * (1 + 1e-12);
+      if (centre - reach > eps || centre + reach < -eps) {
+        const bit = centre > 0 ? 1 : 0;
+        for (let p = 0; p < this.pieces; p++) this.bits[p * this.units + k] = bit;
+        continue;
+      }
+      const existing = this.pieces;
+      for (let p = 0; p < existing; p++) this.splitPiece(p, k, a, b, c, eps);
+    }
+  }
+
+  private splitPiece(p: number, k: number, a: number, b: number, c: number, eps: number): void {
+    const s = this.start.data[p];
+    const n = this.count.data[p];
+    if (this.values.length < n) this.values = new Float64Array(n * 2);
+    const values = this.values;
+    const xy = this.coords.data;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let t = 0; t < n; t++) {
+      const v = a * xy[2 * (s + t)] + b * xy[2 * (s + t) + 1] + c;
+      values[t] = v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    const row = p * this.units + k;
+    if (min >= -eps) {
+      this.bits[row] = 1;
+      return;
+    }
+    if (max <= eps) {
+      this.bits[row] = 0;
+      return;
+    }
+    // Clip into the positive and negative sides; vertices within eps of the line belong to both.
+    const pos = this.coords.length / 2;
+    this.coords.reserve((n + 2) * 4);
+    const out = this.coords;
+    for (let t = 0; t < n; t++) {
+      const t2 = t + 1 === n ? 0 : t + 1;
+      const vi = values[t];
+      const vj = values[t2];
+      if (vi >= -eps) out.push2(xy[2 * (s + t)], xy[2 * (s + t) + 1]);
+      if ((vi > eps && vj < -eps) || (vi < -eps && vj > eps)) out.push2(...intersection(xy, s + t, s + t2, vi, vj));
+    }
+    const posCount = out.length / 2 - pos;
+    const neg = out.length / 2;
+    const xy2 = out.data;
+    for (let t = 0; t < n; t++) {
+      const t2 = t + 1 === n ? 0 : t + 1;
+      const vi = values[t];
+      const vj = values[t2];
+      if (vi <= eps) out.push2(xy2[2 * (s + t)], xy2[2 * (s + t) + 1]);
+      if ((vi > eps && vj < -eps) || (vi < -eps && vj > eps)) out.push2(...intersection(xy2, s + t, s + t2, vi, vj));
+    }
+    const negCount = out.length / 2 - neg;
+    const data = out.data;
+    const whole = Math.abs(polygonArea(data, s, n));
+    const posArea = Math.abs(polygonArea(data, pos, posCount));
+    const negArea = Math.abs(polygonArea(data, neg, negCount));
+    if (posCount < 3 || negCount < 3 || posArea <= SLIVER_FRACTION * whole || negArea <= SLIVER_FRACTION * whole) {
+      out.length = pos * 2;
+      this.bits[row] = posArea >= negArea ? 1 : 0;
+      return;
+    }
+    this.start.data[p] = pos;
+    this.count.data[p] = posCount;
+    this.bits[row] = 1;
+    const q = this.pieces++;
+    this.start.reserve(1);
+    this.count.reserve(1);
+    this.start.data[q] = neg;
+    this.count.data[q] = negCount;
+    this.start.length = this.count.length = this.pieces;
+    this.ensureBits(this.pieces);
+    this.bits.copyWithin(q * this.units, p * this.units, (p + 1) * this.units);
+    this.bits[q * this.units + k] = 0;
+  }
+
+  /** Piece indices along a Hilbert curve through the parent's bounding box: neighbours follow each other. */
+  private order(): Uint32Array {
+    const xy = this.coords.data;
+    const n = this.pieces;
+    const keys = new Float64Array(n);
+    const cx = new Float64Array(n);
+    const cy = new Float64Array(n);
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    let y0 = Infinity;
+    let y1 = -Infinity;
+    for (let p = 0; p < n; p++) {
+      const s = this.start.data[p];
+      const m = this.count.data[p];
+      let sx = 0;
+      let sy = 0;
+      for (let t = 0; t < m; t++) {
+        sx += xy[2 * (s + t)];
+        sy += xy[2 * (s + t) + 1];
+      }
+      cx[p] = sx / m;
+      cy[p] = sy / m;
+      x0 = Math.min(x0, cx[p]);
+      x1 = Math.max(x1, cx[p]);
+      y0 = Math.min(y0, cy[p]);
+      y1 = Math.max(y1, cy[p]);
+    }
+    const side = 65535;
+    const sx = x1 > x0 ? side / (x1 - x0) : 0;
+    const sy = y1 > y0 ? side / (y1 - y0) : 0;
+    for (let p = 0; p < n; p++) keys[p] = hilbertIndex(Math.round((cx[p] - x0) * sx), Math.round((cy[p] - y0) * sy)) * 65536 + p;
+    const order = Uint32Array.from({ length: n }, (_, p) => p);
+    order.sort((a, b) => keys[a] - keys[b]);
+    return order;
+  }
+
+  /** Appends every piece to `next` with the parent's pattern plus this layer's bits. */
+  emit(next: CellList, patterns: Uint32Array, offset: number, words: number, layer: DenseLayer): Uint32Array {
+    const xy = this.coords.data;
+    const order = this.pieces > 2 ? this.order() : Uint32Array.from({ length: this.pieces }, (_, p) => p);
+    for (const p of order) {
+      const s = this.start.data[p];
+      const n = this.count.data[p];
+      next.coords.reserve(n * 2);
+      next.coords.data.set(xy.subarray(2 * s, 2 * (s + n)), next.coords.length);
+      next.coords.length += n * 2;
+      next.starts.push(next.coords.length / 2);
+      next.patterns.reserve(words);
+      const base = next.patterns.length;
+      for (let w = 0; w < words; w++) next.patterns.data[base + w] = patterns[offset + w];
+      for (let k = 0; k < layer.rows; k++) {
+        if (!this.bits[p * this.units + k]) continue;
+        const bit = layer.bitOffset + k;
+        next.patterns.data[base + (bit >>> 5)] |= 1 << (bit & 31);
+      }
+      next.patterns.length += words;
+    }
+    return order;
+  }
+
+  /**
+   * Output maps of the pieces (in emitted order) after the last bending layer: the tail T·diag(slope)·z + t,
+   * or slope·z when the output layer itself bends; plus the skip term.
+   */
+  outputMaps(order: Uint32Array, maps: F64, z: Float64Array, layer: DenseLayer, tail: LinearTail | undefined, outputs: number, skip: Float64Array): void {
+    for (const p of order) {
+      const bits = p * this.units;
+      maps.reserve(outputs * 3);
+      for (let k = 0; k < outputs; k++) {
+        let a = skip[3 * k];
+        let b = skip[3 * k + 1];
+        let c = skip[3 * k + 2];
+        if (!tail) {
+          const s = this.bits[bits + k] ? layer.slopeOn : layer.slopeOff;
+          a += s * z[3 * k];
+          b += s * z[3 * k + 1];
+          c += s * z[3 * k + 2];
+        } else {
+          const row = k * layer.rows;
+          c += tail.t[k];
+          for (let j = 0; j < layer.rows; j++) {
+            const w = tail.T[row + j] * (this.bits[bits + j] ? layer.slopeOn : layer.slopeOff);
+            a += w * z[3 * j];
+            b += w * z[3 * j + 1];
+            c += w * z[3 * j + 2];
+          }
+        }
+        maps.data[maps.length++] = a;
+        maps.data[maps.length++] = b;
+        maps.data[maps.length++] = c;
+      }
+    }
+  }
+}
+
+/** The affine layers after the last bending one, composed: output = T h + t with T outputs×(units of that layer). */
+interface LinearTail {
+  T: Float64Array;
+  t: Float64Array;
+}
+
+function linearTail(layers: DenseLayer[], lastBend: number): LinearTail {
+  const last = layers.length - 1;
+  let T = Float64Array.from(layers[last].w);
+  let t = Float64Array.from(layers[last].bias);
+  let cols = layers[last].cols;
+  for (let m = last - 1; m > lastBend; m--) {
+    const inner = layers[m];
+    const rows = t.length;
+    const nextT = new Float64Array(rows * inner.cols);
+    const nextt = Float64Array.from(t);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) {
+        const tij = T[i * cols + j];
+        nextt[i] += tij * inner.bias[j];
+        for (let q = 0; q < inner.cols; q++) nextT[i * inner.cols + q] += tij * inner.w[j * inner.cols + q];
+      }
+    }
+    T = nextT;
+    t = nextt;
+    cols = inner.cols;
+  }
+  return { T, t };
+}
+
+/** Position of (x, y) ∈ [0, 65536)² along the Hilbert curve of order 16. */
+function hilbertIndex(x: number, y: number): number {
+  let d = 0;
+  for (let s = 32768; s > 0; s >>>= 1) {
+    const rx = (x & s) > 0 ? 1 : 0;
+    const ry = (y & s) > 0 ? 1 : 0;
+    d += s * s * ((3 * rx) ^ ry);
+    if (ry === 0) {
+      if (rx === 1) {
+        x = 65535 - x;
+        y = 65535 - y;
+      }
+      const t = x;
+      x = y;
+      y = t;
+    }
+  }
+  return d;
+}
+
+/** Where the segment between vertices i and j crosses the zero line, from values of opposite sign. */
+function intersection(xy: Float64Array, i: number, j: number, vi: number, vj: number): [number, number] {
+  const t = vi / (vi - vj);
+  return [xy[2 * i] + t * (xy[2 * j] - xy[2 * i]), xy[2 * i + 1] + t * (xy[2 * j + 1] - xy[2 * i + 1])];
+}
+
+/** Signed area (shoelace) of n vertices starting at vertex index s. */
+function polygonArea(xy: Float64Array, s: number, n: number): number {
+  let area = 0;
+  for (let t = 0; t < n; t++) {
+    const t2 = t + 1 === n ? 0 : t + 1;
+    area += xy[2 * (s + t)] * xy[2 * (s + t2) + 1] - xy[2 * (s + t2)] * xy[2 * (s + t) + 1];
+  }
+  return area / 2;
+}
+
+// ---------- Reading cells ----------
+
+export function cellVertexCount(partition: Partition, index: number): number {
+  return partition.polygonStart[index + 1] - partition.polygonStart[index];
+}
+
+/** Flat [u0, v0, u1, v1, …], counter-clockwise. */
+export function cellPolygon(partition: Partition, index: number): number[] {
+  const s = partition.polygonStart[index];
+  return Array.from(partition.vertices.subarray(2 * s, 2 * partition.polygonStart[index + 1]));
+}
+
+export function cellArea(partition: Partition, index: number): number {
+  return Math.abs(polygonArea(partition.vertices, partition.polygonStart[index], cellVertexCount(partition, index)));
+}
+
+/** Per layer, per unit sign bits (empty arrays for linear layers), comparable with patternAt(). */
+export function cellPattern(partition: Partition, index: number): ActivationPattern {
+  const base = index * partition.patternWords;
+  let bit = 0;
+  return partition.layerUnits.map((units) =>
+    Array.from({ length: units }, () => {
+      const b = bit++;
+      return (partition.patterns[base + (b >>> 5)] >>> (b & 31)) & 1;
+    }),
+  );
+}
+
+/** '1'/'0' per hidden unit, layers concatenated (the view's form). */
+export function cellPatternString(partition: Partition, index: number): string {
+  return cellPattern(partition, index)
+    .map((layer) => layer.join(''))
+    .join('');
+}
+
+/** f(u, v) = A (u, v) + b on the cell, A outputs×2. */
+export function cellPlaneMap(partition: Partition, index: number): { A: Matrix; b: Vector } {
+  const A: Matrix = [];
+  const b: Vector = [];
+  for (let k = 0; k < partition.outputDim; k++) {
+    const m = (index * partition.outputDim + k) * 3;
+    A.push([partition.planeMaps[m], partition.planeMaps[m + 1]]);
+    b.push(partition.planeMaps[m + 2]);
+  }
+  return { A, b };
+}
+
+/**
+ * f(x) = A x + b on the cell in input coordinates (A outputs×D). For D = 2 with independent e1, e2 it follows
+ * from the plane map; otherwise from the cell's pattern (costs one pass through the weights).
+ */
+export function cellInputMap(network: FoldedNetwork, partition: Partition, index: number): { A: Matrix; b: Vector } {
+  const { e1, e2, origin } = partition.plane;
+  const det = partition.inputDim === 2 ? e1[0] * e2[1] - e1[1] * e2[0] : 0;
+  if (partition.inputDim !== 2 || Math.abs(det) < 1e-12 * Math.hypot(...e1) * Math.hypot(...e2)) {
+    return affineMapForPattern(network, cellPattern(partition, index));
+  }
+  // (u, v) = E⁻¹ (x − origin) with E = [e1 e2].
+  const inv = [
+    [e2[1] / det, -e2[0] / det],
+    [-e1[1] / det, e1[0] / det],
+  ];
+  const plane = cellPlaneMap(partition, index);
+  const A = plane.A.map(([au, av]) => [au * inv[0][0] + av * inv[1][0], au * inv[0][1] + av * inv[1][1]]);
+  const b = plane.b.map((c, k) => c - A[k][0] * origin[0] - A[k][1] * origin[1]);
+  return { A, b };
+}
+
+/** A uniform grid over the window listing the cells whose bounding box meets each bucket (CSR layout). */
+interface CellGrid {
+  side: number;
+  bucketStart: Uint32Array;
+  cells: Uint32Array;
+}
+
+const grids = new WeakMap<Partition, CellGrid>();
+
+function gridOf(partition: Partition): CellGrid {
+  const cached = grids.get(partition);
+  if (cached) return cached;
+  const side = Math.max(1, Math.min(1024, Math.ceil(Math.sqrt(partition.cellCount))));
+  const [[u0, u1], [v0, v1]] = partition.window;
+  const su = side / (u1 - u0);
+  const sv = side / (v1 - v0);
+  const clamp = (x: number): number => Math.max(0, Math.min(side - 1, Math.floor(x)));
+  const ranges = new Int32Array(partition.cellCount * 4);
+  const counts = new Uint32Array(side * side + 1);
+  const xy = partition.vertices;
+  for (let i = 0; i < partition.cellCount; i++) {
+    let a0 = Infinity;
+    let a1 = -Infinity;
+    let b0 = Infinity;
+    let b1 = -Infinity;
+    for (let t = partition.polygonStart[i]; t < partition.polygonStart[i + 1]; t++) {
+      a0 = Math.min(a0, xy[2 * t]);
+      a1 = Math.max(a1, xy[2 * t]);
+      b0 = Math.min(b0, xy[2 * t + 1]);
+      b1 = Math.max(b1, xy[2 * t + 1]);
+    }
+    const r = [clamp((a0 - u0) * su), clamp((a1 - u0) * su), clamp((b0 - v0) * sv), clamp((b1 - v0) * sv)];
+    ranges.set(r, 4 * i);
+    for (let y = r[2]; y <= r[3]; y++) for (let x = r[0]; x <= r[1]; x++) counts[y * side + x + 1]++;
+  }
+  for (let k = 1; k < counts.length; k++) counts[k] += counts[k - 1];
+  const cells = new Uint32Array(counts[counts.length - 1]);
+  const fill = counts.slice(0, side * side);
+  for (let i = 0; i < partition.cellCount; i++) {
+    for (let y = ranges[4 * i + 2]; y <= ranges[4 * i + 3]; y++) {
+      for (let x = ranges[4 * i]; x <= ranges[4 * i + 1]; x++) cells[fill[y * side + x]++] = i;
+    }
+  }
+  const grid = { side, bucketStart: counts, cells };
+  grids.set(partition, grid);
+  return grid;
+}
+
+/** Index of the cell containing (u, v), or −1 outside the window. Points on a shared edge get either cell. */
+export function cellAt(partition: Partition, point: [number, number]): number {
+  const [u, v] = point;
+  const [[u0, u1], [v0, v1]] = partition.window;
+  const tol = 1e-12 * Math.max(u1 - u0, v1 - v0, Math.abs(u0), Math.abs(u1), Math.abs(v0), Math.abs(v1));
+  if (!(u >= u0 - tol && u <= u1 + tol && v >= v0 - tol && v <= v1 + tol)) return -1;
+  const grid = gridOf(partition);
+  const side = grid.side;
+  const x = Math.max(0, Math.min(side - 1, Math.floor(((u - u0) / (u1 - u0)) * side)));
+  const y = Math.max(0, Math.min(side - 1, Math.floor(((v - v0) / (v1 - v0)) * side)));
+  const xy = partition.vertices;
+  let best = -1;
+  let bestDepth = -Infinity;
+  for (let k = grid.bucketStart[y * side + x]; k < grid.bucketStart[y * side + x + 1]; k++) {
+    const i = grid.cells[k];
+    const s = partition.polygonStart[i];
+    const n = partition.polygonStart[i + 1] - s;
+    // Smallest signed distance to an edge: ≥ 0 inside a counter-clockwise polygon.
+    let depth = Infinity;
+    for (let t = 0; t < n && depth >= bestDepth; t++) {
+      const t2 = t + 1 === n ? 0 : t + 1;
+      const ax = xy[2 * (s + t)];
+      const ay = xy[2 * (s + t) + 1];
+      const ex = xy[2 * (s + t2)] - ax;
+      const ey = xy[2 * (s + t2) + 1] - ay;
+      const len = Math.hypot(ex, ey);
+      if (len === 0) continue;
+      depth = Math.min(depth, (ex * (v - ay) - ey * (u - ax)) / len);
+    }
+    if (depth >= 0) return i;
+    if (depth > bestDepth) {
+      bestDepth = depth;
+      best = i;
+    }
+  }
+  return bestDepth >= -tol ? best : -1;
+}
+
+/** Hamming distance from the cell's pattern to another pattern (e.g. a region's, from patternAt at its centroid). */
+export function cellPatternDistance(partition: Partition, index: number, pattern: ActivationPattern): number {
+  return patternDistance(cellPattern(partition, index), pattern);
+}
