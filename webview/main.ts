@@ -46,7 +46,11 @@ function persist(): void {
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  for (const [key, value] of Object.entries(attributes)) {
+    // Inline style attributes are blocked by the webview's CSP; the CSSOM is not.
+    if (key === 'style') node.style.cssText = value;
+    else node.setAttribute(key, value);
+  }
   if (text !== undefined) node.textContent = text;
   return node;
 }
@@ -204,6 +208,7 @@ function showSpec(next: ViewSpec, uri: string): void {
   }
   const dimChanged = spec?.inputDim !== next.inputDim || specUri !== uri;
   if (specUri !== uri) {
+    state.runDir = undefined;
     // Another spec: nothing drawn for the previous one may stay (the host sends this one's data and runs).
     surface = undefined;
     scene.clearContent();

@@ -9,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Certificate } from '../../extension/police/certificate-types';
 import type { HostToWebview, ViewSpec } from '../../extension/protocol/messages';
 import { buildSurface } from '../../extension/host/view/surface';
+import { contentSecurityPolicy } from '../../extension/host/view/html';
 import { exactCells, oneLayerNetwork, type Window2 } from './view-fixtures';
 
 const CHROMIUM = process.env.POLICE_CHROMIUM ?? '/usr/bin/chromium';
@@ -50,12 +51,17 @@ before(async () => {
   // The fake VS Code API records what the view posts and keeps its state, like the real one.
   writeFileSync(
     join(dir, 'index.html'),
-    `<!DOCTYPE html><html><head><meta charset="utf-8"><link rel="stylesheet" href="webview.css">
-<style>:root { --vscode-editor-background: #1e1e1e; --vscode-editor-foreground: #d4d4d4; --vscode-focusBorder: #007fd4; }</style>
-<script>window.__posted = []; window.__state = undefined;
+    `<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy('file:', 'harness')}">
+<link rel="stylesheet" href="webview.css"><link rel="stylesheet" href="theme.css">
+<script nonce="harness">window.__violations = [];
+document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
+window.__posted = []; window.__state = undefined;
 window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => window.__state, setState: (s) => { window.__state = s; } });</script>
-</head><body class="vscode-dark" data-state="loading"><div id="app"></div><script src="webview.js"></script></body></html>`,
+</head><body class="vscode-dark" data-state="loading"><div id="app"></div><script nonce="harness" src="webview.js"></script></body></html>`,
   );
+  // VS Code sets its theme variables on the page; here a stylesheet stands in for it (inline styles are not allowed).
+  writeFileSync(join(dir, 'theme.css'), ':root { --vscode-editor-background: #1e1e1e; --vscode-editor-foreground: #d4d4d4; --vscode-focusBorder: #007fd4; }');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--use-gl=angle'],
@@ -161,6 +167,10 @@ test('dragging a region vertex posts one moveVertex with the dropped position', 
   assert.deepEqual(move.from, [0, 2]);
   assert.ok(move.to[0] > 0.2, `moved right: ${JSON.stringify(move.to)}`);
   assert.equal(move.specUri, 'file:///tmp/harness.police.json');
+});
+
+test('nothing the view does is blocked by the webview content security policy', async () => {
+  assert.deepEqual(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations), []);
 });
 
 test('the view keeps its settings and camera with setState (what survives a reload)', async () => {
