@@ -198,8 +198,10 @@ async function main() {
   const url = `http://127.0.0.1:${port}`;
   const serverLog = join(resultsDir, 'code-server.log');
   let server;
+  let tests;
   let exitCode = 1;
   const cleanup = () => {
+    if (tests && tests.exitCode === null) tests.kill('SIGKILL');
     if (server && server.exitCode === null) server.kill('SIGKILL');
     killTree(sessionDir);
   };
@@ -230,7 +232,7 @@ async function main() {
     await waitForHealth(url, server, 60_000);
     log(`code-server ready at ${url} (log: ${serverLog})`);
 
-    const tests = spawn(
+    tests = spawn(
       process.execPath,
       ['--test', '--test-concurrency=1', '--test-timeout=600000', join(repo, 'test/e2e/workbench.test.mjs')],
       {
