@@ -1,0 +1,99 @@
+// The view's worker thread: exact partition + surface off the host's thread, latest request wins.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { forward, type FoldedNetwork } from '../../extension/police/network';
+import { validateSpecText } from '../../extension/police/parse';
+import type { ViewShowData, ViewSurface } from '../../extension/protocol/messages';
+import { SurfaceService } from '../../extension/host/view/surface-service';
+import { gridCoordinate } from '../../extension/host/view/surface';
+import { pointInConvexPolygon } from '../../webview/geometry';
+
+function seededNetwork(width: number, depth: number, seed: number): FoldedNetwork {
+  let s = seed;
+  const random = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const layers: FoldedNetwork['layers'] = [];
+  let inputs = 2;
+  for (let l = 0; l < depth; l++) {
+    layers.push({ weights: Array.from({ length: width }, () => Array.from({ length: inputs }, () => random() * Math.sqrt(6 / inputs))), bias: Array.from({ length: width }, () => 0.5 * random()), activation: 'leaky_relu', alpha: 0.01 });
+    inputs = width;
+  }
+  layers.push({ weights: [Array.from({ length: inputs }, () => random())], bias: [0], activation: 'linear' });
+  return { format: 'police-network/1', input_dim: 2, output_dim: 1, layers };
+}
+
+// The worker runs as the production build makes it: one esbuild bundle (node, cjs).
+let bundleDir = '';
+let workerPath = '';
+before(async () => {
+  bundleDir = mkdtempSync(join(tmpdir(), 'police-worker-'));
+  workerPath = join(bundleDir, 'partition-worker.js');
+  await esbuild.build({ entryPoints: ['extension/host/view/partition-worker.ts'], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: workerPath, logLevel: 'warning' });
+});
+after(() => rmSync(bundleDir, { recursive: true, force: true }));
+
+function startService(onSurface: (s: ViewSurface) => void, onData: (d: ViewShowData) => void = () => undefined, errors: string[] = []): SurfaceService {
+  return new SurfaceService(workerPath, { onSurface, onData, onError: (m) => errors.push(m) }, 1000);
+}
+
+const plane = { origin: [0, 0], e1: [1, 0], e2: [0, 1] };
+const window: [[number, number], [number, number]] = [[-2, 2], [-2, 2]];
+
+test('the worker returns the exact cells and a surface that matches the network', async () => {
+  const network = seededNetwork(12, 2, 7);
+  const errors: string[] = [];
+  const surface = await new Promise<ViewSurface>((resolve) => {
+    const service = startService((s) => {
+      service.dispose();
+      resolve(s);
+    }, undefined, errors);
+    service.requestSurface({ step: 3, network, plane, window, resolution: 50, regions: [[[-0.1, -0.1], [0.1, -0.1], [0, 0.1]]] }, true);
+  });
+  assert.deepEqual(errors, []);
+  assert.equal(surface.partitionError, undefined);
+  assert.ok(surface.cells.length > 5, `${surface.cells.length} cells`);
+  for (let g = 0; g < 50 * 50; g += 37) {
+    const x = [gridCoordinate(-2, 2, 50, g % 50), gridCoordinate(-2, 2, 50, Math.floor(g / 50))];
+    assert.ok(Math.abs(surface.values[g] - forward(network, x)[0]) < 1e-9, `value at ${x}`);
+    const cell = surface.cells[surface.cellIndex[g]];
+    assert.ok(pointInConvexPolygon(cell.polygon, x[0], x[1], 1e-7));
+    const viaMap = cell.A[0][0] * x[0] + cell.A[0][1] * x[1] + cell.b[0];
+    assert.ok(Math.abs(viaMap - forward(network, x)[0]) < 1e-9, 'the cell map in input coordinates reproduces f');
+  }
+});
+
+test('requests made while the worker is busy collapse to the newest one', async () => {
+  const network = seededNetwork(32, 3, 11);
+  const steps: number[] = [];
+  await new Promise<void>((resolve) => {
+    const service = startService((s) => {
+      steps.push(s.step);
+      if (s.step === 5) {
+        service.dispose();
+        resolve();
+      }
+    });
+    for (let step = 1; step <= 5; step++) service.requestSurface({ step, network, plane, window, resolution: 120, regions: [] });
+  });
+  assert.ok(steps.length < 5, `computed ${steps.join(',')}: stale snapshots were not dropped`);
+  assert.equal(steps[steps.length - 1], 5);
+});
+
+test('the worker subsamples the spec\'s training data for the view', async () => {
+  const path = 'test/fixtures/spec/moons.police.json';
+  const { spec, problems } = validateSpecText(readFileSync(path, 'utf8'), path);
+  assert.ok(spec, JSON.stringify(problems));
+  const data = await new Promise<ViewShowData>((resolve) => {
+    const service = startService(() => undefined, (d) => {
+      service.dispose();
+      resolve(d);
+    });
+    service.requestData(spec, 300);
+  });
+  assert.ok(data.count > 0 && data.count <= 300);
+  assert.equal(data.labels, spec.data.task === 'classification');
+  assert.equal(data.inputs.length, data.count * 2);
+});
