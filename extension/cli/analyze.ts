@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { heatmapPng } from '../police/analysis/heatmap';
 import { analyze, renderMarkdown, type AnnealPoint } from '../police/analysis/report';
 import type { FoldedNetwork } from '../police/network';
 import { checkNetwork } from '../police/network-check';
@@ -77,7 +78,14 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   const initialPath = path.join(runDir, RUN_FILES.initialNetwork);
   const initialNetwork = existsSync(initialPath) ? readNetwork(initialPath) : undefined;
   const report = analyze(network, spec, { initialNetwork, anneal: readAnneal(path.join(runDir, RUN_FILES.metrics)), probes, seed });
-  const markdown = renderMarkdown(report);
+  const gramImages: Record<number, string> = {};
+  for (const row of report.orthogonality) {
+    if (!row.cosine || row.units < 2) continue;
+    const file = `gram-layer-${row.layer + 1}.png`;
+    writeAtomically(path.join(runDir, file), heatmapPng(row.cosine));
+    gramImages[row.layer] = file;
+  }
+  const markdown = renderMarkdown(report, { gramImages });
   writeAtomically(path.join(runDir, ANALYSIS_FILES.json), JSON.stringify(report, null, 2));
   writeAtomically(path.join(runDir, ANALYSIS_FILES.markdown), markdown);
   process.stdout.write(parsed.values.json ? `${JSON.stringify(report)}\n` : markdown);
@@ -111,7 +119,7 @@ export function readAnneal(file: string): AnnealPoint[] {
 }
 
 /** A reader (the editor's preview) never sees half a file. */
-function writeAtomically(file: string, text: string): void {
+function writeAtomically(file: string, text: string | Uint8Array): void {
   const temp = `${file}.tmp-${process.pid}`;
   writeFileSync(temp, text);
   renameSync(temp, file);

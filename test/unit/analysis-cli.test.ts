@@ -62,6 +62,8 @@ test('police analyze prints Markdown and writes analysis.json/.md beside the run
   assert.match(stdout, /\*\*approximate\*\*/);
   assert.match(stdout, /\| 20 \| 100.0 \| 0.001000 \|/);
   assert.equal(readFileSync(join(dir, 'analysis.md'), 'utf8'), stdout);
+  assert.match(stdout, /!\[Filter cosines of layer 1\]\(gram-layer-1\.png\)/);
+  assert.ok(existsSync(join(dir, 'gram-layer-1.png')), 'the heat-map the Markdown links to exists');
   const report = JSON.parse(readFileSync(join(dir, 'analysis.json'), 'utf8')) as AnalysisReport;
   assert.equal(report.smooth.regions[0].kind, 'approximate');
   assert.equal(report.orthogonality[0].metricBefore, report.orthogonality[0].metric);

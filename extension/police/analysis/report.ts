@@ -98,8 +98,13 @@ const VERDICT_TEXT: Record<string, string> = {
   undecided: 'undecided',
 };
 
+export interface MarkdownOptions {
+  /** Layer index → path (relative to the Markdown file) of its cosine heat-map PNG. */
+  gramImages?: Record<number, string>;
+}
+
 /** The report as Markdown, for the CLI and the editor's preview beside the view. */
-export function renderMarkdown(report: AnalysisReport): string {
+export function renderMarkdown(report: AnalysisReport, options: MarkdownOptions = {}): string {
   const lines: string[] = [];
   const arch = [String(report.network.inputDim), ...report.network.layers.map((l) => `${l.units} ${l.activation}`)].join(' → ');
   lines.push(`# Analysis of ${report.spec}`, '', `Network: ${arch}${report.network.skip ? ' (+ linear skip)' : ''}. Created ${report.createdAt}.`, '');
@@ -131,6 +136,11 @@ export function renderMarkdown(report: AnalysisReport): string {
   lines.push('Metric ‖WWᵀ − diag(WWᵀ)‖_F / ‖WWᵀ‖_F per layer (0 = orthogonal rows).', '');
   lines.push('| layer | units | at init | trained | Σ⟨w_k, w_k′⟩² | ‖WWᵀ − I‖_F |', '|---|---|---|---|---|---|');
   for (const o of report.orthogonality) lines.push(`| ${o.layer + 1} | ${o.units} | ${fmt(o.metricBefore)} | ${fmt(o.metric)} | ${fmt(o.penalty)} | ${fmt(o.distanceToIdentity)} |`);
+  const images = Object.entries(options.gramImages ?? {});
+  if (images.length) {
+    lines.push('', 'Cosines between the filters of each layer (red +1, white 0, blue −1; an orthogonal layer is white off the diagonal):', '');
+    for (const [layer, file] of images) lines.push(`![Filter cosines of layer ${Number(layer) + 1}](${file}) `);
+  }
   const wide = report.orthogonality.filter((o) => o.units > o.inputs);
   if (wide.length) {
     lines.push('', `Layer${wide.length > 1 ? 's' : ''} ${wide.map((o) => o.layer + 1).join(', ')} ${wide.length > 1 ? 'have' : 'has'} more units than inputs: at most as many rows as inputs can be orthogonal (the exact parametrisation makes the columns orthonormal there instead).`);
