@@ -84,7 +84,7 @@ test('a missing or malformed network.json, or a bad flag, is exit 1 with a messa
   const empty = runDir('empty', {});
   const missing = await run([SPEC, empty]);
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /network\.json does not exist; train first/);
+  assert.match(missing.stderr, /network\.json does not exist; train the spec first/);
   assert.equal(existsSync(join(empty, 'analysis.json')), false);
   const broken = runDir('broken', { 'network.json': JSON.stringify({ ...network('relu'), input_dim: 3 }) });
   const bad = await run([SPEC, broken]);
