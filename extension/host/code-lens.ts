@@ -9,7 +9,11 @@ export class SpecCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
   private readonly subscription: vscode.Disposable;
 
   constructor(private readonly trainings: Trainings) {
-    this.subscription = trainings.onDidChange(() => this.changed.fire());
+    this.subscription = trainings.onDidChange(() => {
+      this.changed.fire();
+      // The workbench can drop a refresh that lands while it is still resolving the previous one: ask once more.
+      setTimeout(() => this.changed.fire(), 750);
+    });
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {

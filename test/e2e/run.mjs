@@ -142,7 +142,13 @@ async function main() {
   mkdirSync(resultsDir, { recursive: true });
   ensureCodeServer();
 
-  run('npm', ['run', 'package'], { cwd: repo });
+  try {
+    run('npm', ['run', 'package'], { cwd: repo });
+  } catch (err) {
+    // dist/ is rebuilt by every build in this checkout: a concurrent build can pull files from under vsce once.
+    log(`packaging failed (${err.message}); retrying once`);
+    run('npm', ['run', 'package'], { cwd: repo });
+  }
   const vsix = join(repo, 'dist', 'police-studio.vsix');
   const probeVsix = await buildProbe();
 

@@ -231,6 +231,8 @@ test('POLICE: Train from the palette shows progress in the status bar and writes
   const certificate = JSON.parse(readFileSync(join(runsRoot, 'e2e-triangle', firstRun, 'certificate.json'), 'utf8'));
   assert.equal(certificate.proved, true, `certificate: ${JSON.stringify(certificate.regions?.map((r) => r.status))}`);
   await waitFor('the status bar to show the outcome', async () => /e2e-triangle: loss .* proved/.test(await statusBarText()), 30_000);
+  // Idle again: the CodeLens offers Train instead of Stop.
+  await page.locator('.codelens-decoration', { hasText: 'Train' }).first().waitFor({ timeout: 15_000 });
 });
 
 test('the run appears in the Runs view with a proved certificate', async () => {
