@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { absInjectivity, analyzeInjectivity, centralCells, layerInjectivity, reluInjectivity } from '../../extension/police/analysis/injectivity';
+import { smallestSingular } from '../../extension/police/analysis/dense';
 import type { FoldedNetwork, NetworkLayer } from '../../extension/police/network';
+import { createRng } from '../../extension/police/random';
 
 const relu = (w: number[][], b: number[], x: number[]) => w.map((row, i) => Math.max(0, row.reduce((s, v, j) => s + v * x[j], b[i])));
 
@@ -86,8 +88,8 @@ test('enough rows but all in a half-plane: the exact check finds the empty wedge
   const { direction, kernel } = result.counterExample!;
   const x0 = direction!;
   const x1 = x0.map((v, i) => v + 1e-3 * kernel![i]);
-  assert.deepEqual(relu(w, b, x0), relu(w, b, x1));
-  assert.notDeepEqual(x0, x1);
+  relu(w, b, x0).forEach((v, i) => assert.ok(Math.abs(v - relu(w, b, x1)[i]) < 1e-12, `output ${i} differs`));
+  assert.ok(Math.hypot(x0[0] - x1[0], x0[1] - x1[1]) > 1e-4, 'two distinct inputs');
 });
 
 test('the exact enumeration finds every cell of a generic central arrangement (2m in the plane, m² − m + 2 in space)', () => {
@@ -174,4 +176,29 @@ test('a whole network: fewer outputs than inputs is never injective; all-injecti
   const report = analyzeInjectivity(narrow);
   assert.equal(report.network.verdict, 'not-injective');
   assert.equal(report.layers[0].verdict, 'injective');
+});
+
+test('exact verdicts agree with brute force on random small layers: witnesses are real, "injective" survives dense probing', () => {
+  const rng = createRng(42);
+  let injective = 0;
+  let refuted = 0;
+  for (let t = 0; t < 80; t++) {
+    const n = 2 + (t % 2);
+    const m = 2 * n + rng.int(4);
+    // A shared offset tilts some rows towards one half-space, so both verdicts occur.
+    const w = Array.from({ length: m }, () => Array.from({ length: n }, () => rng.normal() + (rng.next() < 0.5 ? 0.8 : 0)));
+    const result = reluInjectivity(w, new Array(m).fill(0));
+    const activeRank = (x: number[]) => {
+      const active = w.filter((row) => row.reduce((s, v, j) => s + v * x[j], 0) > 0);
+      return active.length < n ? 0 : smallestSingular(active, n).sigma;
+    };
+    if (result.verdict === 'injective') {
+      injective++;
+      for (let k = 0; k < 3000; k++) assert.ok(activeRank(Array.from({ length: n }, () => rng.normal())) > 1e-7, `case ${t}: a probe refutes the exact verdict`);
+    } else if (result.method === 'exact-wedges') {
+      refuted++;
+      assert.ok(activeRank(result.counterExample!.direction!) < 1e-6, `case ${t}: the witness wedge spans`);
+    }
+  }
+  assert.ok(injective >= 3 && refuted >= 20, `both verdicts exercised (${injective} injective, ${refuted} refuted)`);
 });

@@ -64,8 +64,8 @@ export interface InjectivityOptions {
 }
 
 const DEFAULT_PROBES = 2000;
-/** Relative size below which a singular value counts as zero. */
-const RANK_TOL = 1e-9;
+/** Relative size below which a singular value counts as zero (σ comes from a Gram matrix: its floor is about √ε ≈ 1.5e-8). */
+const RANK_TOL = 1e-6;
 /** Flop budget per layer for probing, so a wide layer cannot stall the CLI. */
 const PROBE_FLOP_BUDGET = 4e8;
 /** Largest n whose singular values are computed by Jacobi (bounds, kernels). */
@@ -147,7 +147,8 @@ export function reluInjectivity(w: Matrix, b: Vector, options: InjectivityOption
     let minSigma = Infinity;
     for (const { sign, direction: witness } of cells) {
       const active = counting.filter((_, i) => sign[i] > 0);
-      const { sigma, direction } = smallestSingular(active, n);
+      const { sigma: computed, direction } = smallestSingular(active, n);
+      const sigma = active.length < n ? 0 : computed;
       if (sigma <= RANK_TOL * scale) {
         return {
           countingRows: counting.length,
@@ -250,10 +251,12 @@ export function centralCells(rows: Matrix, n: number): ArrangementCell[] {
             return Math.sign(s);
           });
           const local = through.map((k) => [dot(unit[k], e1), dot(unit[k], e2)]);
+          // Half the angular distance to the nearest plane not through v: a step that short crosses none of them.
+          const step = 0.5 * Math.min(1, ...unit.map((w) => Math.abs(dot(w, v))).filter((s) => s > 1e-10));
           for (const u of sectorMidpoints(local)) {
             const sign = base.slice();
             through.forEach((k, t) => (sign[k] = Math.sign(local[t][0] * u[0] + local[t][1] * u[1])));
-            const d = v.map((x, k) => x + 1e-3 * (u[0] * e1[k] + u[1] * e2[k]));
+            const d = v.map((x, k) => x + step * (u[0] * e1[k] + u[1] * e2[k]));
             add(sign, d.map((x) => x / norm(d)));
           }
         }
