@@ -213,6 +213,7 @@ function schemaProblems(v: Validator, value: unknown): void {
   if (validate(value)) return;
   const errors = (validate.errors ?? []) as ErrorObject[];
   const dropped = new Set<ErrorObject>();
+  const ambiguous = new Set<ErrorObject>();
 
   // A failed oneOf: keep only the branch the value was meant for (chosen by its required key), or explain the choice.
   for (const error of errors) {
@@ -222,8 +223,17 @@ function schemaProblems(v: Validator, value: unknown): void {
     const branches = (error.schema ?? []) as { required?: string[]; const?: unknown }[];
     const data = error.data;
     const passing = (error.params as { passingSchemas?: number[] | null }).passingSchemas;
-    const chosen = isObject(data) ? branches.findIndex((b) => b.required?.length === 1 && Object.prototype.hasOwnProperty.call(data, b.required[0])) : -1;
+    const keyed = branches.map((b, i) => (isObject(data) && b.required?.length === 1 && Object.prototype.hasOwnProperty.call(data, b.required[0]) ? i : -1)).filter((i) => i >= 0);
+    if (keyed.length > 1) {
+      // Keys of two alternatives at once: one message saying so, not each branch's complaint about the other's key.
+      for (const e of sameSpot) dropped.add(e);
+      ambiguous.add(error);
+      continue;
+    }
+    const chosen = keyed.length === 1 ? keyed[0] : -1;
     for (const e of sameSpot) if (!e.schemaPath.startsWith(`${prefix}${chosen}/`)) dropped.add(e);
+    // A branch reached through $ref reports its type mismatch under the definition's path: it belongs to this oneOf too.
+    if (chosen < 0) for (const e of errors) if (e.keyword === 'type' && e.instancePath === error.instancePath) dropped.add(e);
     const deeper = errors.some((e) => !dropped.has(e) && e !== error && e.instancePath.startsWith(`${error.instancePath}/`));
     const chosenFailed = chosen >= 0 && sameSpot.some((e) => e.schemaPath.startsWith(`${prefix}${chosen}/`));
     if (passing || (!deeper && !chosenFailed)) continue; // explained below
@@ -283,7 +293,7 @@ function schemaProblems(v: Validator, value: unknown): void {
         if (path[0] === 'regions' && path.length === 2) {
           // The region checks report the form, with the region's name.
         } else if (last === 'constraint') {
-          v.at(path, passing ? 'a constraint takes either jacobian or affine_map, not both' : 'a constraint is "affine", {"jacobian": A} or {"affine_map": {"A": …, "b": …}}', 'error', 'schema');
+          v.at(path, passing || ambiguous.has(error) ? 'a constraint takes either jacobian or affine_map, not both' : 'a constraint is "affine", {"jacobian": A} or {"affine_map": {"A": …, "b": …}}', 'error', 'schema');
         } else if (last === 'target') {
           v.at(path, 'expected an expression (a string) or an array of expressions, one per output', 'error', 'schema');
         } else {

@@ -129,6 +129,15 @@ describe('spec validation', () => {
     assert.equal(slice(text, problems[0]), '"a"');
   });
 
+  it('alternatives (oneOf) give one clear message: a number for a target, both constraint kinds at once', () => {
+    const spec = base();
+    spec.data.target = 5;
+    assert.deepEqual(validate(spec).problems.map((p) => p.message), ['expected an expression (a string) or an array of expressions, one per output']);
+    const both = base();
+    both.regions[0].constraint = { jacobian: [[1, 0]], affine_map: { A: [[1, 0]], b: [0] } };
+    assert.deepEqual(validate(both).problems.map((p) => p.message), ['a constraint takes either jacobian or affine_map, not both']);
+  });
+
   it('jacobian and affine_map shapes are checked against output units and input.dim', () => {
     const spec = base();
     spec.regions[0].constraint = { affine_map: { A: [[1, 2], [3, 4]], b: [1, 2] } };
