@@ -715,7 +715,7 @@ function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec
       weightDecay: num(training.weight_decay, DEFAULTS.weightDecay),
       seed: num(training.seed, DEFAULTS.seed),
       snapshotEvery: num(training.snapshot_every, DEFAULTS.snapshotEvery),
-      ...companionTraining(v, training, layers),
+      ...companionTraining(v, training, layers, c.dim),
     },
     police: {
       enabled: typeof police.enabled === 'boolean' ? police.enabled : true,
@@ -727,7 +727,7 @@ function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec
 }
 
 /** training.anneal and training.orthogonality (issue 5), with a warning when the anneal has nothing to drive. */
-function companionTraining(v: Validator, training: Json, layers: ResolvedSpec['layers']): Pick<ResolvedSpec['training'], 'anneal' | 'orthogonality'> {
+function companionTraining(v: Validator, training: Json, layers: ResolvedSpec['layers'], inputDim: number): Pick<ResolvedSpec['training'], 'anneal' | 'orthogonality'> {
   const out: Pick<ResolvedSpec['training'], 'anneal' | 'orthogonality'> = {};
   if (isObject(training.anneal)) {
     const start = typeof training.anneal.beta_start === 'number' ? training.anneal.beta_start : DEFAULTS.annealBetaStart;
@@ -741,7 +741,14 @@ function companionTraining(v: Validator, training: Json, layers: ResolvedSpec['l
   }
   const ortho = training.orthogonality;
   if (isObject(ortho) && typeof ortho.penalty === 'number') out.orthogonality = { kind: 'penalty', lambda: ortho.penalty };
-  else if (isObject(ortho) && ortho.parametrization === 'exact') out.orthogonality = { kind: 'exact' };
+  else if (isObject(ortho) && ortho.parametrization === 'exact') {
+    out.orthogonality = { kind: 'exact' };
+    // More filters than inputs cannot all be orthogonal: say what the parametrisation does there instead.
+    const wide = layers.map((l, i) => ({ i, units: l.units, inputs: i === 0 ? inputDim : layers[i - 1].units })).filter((l) => l.units > l.inputs);
+    if (wide.length) {
+      v.at(['training', 'orthogonality', 'parametrization'], `${wide.map((l) => `layer ${l.i + 1} (${l.units} units on ${l.inputs} inputs)`).join(', ')}: more filters than inputs cannot all be orthogonal; their columns are made orthonormal instead`, 'info', 'orthogonality-wide', { key: true });
+    }
+  }
   return out;
 }
 
