@@ -245,6 +245,29 @@ test('the run appears in the Runs view with a proved certificate', async () => {
   await screenshot('runs-view');
 });
 
+test('selecting the run in the Runs view shows it in the POLICE view', async () => {
+  await page.locator('.monaco-list-row', { hasText: firstRun }).first().click();
+  await page.locator('.tab', { hasText: 'POLICE view' }).first().waitFor({ timeout: 30_000 });
+  // The view is a webview (nested iframes): wait for its three.js canvas.
+  await waitFor(
+    'the view to draw a canvas',
+    async () => {
+      for (const frame of page.frames()) {
+        if ((await frame.locator('canvas').count().catch(() => 0)) > 0) return true;
+      }
+      return undefined;
+    },
+    30_000,
+  );
+  await screenshot('run-in-view');
+});
+
+test('POLICE: Verify run re-derives the certificate and says it is proved', async () => {
+  await runFromPalette('POLICE: Verify run');
+  await page.locator('.notification-toast', { hasText: 'certificate proved' }).first().waitFor({ timeout: 60_000 });
+  await screenshot('verify');
+});
+
 test('stopping a second training midway keeps the first run intact and leaves no partial folder', async () => {
   const before = hashTree(join(runsRoot, 'e2e-triangle', firstRun));
   await openFile('e2e-long.police.json');
