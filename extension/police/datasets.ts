@@ -14,6 +14,8 @@ export interface ClassificationDataset {
   /** Draws one point of class `label` (before noise). */
   sample: (label: number, rng: Rng) => [number, number];
   defaultNoise: number;
+  /** Box that holds the points at the default noise, so a default domain shows them all. */
+  extent: [[number, number], [number, number]];
 }
 
 export type Dataset = RegressionDataset | ClassificationDataset;
@@ -27,6 +29,10 @@ export const DATASETS: Record<string, Dataset> = {
     task: 'classification',
     classes: 2,
     defaultNoise: 0.1,
+    extent: [
+      [-1.8, 1.8],
+      [-1.1, 1.1],
+    ],
     // The two half circles of scikit-learn's make_moons, moved so the pair is centred on the origin.
     sample: (label, rng) => {
       const t = Math.PI * rng.next();
@@ -37,6 +43,10 @@ export const DATASETS: Record<string, Dataset> = {
     task: 'classification',
     classes: 2,
     defaultNoise: 0.05,
+    extent: [
+      [-1.2, 1.2],
+      [-1.2, 1.2],
+    ],
     // Arm k: radius t, angle 3π·t + kπ, t uniform in (0.05, 1]: both arms stay inside [-1, 1]².
     sample: (label, rng) => {
       const t = 0.05 + 0.95 * rng.next();

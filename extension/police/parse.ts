@@ -433,12 +433,16 @@ function checkRegions(c: Context, domain: [number, number][] | undefined): Resol
   return resolved.every((r) => r !== undefined) ? (resolved as ResolvedRegion[]) : undefined;
 }
 
-function defaultDomain(dim: number, regions: ResolvedRegion[] | undefined): [number, number][] {
+function defaultDomain(dim: number, regions: ResolvedRegion[] | undefined, dataset: unknown): [number, number][] {
   const domain: [number, number][] = Array.from({ length: dim }, () => [-1, 1]);
+  const points = typeof dataset === 'string' ? DATASETS[dataset] : undefined;
+  if (points?.task === 'classification' && dim === 2) {
+    for (let k = 0; k < 2; k++) domain[k] = [Math.min(domain[k][0], points.extent[k][0]), Math.max(domain[k][1], points.extent[k][1])];
+  }
   if (regions && regions.length > 0) {
     const box = boundingBox(regions.flatMap((r) => r.vertices));
     for (let k = 0; k < dim; k++) {
-      domain[k] = [Math.min(-1, box.min[k]), Math.max(1, box.max[k])];
+      domain[k] = [Math.min(domain[k][0], box.min[k]), Math.max(domain[k][1], box.max[k])];
     }
   }
   // Widen by 10% of the width on each side so the regions do not touch the edge of the view.
@@ -692,7 +696,7 @@ function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec
 
   const layers = section(v, () => checkLayers(c));
   const regions = section(v, () => checkRegions(c, domain));
-  if (!domain && domainOk && c.dim !== undefined && input.domain === undefined) domain = defaultDomain(c.dim, regions);
+  if (!domain && domainOk && c.dim !== undefined && input.domain === undefined) domain = defaultDomain(c.dim, regions, isObject(raw.data) ? raw.data.dataset : undefined);
   const data = section(v, () => checkData(c, domain));
   if (v.hasErrors() || !layers || !regions || !data || !domain || c.dim === undefined || c.outputUnits === undefined || typeof raw.name !== 'string') return undefined;
 

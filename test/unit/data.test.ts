@@ -110,6 +110,16 @@ describe('loadData', () => {
     }
   });
 
+  it('without a domain, the moons points lie inside the default domain', () => {
+    const spec = resolve({ ...base({ dataset: 'moons', samples: 500 }, { model: { layers: [{ units: 4 }], output: { units: 2 } } }), input: { dim: 2 } });
+    const data = loadData(spec);
+    let outside = 0;
+    for (let i = 0; i < data.count; i++) {
+      if (spec.domain.some(([lo, hi], k) => data.x[2 * i + k] < lo || data.x[2 * i + k] > hi)) outside++;
+    }
+    assert.equal(outside, 0, `domain ${JSON.stringify(spec.domain)}`);
+  });
+
   it('reads a CSV file relative to the spec', () => {
     const data = loadData(resolve(base({ csv: { path: 'plane.csv', inputs: ['a', 'b'], target: 'z' } })));
     assert.equal(data.count, 4);
