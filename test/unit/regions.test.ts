@@ -14,6 +14,7 @@ import {
   regionsOverlap,
   regionToVertices,
   simplexVertices,
+  solveSquare,
 } from '../../extension/police/regions';
 import type { Matrix, RawRegionSpec } from '../../extension/police/spec';
 
@@ -167,6 +168,24 @@ describe('geometry', () => {
     assert.equal(pointInHull([0.2, 0.2, 0.2, 0.2], simplex), true);
     assert.equal(pointInHull([0.3, 0.3, 0.3, 0.3], simplex), false);
     assert.equal(pointInHull([-0.01, 0.2, 0.2, 0.2], simplex), false);
+  });
+
+  it('the LP hull test agrees with barycentric coordinates on random 3-D simplices', () => {
+    const rng = createRng(11);
+    let inside = 0;
+    for (let trial = 0; trial < 60; trial++) {
+      const vs = Array.from({ length: 4 }, () => [rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(-1, 1)]);
+      const p = [rng.uniform(-0.6, 0.6), rng.uniform(-0.6, 0.6), rng.uniform(-0.6, 0.6)];
+      const m = [0, 1, 2].map((j) => [1, 2, 3].map((i) => vs[i][j] - vs[0][j]));
+      const weights = solveSquare(m, [0, 1, 2].map((j) => p[j] - vs[0][j]));
+      if (!weights) continue;
+      const bary = [1 - weights.reduce((a, b) => a + b, 0), ...weights];
+      const margin = Math.min(...bary);
+      if (Math.abs(margin) < 1e-6) continue; // too close to a face to call
+      assert.equal(pointInHull(p, vs), margin > 0, `trial ${trial}`);
+      if (margin > 0) inside++;
+    }
+    assert.ok(inside > 3, 'some points fell inside');
   });
 
   it('overlap: overlapping, touching and disjoint boxes', () => {
