@@ -2,9 +2,7 @@
 import { affineFit } from '../linalg';
 import { forward, type FoldedNetwork, type NetworkLayer, type SmoothActivation } from '../network';
 import { createRng, type Rng } from '../random';
-import type { Matrix, Vector } from '../spec';
-
-export const SMOOTH_ACTIVATIONS: readonly SmoothActivation[] = ['swish', 'sigmoid', 'tanh', 'softplus'];
+import { SMOOTH_ACTIVATIONS, type Matrix, type Vector } from '../spec';
 
 export function isSmoothActivation(activation: string): activation is SmoothActivation {
   return (SMOOTH_ACTIVATIONS as readonly string[]).includes(activation);
