@@ -180,17 +180,6 @@ export function sortCounterClockwise(points: Matrix): Matrix {
   return points.slice().sort((p, q) => Math.atan2(p[1] - c[1], p[0] - c[0]) - Math.atan2(q[1] - c[1], q[0] - c[0]));
 }
 
-/** How many vertices a form will produce, before producing them (undefined when the shape is invalid). */
-export function predictedVertexCount(region: RawRegionSpec, dim: number): number | undefined {
-  const r = region as unknown as Record<string, unknown>;
-  if (Array.isArray(r.vertices)) return r.vertices.length;
-  if (r.box) return 2 ** dim;
-  if (r.simplex) return dim + 1;
-  const polygon = r.polygon as { sides?: unknown } | undefined;
-  if (polygon && typeof polygon.sides === 'number') return polygon.sides;
-  return undefined;
-}
-
 function blowUpIssues(count: number, form: RegionForm, dim: number, limits: RegionLimits): RegionIssue[] {
   const why = form === 'box' ? ` (a box in ${dim} dimensions has 2^${dim} corners)` : '';
   if (count > limits.maxCount) {
