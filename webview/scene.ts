@@ -66,6 +66,8 @@ export class SceneView {
   private frame = 0;
   private drag: DragState | undefined;
   private hoverFrame = 0;
+  /** Until the user orbits, resizes re-frame the default view (a narrow panel needs the camera further back). */
+  private userMovedCamera = false;
   private readonly tmpVector = new THREE.Vector3();
   private readonly wireLines = new GrowableLines();
   private readonly dragPlane = new THREE.Plane();
@@ -98,6 +100,9 @@ export class SceneView {
       container.appendChild(renderer.domElement);
       const controls = new OrbitControls(this.camera, renderer.domElement);
       controls.addEventListener('change', () => this.requestRender());
+      controls.addEventListener('start', () => {
+        this.userMovedCamera = true;
+      });
       this.controls = controls;
       this.listenPointer(renderer.domElement);
       new ResizeObserver(() => this.resize()).observe(container);
@@ -154,7 +159,8 @@ export class SceneView {
   /** Look straight down on the plane: the 2-D picture of the paper's figures. */
   topView(): void {
     if (!this.controls) return;
-    const d = 2.1 * this.span;
+    this.userMovedCamera = true;
+    const d = 2.1 * this.span * this.aspectFit();
     this.camera.position.set(0, -1e-3 * d, d);
     this.controls.target.set(0, 0, 0);
     this.controls.update();
@@ -162,7 +168,8 @@ export class SceneView {
   }
 
   resetView(): void {
-    const d = this.span;
+    this.userMovedCamera = false;
+    const d = this.span * this.aspectFit();
     this.camera.position.set(0.9 * d, -1.6 * d, 1.3 * d);
     this.camera.near = d / 100;
     this.camera.far = d * 100;
@@ -181,6 +188,7 @@ export class SceneView {
 
   restoreCamera(state: { position: number[]; target: number[] }): void {
     if (!this.controls) return;
+    this.userMovedCamera = true;
     this.camera.position.fromArray(state.position);
     this.controls.target.fromArray(state.target);
     this.controls.update();
@@ -229,6 +237,11 @@ export class SceneView {
     });
   }
 
+  /** Distance factor so the window fits a panel narrower than it is tall. */
+  private aspectFit(): number {
+    return Math.max(1, 1 / this.camera.aspect);
+  }
+
   private is3d(): boolean {
     return this.spec?.inputDim === 3;
   }
@@ -256,6 +269,7 @@ export class SceneView {
     this.renderer.domElement.style.height = '100%';
     this.camera.aspect = width / height;
     this.camera.updateProjectionMatrix();
+    if (!this.userMovedCamera) this.resetView();
     this.requestRender();
   }
 

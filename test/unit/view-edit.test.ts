@@ -61,3 +61,10 @@ test('regions that cannot be dragged and bad indices give errors naming the regi
 test('spanningEdit is the minimal replacement between two texts', () => {
   assert.deepEqual(spanningEdit('abcXYZdef', 'abc12def'), { offset: 3, length: 3, content: '12' });
 });
+
+test('a moved point stays written on one line, like the user wrote it', () => {
+  const { text } = edited(computeVertexEdit(spec, 0, 2, [1, -1], [1.5, -0.25]));
+  assert.ok(text.includes('"vertices": [[-1, -1], [0, 2], [1.5, -0.25]] }'), text);
+  const box = edited(computeVertexEdit(spec, 1, 3, [3, 3], [3.5, 4])).text;
+  assert.ok(box.includes('"box": { "min": [2, 2], "max": [3.5, 4] }'), box);
+});

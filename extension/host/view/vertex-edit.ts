@@ -39,7 +39,7 @@ export function computeVertexEdit(
   if (vertices) {
     const vertex = findNodeAtLocation(vertices, [vertexIndex]);
     if (!vertex || !isNumberArray(getNodeValue(vertex))) return { error: `${name}.vertices[${vertexIndex}] is not a list of numbers` };
-    return finish(text, modify(text, ['regions', regionIndex, 'vertices', vertexIndex], target, options));
+    return finish(text, [replaceNode(vertex, target)]);
   }
 
   const box = findNodeAtLocation(region, ['box']);
@@ -58,11 +58,12 @@ export function computeVertexEdit(
     }
     const lo = [Math.min(min[0], max[0]), Math.min(min[1], max[1])];
     const hi = [Math.max(min[0], max[0]), Math.max(min[1], max[1])];
-    const first = modify(text, ['regions', regionIndex, 'box', 'min'], lo, options);
-    const afterMin = applyEdits(text, first);
-    const second = modify(afterMin, ['regions', regionIndex, 'box', 'max'], hi, options);
+    const minNode = findNodeAtLocation(box, ['min']);
+    const maxNode = findNodeAtLocation(box, ['max']);
+    if (!minNode || !maxNode) return { error: `${name}.box needs min and max` };
+    const edited = applyEdits(text, [replaceNode(minNode, lo), replaceNode(maxNode, hi)].sort((a, b) => b.offset - a.offset));
     // One edit over the union keeps a single undo step and avoids overlapping ranges.
-    return finish(text, [spanningEdit(text, applyEdits(afterMin, second))]);
+    return finish(text, [spanningEdit(text, edited)]);
   }
 
   const polygon = findNodeAtLocation(region, ['polygon']);
@@ -74,6 +75,11 @@ export function computeVertexEdit(
     return finish(text, modify(text, ['regions', regionIndex, 'polygon', 'radius'], radius, options));
   }
   return { error: `${name} cannot be edited by dragging (only 2-D vertices, box and polygon regions can)` };
+}
+
+/** Replace a JSON node's text with a compact one-line value, as the user writes points: [x, y]. */
+function replaceNode(node: Node, value: number[]): Edit {
+  return { offset: node.offset, length: node.length, content: `[${value.join(', ')}]` };
 }
 
 /** The smallest single replacement turning `before` into `after`. */
