@@ -68,6 +68,8 @@ const DEFAULT_PROBES = 2000;
 const RANK_TOL = 1e-6;
 /** Flop budget per layer for probing, so a wide layer cannot stall the CLI. */
 const PROBE_FLOP_BUDGET = 4e8;
+/** Most counting rows decided exactly in ℝ³ (about m² cells of m rows each). */
+const EXACT_MAX_ROWS_3D = 192;
 /** Largest n whose singular values are computed by Jacobi (bounds, kernels). */
 const SVD_MAX_DIM = 128;
 
@@ -142,7 +144,8 @@ export function reluInjectivity(w: Matrix, b: Vector, options: InjectivityOption
   }
   const biasFree = b.every((v) => v === 0);
   const exactMaxDim = Math.min(options.exactMaxDim ?? 3, 3);
-  if (n <= exactMaxDim) {
+  // In ℝ³ the arrangement has about m² cells, each checked in O(m): beyond EXACT_MAX_ROWS_3D rows probing is used.
+  if (n <= exactMaxDim && (n < 3 || counting.length <= EXACT_MAX_ROWS_3D)) {
     const cells = centralCells(counting, n);
     let minSigma = Infinity;
     for (const { sign, direction: witness } of cells) {
@@ -206,13 +209,13 @@ function probeRelu(counting: Matrix, n: number, ignoredNote: string, options: In
     verdict: 'no-counter-example',
     method: 'probing',
     probes: probeCount,
-    reason: `No counter-example found in ${probeCount} probes (n = ${n} is above the exact limit of 3; this is evidence, not a proof)${ignoredNote}.`,
+    reason: `No counter-example found in ${probeCount} probes (${n > 3 ? `n = ${n} is above the exact limit of 3` : `${m} counting rows in ℝ³ are above the exact limit of ${EXACT_MAX_ROWS_3D}`}; this is evidence, not a proof)${ignoredNote}.`,
   };
 }
 
 export interface ArrangementCell {
-  /** ±1 per row: the side of ⟨w_i, x⟩ = 0 the open cell lies on. */
-  sign: number[];
+  /** ±1 per row: the side of ⟨w_i, x⟩ = 0 the open cell lies on (0 only for zero rows). */
+  sign: Int8Array;
   /** A unit direction inside (for n = 3, next to a vertex of) the cell, for messages. */
   direction: Vector;
 }
@@ -220,8 +223,15 @@ export interface ArrangementCell {
 /** Every open cell of the central arrangement {x : ⟨w_i, x⟩ = 0} of nonzero rows, n ≤ 3. */
 export function centralCells(rows: Matrix, n: number): ArrangementCell[] {
   const cells = new Map<string, ArrangementCell>();
-  const add = (sign: number[], direction: Vector) => {
-    const key = sign.join(',');
+  const add = (signs: number[], direction: Vector) => {
+    const sign = Int8Array.from(signs);
+    // One bit per row, 16 rows per character: compact keys keep m² cells cheap to deduplicate.
+    let key = '';
+    for (let i = 0; i < sign.length; i += 16) {
+      let bits = 0;
+      for (let j = i; j < Math.min(i + 16, sign.length); j++) if (sign[j] > 0) bits |= 1 << (j - i);
+      key += String.fromCharCode(bits);
+    }
     if (!cells.has(key)) cells.set(key, { sign, direction });
   };
   if (n === 1) {
