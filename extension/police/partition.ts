@@ -53,7 +53,7 @@ const RELATIVE_EPS = 1e-10;
 /** A split that leaves a side with less than this fraction of the cell's area is not made (the sliver joins its neighbour). */
 const SLIVER_FRACTION = 1e-12;
 /** Incremental map updates between full recomputations, to keep rounding drift far below 1e-9. */
-const REFRESH_EVERY = 256;
+const REFRESH_EVERY = 1024;
 
 /** A growable Float64Array. */
 class F64 {
@@ -116,7 +116,8 @@ interface DenseLayer {
   rows: number;
   cols: number;
   /** rows×cols row-major. */
-  w: Float64Array;
+  /** Float32 when every weight is a float32 value (a trained export): exact, and half the memory traffic. */
+  w: Float64Array | Float32Array;
   /** cols×rows: column j of w is row j here. */
   wt: Float64Array;
   bias: Float64Array;
@@ -240,14 +241,15 @@ class MapState {
     for (let m = 0; m < depth; m++) {
       const inner = this.layers[m];
       const outer = this.layers[m + 1];
-      this.loadSlopes(m, pattern, offset);
       if (m + 1 > this.validDepth || !termsKnown || termCount >= 3 || this.updates[m + 1] >= REFRESH_EVERY) {
+        this.loadSlopes(m, pattern, offset);
         this.recompute(m);
         termsKnown = false;
         continue;
       }
       const flipCount = this.collectFlips(m, pattern, offset);
       if (termCount === 0 && flipCount === 0) continue;
+      this.loadSlopes(m, pattern, offset);
       // Each carried term costs a matrix-vector product, each flip an outer product: past 3 products, recompute.
       if (termCount * inner.rows + 3 * flipCount >= 3 * inner.rows) {
         this.recompute(m);
@@ -269,26 +271,10 @@ class MapState {
         const r2 = this.termRows[3 * t + 2];
         const vo = t * outer.rows;
         const su = this.scaled;
-        const cols = outer.cols;
-        for (let j = 0; j < cols; j++) su[j] = slopes[j] * u[uo + j];
-        const w = outer.w;
+        for (let j = 0; j < outer.cols; j++) su[j] = slopes[j] * u[uo + j];
+        matvec(outer.w, outer.rows, outer.cols, su, buffer, vo);
         for (let i = 0; i < outer.rows; i++) {
-          // Four partial sums: independent additions pipeline better than one chain.
-          let acc0 = 0;
-          let acc1 = 0;
-          let acc2 = 0;
-          let acc3 = 0;
-          const base = i * cols;
-          let j = 0;
-          for (; j + 3 < cols; j += 4) {
-            acc0 += w[base + j] * su[j];
-            acc1 += w[base + j + 1] * su[j + 1];
-            acc2 += w[base + j + 2] * su[j + 2];
-            acc3 += w[base + j + 3] * su[j + 3];
-          }
-          for (; j < cols; j++) acc0 += w[base + j] * su[j];
-          const acc = acc0 + acc1 + (acc2 + acc3);
-          buffer[vo + i] = acc;
+          const acc = buffer[vo + i];
           zout[3 * i] += acc * r0;
           zout[3 * i + 1] += acc * r1;
           zout[3 * i + 2] += acc * r2;
@@ -350,6 +336,26 @@ class MapState {
   }
 }
 
+/** out[o + i] = Σ_j w[i·cols + j] x[j], with four partial sums (independent additions pipeline better). */
+function matvec(w: Float64Array | Float32Array, rows: number, cols: number, x: Float64Array, out: Float64Array, o: number): void {
+  for (let i = 0; i < rows; i++) {
+    let acc0 = 0;
+    let acc1 = 0;
+    let acc2 = 0;
+    let acc3 = 0;
+    const base = i * cols;
+    let j = 0;
+    for (; j + 3 < cols; j += 4) {
+      acc0 += w[base + j] * x[j];
+      acc1 += w[base + j + 1] * x[j + 1];
+      acc2 += w[base + j + 2] * x[j + 2];
+      acc3 += w[base + j + 3] * x[j + 3];
+    }
+    for (; j < cols; j++) acc0 += w[base + j] * x[j];
+    out[o + i] = acc0 + acc1 + (acc2 + acc3);
+  }
+}
+
 function dot(a: Vector, b: Vector): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
@@ -377,7 +383,8 @@ export function partitionPlane(network: FoldedNetwork, plane: PartitionPlane, wi
   const layers: DenseLayer[] = network.layers.map((layer) => {
     const rows = layer.weights.length;
     const cols = rows ? layer.weights[0].length : 0;
-    const w = new Float64Array(rows * cols);
+    const single = layer.weights.every((row) => row.every((v) => Math.fround(v) === v));
+    const w = single ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
     const wt = new Float64Array(rows * cols);
     layer.weights.forEach((row, i) =>
       row.forEach((v, j) => {
@@ -484,65 +491,76 @@ class Splitter {
   private coords = new F64(4096);
   private start = new U32(256);
   private count = new U32(256);
-  private bits = new Uint8Array(256 * 64);
+  /** Pieces' bits for the layer being split, packed: `stride` words per piece. */
+  private bits = new Uint32Array(256 * 8);
+  private stride = 0;
   private pieces = 0;
-  private units = 0;
   private values = new Float64Array(64);
+  private keys = new Float64Array(256);
+  private centres = new Float64Array(512);
+  private orderBuffer = new Uint32Array(256);
 
-  private ensureBits(pieces: number): void {
-    if (pieces * this.units <= this.bits.length) return;
-    const next = new Uint8Array(Math.max(this.bits.length * 2, pieces * this.units));
-    next.set(this.bits);
-    this.bits = next;
+  private ensurePieces(pieces: number): void {
+    this.start.reserve(pieces - this.start.length);
+    this.count.reserve(pieces - this.count.length);
+    this.start.length = this.count.length = pieces;
+    if (pieces * this.stride > this.bits.length) {
+      const next = new Uint32Array(Math.max(this.bits.length * 2, pieces * this.stride));
+      next.set(this.bits);
+      this.bits = next;
+    }
   }
 
-  private addPiece(from: Float64Array, begin: number, vertices: number, copyBitsOf: number): number {
-    const p = this.pieces++;
-    this.coords.reserve(vertices * 2);
-    this.start.reserve(1);
-    this.count.reserve(1);
-    this.start.data[p] = this.coords.length / 2;
-    this.count.data[p] = vertices;
-    this.coords.data.set(from.subarray(begin * 2, (begin + vertices) * 2), this.coords.length);
-    this.coords.length += vertices * 2;
-    this.start.length = this.count.length = this.pieces;
-    this.ensureBits(this.pieces);
-    if (copyBitsOf >= 0) this.bits.copyWithin(p * this.units, copyBitsOf * this.units, (copyBitsOf + 1) * this.units);
-    else this.bits.fill(0, p * this.units, (p + 1) * this.units);
-    return p;
+  private bit(p: number, k: number): number {
+    return (this.bits[p * this.stride + (k >>> 5)] >>> (k & 31)) & 1;
+  }
+
+  private setBit(p: number, k: number, on: boolean): void {
+    const i = p * this.stride + (k >>> 5);
+    if (on) this.bits[i] |= 1 << (k & 31);
+    else this.bits[i] &= ~(1 << (k & 31));
   }
 
   split(cells: CellList, index: number, layer: DenseLayer, z: Float64Array, uScale: number, vScale: number): void {
-    this.pieces = 0;
-    this.coords.length = 0;
-    this.units = layer.rows;
+    this.stride = (layer.rows + 31) >>> 5;
+    this.pieces = 1;
+    this.ensurePieces(1);
+    this.bits.fill(0, 0, this.stride);
     const begin = cells.starts.data[index];
     const vertices = cells.starts.data[index + 1] - begin;
-    this.addPiece(cells.coords.data, begin, vertices, -1);
+    this.coords.length = 0;
+    this.coords.reserve(vertices * 2);
+    this.coords.data.set(cells.coords.data.subarray(begin * 2, (begin + vertices) * 2));
+    this.coords.length = vertices * 2;
+    this.start.data[0] = 0;
+    this.count.data[0] = vertices;
     // The parent's bounding circle decides most units at once.
     let cx = 0;
     let cy = 0;
-    const pc = cells.coords.data;
+    const pc = this.coords.data;
     for (let t = 0; t < vertices; t++) {
-      cx += pc[2 * (begin + t)];
-      cy += pc[2 * (begin + t) + 1];
+      cx += pc[2 * t];
+      cy += pc[2 * t + 1];
     }
     cx /= vertices;
     cy /= vertices;
-    let radius = 0;
-    for (let t = 0; t < vertices; t++) radius = Math.max(radius, Math.hypot(pc[2 * (begin + t)] - cx, pc[2 * (begin + t) + 1] - cy));
+    let radius2 = 0;
+    for (let t = 0; t < vertices; t++) radius2 = Math.max(radius2, (pc[2 * t] - cx) ** 2 + (pc[2 * t + 1] - cy) ** 2);
+    const radius = Math.sqrt(radius2) * (1 + 1e-12);
     for (let k = 0; k < layer.rows; k++) {
       const a = z[3 * k];
       const b = z[3 * k + 1];
       const c = z[3 * k + 2];
       const eps = RELATIVE_EPS * (Math.abs(a) * uScale + Math.abs(b) * vScale + Math.abs(c)) + Number.MIN_VALUE;
       const centre = a * cx + b * cy + c;
-      const reach = Math.sqrt(a * a + b * b) * radius * (1 + 1e-12);
-      if (centre - reach > eps || centre + reach < -eps) {
-        const bit = centre > 0 ? 1 : 0;
-        for (let p = 0; p < this.pieces; p++) this.bits[p * this.units + k] = bit;
+      const reach = Math.sqrt(a * a + b * b) * radius + eps;
+      if (centre > reach) {
+        const word = k >>> 5;
+        const mask = 1 << (k & 31);
+        for (let p = 0; p < this.pieces; p++) this.bits[p * this.stride + word] |= mask;
         continue;
       }
+      if (centre < -reach) continue;
       const existing = this.pieces;
       for (let p = 0; p < existing; p++) this.splitPiece(p, k, a, b, c, eps);
     }
@@ -553,7 +571,7 @@ class Splitter {
     const n = this.count.data[p];
     if (this.values.length < n) this.values = new Float64Array(n * 2);
     const values = this.values;
-    const xy = this.coords.data;
+    let xy = this.coords.data;
     let min = Infinity;
     let max = -Infinity;
     for (let t = 0; t < n; t++) {
@@ -562,67 +580,72 @@ class Splitter {
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    const row = p * this.units + k;
     if (min >= -eps) {
-      this.bits[row] = 1;
+      this.setBit(p, k, true);
       return;
     }
-    if (max <= eps) {
-      this.bits[row] = 0;
-      return;
-    }
+    if (max <= eps) return;
     // Clip into the positive and negative sides; vertices within eps of the line belong to both.
-    const pos = this.coords.length / 2;
     this.coords.reserve((n + 2) * 4);
-    const out = this.coords;
-    for (let t = 0; t < n; t++) {
-      const t2 = t + 1 === n ? 0 : t + 1;
-      const vi = values[t];
-      const vj = values[t2];
-      if (vi >= -eps) out.push2(xy[2 * (s + t)], xy[2 * (s + t) + 1]);
-      if ((vi > eps && vj < -eps) || (vi < -eps && vj > eps)) out.push2(...intersection(xy, s + t, s + t2, vi, vj));
+    xy = this.coords.data;
+    const pos = this.coords.length / 2;
+    let w = this.coords.length;
+    for (let side = 0; side < 2; side++) {
+      for (let t = 0; t < n; t++) {
+        const t2 = t + 1 === n ? 0 : t + 1;
+        const vi = values[t];
+        const vj = values[t2];
+        const i = 2 * (s + t);
+        if (side === 0 ? vi >= -eps : vi <= eps) {
+          xy[w++] = xy[i];
+          xy[w++] = xy[i + 1];
+        }
+        if ((vi > eps && vj < -eps) || (vi < -eps && vj > eps)) {
+          const j = 2 * (s + t2);
+          const f = vi / (vi - vj);
+          xy[w++] = xy[i] + f * (xy[j] - xy[i]);
+          xy[w++] = xy[i + 1] + f * (xy[j + 1] - xy[i + 1]);
+        }
+      }
+      if (side === 0) this.coords.length = w;
     }
-    const posCount = out.length / 2 - pos;
-    const neg = out.length / 2;
-    const xy2 = out.data;
-    for (let t = 0; t < n; t++) {
-      const t2 = t + 1 === n ? 0 : t + 1;
-      const vi = values[t];
-      const vj = values[t2];
-      if (vi <= eps) out.push2(xy2[2 * (s + t)], xy2[2 * (s + t) + 1]);
-      if ((vi > eps && vj < -eps) || (vi < -eps && vj > eps)) out.push2(...intersection(xy2, s + t, s + t2, vi, vj));
-    }
-    const negCount = out.length / 2 - neg;
-    const data = out.data;
-    const whole = Math.abs(polygonArea(data, s, n));
-    const posArea = Math.abs(polygonArea(data, pos, posCount));
-    const negArea = Math.abs(polygonArea(data, neg, negCount));
+    const neg = this.coords.length / 2;
+    const posCount = neg - pos;
+    const negCount = w / 2 - neg;
+    this.coords.length = w;
+    const whole = Math.abs(polygonArea(xy, s, n));
+    const posArea = Math.abs(polygonArea(xy, pos, posCount));
+    const negArea = Math.abs(polygonArea(xy, neg, negCount));
     if (posCount < 3 || negCount < 3 || posArea <= SLIVER_FRACTION * whole || negArea <= SLIVER_FRACTION * whole) {
-      out.length = pos * 2;
-      this.bits[row] = posArea >= negArea ? 1 : 0;
+      // A sliver: no split, the whole piece takes the side of the larger part.
+      this.coords.length = pos * 2;
+      if (posArea >= negArea) this.setBit(p, k, true);
       return;
     }
     this.start.data[p] = pos;
     this.count.data[p] = posCount;
-    this.bits[row] = 1;
+    this.setBit(p, k, true);
     const q = this.pieces++;
-    this.start.reserve(1);
-    this.count.reserve(1);
+    this.ensurePieces(this.pieces);
     this.start.data[q] = neg;
     this.count.data[q] = negCount;
-    this.start.length = this.count.length = this.pieces;
-    this.ensureBits(this.pieces);
-    this.bits.copyWithin(q * this.units, p * this.units, (p + 1) * this.units);
-    this.bits[q * this.units + k] = 0;
+    this.bits.copyWithin(q * this.stride, p * this.stride, (p + 1) * this.stride);
+    this.setBit(q, k, false);
   }
 
-  /** Piece indices along a Hilbert curve through the parent's bounding box: neighbours follow each other. */
+  /** Piece indices along a Hilbert curve through the pieces' bounding box: neighbours follow each other. */
   private order(): Uint32Array {
-    const xy = this.coords.data;
     const n = this.pieces;
-    const keys = new Float64Array(n);
-    const cx = new Float64Array(n);
-    const cy = new Float64Array(n);
+    if (this.orderBuffer.length < n) {
+      this.orderBuffer = new Uint32Array(n * 2);
+      this.keys = new Float64Array(n * 2);
+      this.centres = new Float64Array(n * 4);
+    }
+    const order = this.orderBuffer.subarray(0, n);
+    for (let p = 0; p < n; p++) order[p] = p;
+    if (n <= 2) return order;
+    const xy = this.coords.data;
+    const cxy = this.centres;
     let x0 = Infinity;
     let x1 = -Infinity;
     let y0 = Infinity;
@@ -636,26 +659,27 @@ class Splitter {
         sx += xy[2 * (s + t)];
         sy += xy[2 * (s + t) + 1];
       }
-      cx[p] = sx / m;
-      cy[p] = sy / m;
-      x0 = Math.min(x0, cx[p]);
-      x1 = Math.max(x1, cx[p]);
-      y0 = Math.min(y0, cy[p]);
-      y1 = Math.max(y1, cy[p]);
+      const x = (cxy[2 * p] = sx / m);
+      const y = (cxy[2 * p + 1] = sy / m);
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
     }
-    const side = 65535;
-    const sx = x1 > x0 ? side / (x1 - x0) : 0;
-    const sy = y1 > y0 ? side / (y1 - y0) : 0;
-    for (let p = 0; p < n; p++) keys[p] = hilbertIndex(Math.round((cx[p] - x0) * sx), Math.round((cy[p] - y0) * sy)) * 65536 + p;
-    const order = Uint32Array.from({ length: n }, (_, p) => p);
+    const sx = x1 > x0 ? 65535 / (x1 - x0) : 0;
+    const sy = y1 > y0 ? 65535 / (y1 - y0) : 0;
+    const keys = this.keys;
+    for (let p = 0; p < n; p++) keys[p] = hilbertIndex(Math.round((cxy[2 * p] - x0) * sx), Math.round((cxy[2 * p + 1] - y0) * sy)) * 65536 + p;
     order.sort((a, b) => keys[a] - keys[b]);
     return order;
   }
 
-  /** Appends every piece to `next` with the parent's pattern plus this layer's bits. */
+  /** Appends every piece to `next` with the parent's pattern plus this layer's bits; returns the order used. */
   emit(next: CellList, patterns: Uint32Array, offset: number, words: number, layer: DenseLayer): Uint32Array {
     const xy = this.coords.data;
-    const order = this.pieces > 2 ? this.order() : Uint32Array.from({ length: this.pieces }, (_, p) => p);
+    const order = this.order();
+    const shift = layer.bitOffset & 31;
+    const firstWord = layer.bitOffset >>> 5;
     for (const p of order) {
       const s = this.start.data[p];
       const n = this.count.data[p];
@@ -664,12 +688,14 @@ class Splitter {
       next.coords.length += n * 2;
       next.starts.push(next.coords.length / 2);
       next.patterns.reserve(words);
+      const out = next.patterns.data;
       const base = next.patterns.length;
-      for (let w = 0; w < words; w++) next.patterns.data[base + w] = patterns[offset + w];
-      for (let k = 0; k < layer.rows; k++) {
-        if (!this.bits[p * this.units + k]) continue;
-        const bit = layer.bitOffset + k;
-        next.patterns.data[base + (bit >>> 5)] |= 1 << (bit & 31);
+      for (let w = 0; w < words; w++) out[base + w] = patterns[offset + w];
+      for (let w = 0; w < this.stride; w++) {
+        const value = this.bits[p * this.stride + w];
+        if (value === 0) continue;
+        out[base + firstWord + w] |= value << shift;
+        if (shift !== 0 && firstWord + w + 1 < words) out[base + firstWord + w + 1] |= value >>> (32 - shift);
       }
       next.patterns.length += words;
     }
@@ -682,14 +708,13 @@ class Splitter {
    */
   outputMaps(order: Uint32Array, maps: F64, z: Float64Array, layer: DenseLayer, tail: LinearTail | undefined, outputs: number, skip: Float64Array): void {
     for (const p of order) {
-      const bits = p * this.units;
       maps.reserve(outputs * 3);
       for (let k = 0; k < outputs; k++) {
         let a = skip[3 * k];
         let b = skip[3 * k + 1];
         let c = skip[3 * k + 2];
         if (!tail) {
-          const s = this.bits[bits + k] ? layer.slopeOn : layer.slopeOff;
+          const s = this.bit(p, k) ? layer.slopeOn : layer.slopeOff;
           a += s * z[3 * k];
           b += s * z[3 * k + 1];
           c += s * z[3 * k + 2];
@@ -697,7 +722,7 @@ class Splitter {
           const row = k * layer.rows;
           c += tail.t[k];
           for (let j = 0; j < layer.rows; j++) {
-            const w = tail.T[row + j] * (this.bits[bits + j] ? layer.slopeOn : layer.slopeOff);
+            const w = tail.T[row + j] * (this.bit(p, j) ? layer.slopeOn : layer.slopeOff);
             a += w * z[3 * j];
             b += w * z[3 * j + 1];
             c += w * z[3 * j + 2];
@@ -759,12 +784,6 @@ function hilbertIndex(x: number, y: number): number {
     }
   }
   return d;
-}
-
-/** Where the segment between vertices i and j crosses the zero line, from values of opposite sign. */
-function intersection(xy: Float64Array, i: number, j: number, vi: number, vj: number): [number, number] {
-  const t = vi / (vi - vj);
-  return [xy[2 * i] + t * (xy[2 * j] - xy[2 * i]), xy[2 * i + 1] + t * (xy[2 * j + 1] - xy[2 * i + 1])];
 }
 
 /** Signed area (shoelace) of n vertices starting at vertex index s. */
