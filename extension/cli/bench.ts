@@ -43,10 +43,10 @@ function parameterCount({ D, L, W }: BenchConfig): number {
   return D * W + W + (L - 1) * (W * W + W) + W + 1;
 }
 
-/** Bytes a POLICE step needs at its peak: weights, gradients and Adam moments, plus ~4 (N+P)×W buffers per layer kept for backward. */
+/** Bytes a POLICE step needs at its peak: weights, gradients and Adam moments, plus ~6 (N+P)×W buffers per layer (matmul, bias, shift, activation, their gradients). */
 export function estimateBytes(config: BenchConfig): number {
   const rows = BATCH + config.D + 1;
-  return 4 * (4 * parameterCount(config) + 4 * rows * config.W * config.L + rows * config.D);
+  return 4 * (4 * parameterCount(config) + 6 * rows * config.W * config.L + rows * config.D);
 }
 
 /** Floating-point operations of one POLICE step (forward, backward ≈ 2× forward). */
