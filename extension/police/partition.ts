@@ -54,6 +54,8 @@ const RELATIVE_EPS = 1e-10;
 const SLIVER_FRACTION = 1e-12;
 /** Incremental map updates between full recomputations, to keep rounding drift far below 1e-9. */
 const REFRESH_EVERY = 1024;
+/** Rank-one terms carried from one layer to the next before a full recomputation is cheaper. */
+const MAX_TERMS = 8;
 
 /** A growable Float64Array. */
 class F64 {
@@ -145,11 +147,22 @@ class MapState {
   /** Rank-one terms u ⊗ r describing the last change of a layer's map: u = arrays[t][offsets[t] …], r = rows[3t …]. */
   private readonly termBuffers: Float64Array[];
   private termArrays: Float64Array[] = [];
-  private termOffsets = new Int32Array(3);
-  private termRows = new Float64Array(9);
+  private termOffsets = new Int32Array(MAX_TERMS);
+  private termRows = new Float64Array(3 * MAX_TERMS);
   private nextArrays: Float64Array[] = [];
-  private nextOffsets = new Int32Array(3);
-  private nextRows = new Float64Array(9);
+  private nextOffsets = new Int32Array(MAX_TERMS);
+  private nextRows = new Float64Array(3 * MAX_TERMS);
+  /** k when term t's u is column k of W_m (from a flip one layer down), else −1. */
+  private termColumns = new Int32Array(MAX_TERMS);
+  private nextColumns = new Int32Array(MAX_TERMS);
+  /**
+   * columns[m], row k: W_{m+1}(slope_m ⊙ W_m[:, k]) for the layer-m bits last seen with unit k of layer m−1
+   * (cachedBits), updated by the few bits that changed since: crossing the same line again nearby is cheap.
+   */
+  private readonly columns: (Float64Array | undefined)[] = [];
+  private readonly cachedBits: (Uint32Array | undefined)[] = [];
+  private readonly columnUses: (Int32Array | undefined)[] = [];
+  private readonly localBits: Uint32Array;
 
   constructor(
     private readonly layers: DenseLayer[],
@@ -164,7 +177,66 @@ class MapState {
     this.slopes = new Float64Array(widest);
     this.scaled = new Float64Array(widest * 3);
     this.flips = new Int32Array(widest);
-    this.termBuffers = layers.map((l) => new Float64Array(3 * l.rows));
+    this.termBuffers = layers.map((l) => new Float64Array(MAX_TERMS * l.rows));
+    this.localBits = new Uint32Array(Math.ceil(widest / 32) + 1);
+  }
+
+  /** Layer m's bits of `pattern`, re-packed from bit 0 into this.localBits; returns the word count. */
+  private loadLocalBits(m: number, pattern: Uint32Array, offset: number): number {
+    const layer = this.layers[m];
+    const words = (layer.rows + 31) >>> 5;
+    const shift = layer.bitOffset & 31;
+    const first = offset + (layer.bitOffset >>> 5);
+    for (let w = 0; w < words; w++) {
+      let value = pattern[first + w] >>> shift;
+      if (shift !== 0 && (w << 5) + 32 - shift < layer.rows) value |= pattern[first + w + 1] << (32 - shift);
+      const valid = Math.min(32, layer.rows - (w << 5));
+      this.localBits[w] = valid === 32 ? value >>> 0 : (value & ((1 << valid) - 1)) >>> 0;
+    }
+    return words;
+  }
+
+  /** buffer[vo …] = W_{m+1}(slope_m ⊙ W_m[:, k]), from the cached column plus the layer-m bits that changed. */
+  private pushColumn(m: number, k: number, u: Float64Array, uo: number, buffer: Float64Array, vo: number, words: number): void {
+    const inner = this.layers[m];
+    const outer = this.layers[m + 1];
+    const rows = outer.rows;
+    let cache = this.columns[m];
+    let bits = this.cachedBits[m];
+    let uses = this.columnUses[m];
+    if (!cache || !bits || !uses) {
+      cache = this.columns[m] = new Float64Array(inner.cols * rows);
+      bits = this.cachedBits[m] = new Uint32Array(inner.cols * Math.max(1, words));
+      uses = this.columnUses[m] = new Int32Array(inner.cols).fill(REFRESH_EVERY);
+    }
+    const co = k * rows;
+    const bo = k * Math.max(1, words);
+    let changed = 0;
+    for (let w = 0; w < words; w++) changed += popcount((this.localBits[w] ^ bits[bo + w]) >>> 0);
+    if (uses[k] >= REFRESH_EVERY || 2 * changed > inner.rows) {
+      const su = this.scaled;
+      for (let j = 0; j < inner.rows; j++) su[j] = this.slopes[j] * u[uo + j];
+      matvec(outer.w, rows, outer.cols, su, cache, co);
+      uses[k] = 0;
+    } else if (changed > 0) {
+      const wt = outer.wt;
+      for (let w = 0; w < words; w++) {
+        let diff = (this.localBits[w] ^ bits[bo + w]) >>> 0;
+        while (diff !== 0) {
+          const bit = 31 - Math.clz32(diff & -diff);
+          diff = (diff & (diff - 1)) >>> 0;
+          const i = (w << 5) + bit;
+          const on = (this.localBits[w] >>> bit) & 1;
+          const c = (on ? inner.slopeOn - inner.slopeOff : inner.slopeOff - inner.slopeOn) * u[uo + i];
+          if (c === 0) continue;
+          const io = i * rows;
+          for (let r = 0; r < rows; r++) cache[co + r] += c * wt[io + r];
+        }
+      }
+      uses[k]++;
+    }
+    for (let w = 0; w < words; w++) bits[bo + w] = this.localBits[w];
+    buffer.set(cache.subarray(co, co + rows), vo);
   }
 
   /** Slopes of layer m's units under `pattern`, into this.slopes. */
@@ -241,7 +313,9 @@ class MapState {
     for (let m = 0; m < depth; m++) {
       const inner = this.layers[m];
       const outer = this.layers[m + 1];
-      if (m + 1 > this.validDepth || !termsKnown || termCount >= 3 || this.updates[m + 1] >= REFRESH_EVERY) {
+      let expensive = 0;
+      for (let t = 0; t < termCount; t++) if (this.termColumns[t] < 0) expensive++;
+      if (m + 1 > this.validDepth || !termsKnown || expensive >= 3 || this.updates[m + 1] >= REFRESH_EVERY) {
         this.loadSlopes(m, pattern, offset);
         this.recompute(m);
         termsKnown = false;
@@ -251,12 +325,13 @@ class MapState {
       if (termCount === 0 && flipCount === 0) continue;
       this.loadSlopes(m, pattern, offset);
       // Each carried term costs a matrix-vector product, each flip an outer product: past 3 products, recompute.
-      if (termCount * inner.rows + 3 * flipCount >= 3 * inner.rows) {
+      if (expensive * inner.rows + 3 * flipCount >= 3 * inner.rows) {
         this.recompute(m);
         termsKnown = false;
         continue;
       }
-      const record = termCount + flipCount <= 3;
+      const record = termCount + flipCount <= MAX_TERMS;
+      const words = termCount > expensive ? this.loadLocalBits(m, pattern, offset) : 0;
       const zout = this.z[m + 1];
       const zin = this.z[m];
       const slopes = this.slopes;
@@ -270,9 +345,13 @@ class MapState {
         const r1 = this.termRows[3 * t + 1];
         const r2 = this.termRows[3 * t + 2];
         const vo = t * outer.rows;
-        const su = this.scaled;
-        for (let j = 0; j < outer.cols; j++) su[j] = slopes[j] * u[uo + j];
-        matvec(outer.w, outer.rows, outer.cols, su, buffer, vo);
+        if (this.termColumns[t] >= 0 && inner.bends) {
+          this.pushColumn(m, this.termColumns[t], u, uo, buffer, vo, words);
+        } else {
+          const su = this.scaled;
+          for (let j = 0; j < outer.cols; j++) su[j] = slopes[j] * u[uo + j];
+          matvec(outer.w, outer.rows, outer.cols, su, buffer, vo);
+        }
         for (let i = 0; i < outer.rows; i++) {
           const acc = buffer[vo + i];
           zout[3 * i] += acc * r0;
@@ -282,6 +361,7 @@ class MapState {
         if (record) {
           this.nextArrays[next] = buffer;
           this.nextOffsets[next] = vo;
+          this.nextColumns[next] = -1;
           this.nextRows[3 * next] = r0;
           this.nextRows[3 * next + 1] = r1;
           this.nextRows[3 * next + 2] = r2;
@@ -315,6 +395,7 @@ class MapState {
         if (record) {
           this.nextArrays[next] = col;
           this.nextOffsets[next] = co;
+          this.nextColumns[next] = j;
           this.nextRows[3 * next] = r0;
           this.nextRows[3 * next + 1] = r1;
           this.nextRows[3 * next + 2] = r2;
@@ -325,6 +406,7 @@ class MapState {
       if (record) {
         [this.termArrays, this.nextArrays] = [this.nextArrays, this.termArrays];
         [this.termOffsets, this.nextOffsets] = [this.nextOffsets, this.termOffsets];
+        [this.termColumns, this.nextColumns] = [this.nextColumns, this.termColumns];
         [this.termRows, this.nextRows] = [this.nextRows, this.termRows];
         termCount = next;
       } else {
@@ -334,6 +416,12 @@ class MapState {
     this.bits.set(pattern.subarray(offset, offset + this.bits.length));
     this.validDepth = depth;
   }
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 /** out[o + i] = Σ_j w[i·cols + j] x[j], with four partial sums (independent additions pipeline better). */
