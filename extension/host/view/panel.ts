@@ -32,7 +32,8 @@ export interface PersistedViewState {
 const DATA_POINTS = 1500;
 const DEFAULT_RESOLUTION = 200;
 
-export function toViewSpec(spec: ResolvedSpec): ViewSpec {
+/** `editable` false for a run's spec copy: a finished run is a record, never edited by a drag. */
+export function toViewSpec(spec: ResolvedSpec, editable = true): ViewSpec {
   return {
     name: spec.name,
     inputDim: spec.inputDim,
@@ -43,7 +44,7 @@ export function toViewSpec(spec: ResolvedSpec): ViewSpec {
       name: r.name,
       vertices: r.vertices,
       form: r.form,
-      draggable: spec.inputDim === 2 && (r.form === 'vertices' || r.form === 'box' || r.form === 'polygon'),
+      draggable: editable && spec.inputDim === 2 && (r.form === 'vertices' || r.form === 'box' || r.form === 'polygon'),
     })),
   };
 }
@@ -70,6 +71,7 @@ export class PoliceViewPanel {
   private lastStatus: HostToWebview | undefined;
   private lastHealth: HostToWebview | undefined;
   private reparseTimer: ReturnType<typeof setTimeout> | undefined;
+  private editable = true;
 
   /** Open (or reveal) the one view panel. */
   static show(context: vscode.ExtensionContext, extensionUri: vscode.Uri = context.extensionUri): PoliceViewPanel {
@@ -150,7 +152,7 @@ export class PoliceViewPanel {
   }
 
   /** Show a spec: domain, regions, data. Training events that follow are drawn against it. */
-  showSpec(spec: ResolvedSpec, specUri: vscode.Uri): void {
+  showSpec(spec: ResolvedSpec, specUri: vscode.Uri, editable = true): void {
     const sameSpec = this.specUri?.toString() === specUri.toString();
     this.spec = spec;
     this.specUri = specUri;
@@ -161,7 +163,9 @@ export class PoliceViewPanel {
       this.plane = undefined;
       this.resetLoss(spec.training.steps);
     }
-    this.lastSpecMessage = { type: 'spec', spec: toViewSpec(spec), specUri: specUri.toString() };
+    this.editable = editable;
+    this.panel.title = `POLICE view: ${spec.name}`;
+    this.lastSpecMessage = { type: 'spec', spec: toViewSpec(spec, editable), specUri: specUri.toString() };
     this.channel.send(this.lastSpecMessage);
     this.surfaces.requestData(spec, DATA_POINTS);
     this.refreshSurface(true);
@@ -223,7 +227,7 @@ export class PoliceViewPanel {
       this.setStatus('error', `${specPath}: ${parsed.problems.find((p) => p.severity === 'error')?.message ?? 'invalid spec'}`);
       return;
     }
-    this.showSpec(parsed.spec, vscode.Uri.file(specPath));
+    this.showSpec(parsed.spec, vscode.Uri.file(specPath), false);
     const history = await readMetrics(join(dir, 'metrics.jsonl'));
     this.lossSteps = history.steps;
     this.losses = history.losses;
@@ -327,7 +331,7 @@ export class PoliceViewPanel {
       const parsed = parseSpecText(document.getText(), document.uri.fsPath);
       if (!parsed.spec || !this.specUri) return;
       this.spec = parsed.spec;
-      this.lastSpecMessage = { type: 'spec', spec: toViewSpec(parsed.spec), specUri: this.specUri.toString() };
+      this.lastSpecMessage = { type: 'spec', spec: toViewSpec(parsed.spec, this.editable), specUri: this.specUri.toString() };
       this.channel.send(this.lastSpecMessage);
       this.refreshSurface(true);
     }, 250);
@@ -335,6 +339,10 @@ export class PoliceViewPanel {
 
   /** One WorkspaceEdit per drag, so a single undo puts the vertex back. */
   private async moveVertex(specUri: string, region: number, vertex: number, from: number[], to: number[]): Promise<void> {
+    if (!this.editable || specUri !== this.specUri?.toString()) {
+      if (this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
+      return;
+    }
     try {
       const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(specUri));
       const result = computeVertexEdit(document.getText(), region, vertex, from, to);
