@@ -6,9 +6,9 @@ import type { FoldedNetwork } from './network';
 import type { ResolvedLayer, ResolvedSpec } from './spec';
 
 /** Newton–Schulz steps inside the forward: at an orthonormal point one step already projects the gradient onto the tangent space. */
-const FORWARD_POLAR_STEPS = 2;
+const FORWARD_POLAR_STEPS = 1;
 /** Newton–Schulz steps of the retraction after each update (quadratic convergence from a point 1e-3 off). */
-const RETRACT_POLAR_STEPS = 5;
+const RETRACT_POLAR_STEPS = 3;
 /** At most this many residual measurements during an anneal (each needs a fold and a float64 pass). */
 const ANNEAL_RESIDUAL_POINTS = 20;
 
