@@ -251,6 +251,7 @@ async function main() {
           POLICE_E2E_RPC: dirs.rpc,
           POLICE_E2E_PROFILE: dirs.chromeProfile,
           POLICE_E2E_RESULTS: resultsDir,
+          POLICE_E2E_EXTENSIONS: dirs.extensions,
         },
       },
     );
