@@ -236,7 +236,7 @@ class MapState {
       uses[k]++;
     }
     for (let w = 0; w < words; w++) bits[bo + w] = this.localBits[w];
-    buffer.set(cache.subarray(co, co + rows), vo);
+    for (let r = 0; r < rows; r++) buffer[vo + r] = cache[co + r];
   }
 
   /** Slopes of layer m's units under `pattern`, into this.slopes. */
@@ -413,7 +413,7 @@ class MapState {
         termsKnown = false;
       }
     }
-    this.bits.set(pattern.subarray(offset, offset + this.bits.length));
+    for (let w = 0; w < this.bits.length; w++) this.bits[w] = pattern[offset + w];
     this.validDepth = depth;
   }
 }
@@ -721,6 +721,58 @@ class Splitter {
     this.setBit(q, k, false);
   }
 
+  /** Output maps through a linear tail; each piece starts from the previous one and corrects the units that differ. */
+  private tailMaps(order: Uint32Array, maps: F64, z: Float64Array, layer: DenseLayer, tail: LinearTail, outputs: number, skip: Float64Array): void {
+    const rows = layer.rows;
+    const stride = this.stride;
+    let previous = -1;
+    for (const p of order) {
+      maps.reserve(outputs * 3);
+      const at = maps.length;
+      let differing = 0;
+      if (previous >= 0) {
+        for (let w = 0; w < stride; w++) differing += popcount((this.bits[p * stride + w] ^ this.bits[previous * stride + w]) >>> 0);
+      }
+      if (previous < 0 || 4 * differing > rows) {
+        for (let k = 0; k < outputs; k++) {
+          let a = skip[3 * k];
+          let b = skip[3 * k + 1];
+          let c = skip[3 * k + 2] + tail.t[k];
+          const row = k * rows;
+          for (let j = 0; j < rows; j++) {
+            const w = tail.T[row + j] * (this.bit(p, j) ? layer.slopeOn : layer.slopeOff);
+            a += w * z[3 * j];
+            b += w * z[3 * j + 1];
+            c += w * z[3 * j + 2];
+          }
+          maps.data[at + 3 * k] = a;
+          maps.data[at + 3 * k + 1] = b;
+          maps.data[at + 3 * k + 2] = c;
+        }
+      } else {
+        const before = at - outputs * 3;
+        for (let q = 0; q < outputs * 3; q++) maps.data[at + q] = maps.data[before + q];
+        for (let w = 0; w < stride; w++) {
+          let diff = (this.bits[p * stride + w] ^ this.bits[previous * stride + w]) >>> 0;
+          while (diff !== 0) {
+            const bit = 31 - Math.clz32(diff & -diff);
+            diff = (diff & (diff - 1)) >>> 0;
+            const j = (w << 5) + bit;
+            const delta = this.bit(p, j) ? layer.slopeOn - layer.slopeOff : layer.slopeOff - layer.slopeOn;
+            for (let k = 0; k < outputs; k++) {
+              const f = tail.T[k * rows + j] * delta;
+              maps.data[at + 3 * k] += f * z[3 * j];
+              maps.data[at + 3 * k + 1] += f * z[3 * j + 1];
+              maps.data[at + 3 * k + 2] += f * z[3 * j + 2];
+            }
+          }
+        }
+      }
+      maps.length = at + outputs * 3;
+      previous = p;
+    }
+  }
+
   /** Piece indices along a Hilbert curve through the pieces' bounding box: neighbours follow each other. */
   private order(): Uint32Array {
     const n = this.pieces;
@@ -772,8 +824,10 @@ class Splitter {
       const s = this.start.data[p];
       const n = this.count.data[p];
       next.coords.reserve(n * 2);
-      next.coords.data.set(xy.subarray(2 * s, 2 * (s + n)), next.coords.length);
-      next.coords.length += n * 2;
+      const target = next.coords.data;
+      let at = next.coords.length;
+      for (let t = 2 * s; t < 2 * (s + n); t++) target[at++] = xy[t];
+      next.coords.length = at;
       next.starts.push(next.coords.length / 2);
       next.patterns.reserve(words);
       const out = next.patterns.data;
@@ -795,27 +849,20 @@ class Splitter {
    * or slope·z when the output layer itself bends; plus the skip term.
    */
   outputMaps(order: Uint32Array, maps: F64, z: Float64Array, layer: DenseLayer, tail: LinearTail | undefined, outputs: number, skip: Float64Array): void {
+    if (tail) {
+      this.tailMaps(order, maps, z, layer, tail, outputs, skip);
+      return;
+    }
     for (const p of order) {
       maps.reserve(outputs * 3);
       for (let k = 0; k < outputs; k++) {
         let a = skip[3 * k];
         let b = skip[3 * k + 1];
         let c = skip[3 * k + 2];
-        if (!tail) {
-          const s = this.bit(p, k) ? layer.slopeOn : layer.slopeOff;
-          a += s * z[3 * k];
-          b += s * z[3 * k + 1];
-          c += s * z[3 * k + 2];
-        } else {
-          const row = k * layer.rows;
-          c += tail.t[k];
-          for (let j = 0; j < layer.rows; j++) {
-            const w = tail.T[row + j] * (this.bit(p, j) ? layer.slopeOn : layer.slopeOff);
-            a += w * z[3 * j];
-            b += w * z[3 * j + 1];
-            c += w * z[3 * j + 2];
-          }
-        }
+        const s = this.bit(p, k) ? layer.slopeOn : layer.slopeOff;
+        a += s * z[3 * k];
+        b += s * z[3 * k + 1];
+        c += s * z[3 * k + 2];
         maps.data[maps.length++] = a;
         maps.data[maps.length++] = b;
         maps.data[maps.length++] = c;

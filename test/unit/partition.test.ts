@@ -96,6 +96,20 @@ test('relu and abs networks with two outputs, and a skip term', () => {
   }
 });
 
+test('linear hidden layers after the last bend, and a bending output layer', () => {
+  const tail = randomNetwork(31, [10, 6, 5], 'leaky_relu', 2, 2);
+  tail.layers[2] = { ...tail.layers[2], activation: 'linear' };
+  delete tail.layers[2].alpha;
+  const bent = randomNetwork(32, [8], 'abs', 2, 2);
+  bent.layers[1] = { ...bent.layers[1], activation: 'relu' };
+  const window: PartitionWindow = [[-2, 2], [-2, 2]];
+  for (const network of [tail, bent]) {
+    const partition = partitionPlane(network, identityPlane(), window);
+    assert.ok(Math.abs(totalArea(partition) - 16) <= 1e-9 * 16);
+    checkAgainstSampling(network, partition, identityPlane(), window, 800, 18);
+  }
+});
+
 test('a plane through a 4-D input space: plane maps and input maps both reproduce f', () => {
   const network = randomNetwork(7, [10, 10], 'leaky_relu', 4, 1);
   const plane: PartitionPlane = { origin: [0.2, -0.1, 0.3, 0], e1: [0.6, 0.8, 0, 0], e2: [0, 0, 0.6, -0.8] };
