@@ -7,6 +7,7 @@ import type { Certificate } from '../police/certificate-types';
 import { validateSpecText } from '../police/parse';
 import type { Problem } from '../police/problems';
 import { finishRun } from '../police/run-folder';
+import { initBackend } from '../police/tf-backend';
 import { train, type TrainProgress } from '../police/train';
 
 const BACKENDS: BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -140,6 +141,10 @@ export async function trainCommand(args: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   const printer = new ProgressPrinter(Boolean(process.stderr.isTTY), false);
   try {
+    const choice = await initBackend(backend);
+    const totalSteps = steps ?? spec.training.steps;
+    const vertices = spec.regions.map((r) => `${r.name} (${r.vertices.length} vertices)`).join(', ');
+    process.stderr.write(`police train: ${spec.name}: ${totalSteps} steps on ${choice.backend}, POLICE ${spec.police.enabled ? 'on' : 'OFF'} for ${vertices}\n`);
     const trainOptions: Parameters<typeof train>[1] = {
       backend,
       progressIntervalMs: process.stderr.isTTY ? 100 : 250,

@@ -196,6 +196,10 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   const seed = options.seed ?? spec.training.seed;
   const data = options.data ?? specData(spec);
   if (data.inputDim !== spec.inputDim) throw new Error(`data for '${spec.name}' has ${data.inputDim} inputs, the spec says input.dim = ${spec.inputDim}`);
+  if (spec.data.task === 'regression' && data.outputDim !== spec.outputUnits) {
+    throw new Error(`data for '${spec.name}' has ${data.outputDim} target(s), model.output.units is ${spec.outputUnits}`);
+  }
+  if (data.count === 0) throw new Error(`data for '${spec.name}' has no samples`);
   const task = spec.data.task;
   const classes = spec.outputUnits;
   const started = Date.now();
