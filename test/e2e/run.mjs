@@ -112,15 +112,20 @@ async function waitForHealth(url, child, timeoutMs) {
   throw new Error(`code-server did not answer ${url}/healthz within ${timeoutMs} ms`);
 }
 
-/** Processes whose command line mentions `marker` (our own temp dirs), so cleanup never touches anyone else's. */
+/**
+ * Processes whose command line or environment mentions `marker` (our session dir): code-server, its extension host
+ * and language servers (they inherit POLICE_E2E_RPC), the trainers, Chromium. Cleanup never touches anyone else's.
+ */
 function pidsMentioning(marker) {
   const pids = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) pids.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker) || readFileSync(`/proc/${entry}/environ`, 'utf8').includes(marker)) {
+        pids.push(Number(entry));
+      }
     } catch {
-      // Gone already.
+      // Gone already, or not ours to read.
     }
   }
   return pids;
