@@ -117,8 +117,7 @@ function newCellList(): CellList {
 interface DenseLayer {
   rows: number;
   cols: number;
-  /** rows×cols row-major. */
-  /** Float32 when every weight is a float32 value (a trained export): exact, and half the memory traffic. */
+  /** rows×cols row-major; Float32 when every weight is a float32 value (a trained export): exact, half the memory traffic. */
   w: Float64Array | Float32Array;
   /** cols×rows: column j of w is row j here. */
   wt: Float64Array;
