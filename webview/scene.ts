@@ -340,6 +340,8 @@ export class SceneView {
     const count = resolution * resolution;
     geometry.setAttribute('position', new THREE.BufferAttribute(new Float32Array(count * 3), 3).setUsage(THREE.DynamicDrawUsage));
     geometry.setAttribute('color', new THREE.BufferAttribute(new Float32Array(count * 3), 3).setUsage(THREE.DynamicDrawUsage));
+    geometry.setAttribute('normal', new THREE.BufferAttribute(new Float32Array(count * 3), 3).setUsage(THREE.DynamicDrawUsage));
+    geometry.boundingSphere = new THREE.Sphere();
     const uv = new Float32Array(count * 2);
     for (let j = 0; j < resolution; j++) {
       for (let i = 0; i < resolution; i++) {
@@ -388,6 +390,8 @@ export class SceneView {
     const [[u0, u1], [v0, v1]] = surface.window;
     const classification = this.classification();
     const p = this.tmpVector;
+    // One colour per cell (index −1, outside every cell, first), not one allocation per grid point.
+    const cellColors = this.style.colorMode === 'cells' ? Array.from({ length: surface.cells.length + 1 }, (_, i) => cellColor(i - 1)) : [];
     for (let j = 0; j < R; j++) {
       const v = v0 + ((v1 - v0) * j) / (R - 1);
       for (let i = 0; i < R; i++) {
@@ -399,7 +403,7 @@ export class SceneView {
         positions[3 * g + 1] = p.y;
         positions[3 * g + 2] = p.z;
         if (this.style.colorMode === 'cells') {
-          const c = cellColor(surface.cellIndex[g]);
+          const c = cellColors[surface.cellIndex[g] + 1];
           colors[3 * g] = c[0];
           colors[3 * g + 1] = c[1];
           colors[3 * g + 2] = c[2];
@@ -413,10 +417,12 @@ export class SceneView {
         }
       }
     }
+    const normal = mesh.geometry.getAttribute('normal') as THREE.BufferAttribute;
+    gridNormals(positions, normal.array as Float32Array, R);
     position.needsUpdate = true;
     color.needsUpdate = true;
-    mesh.geometry.computeVertexNormals();
-    mesh.geometry.computeBoundingSphere();
+    normal.needsUpdate = true;
+    gridBoundingSphere(positions, mesh.geometry.boundingSphere!);
     this.rebuildWireframe(surface, k);
   }
 
@@ -431,24 +437,41 @@ export class SceneView {
     let o = 0;
     const boundary: number[] = [];
     const classes = this.classification() && surface.outputs > 1;
+    const flat = !this.is3d();
+    const [[wu0, wu1], [wv0, wv1]] = surface.window;
+    const cu = (wu0 + wu1) / 2;
+    const cv = (wv0 + wv1) / 2;
+    const heightScale = this.classification() ? 0 : this.zScale;
+    const zMid = this.zMid;
     for (const cell of surface.cells) {
-      const n = cell.polygon.length / 2;
+      const polygon = cell.polygon;
+      const n = polygon.length / 2;
       if (this.style.wireframe) {
         const [au, av, c] = planeMap(plane, cell.A, cell.b, k);
+        // Each edge (a → b) is written as two points; 2-D views inline the plane → world map.
         for (let e = 0; e < n; e++) {
-          for (const q of [e, e + 1 === n ? 0 : e + 1]) {
-            const u = cell.polygon[2 * q];
-            const v = cell.polygon[2 * q + 1];
-            this.world(u, v, au * u + av * v + c, p);
-            lines[o++] = p.x;
-            lines[o++] = p.y;
-            lines[o++] = p.z + lift;
+          const b = e + 1 === n ? 0 : e + 1;
+          for (const q of QUAD_ENDS) {
+            const index = q === 0 ? e : b;
+            const u = polygon[2 * index];
+            const v = polygon[2 * index + 1];
+            const value = au * u + av * v + c;
+            if (flat) {
+              lines[o++] = u - cu;
+              lines[o++] = v - cv;
+              lines[o++] = (value - zMid) * heightScale + lift;
+            } else {
+              this.world(u, v, value, p);
+              lines[o++] = p.x;
+              lines[o++] = p.y;
+              lines[o++] = p.z + lift;
+            }
           }
         }
       }
       if (classes) {
         const maps = cell.A.map((_, out) => planeMap(plane, cell.A, cell.b, out));
-        const segments = decisionBoundarySegments(cell.polygon, maps);
+        const segments = decisionBoundarySegments(polygon, maps);
         for (let q = 0; q < segments.length; q += 2) {
           this.world(segments[q], segments[q + 1], 0, p);
           boundary.push(p.x, p.y, p.z + 2 * lift);
@@ -648,6 +671,67 @@ export class SceneView {
     this.raycaster.setFromCamera(this.pointer, this.camera);
     return this.raycaster.intersectObjects(objects, false)[0];
   }
+}
+
+const QUAD_ENDS = [0, 1] as const;
+
+/**
+ * Normals of an R×R grid surface from the cross product of its grid tangents (central differences, one-sided
+ * at the border): one pass, no allocation, unlike computeVertexNormals' per-triangle accumulation.
+ */
+export function gridNormals(positions: Float32Array, normals: Float32Array, R: number): void {
+  for (let j = 0; j < R; j++) {
+    const jm = j > 0 ? j - 1 : j;
+    const jp = j < R - 1 ? j + 1 : j;
+    for (let i = 0; i < R; i++) {
+      const im = i > 0 ? i - 1 : i;
+      const ip = i < R - 1 ? i + 1 : i;
+      const a = 3 * (j * R + ip);
+      const b = 3 * (j * R + im);
+      const c = 3 * (jp * R + i);
+      const d = 3 * (jm * R + i);
+      const ux = positions[a] - positions[b];
+      const uy = positions[a + 1] - positions[b + 1];
+      const uz = positions[a + 2] - positions[b + 2];
+      const vx = positions[c] - positions[d];
+      const vy = positions[c + 1] - positions[d + 1];
+      const vz = positions[c + 2] - positions[d + 2];
+      let nx = uy * vz - uz * vy;
+      let ny = uz * vx - ux * vz;
+      let nz = ux * vy - uy * vx;
+      const length = Math.hypot(nx, ny, nz) || 1;
+      nx /= length;
+      ny /= length;
+      nz /= length;
+      const o = 3 * (j * R + i);
+      normals[o] = nx;
+      normals[o + 1] = ny;
+      normals[o + 2] = nz;
+    }
+  }
+}
+
+/** A sphere around the box of the positions (cheap and enough for culling and ray picking). */
+function gridBoundingSphere(positions: Float32Array, sphere: THREE.Sphere): void {
+  let minX = Infinity;
+  let minY = Infinity;
+  let minZ = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  let maxZ = -Infinity;
+  for (let o = 0; o < positions.length; o += 3) {
+    const x = positions[o];
+    const y = positions[o + 1];
+    const z = positions[o + 2];
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+    if (z < minZ) minZ = z;
+    if (z > maxZ) maxZ = z;
+  }
+  sphere.center.set((minX + maxX) / 2, (minY + maxY) / 2, (minZ + maxZ) / 2);
+  sphere.radius = Math.hypot(maxX - minX, maxY - minY, maxZ - minZ) / 2;
 }
 
 /** A line-segment position buffer reused across updates; it only grows, so steady training allocates nothing. */

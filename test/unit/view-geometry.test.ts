@@ -126,3 +126,14 @@ test('health rows and the hover text say what a user needs', () => {
     'y0 = [1, -2]·x + 0.5',
   ]);
 });
+
+test('surface normals of a tilted plane grid all point along (−a, −b, 1)', async () => {
+  const { gridNormals } = await import('../../webview/scene');
+  const R = 5;
+  const positions = new Float32Array(R * R * 3);
+  for (let j = 0; j < R; j++) for (let i = 0; i < R; i++) positions.set([i, j, 0.5 * i - 2 * j], 3 * (j * R + i));
+  const normals = new Float32Array(R * R * 3);
+  gridNormals(positions, normals, R);
+  const expected = [-0.5, 2, 1].map((x) => x / Math.hypot(0.5, 2, 1));
+  for (let g = 0; g < R * R; g++) for (let d = 0; d < 3; d++) assert.ok(close(normals[3 * g + d], expected[d], 1e-6));
+});
