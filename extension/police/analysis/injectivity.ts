@@ -118,7 +118,7 @@ type LayerResult = Omit<LayerInjectivity, 'layer' | 'activation' | 'inputDim' | 
 export function reluInjectivity(w: Matrix, b: Vector, options: InjectivityOptions = {}): LayerResult {
   const m = w.length;
   const n = m === 0 ? 0 : w[0].length;
-  const scale = Math.max(...w.map(norm), 0);
+  const scale = w.reduce((max, row) => Math.max(max, norm(row)), 0);
   const counting = w.filter((row, i) => b[i] >= 0 && norm(row) > 0);
   const ignored = m - counting.length;
   const ignoredNote = ignored > 0 ? ` (${ignored} of ${m} rows have b < 0 or are zero and do not count)` : '';
@@ -299,7 +299,7 @@ function sectorMidpoints(normals: Matrix): Vector[] {
 function columnRankInjectivity(w: Matrix, slope: number, what: string): LayerResult {
   const m = w.length;
   const n = m === 0 ? 0 : w[0].length;
-  const scale = Math.max(...w.map(norm), 0);
+  const scale = w.reduce((max, row) => Math.max(max, norm(row)), 0);
   if (m < n) {
     return { verdict: 'not-injective', method: 'column-rank', reason: `${what}, so the layer is injective iff W has full column rank; W is ${m}×${n} with m < n.` };
   }
@@ -339,7 +339,7 @@ function columnRankInjectivity(w: Matrix, slope: number, what: string): LayerRes
 export function absInjectivity(w: Matrix, b: Vector): LayerResult {
   const m = w.length;
   const n = m === 0 ? 0 : w[0].length;
-  const scale = Math.max(...w.map(norm), 0);
+  const scale = w.reduce((max, row) => Math.max(max, norm(row)), 0);
   if (n === 0) return { verdict: 'injective', method: 'rank', reason: 'The layer has no inputs.' };
   const rank = matrixRank(w, 1e-10);
   if (rank < n) {
@@ -398,7 +398,7 @@ function solveOffRows(w: Matrix, b: Vector, rows: number[]): { s: Vector; residu
     rows.map((i) => [-b[i]]),
   );
   const s = solution.map((row) => row[0]);
-  const residual = Math.hypot(...rows.map((i) => dot(w[i], s) + b[i]));
+  const residual = Math.sqrt(rows.reduce((sum, i) => sum + (dot(w[i], s) + b[i]) ** 2, 0));
   return { s, residual };
 }
 

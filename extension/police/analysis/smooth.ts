@@ -53,9 +53,10 @@ export function affineResidual(network: FoldedNetwork, vertices: Matrix, options
   const outputs = vertices.map((v) => forward(network, v));
   const fit = affineFit(vertices, outputs);
   const predict = (x: Vector) => fit.A.map((row, k) => row.reduce((s, a, d) => s + a * x[d], fit.b[k]));
-  const deviation = (x: Vector, y: Vector) => Math.max(...predict(x).map((p, k) => Math.abs(y[k] - p)));
-  const vertexResidual = Math.max(...vertices.map((v, i) => deviation(v, outputs[i])));
-  const outputScale = Math.max(...outputs.flat().map(Math.abs));
+  const deviation = (x: Vector, y: Vector) => largest(predict(x).map((p, k) => Math.abs(y[k] - p)));
+  // Loops, not Math.max(...): a region may have 65536 vertices, more than a call's arguments allow.
+  const vertexResidual = largest(vertices.map((v, i) => deviation(v, outputs[i])));
+  const outputScale = largest(outputs.map((row) => largest(row.map(Math.abs))));
   const rng = createRng(options.seed ?? 0);
   const samples = options.samples ?? defaultSamples(network, vertices);
   let maxResidual = vertexResidual;
@@ -64,6 +65,12 @@ export function affineResidual(network: FoldedNetwork, vertices: Matrix, options
     maxResidual = Math.max(maxResidual, deviation(x, forward(network, x)));
   }
   return { maxResidual, vertexResidual, outputScale, samples, fit: { A: fit.A, b: fit.b } };
+}
+
+function largest(values: number[]): number {
+  let max = 0;
+  for (const v of values) if (v > max || Number.isNaN(v)) max = v;
+  return max;
 }
 
 /** A Dirichlet(1) combination of `count` distinct random vertices. */
