@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { createMlp, disposeMlp, disposePoliceTensors, forwardPlain, forwardPolice, policeTensors, regressionLoss, type Mlp, type PoliceTensors } from '../police/model';
 import { Optimizer } from '../police/optimizer';
+import { runPartitionBench } from '../police/partition-bench';
 import { createRng } from '../police/random';
 import type { BackendPreference } from '../protocol/messages';
 import { initBackend } from '../police/tf-backend';
@@ -197,5 +198,7 @@ export async function benchCommand(args: string[]): Promise<number> {
         `${pad(String(row.D), 5)} ${pad(String(row.L), 3)} ${pad(String(row.W), 5)} ${pad(String(row.P), 5)} ${pad(row.unconstrained_ms.toFixed(2), 14)} ${pad(row.police_ms.toFixed(2), 10)} ${pad(`×${row.ratio.toFixed(2)}`, 6)} ${pad(`≤${target.toFixed(2)}`, 7)}`,
       );
   }
+  // The view's exact linear-region partition (issue 4), timed on the same machine.
+  for (const line of await runPartitionBench({ quick })) say(line);
   return 0;
 }
