@@ -113,16 +113,25 @@ function vertexPass(network: FoldedNetwork, vertices: Matrix): VertexPass {
 function boundedAffine(weights: Matrix, bias: Vector, h: Float64Array, err: Float64Array): [Float64Array, Float64Array] {
   const z = new Float64Array(weights.length);
   const zErr = new Float64Array(weights.length);
+  const exactInputs = err.every((e) => e === 0);
   for (let i = 0; i < weights.length; i++) {
     const row = weights[i];
     let sum = bias[i];
     let magnitude = Math.abs(bias[i]);
     let propagated = 0;
-    for (let j = 0; j < row.length; j++) {
-      const w = row[j];
-      sum += w * h[j];
-      magnitude += Math.abs(w * h[j]);
-      propagated += Math.abs(w) * err[j];
+    if (exactInputs) {
+      for (let j = 0; j < row.length; j++) {
+        const p = row[j] * h[j];
+        sum += p;
+        magnitude += Math.abs(p);
+      }
+    } else {
+      for (let j = 0; j < row.length; j++) {
+        const w = row[j];
+        sum += w * h[j];
+        magnitude += Math.abs(w * h[j]);
+        propagated += Math.abs(w) * err[j];
+      }
     }
     z[i] = sum;
     zErr[i] = (propagated + gamma(row.length + 1) * magnitude) * BOUND_SAFETY;

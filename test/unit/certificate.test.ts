@@ -198,3 +198,12 @@ test('a region of the wrong dimension is reported, not thrown', () => {
   assert.equal(r.status, 'not-proved');
   assert.match(r.checks[0].detail, /vertex 0 has 3 finite coordinates expected 2/);
 });
+
+test('a smooth activation is never proved: approximate, with the residual measured on the region', () => {
+  const network = affineOnTriangle();
+  network.layers[0] = { ...network.layers[0], activation: 'swish', beta: 1 };
+  const r = certify(network, [region('triangle', TRIANGLE)]).regions[0];
+  assert.equal(r.status, 'approximate');
+  assert.ok(r.maxResidual > 1e-3, `swish bends on the triangle: ${r.maxResidual}`);
+  assert.match(r.checks[0].detail, /swish is not piecewise affine/);
+});
