@@ -171,8 +171,12 @@ export class PoliceViewPanel {
     this.refreshSurface(true);
   }
 
-  /** Forward one trainer event; snapshots become surfaces at the configured refresh rate, off the UI thread. */
-  onTrainerMessage(message: TrainerToHost): void {
+  /**
+   * Forward one trainer event; snapshots become surfaces at the configured refresh rate, off the UI thread.
+   * With `specPath`, events of a training of another spec than the one shown are ignored.
+   */
+  onTrainerMessage(message: TrainerToHost, specPath?: string): void {
+    if (specPath !== undefined && this.specUri && this.editable && this.specUri.fsPath !== specPath) return;
     switch (message.type) {
       case 'ready':
         this.resetLoss(this.spec?.training.steps ?? 0);
