@@ -1,4 +1,5 @@
 // Child-process entry: receives HostToTrainer messages over IPC and streams TrainerToHost events.
+import { existsSync } from 'node:fs';
 import { assertNever, type HostToTrainer, type StartTraining, type TrainerToHost } from '../protocol/messages';
 import { validateSpecText } from '../police/parse';
 import { finishRun } from '../police/run-folder';
@@ -35,6 +36,10 @@ async function start(request: StartTraining): Promise<void> {
         message: `${request.specPath}${where}: the spec is not valid (${errors.length} error${errors.length === 1 ? '' : 's'}): ${first?.message ?? 'no spec'}`,
         detail: problems.map((p) => `${p.range.start.line + 1}:${p.range.start.character + 1} ${p.severity}: ${p.message}`).join('\n'),
       });
+      return;
+    }
+    if (existsSync(request.runDir)) {
+      send({ type: 'error', message: `${request.specPath}: run folder ${request.runDir} already exists; runs are never overwritten` });
       return;
     }
     const choice = await initBackend(request.backend);
