@@ -65,7 +65,7 @@ export interface InjectivityOptions {
 
 const DEFAULT_PROBES = 2000;
 /** Relative size below which a singular value counts as zero (σ comes from a Gram matrix: its floor is about √ε ≈ 1.5e-8). */
-const RANK_TOL = 1e-6;
+export const RANK_TOL = 1e-6;
 /** Flop budget per layer for probing, so a wide layer cannot stall the CLI. */
 const PROBE_FLOP_BUDGET = 4e8;
 /** Most counting rows decided exactly in ℝ³ (about m² cells of m rows each). */
@@ -138,7 +138,7 @@ export function reluInjectivity(w: Matrix, b: Vector, options: InjectivityOption
       countingRows: counting.length,
       verdict: 'not-injective',
       method: 'rank',
-      reason: `The counting rows do not span ℝ^${n}${ignoredNote}: moving along their common kernel leaves the output unchanged for large inputs.`,
+      reason: `The counting rows span only a proper subspace of ℝ^${n}${ignoredNote}, so by the slides' lemma and the directed-spanning-set theorem ReLU(Wx + b) is not injective.`,
       counterExample: full ? { kernel: full.direction } : undefined,
     };
   }

@@ -1,7 +1,7 @@
 // `analyze(network, spec)`: the companion analyses of a trained run as one JSON report, plus its Markdown rendering.
 import type { FoldedNetwork } from '../network';
 import type { ResolvedRegion } from '../spec';
-import { analyzeInjectivity, type InjectivityOptions, type InjectivityReport } from './injectivity';
+import { analyzeInjectivity, RANK_TOL, type InjectivityOptions, type InjectivityReport } from './injectivity';
 import { analyzeOrthogonality, type LayerOrthogonality } from './orthogonality';
 import { affineResidual, hasAnnealableLayers, hasSmoothLayers, isSmoothActivation, residualVersusBeta, type BetaPoint } from './smooth';
 
@@ -148,6 +148,7 @@ export function renderMarkdown(report: AnalysisReport, options: MarkdownOptions 
 
   lines.push('', '## Injectivity, layer by layer', '');
   lines.push(`Whole network: **${VERDICT_TEXT[report.injectivity.network.verdict]}**. ${report.injectivity.network.reason}`, '');
+  lines.push(`Ranks are numerical: a singular value below ${RANK_TOL} × the largest row norm counts as zero. "No counter-example found" comes from probing and is never a proof.`, '');
   lines.push('| layer | activation | n → m | counting rows | verdict | method | inverse-Lipschitz bound |', '|---|---|---|---|---|---|---|');
   for (const l of report.injectivity.layers) {
     const bound = l.inverseLipschitz ? `${fmt(l.inverseLipschitz.bound)}${l.inverseLipschitz.appliesTo === 'bias-free-layer' ? ' (bias-free layer¹)' : ''}` : '—';
