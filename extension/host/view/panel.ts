@@ -176,7 +176,7 @@ export class PoliceViewPanel {
    * With `specPath`, events of a training of another spec than the one shown are ignored.
    */
   onTrainerMessage(message: TrainerToHost, specPath?: string): void {
-    if (specPath !== undefined && this.specUri && this.editable && this.specUri.fsPath !== specPath) return;
+    if (specPath !== undefined && this.specUri && this.specUri.fsPath !== specPath) return;
     switch (message.type) {
       case 'ready':
         this.resetLoss(this.spec?.training.steps ?? 0);
