@@ -305,7 +305,7 @@ function certifyRegion(network: FoldedNetwork, region: ResolvedRegion, options: 
       vertexCount: vertices.length,
       minMargin: 0,
       affineMap: { A: [], b: [] },
-      maxResidual: NaN,
+      maxResidual: 0,
       samplesChecked: 0,
       checks: [{ name: 'dimensions', passed: false, detail: problem }],
     };
