@@ -147,3 +147,27 @@ test('without POLICE the trained network is not proved affine on the region', as
   const result = await train(spec, { data: waveData(256), backend: 'wasm', steps: 30 });
   assert.equal(certify(result.network, spec.regions).proved, false);
 });
+
+test('classification trains with softmax cross-entropy: two separable classes end above 90 % accuracy, still proved', async () => {
+  const rng = createRng(5);
+  const count = 256;
+  const x = new Float32Array(count * 2);
+  const y = new Float32Array(count * 2);
+  for (let i = 0; i < count; i++) {
+    x[2 * i] = rng.uniform(-2, 2);
+    x[2 * i + 1] = rng.uniform(-2, 2);
+    // Class 1 above the parabola x1 = x0² − 1, one-hot as the data module builds it.
+    const label = x[2 * i + 1] > x[2 * i] * x[2 * i] - 1 ? 1 : 0;
+    y[2 * i + label] = 1;
+  }
+  const inside: ResolvedRegion = { name: 'inside', vertices: [[-0.5, 1], [0.5, 1], [0, 1.8]], constraint: { kind: 'affine' }, form: 'vertices' };
+  const spec = tinySpec([inside], {
+    outputUnits: 2,
+    data: { task: 'classification', source: { kind: 'dataset', name: 'test' }, samples: count, noise: 0, classes: 2 },
+    training: { steps: 150, batch: 128, optimizer: 'adam', lr: 0.02, weightDecay: 0, seed: 0, snapshotEvery: 0 },
+  });
+  const result = await train(spec, { data: { x, y, count, inputDim: 2, outputDim: 2 }, backend: 'wasm' });
+  assert.ok((result.accuracy ?? 0) > 0.9, `accuracy ${result.accuracy}`);
+  assert.ok(result.finalLoss < result.metrics[0].loss);
+  assert.ok(certify(result.network, spec.regions).proved);
+});
