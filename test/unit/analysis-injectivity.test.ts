@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { absInjectivity, analyzeInjectivity, centralCells, layerInjectivity, reluInjectivity } from '../../extension/police/analysis/injectivity';
 import { smallestSingular } from '../../extension/police/analysis/dense';
+import { leastSquares, rank } from '../../extension/police/linalg';
 import type { FoldedNetwork, NetworkLayer } from '../../extension/police/network';
 import { createRng } from '../../extension/police/random';
 
@@ -201,4 +202,36 @@ test('exact verdicts agree with brute force on random small layers: witnesses ar
     }
   }
   assert.ok(injective >= 3 && refuted >= 20, `both verdicts exercised (${injective} injective, ${refuted} refuted)`);
+});
+
+test('abs: the hyperplane check agrees with brute force over every split of the rows (small integer layers)', () => {
+  const rng = createRng(9);
+  let injective = 0;
+  for (let t = 0; t < 150; t++) {
+    const n = 1 + (t % 3);
+    const m = n + 1 + rng.int(3);
+    const w = Array.from({ length: m }, () => Array.from({ length: n }, () => rng.int(5) - 2));
+    const b = Array.from({ length: m }, () => rng.int(5) - 2);
+    // |Wx+b| = |Wy+b| with x ≠ y iff the rows split into A (w·(x−y) = 0, rank < n) and B (w·(x+y)/2 = −b, solvable).
+    let collides = false;
+    for (let mask = 0; mask < 1 << m && !collides; mask++) {
+      const inA = (i: number) => (mask & (1 << i)) !== 0;
+      const a = w.filter((_, i) => inA(i));
+      if (a.length > 0 && rank(a, 1e-10) >= n) continue;
+      const rows = w.map((_, i) => i).filter((i) => !inA(i));
+      if (rows.length === 0) {
+        collides = true;
+        break;
+      }
+      const { solution } = leastSquares(
+        rows.map((i) => w[i]),
+        rows.map((i) => [-b[i]]),
+      );
+      collides = rows.every((i) => Math.abs(w[i].reduce((sum, v, j) => sum + v * solution[j][0], b[i])) < 1e-9);
+    }
+    const verdict = absInjectivity(w, b).verdict;
+    assert.equal(verdict, collides ? 'not-injective' : 'injective', `W = ${JSON.stringify(w)}, b = ${JSON.stringify(b)}`);
+    if (!collides) injective++;
+  }
+  assert.ok(injective >= 20 && injective <= 130, `both verdicts exercised (${injective} injective of 150)`);
 });
