@@ -108,10 +108,10 @@ interface CellList {
   patterns: U32;
 }
 
-function newCellList(): CellList {
-  const starts = new U32();
+function newCellList(expectedCells = 256, words = 1): CellList {
+  const starts = new U32(expectedCells + 1);
   starts.push(0);
-  return { coords: new F64(), starts, patterns: new U32() };
+  return { coords: new F64(expectedCells * 10), starts, patterns: new U32(expectedCells * words) };
 }
 
 interface DenseLayer {
@@ -543,8 +543,9 @@ export function partitionPlane(network: FoldedNetwork, plane: PartitionPlane, wi
   for (let l = 0; l <= lastBend; l++) {
     const layer = layers[l];
     if (!layer.bends) continue;
-    const next = newCellList();
     const count = cells.starts.length - 1;
+    // Each layer multiplies the cells a few times over; reserving ahead avoids repeated copying.
+    const next = newCellList(Math.min(maxCells, count * 3 + 64), words);
     for (let p = 0; p < count; p++) {
       state.moveTo(cells.patterns.data, p * words, l);
       splitter.split(cells, p, layer, state.z[l], uScale, vScale);
