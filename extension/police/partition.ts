@@ -1085,6 +1085,39 @@ export function cellAt(partition: Partition, point: [number, number]): number {
   return bestDepth >= -tol ? best : -1;
 }
 
+/** Smallest signed distance from (u, v) to the edges of cell i: ≥ 0 inside (counter-clockwise polygon). */
+function depthIn(partition: Partition, i: number, u: number, v: number): number {
+  const xy = partition.vertices;
+  const s = partition.polygonStart[i];
+  const n = partition.polygonStart[i + 1] - s;
+  let depth = Infinity;
+  for (let t = 0; t < n; t++) {
+    const t2 = t + 1 === n ? 0 : t + 1;
+    const ax = xy[2 * (s + t)];
+    const ay = xy[2 * (s + t) + 1];
+    const ex = xy[2 * (s + t2)] - ax;
+    const ey = xy[2 * (s + t2) + 1] - ay;
+    const len = Math.hypot(ex, ey);
+    if (len > 0) depth = Math.min(depth, (ex * (v - ay) - ey * (u - ax)) / len);
+  }
+  return depth;
+}
+
+/**
+ * The one cell holding a whole convex polygon (e.g. a region R drawn on the plane), or −1 when its points
+ * fall in different cells: the view's check that R lies inside a single linear region.
+ */
+export function cellContaining(partition: Partition, points: [number, number][]): number {
+  if (!points.length) return -1;
+  const cu = points.reduce((sum, p) => sum + p[0], 0) / points.length;
+  const cv = points.reduce((sum, p) => sum + p[1], 0) / points.length;
+  const home = cellAt(partition, [cu, cv]);
+  if (home < 0) return -1;
+  const [[u0, u1], [v0, v1]] = partition.window;
+  const tol = 1e-12 * Math.max(u1 - u0, v1 - v0, Math.abs(u0), Math.abs(u1), Math.abs(v0), Math.abs(v1));
+  return points.every(([u, v]) => depthIn(partition, home, u, v) >= -tol) ? home : -1;
+}
+
 /** Hamming distance from the cell's pattern to another pattern (e.g. a region's, from patternAt at its centroid). */
 export function cellPatternDistance(partition: Partition, index: number, pattern: ActivationPattern): number {
   return patternDistance(cellPattern(partition, index), pattern);

@@ -6,6 +6,7 @@ import { forward } from '../../extension/police/network';
 import {
   cellArea,
   cellAt,
+  cellContaining,
   cellInputMap,
   cellPattern,
   cellPatternString,
@@ -159,6 +160,9 @@ test('concurrent lines and lines through window corners give exact cells, no sli
   for (let i = 0; i < partition.cellCount; i++) assert.ok(cellArea(partition, i) > 1, `cell ${i} is a sliver`);
   checkAgainstSampling(network, partition, identityPlane(), [[-2, 2], [-2, 2]], 500, 16);
   assert.equal(cellPolygon(partition, 0).length % 2, 0);
+  // A triangle across the line u = 0 is in no single cell; one inside a quadrant sector is.
+  assert.equal(cellContaining(partition, [[-0.5, -1], [0.5, -1], [0, -1.5]]), -1);
+  assert.ok(cellContaining(partition, [[0.5, -1], [1, -1.5], [1, -1]]) >= 0);
   assert.match(cellPatternString(partition, 0), /^[01]{5}$/);
 });
 
@@ -201,6 +205,7 @@ test('a POLICE-folded network has its region inside one single cell', () => {
     assert.equal(cellAt(partition, p), home, `probe ${p}`);
     assert.equal(patternDistance(patternAt(network, p), cellPattern(partition, home)), 0);
   }
+  assert.equal(cellContaining(partition, triangle as [number, number][]), home);
   // Outside R the pattern distance to R's cell grows.
   const far = cellAt(partition, [3.5, 3.5]);
   assert.ok(patternDistance(cellPattern(partition, far), cellPattern(partition, home)) > 0);
