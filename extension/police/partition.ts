@@ -41,6 +41,8 @@ export interface Partition {
 export interface PartitionOptions {
   /** Refuse (throw) beyond this many cells, to bound memory (default 2,000,000). */
   maxCells?: number;
+  /** Give up (throw) after this many milliseconds, so a view never waits on a huge network (default: no limit). */
+  timeLimitMs?: number;
 }
 
 /** The plane of a 2-D input space: x = (u, v). */
@@ -466,6 +468,7 @@ function checkInputs(network: FoldedNetwork, plane: PartitionPlane, window: Part
 export function partitionPlane(network: FoldedNetwork, plane: PartitionPlane, window: PartitionWindow, options: PartitionOptions = {}): Partition {
   checkInputs(network, plane, window);
   const maxCells = options.maxCells ?? 2_000_000;
+  const deadline = performance.now() + (options.timeLimitMs ?? Infinity);
   let bitCount = 0;
   const layers: DenseLayer[] = network.layers.map((layer) => {
     const rows = layer.weights.length;
@@ -553,6 +556,9 @@ export function partitionPlane(network: FoldedNetwork, plane: PartitionPlane, wi
       if (l === lastBend) splitter.outputMaps(order, maps, state.z[l], layer, tail, outputs, skip);
       if (next.starts.length - 1 > maxCells) {
         throw new Error(`partition: more than ${maxCells} cells; narrow the window or raise maxCells`);
+      }
+      if ((p & 255) === 255 && performance.now() > deadline) {
+        throw new Error(`partition: stopped after ${options.timeLimitMs} ms at layer ${l} with ${next.starts.length - 1} cells so far`);
       }
     }
     cells = next;

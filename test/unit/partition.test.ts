@@ -225,6 +225,9 @@ test('bad inputs are refused with a message naming them', () => {
   const smooth: FoldedNetwork = { ...network, layers: [{ ...network.layers[0], activation: 'tanh' }, network.layers[1]] };
   assert.throws(() => partitionPlane(smooth, identityPlane(), [[0, 1], [0, 1]]), /'tanh' is not piecewise affine/);
   assert.equal(cellAt(partitionPlane(network, identityPlane(), [[0, 1], [0, 1]]), [2, 2]), -1);
+  const wide = randomLeakyNetwork(64, 2, 0);
+  assert.throws(() => partitionPlane(wide, identityPlane(), [[-4, 4], [-4, 4]], { maxCells: 100 }), /more than 100 cells/);
+  assert.throws(() => partitionPlane(wide, identityPlane(), [[-4, 4], [-4, 4]], { timeLimitMs: 0 }), /stopped after 0 ms/);
 });
 
 test('pattern distance counts units that switched side', () => {
