@@ -226,7 +226,7 @@ function showSpec(next: ViewSpec, uri: string): void {
   outputSelect.replaceChildren(...Array.from({ length: next.outputUnits }, (_, k) => new Option(next.task === 'classification' ? `class ${k}` : `output y${k}`, String(k))));
   if (state.output >= next.outputUnits) state.output = 0;
   outputSelect.value = String(state.output);
-  outputSelect.hidden = next.outputUnits < 2;
+  outputSelect.hidden = next.outputUnits < 2 || next.task === 'classification';
   if (dimChanged || !state.planeMode) state.planeMode = defaultPlaneMode(next);
   buildPlaneControls(next);
   updatePlane(true);
@@ -310,7 +310,7 @@ function showSurface(next: ViewSurface): void {
   if (choice && JSON.stringify(next.plane) !== JSON.stringify(choice.plane)) return;
   surface = next;
   scene.setSurface(next);
-  document.body.dataset.cells = String(next.cells.length);
+  document.body.dataset.cells = String(next.cellCount);
   document.body.dataset.surfaceStep = String(next.step);
   renderLegend();
 }
@@ -374,7 +374,8 @@ function renderLegend(): void {
   }
   if (surface) {
     const where = spec.inputDim === 2 ? '' : spec.inputDim === 3 ? ' on the slice' : ' on the plane';
-    items.push(element('div', { class: 'legend-note' }, `${surface.cells.length} linear regions${where} · step ${surface.step}`));
+    items.push(element('div', { class: 'legend-note' }, `${surface.cellCount} linear regions${where} · step ${surface.step}`));
+    if (surface.cellCount > surface.cells.length) items.push(element('div', { class: 'legend-note' }, 'too many to draw: surface exact, edges and hover maps off'));
     if (surface.partitionError) items.push(element('div', { class: 'legend-note warn' }, surface.partitionError));
   }
   if (spec.inputDim > 3) items.push(element('div', { class: 'legend-note' }, 'regions and data are projected onto the plane'));
@@ -392,11 +393,17 @@ function showHover(point: HoverPoint | undefined, clientX: number, clientY: numb
   }
   const x = planePoint(surface.plane, point.u, point.v);
   const cell = index >= 0 ? surface.cells[index] : undefined;
-  const y = cell ? cell.A.map((_, k) => {
-    const [au, av, c] = planeMap(surface!.plane, cell.A, cell.b, k);
-    return au * point.u + av * point.v + c;
-  }) : undefined;
-  tooltip.replaceChildren(...describeCell({ x, y, cellIndex: index, cell, regionNames: spec.regions.map((r) => r.name) }).map((line) => element('div', {}, line)));
+  const outputs = surface.outputs;
+  // Exact from the cell's map when the cell is known, else the nearest grid sample.
+  const y = cell
+    ? cell.A.map((_, k) => {
+        const [au, av, c] = planeMap(surface!.plane, cell.A, cell.b, k);
+        return au * point.u + av * point.v + c;
+      })
+    : surface.values.slice(point.grid * outputs, (point.grid + 1) * outputs);
+  const lines = describeCell({ x, y, cellIndex: index, cell, regionNames: spec.regions.map((r) => r.name) });
+  if (!cell && surface.cellCount > surface.cells.length) lines[lines.length - 1] = `one of ${surface.cellCount} linear regions (too many to list their maps)`;
+  tooltip.replaceChildren(...lines.map((line) => element('div', {}, line)));
   tooltip.hidden = false;
   const box = sceneBox.getBoundingClientRect();
   tooltip.style.left = `${Math.min(clientX - box.left + 14, box.width - 260)}px`;

@@ -469,13 +469,21 @@ export class SceneView {
           }
         }
       }
-      if (classes) {
+      if (classes && !surface.boundary) {
         const maps = cell.A.map((_, out) => planeMap(plane, cell.A, cell.b, out));
         const segments = decisionBoundarySegments(polygon, maps);
         for (let q = 0; q < segments.length; q += 2) {
           this.world(segments[q], segments[q + 1], 0, p);
           boundary.push(p.x, p.y, p.z + 2 * lift);
         }
+      }
+    }
+    if (classes && surface.boundary) {
+      // The worker traced it over every cell, also when the cells are too many to send.
+      const segments = surface.boundary;
+      for (let q = 0; q < segments.length; q += 2) {
+        this.world(segments[q], segments[q + 1], 0, p);
+        boundary.push(p.x, p.y, p.z + 2 * lift);
       }
     }
     this.wireLines.commit(this.wireframe.geometry, o);

@@ -144,7 +144,12 @@ export interface ViewSurface {
   values: number[];
   /** Index into `cells` for each grid point (resolution²), -1 when outside every cell. */
   cellIndex: number[];
+  /** The cells, when few enough to draw (see cellCount). */
   cells: ViewCell[];
+  /** How many linear regions the exact partition found on the window (0 when it was not computed). */
+  cellCount: number;
+  /** Classification: the exact decision boundary as segments [u0, v0, u1, v1, …] in plane coordinates. */
+  boundary?: number[];
   /** f at each region's vertices, per region: P×outputs. */
   regionValues: number[][][];
   partitionMs: number;

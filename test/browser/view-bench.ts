@@ -47,9 +47,9 @@ try {
   for (const [width, depth] of [[64, 3], [256, 3]]) {
     const network = heNetwork(width, depth, 1);
     const t0 = performance.now();
-    const { cells, error } = partitionOnPlane(network, plane, viewWindow);
+    const { cells, drawable, error } = partitionOnPlane(network, plane, viewWindow);
     const t1 = performance.now();
-    const surface = buildSurface({ step: 1, network, plane, window: viewWindow, resolution: 200, regions: [triangle] }, cells, t1 - t0, error);
+    const surface = buildSurface({ step: 1, network, plane, window: viewWindow, resolution: 200, regions: [triangle] }, cells, t1 - t0, error, drawable);
     const t2 = performance.now();
     const json = JSON.stringify({ type: 'surface', surface });
     // Time the view's handling of one surface message on its main thread (parse excluded: VS Code delivers objects).

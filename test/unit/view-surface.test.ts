@@ -139,3 +139,20 @@ test('the sampled fallback keeps the grid unless the network is too big to sampl
   const side = sampledResolution(wide, 200);
   assert.ok(side < 200 && side >= 16, `side ${side}`);
 });
+
+test('classification surfaces carry the exact decision boundary, also when the cells are too many to send', () => {
+  const classifier = oneLayerNetwork([[0.8, -1.1, 0.6], [-0.5, 0.9, 0.4]], [0.2, -0.1]);
+  const cells = exactCells(classifier, window);
+  const request = { step: 1, network: classifier, plane: identity, window, resolution: 21, regions: [], classification: true };
+  const surface = buildSurface(request, cells, 0, undefined, false);
+  assert.equal(surface.cells.length, 0);
+  assert.equal(surface.cellCount, cells.length);
+  assert.ok(surface.cellIndex.every((c) => c === -1));
+  const boundary = surface.boundary ?? [];
+  assert.ok(boundary.length >= 4 && boundary.length % 4 === 0);
+  for (let s = 0; s < boundary.length; s += 2) {
+    const [y0, y1] = forward(classifier, [boundary[s], boundary[s + 1]]);
+    assert.ok(Math.abs(y0 - y1) < 1e-9, 'on the boundary both classes tie');
+  }
+  assert.ok(Math.abs(surface.values[0] - forward(classifier, [-4, -3])[0]) < 1e-12, 'the surface is still exact');
+});

@@ -12,7 +12,6 @@ import {
   type TrainerToHost,
   type ViewPlane,
   type ViewShowData,
-  type ViewSpec,
   type ViewSurface,
   type ViewWindow,
   type WebviewToHost,
@@ -22,6 +21,7 @@ import { SurfaceService } from './surface-service';
 import { computeVertexEdit } from './vertex-edit';
 import { parseSpecText } from './spec-source';
 import { readMetrics } from './run-files';
+import { toViewSpecPlain } from './view-spec';
 
 /** What the webview keeps with setState; the serializer hands it back after a reload. */
 export interface PersistedViewState {
@@ -32,22 +32,7 @@ export interface PersistedViewState {
 const DATA_POINTS = 1500;
 const DEFAULT_RESOLUTION = 200;
 
-/** `editable` false for a run's spec copy: a finished run is a record, never edited by a drag. */
-export function toViewSpec(spec: ResolvedSpec, editable = true): ViewSpec {
-  return {
-    name: spec.name,
-    inputDim: spec.inputDim,
-    outputUnits: spec.outputUnits,
-    domain: spec.domain,
-    task: spec.data.task,
-    regions: spec.regions.map((r) => ({
-      name: r.name,
-      vertices: r.vertices,
-      form: r.form,
-      draggable: editable && spec.inputDim === 2 && (r.form === 'vertices' || r.form === 'box' || r.form === 'polygon'),
-    })),
-  };
-}
+export const toViewSpec = toViewSpecPlain;
 
 export class PoliceViewPanel {
   static readonly viewType = 'police.view';
@@ -323,6 +308,7 @@ export class PoliceViewPanel {
         window: this.plane.window,
         resolution: Math.min(this.plane.resolution || DEFAULT_RESOLUTION, 256),
         regions: this.spec.regions.map((r) => r.vertices),
+        classification: this.spec.data.task === 'classification',
       },
       immediate,
     );

@@ -15,9 +15,9 @@ parentPort?.on('message', (job: HostToWorker) => {
     switch (job.type) {
       case 'surface': {
         const started = performance.now();
-        const { cells, error } = partitionOnPlane(job.request.network, job.request.plane, job.request.window);
+        const { cells, drawable, error } = partitionOnPlane(job.request.network, job.request.plane, job.request.window);
         const partitionMs = performance.now() - started;
-        reply({ type: 'surface', id: job.id, surface: buildSurface(job.request, cells, partitionMs, error) });
+        reply({ type: 'surface', id: job.id, surface: buildSurface(job.request, cells, partitionMs, error, drawable) });
         break;
       }
       case 'data':

@@ -2,6 +2,7 @@
 import { activate, forward, unitBeta, type FoldedNetwork } from '../../police/network';
 import { patternAt as activationPattern } from '../../police/patterns';
 import type { ViewCell, ViewPlane, ViewSurface, ViewWindow } from '../../protocol/messages';
+import { decisionBoundarySegments } from '../../../webview/geometry';
 
 /** A cell as the exact partition gives it: polygon in plane coordinates, pattern, map in input coordinates. */
 export interface PlaneCell {
@@ -21,6 +22,8 @@ export interface SurfaceRequest {
   resolution: number;
   /** Region vertices in input coordinates, in spec order. */
   regions: number[][][];
+  /** Classification: also trace the exact decision boundary (where the two best outputs tie). */
+  classification?: boolean;
 }
 
 /** Input point of plane coordinates (u, v). */
@@ -182,7 +185,7 @@ export function sampledResolution(network: FoldedNetwork, resolution: number): n
  * Sample the network on the plane's grid: from the cells' affine maps where a cell covers the point
  * (exact, since f is affine on each cell), by a float64 forward pass elsewhere.
  */
-export function buildSurface(request: SurfaceRequest, cells: PlaneCell[], partitionMs: number, partitionError?: string): ViewSurface {
+export function buildSurface(request: SurfaceRequest, cells: PlaneCell[], partitionMs: number, partitionError?: string, sendCells = true): ViewSurface {
   const { network, plane, window } = request;
   const resolution = cells.length > 0 ? request.resolution : sampledResolution(network, request.resolution);
   const outputs = network.output_dim;
@@ -227,7 +230,7 @@ export function buildSurface(request: SurfaceRequest, cells: PlaneCell[], partit
     const centroid = vertices[0].map((_, d) => vertices.reduce((s, x) => s + x[d], 0) / vertices.length);
     return patternAt(network, centroid);
   });
-  const viewCells: ViewCell[] = cells.map((cell) => ({
+  const viewCells: ViewCell[] = (sendCells ? cells : []).map((cell) => ({
     polygon: cell.polygon,
     A: cell.A,
     b: cell.b,
@@ -240,8 +243,12 @@ export function buildSurface(request: SurfaceRequest, cells: PlaneCell[], partit
     resolution,
     outputs,
     values,
-    cellIndex: Array.from(cellIndex),
+    cellIndex: sendCells ? Array.from(cellIndex) : new Array<number>(cellIndex.length).fill(-1),
     cells: viewCells,
+    cellCount: cells.length,
+    ...(request.classification && outputs > 1 && cells.length > 0
+      ? { boundary: cells.flatMap((cell, c) => decisionBoundarySegments(cell.polygon, planeMaps[c] as [number, number, number][])) }
+      : {}),
     regionValues: request.regions.map((vertices) => vertices.map((x) => forward(network, x))),
     partitionMs,
     ...(partitionError ? { partitionError } : {}),
