@@ -16,7 +16,7 @@ export interface PartitionResult {
 /** Beyond this many cells the view gets the exact surface but not the cells: a blur of lines and tens of MB. */
 export const MAX_VIEW_CELLS = 30_000;
 /** Beyond this many the partition itself is refused (memory, seconds) and the surface is sampled instead. */
-export const MAX_PARTITION_CELLS = 600_000;
+export const MAX_PARTITION_CELLS = 300_000;
 
 export function partitionOnPlane(network: FoldedNetwork, plane: ViewPlane, window: ViewWindow): PartitionResult {
   const smooth = network.layers.find((layer) => !isPiecewiseAffine(layer.activation));
