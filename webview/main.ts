@@ -1,4 +1,8 @@
 // The webview app (three.js); runs in the browser sandbox of a VS Code webview.
+// Hooks for browser and e2e tests, on document.body.dataset: state ('waiting' → 'rendered' once a spec is drawn),
+// webgl ('2' | '1' | '0'), lossPoints, step, certificate ('none' | 'proved' | 'not-proved'), status, cells (linear
+// regions on the plane), surfaceStep, dataPoints, boundarySegments, regionHulls; and window.policeView
+// .vertexScreenPosition(region, vertex) → client pixels of a region's vertex marker (to drag it).
 import './view.css';
 import { MessageChannel } from '../extension/protocol/channel';
 import type { Certificate } from '../extension/police/certificate-types';
