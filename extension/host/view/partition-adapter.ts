@@ -17,6 +17,8 @@ export interface PartitionResult {
 export const MAX_VIEW_CELLS = 30_000;
 /** Beyond this many the partition itself is refused (memory, seconds) and the surface is sampled instead. */
 export const MAX_PARTITION_CELLS = 300_000;
+/** A surface refresh never waits longer than this on the partition; past it the surface is sampled. */
+export const PARTITION_TIME_LIMIT_MS = 8_000;
 
 export function partitionOnPlane(network: FoldedNetwork, plane: ViewPlane, window: ViewWindow): PartitionResult {
   const smooth = network.layers.find((layer) => !isPiecewiseAffine(layer.activation));
@@ -24,7 +26,7 @@ export function partitionOnPlane(network: FoldedNetwork, plane: ViewPlane, windo
     return { cells: [], drawable: false, error: `'${smooth.activation}' is smooth: the network has no exact linear regions (surface sampled)` };
   }
   try {
-    const partition = partitionPlane(network, plane, window, { maxCells: MAX_PARTITION_CELLS });
+    const partition = partitionPlane(network, plane, window, { maxCells: MAX_PARTITION_CELLS, timeLimitMs: PARTITION_TIME_LIMIT_MS });
     const drawable = partition.cellCount <= MAX_VIEW_CELLS;
     const outputs = partition.outputDim;
     const cells: PlaneCell[] = [];
