@@ -111,7 +111,8 @@ export class TrainerClient {
 
   /** Ask the trainer to stop; kill it if it has not said 'stopped' within STOP_GRACE_MS. */
   stop(): Promise<void> {
-    if (this.outcome || this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    // A second Stop must not postpone the kill deadline set by the first.
+    if (this.stopRequested || this.outcome || this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
     this.stopRequested = true;
     this.channel.send({ type: 'stop' });
     clearTimeout(this.killTimer);

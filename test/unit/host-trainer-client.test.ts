@@ -1,0 +1,100 @@
+// The host's trainer client against small stand-in trainer scripts: how each way a training can end is reported.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { StartTraining, TrainerToHost } from '../../extension/protocol/messages';
+import { TrainerClient, type TrainingOutcome } from '../../extension/host/trainer-client';
+
+const dir = mkdtempSync(join(tmpdir(), 'police-trainer-client-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function script(name: string, body: string): string {
+  const path = join(dir, `${name}.js`);
+  writeFileSync(path, body);
+  return path;
+}
+
+const start: StartTraining = {
+  type: 'start',
+  specPath: '/w/wave.police.json',
+  specText: '{}',
+  runDir: '/w/.police/runs/wave/1',
+  backend: 'cpu',
+  progressIntervalMs: 10,
+};
+
+function train(path: string, stopAfterProgress = false): Promise<{ outcome: TrainingOutcome; messages: TrainerToHost[]; logs: string[] }> {
+  return new Promise((resolve) => {
+    const messages: TrainerToHost[] = [];
+    const logs: string[] = [];
+    let outcome: TrainingOutcome | undefined;
+    const client: TrainerClient = new TrainerClient(path, start, {
+      message: (m) => messages.push(m),
+      ready: () => undefined,
+      progress: () => {
+        if (stopAfterProgress) void client.stop();
+      },
+      snapshot: () => undefined,
+      log: (level, message) => logs.push(`${level}: ${message}`),
+      ended: (o) => {
+        outcome = o;
+      },
+    });
+    void client.exited.then(() => resolve({ outcome: outcome as TrainingOutcome, messages, logs }));
+  });
+}
+
+test('a trainer that finishes reports done with its certificate, and the typed stream in order', async () => {
+  const path = script(
+    'done',
+    `process.on('message', (m) => {
+      if (m.type !== 'start') return;
+      process.send({ type: 'ready', backend: 'cpu' });
+      process.send({ type: 'progress', step: 1, totalSteps: 1, loss: 0.5, health: [], elapsedMs: 1 });
+      process.send({ type: 'done', runDir: m.runDir, finalLoss: 0.5, certificate: { proved: true } });
+    });`,
+  );
+  const { outcome, messages } = await train(path);
+  assert.equal(outcome.kind, 'done');
+  assert.equal(outcome.kind === 'done' && outcome.done.runDir, start.runDir);
+  assert.deepEqual(messages.map((m) => m.type), ['ready', 'progress', 'done']);
+});
+
+test('stop is prompt: a trainer that ignores it is killed and reported as stopped', async () => {
+  const path = script(
+    'deaf',
+    `process.on('message', (m) => {
+      if (m.type === 'start') setInterval(() => process.send({ type: 'progress', step: 1, totalSteps: 9, loss: 1, health: [], elapsedMs: 1 }), 20);
+    });`,
+  );
+  const { outcome } = await train(path, true);
+  assert.deepEqual(outcome, { kind: 'stopped', step: 1, killed: true });
+});
+
+test('a trainer that acknowledges stop is reported as stopped, not killed', async () => {
+  const path = script(
+    'polite',
+    `process.on('message', (m) => {
+      if (m.type === 'start') process.send({ type: 'progress', step: 3, totalSteps: 9, loss: 1, health: [], elapsedMs: 1 });
+      if (m.type === 'stop') { process.send({ type: 'stopped', step: 3 }); process.exit(0); }
+    });`,
+  );
+  const { outcome } = await train(path, true);
+  assert.deepEqual(outcome, { kind: 'stopped', step: 3, killed: false });
+});
+
+test('a crash is reported with the exit code and the last line the trainer printed', async () => {
+  const path = script('crash', `process.on('message', () => { console.error('Aborted(): wasm heap exhausted'); process.exit(7); });`);
+  const { outcome, logs } = await train(path);
+  assert.equal(outcome.kind, 'crashed');
+  assert.match(outcome.kind === 'crashed' ? outcome.message : '', /exited with code 7: Aborted\(\): wasm heap exhausted/);
+  assert.ok(logs.some((l) => l.startsWith('error: ') && l.includes('wasm heap exhausted')));
+});
+
+test('an error message from the trainer ends the training with its text', async () => {
+  const path = script('error', `process.on('message', () => process.send({ type: 'error', message: "data.csv.path: 'x.csv' not found" }));`);
+  const { outcome } = await train(path);
+  assert.deepEqual(outcome, { kind: 'error', message: "data.csv.path: 'x.csv' not found", detail: undefined });
+});
