@@ -68,7 +68,8 @@ export class SpecDiagnostics implements vscode.Disposable {
         },
       ];
     }
-    this.collection.set(document.uri, problems.map(toDiagnostic));
+    // The JSON language server (jsonLanguageParticipants) already squiggles JSON syntax errors: don't show them twice.
+    this.collection.set(document.uri, problems.filter((p) => p.code !== 'syntax').map(toDiagnostic));
     return problems;
   }
 

@@ -344,3 +344,20 @@ test('a trainer killed mid-run: an error names the spec and the cause, Show log 
   assert.equal(hashTree(join(runsRoot, 'e2e-triangle', firstRun)), before, 'the first run folder changed');
   assertOnlyWholeRuns();
 });
+
+test('POLICE: New spec from template writes an example into the workspace and opens it without errors', async () => {
+  await runFromPalette('POLICE: New spec from template');
+  const input = page.locator('.quick-input-widget input');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'fig2-wave-triangle' }).first().waitFor({ timeout: 15_000 });
+  await input.fill('fig2-wave-triangle');
+  await input.press('Enter');
+  // Then the file name box, prefilled with the template's name.
+  await waitFor('the file name box', async () => (await input.inputValue()) === 'fig2-wave-triangle.police.json', 15_000);
+  await input.press('Enter');
+  await page.locator('.tab[data-resource-name="fig2-wave-triangle.police.json"]').waitFor({ timeout: 15_000 });
+  const created = join(workspace, 'fig2-wave-triangle.police.json');
+  assert.ok(existsSync(created), `${created} was not written`);
+  await check('specOpensAsPoliceJson', { path: created });
+  await check('noErrors', { path: created });
+  await screenshot('new-spec-from-template');
+});
