@@ -140,6 +140,7 @@ async function exportModel(target: Target): Promise<void> {
     canSelectFolders: true,
     canSelectMany: false,
     openLabel: 'Export here',
+    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
     title: `Export ${run.specName}/${run.id}: tfjs model, network.json and certificate`,
   });
   if (!picked?.[0]) return;

@@ -307,6 +307,23 @@ test('POLICE: Verify run re-derives the certificate and says it is proved', asyn
   await screenshot('verify');
 });
 
+test('POLICE: Export model copies the tfjs model, network.json and the certificate to a folder the user picks', async () => {
+  const target = join(workspace, 'exports');
+  await fs.mkdir(target, { recursive: true });
+  await openFile('e2e-triangle.police.json');
+  await runFromPalette('POLICE: Export model');
+  // code-server's folder picker is a path box with an OK button carrying the command's label.
+  const input = page.locator('.quick-input-widget input');
+  await waitFor('the folder picker', async () => (await input.inputValue()).startsWith('/'), 15_000);
+  await input.fill(`${target}/`);
+  await page.locator('.quick-input-widget .monaco-button', { hasText: 'Export here' }).first().click();
+  const exported = join(target, `e2e-triangle-${firstRun}`);
+  await waitFor('the exported files', () => existsSync(join(exported, 'network.json')), 15_000);
+  assert.deepEqual(readdirSync(exported).sort(), ['certificate.json', 'model.json', 'network.json', 'weights.bin']);
+  assert.equal(readFileSync(join(exported, 'network.json'), 'utf8'), readFileSync(join(runsRoot, 'e2e-triangle', firstRun, 'network.json'), 'utf8'));
+  await screenshot('export');
+});
+
 test('stopping a second training midway keeps the first run intact and leaves no partial folder', async () => {
   const before = hashTree(join(runsRoot, 'e2e-triangle', firstRun));
   await openFile('e2e-long.police.json');
