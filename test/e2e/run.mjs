@@ -2,7 +2,7 @@
 // Installs code-server into .e2e/ (once), packages the extension and the API probe as VSIXs, starts code-server on a free
 // port, runs test/e2e/workbench.test.mjs with node's test runner, and always cleans up code-server and Chromium.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -157,17 +157,64 @@ async function main() {
   const vsix = join(repo, 'dist', 'police-studio.vsix');
   const probeVsix = await buildProbe();
 
-  // Everything the session writes lives under one temp dir whose name marks our processes for cleanup.
+  // Everything the sessions write lives under one temp dir whose name marks our processes for cleanup.
   const sessionDir = mkdtempSync(join(tmpdir(), 'police-e2e-'));
+  const servers = [];
+  let tests;
+  let exitCode = 1;
+  const cleanup = () => {
+    if (tests && tests.exitCode === null) tests.kill('SIGKILL');
+    for (const server of servers) if (server.exitCode === null) server.kill('SIGKILL');
+    killTree(sessionDir);
+  };
+  process.on('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  process.on('SIGTERM', () => {
+    cleanup();
+    process.exit(143);
+  });
+  try {
+    // Two workbenches: a trusted one for the whole journey, and one in Restricted Mode where training must refuse.
+    const sessions = await Promise.all([
+      startSession(sessionDir, 'workbench', { trusted: true, vsixes: [vsix, probeVsix], servers }),
+      startSession(sessionDir, 'untrusted', { trusted: false, vsixes: [vsix], servers }),
+    ]);
+    const env = { ...process.env };
+    for (const session of sessions) Object.assign(env, session.env);
+    tests = spawn(
+      process.execPath,
+      [
+        '--test',
+        '--test-concurrency=1',
+        '--test-timeout=600000',
+        ...sessions.map((session) => join(repo, 'test/e2e', `${session.name}.test.mjs`)),
+      ],
+      { stdio: 'inherit', cwd: repo, env },
+    );
+    exitCode = await new Promise((r) => tests.on('exit', (code, signal) => r(code ?? (signal ? 1 : 0))));
+  } finally {
+    cleanup();
+    // Keep the run folders and logs of a failure for inspection; a success leaves nothing behind.
+    if (exitCode === 0) rmSync(sessionDir, { recursive: true, force: true });
+    else log(`kept ${sessionDir} for inspection`);
+  }
+  process.exitCode = exitCode;
+}
+
+/** One code-server with its own user data, extensions and workspace copy; returns the env its test file reads. */
+async function startSession(root, name, { trusted, vsixes, servers }) {
+  const base = join(root, name);
   const dirs = {
-    userData: join(sessionDir, 'user-data'),
-    extensions: join(sessionDir, 'extensions'),
-    workspace: join(sessionDir, 'workspace'),
-    rpc: join(sessionDir, 'rpc'),
-    chromeProfile: join(sessionDir, 'chromium-profile'),
+    userData: join(base, 'user-data'),
+    extensions: join(base, 'extensions'),
+    workspace: join(base, 'workspace'),
+    rpc: join(base, 'rpc'),
+    chromeProfile: join(base, 'chromium-profile'),
   };
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
-  const config = join(sessionDir, 'config.yaml');
+  const config = join(base, 'config.yaml');
   writeFileSync(config, 'auth: none\ncert: false\n');
 
   // The workspace: copies of the e2e specs and the examples, so runs never touch the repository.
@@ -181,7 +228,9 @@ async function main() {
         'workbench.startupEditor': 'none',
         'workbench.tips.enabled': false,
         'workbench.enableExperiments': false,
-        'security.workspace.trust.enabled': false,
+        // Untrusted: Restricted Mode without the startup question, as if the user had answered "No".
+        'security.workspace.trust.enabled': !trusted,
+        'security.workspace.trust.startupPrompt': 'never',
         'telemetry.telemetryLevel': 'off',
         'extensions.autoUpdate': false,
         'extensions.autoCheckUpdates': false,
@@ -202,72 +251,40 @@ async function main() {
     '--extensions-dir', dirs.extensions,
     ...extra,
   ];
-  run(process.execPath, codeServerArgs(['--install-extension', vsix]));
-  run(process.execPath, codeServerArgs(['--install-extension', probeVsix]));
+  for (const file of vsixes) run(process.execPath, codeServerArgs(['--install-extension', file]));
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const serverLog = join(resultsDir, 'code-server.log');
-  let server;
-  let tests;
-  let exitCode = 1;
-  const cleanup = () => {
-    if (tests && tests.exitCode === null) tests.kill('SIGKILL');
-    if (server && server.exitCode === null) server.kill('SIGKILL');
-    killTree(sessionDir);
+  const serverLog = join(resultsDir, `code-server-${name}.log`);
+  const out = openSync(serverLog, 'w');
+  const server = spawn(
+    process.execPath,
+    codeServerArgs([
+      '--bind-addr', `127.0.0.1:${port}`,
+      '--auth', 'none',
+      '--disable-telemetry',
+      '--disable-update-check',
+      ...(trusted ? ['--disable-workspace-trust'] : []),
+      '--disable-getting-started-override',
+      dirs.workspace,
+    ]),
+    { stdio: ['ignore', out, out], env: { ...process.env, POLICE_E2E_RPC: dirs.rpc } },
+  );
+  servers.push(server);
+  await waitForHealth(url, server, 60_000);
+  log(`${name}: code-server ready at ${url} (log: ${serverLog})`);
+  const key = name.toUpperCase();
+  return {
+    name,
+    env: {
+      [`POLICE_E2E_${key}_URL`]: url,
+      [`POLICE_E2E_${key}_WORKSPACE`]: dirs.workspace,
+      [`POLICE_E2E_${key}_RPC`]: dirs.rpc,
+      [`POLICE_E2E_${key}_PROFILE`]: dirs.chromeProfile,
+      [`POLICE_E2E_${key}_EXTENSIONS`]: dirs.extensions,
+      POLICE_E2E_RESULTS: resultsDir,
+    },
   };
-  process.on('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
-  process.on('SIGTERM', () => {
-    cleanup();
-    process.exit(143);
-  });
-  try {
-    const { openSync } = await import('node:fs');
-    const out = openSync(serverLog, 'w');
-    server = spawn(
-      process.execPath,
-      codeServerArgs([
-        '--bind-addr', `127.0.0.1:${port}`,
-        '--auth', 'none',
-        '--disable-telemetry',
-        '--disable-update-check',
-        '--disable-workspace-trust',
-        '--disable-getting-started-override',
-        dirs.workspace,
-      ]),
-      { stdio: ['ignore', out, out], env: { ...process.env, POLICE_E2E_RPC: dirs.rpc } },
-    );
-    await waitForHealth(url, server, 60_000);
-    log(`code-server ready at ${url} (log: ${serverLog})`);
-
-    tests = spawn(
-      process.execPath,
-      ['--test', '--test-concurrency=1', '--test-timeout=600000', join(repo, 'test/e2e/workbench.test.mjs')],
-      {
-        stdio: 'inherit',
-        cwd: repo,
-        env: {
-          ...process.env,
-          POLICE_E2E_URL: url,
-          POLICE_E2E_WORKSPACE: dirs.workspace,
-          POLICE_E2E_RPC: dirs.rpc,
-          POLICE_E2E_PROFILE: dirs.chromeProfile,
-          POLICE_E2E_RESULTS: resultsDir,
-          POLICE_E2E_EXTENSIONS: dirs.extensions,
-        },
-      },
-    );
-    exitCode = await new Promise((r) => tests.on('exit', (code, signal) => r(code ?? (signal ? 1 : 0))));
-  } finally {
-    cleanup();
-    // Keep the run folders and logs of a failure for inspection; a success leaves nothing behind.
-    if (exitCode === 0) rmSync(sessionDir, { recursive: true, force: true });
-    else log(`kept ${sessionDir} for inspection`);
-  }
-  process.exitCode = exitCode;
 }
 
 main().catch((err) => {

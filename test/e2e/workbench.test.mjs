@@ -4,131 +4,26 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test as nodeTest } from 'node:test';
-import { chromium } from 'playwright-core';
+import {
+  check,
+  extensionsDir,
+  gotoLine,
+  openFile,
+  openWorkbench,
+  page,
+  revertEditor,
+  runFromPalette,
+  screenshot,
+  statusBarText,
+  test,
+  waitFor,
+  workspace,
+} from './driver.mjs';
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this suite through test/e2e/run.mjs`);
-  return value;
-};
-const url = env('POLICE_E2E_URL');
-const workspace = env('POLICE_E2E_WORKSPACE');
-const rpcDir = env('POLICE_E2E_RPC');
-const profile = env('POLICE_E2E_PROFILE');
-const results = env('POLICE_E2E_RESULTS');
-const extensionsDir = env('POLICE_E2E_EXTENSIONS');
 const runsRoot = join(workspace, '.police', 'runs');
 const tinySpec = join(workspace, 'e2e-triangle.police.json');
-const longSpec = join(workspace, 'e2e-long.police.json');
 
-// DESIGN §3: these flags give WebGL2 through SwiftShader in headless Debian Chromium.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-dev-shm-usage',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--use-gl=angle',
-];
-
-let context;
-let page;
-let shot = 0;
-
-async function screenshot(name) {
-  shot += 1;
-  await page.screenshot({ path: join(results, `${String(shot).padStart(2, '0')}-${name}.png`) });
-}
-
-/** A test that leaves a screenshot of the workbench when it fails. */
-function test(name, fn) {
-  nodeTest(name, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      await screenshot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => undefined);
-      throw err;
-    }
-  });
-}
-
-let requestCount = 0;
-/** Run a check from test/e2e/suite/checks.ts inside the extension host and return what it saw. */
-async function check(name, args = {}, timeoutMs = 60_000) {
-  const id = `${process.pid}-${++requestCount}`;
-  const tmp = join(rpcDir, `.req-${id}.json`);
-  await fs.writeFile(tmp, JSON.stringify({ id, check: name, args }));
-  await fs.rename(tmp, join(rpcDir, `req-${id}.json`));
-  const answer = join(rpcDir, `res-${id}.json`);
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(answer)) {
-    if (Date.now() > deadline) throw new Error(`check ${name} got no answer from the extension host in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const response = JSON.parse(await fs.readFile(answer, 'utf8'));
-  if (!response.ok) throw new Error(`check ${name}(${JSON.stringify(args)}) failed in the extension host: ${response.error}`);
-  return response.value;
-}
-
-async function waitFor(what, probe, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Run a command by its palette title, as a user would. */
-async function runFromPalette(title) {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  try {
-    await input.waitFor({ state: 'visible', timeout: 5000 });
-  } catch {
-    // A focused webview keeps F1 to itself: focus the side bar's title (a no-op click) and ask again.
-    await page.locator('.part.sidebar .composite.title').first().click();
-    await page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible' });
-  }
-  await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ state: 'visible', timeout: 15_000 });
-  await input.press('Enter');
-}
-
-/** Open a workspace file by double-clicking it in the Explorer (keyboard focus may sit inside a webview). */
-async function openFile(name) {
-  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().dblclick();
-  await page.locator(`.tab[data-resource-name="${name}"]`).waitFor({ timeout: 15_000 });
-  await page.locator('.monaco-editor .view-lines').first().click();
-}
-
-/** Put the cursor on a 1-based line and column with the Go to Line box. */
-async function gotoLine(line, column) {
-  await page.keyboard.press('Control+G');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`:${line}:${column}`);
-  await input.press('Enter');
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
-}
-
-/** Undo this test's typing in the active editor: back to the file on disk (undo past it is a no-op). */
-async function revertEditor() {
-  await page.keyboard.press('Escape');
-  for (let i = 0; i < 4; i++) await page.keyboard.press('Control+Z');
-}
-
-function statusBarText() {
-  return page.locator('.statusbar-item').allInnerTexts().then((texts) => texts.join(' | '));
-}
+openWorkbench({ probe: true });
 
 function hashTree(dir) {
   const hash = createHash('sha256');
@@ -171,23 +66,6 @@ function runFolders(specName) {
   const dir = join(runsRoot, specName);
   return existsSync(dir) ? readdirSync(dir) : [];
 }
-
-before(async () => {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1600, height: 1000 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  await waitFor('the e2e probe extension to start', () => existsSync(join(rpcDir, 'probe-ready.json')), 60_000);
-});
-
-after(async () => {
-  if (page) await screenshot('final').catch(() => undefined);
-  await context?.close();
-});
 
 test('the extension activates and registers every POLICE command', async () => {
   const { commands } = await check('extensionActivates');
