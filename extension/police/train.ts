@@ -79,6 +79,8 @@ export interface TrainResult {
   accuracy?: number;
   stepsDone: number;
   totalSteps: number;
+  /** The step whose weights the network holds (the best of the final fifth; see BestNetwork). */
+  keptStep: number;
   stopped: boolean;
   backend: string;
   backendNotes: string[];
@@ -183,6 +185,52 @@ function evaluate(mlp: Mlp, police: PoliceTensors | undefined, data: TrainingDat
   return result;
 }
 
+/** Samples used to pick the kept network: all of them up to this many, else a fixed seeded subset. */
+const SELECTION_SAMPLES = 8192;
+/** The kept network is chosen among the last fifth of the steps, at most this many times. */
+const SELECTION_CHECKS = 20;
+
+/**
+ * POLICE's side of a unit can flip from one step to the next, and a flip moves the whole function: the loss
+ * spikes and recovers. So that a run never ends on such a spike, the network of the final fifth of training
+ * with the lowest loss (measured on the data, not a batch) is the one kept.
+ */
+class BestNetwork {
+  private saved: tf.Tensor[] | undefined;
+  loss = Infinity;
+  step = 0;
+  constructor(private readonly variables: tf.Variable[]) {}
+  consider(step: number, loss: number): void {
+    if (!(loss < this.loss)) return;
+    this.loss = loss;
+    this.step = step;
+    tf.dispose(this.saved ?? []);
+    this.saved = this.variables.map((v) => tf.clone(v));
+  }
+  restore(): void {
+    this.saved?.forEach((value, i) => this.variables[i].assign(value));
+  }
+  dispose(): void {
+    tf.dispose(this.saved ?? []);
+    this.saved = undefined;
+  }
+}
+
+function selectionSubset(data: TrainingData, seed: number): TrainingData {
+  if (data.count <= SELECTION_SAMPLES) return data;
+  const rng = createRng(deriveSeed(seed, 4));
+  const D = data.inputDim;
+  const O = data.y.length / data.count;
+  const x = new Float32Array(SELECTION_SAMPLES * D);
+  const y = new Float32Array(SELECTION_SAMPLES * O);
+  for (let i = 0; i < SELECTION_SAMPLES; i++) {
+    const row = rng.int(data.count);
+    x.set(data.x.subarray(row * D, row * D + D), i * D);
+    y.set(data.y.subarray(row * O, row * O + O), i * O);
+  }
+  return { ...data, x, y, count: SELECTION_SAMPLES };
+}
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -219,6 +267,12 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   let lastLoss = NaN;
   let stepsDone = 0;
   let stopped = false;
+  // Selection would mix weights of one step with the β of another during an anneal: keep the last step there.
+  const selecting = !spec.training.anneal && steps >= 20;
+  const selectionStart = Math.floor(steps * 0.8);
+  const selectionEvery = Math.max(1, Math.floor((steps - selectionStart) / SELECTION_CHECKS));
+  const selectionData = selecting ? selectionSubset(data, seed) : data;
+  const best = new BestNetwork(variables);
   try {
     for (let step = 1; step <= steps; step++) {
       await yieldToEventLoop();
@@ -267,6 +321,15 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
       if (options.onSnapshot && spec.training.snapshotEvery > 0 && step % spec.training.snapshotEvery === 0) {
         options.onSnapshot(step, foldNetwork(mlp, police));
       }
+      if (selecting && step > selectionStart && ((step - selectionStart) % selectionEvery === 0 || step === steps)) {
+        best.consider(step, evaluate(mlp, police, selectionData, spec).loss);
+      }
+    }
+    let keptStep = stepsDone;
+    if (selecting && !stopped && stepsDone === steps && best.step !== steps && best.step > 0) {
+      best.restore();
+      keptStep = best.step;
+      options.onLog?.('info', `kept the network of step ${best.step} (loss ${best.loss.toPrecision(3)}), the lowest of the final fifth of training`);
     }
     companions.hardenForExport(!stopped && stepsDone === steps);
     const network = foldNetwork(mlp, police);
@@ -277,6 +340,7 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
       finalLoss: final.loss,
       stepsDone,
       totalSteps: steps,
+      keptStep,
       stopped,
       backend: choice.backend,
       backendNotes: choice.notes,
@@ -287,6 +351,7 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
     if (final.accuracy !== undefined) result.accuracy = final.accuracy;
     return result;
   } finally {
+    best.dispose();
     optimizer.dispose();
     companions.dispose();
     if (police) disposePoliceTensors(police);
