@@ -167,6 +167,7 @@ export async function trainCommand(args: string[]): Promise<number> {
           runDir,
           backend: result.backend,
           steps: result.stepsDone,
+          keptStep: result.keptStep,
           finalLoss: result.finalLoss,
           accuracy: result.accuracy,
           elapsedMs: result.elapsedMs,
