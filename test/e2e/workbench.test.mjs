@@ -202,6 +202,12 @@ test('POLICE: Export model copies the tfjs model, network.json and the certifica
   await screenshot('export');
 });
 
+test('POLICE: Open run folder reveals the run in the Explorer', async () => {
+  await runFromPalette('POLICE: Open run folder');
+  await page.locator('.explorer-folders-view .monaco-list-row.selected', { hasText: firstRun }).first().waitFor({ timeout: 15_000 });
+  await screenshot('open-run-folder');
+});
+
 test('stopping a second training midway keeps the first run intact and leaves no partial folder', async () => {
   const before = hashTree(join(runsRoot, 'e2e-triangle', firstRun));
   await openFile('e2e-long.police.json');
