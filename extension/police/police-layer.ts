@@ -118,15 +118,14 @@ export function policeShift(
 ): tf.Tensor2D {
   const [rows, units] = z.shape;
   const vertexRows = rows - layout.batchRows;
+  // Nothing is saved for backward but the vertex index per unit, held in `chosen` below.
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const zz = args[0] as tf.Tensor2D;
-    const save = args[1] as tf.GradSaveFunc;
     const vertexBlock = tf.slice(zz, [layout.batchRows, 0], [vertexRows, units]);
     const h = vertexBlock.dataSync();
     vertexBlock.dispose();
     const chosen = computeShift(h, units, layout.regionSizes, rule, margin);
     onShift?.(chosen);
-    save([]);
     const value = tf.add(zz, tf.tensor1d(chosen.shift));
     const gradFunc = (dy: tf.Tensor) => {
       const mask = new Float32Array(vertexRows * units);
