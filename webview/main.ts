@@ -1,7 +1,8 @@
 // The webview app (three.js); runs in the browser sandbox of a VS Code webview.
 // Hooks for browser and e2e tests, on document.body.dataset: state ('waiting' → 'rendered' once a spec is drawn),
 // webgl ('2' | '1' | '0'), lossPoints, step, certificate ('none' | 'proved' | 'not-proved'), status, cells (linear
-// regions on the plane), surfaceStep, dataPoints, boundarySegments, regionHulls; and window.policeView
+// regions on the plane), surfaceStep, dataPoints, boundarySegments, regionHulls, gramLayers/gramLayer/gramStep (the
+// Gram heat-map, see gram-panel.ts); and window.policeView
 // .vertexScreenPosition(region, vertex) → client pixels of a region's vertex marker (to drag it).
 import './view.css';
 import { MessageChannel } from '../extension/protocol/channel';
@@ -16,6 +17,7 @@ import type {
 } from '../extension/protocol/messages';
 import { classColor, readThemeColors, regionColor, rgbToCss } from './colors';
 import { choosePlane, planeMap, planePoint, pointInConvexPolygon, type PlaneChoice, type PlaneMode } from './geometry';
+import { GramPanel } from './gram-panel';
 import { LossChart } from './loss-chart';
 import { SceneView, type ColorMode, type HoverPoint } from './scene';
 import { describeCell, formatHealth, formatNumber } from './text';
@@ -36,6 +38,8 @@ interface SavedState {
   wireframe: boolean;
   logScale: boolean;
   planeMode?: PlaneMode;
+  /** 0-based layer shown in the Gram heat-map. */
+  gramLayer?: number;
   camera?: { position: number[]; target: number[] };
 }
 
@@ -93,6 +97,10 @@ side.append(element('h3', {}, 'Constraint health'));
 const healthBox = side.appendChild(element('div', { class: 'health' }, 'no training yet'));
 side.append(element('h3', {}, 'Certificate'));
 const certificateBox = side.appendChild(element('div', { class: 'certificate' }, 'none yet'));
+const gramPanel = new GramPanel(side.appendChild(element('div', { class: 'gram-panel' })), state.gramLayer, (layer) => {
+  state.gramLayer = layer;
+  persist();
+});
 
 let theme = readThemeColors(document.body);
 const chart = new LossChart(chartCanvas, theme);
@@ -142,6 +150,7 @@ const channel = new MessageChannel<WebviewToHost, HostToWebview>(
     },
     surface: (m) => showSurface(m.surface),
     certificate: (m) => showCertificate(m.certificate),
+    gram: (m) => gramPanel.show(m),
     status: (m) => {
       statusLine.textContent = m.message ? `${m.state}: ${m.message}` : m.state;
       statusLine.dataset.state = m.state;
@@ -219,6 +228,7 @@ function showSpec(next: ViewSpec, uri: string): void {
     chart.reset(0);
     document.body.dataset.lossPoints = '0';
     showCertificate(undefined);
+    gramPanel.clear();
     healthBox.textContent = 'no training yet';
     statusLine.textContent = 'idle';
   }

@@ -204,6 +204,23 @@ export interface ViewStatus {
   message: string;
   runDir?: string;
 }
+/** One layer's filter cosines ⟨w_k, w_k'⟩ / (‖w_k‖‖w_k'‖), for the view's Gram heat-map. */
+export interface ViewGramLayer {
+  /** 0-based index into network.layers (the last one is the output layer). */
+  layer: number;
+  units: number;
+  activation: string;
+  /** ‖WWᵀ − diag(WWᵀ)‖_F / ‖WWᵀ‖_F over every unit; absent when the layer is too wide to measure here. */
+  metric?: number;
+  /** shown×shown cosines of the first `shown` filters (all of them up to GRAM_MAX_UNITS). */
+  cosine: number[][];
+  shown: number;
+}
+export interface ViewGram {
+  type: 'gram';
+  step: number;
+  layers: ViewGramLayer[];
+}
 export type HostToWebview =
   | ViewShowSpec
   | ViewShowData
@@ -212,7 +229,8 @@ export type HostToWebview =
   | ViewLossHistory
   | ViewSurfaceMessage
   | ViewCertificate
-  | ViewStatus;
+  | ViewStatus
+  | ViewGram;
 
 export interface WebviewReady {
   type: 'ready';

@@ -169,6 +169,40 @@ test('dragging a region vertex posts one moveVertex with the dropped position', 
   assert.equal(move.specUri, 'file:///tmp/harness.police.json');
 });
 
+test('the Gram heat-map draws one layer\'s filter cosines (red +1, white 0, blue −1) and switches layer', async () => {
+  await post({
+    type: 'gram',
+    step: 200,
+    layers: [
+      { layer: 0, units: 3, activation: 'leaky_relu', metric: 0.2747, shown: 3, cosine: [[1, 0, -1], [0, 1, 0], [-1, 0, 1]] },
+      { layer: 1, units: 2, activation: 'linear', metric: 0, shown: 2, cosine: [[1, 0], [0, 1]] },
+    ],
+  });
+  await page.waitForFunction(() => document.body.dataset.gramLayer === '1');
+  assert.equal(await page.evaluate(() => document.body.dataset.gramLayers), '2');
+  // The centre of cell (row, column) of the 3×3 map, read back from the canvas.
+  const cellColour = (row: number, column: number, n: number) =>
+    page.evaluate(
+      ([r, c, size]) => {
+        const canvas = document.querySelector('canvas.gram') as HTMLCanvasElement;
+        const x = Math.floor(((c + 0.5) * canvas.width) / size);
+        const y = Math.floor(((r + 0.5) * canvas.height) / size);
+        return Array.from(canvas.getContext('2d')!.getImageData(x, y, 1, 1).data.slice(0, 3));
+      },
+      [row, column, n],
+    );
+  assert.deepEqual(await cellColour(0, 0, 3), [200, 40, 40]);
+  assert.deepEqual(await cellColour(0, 1, 3), [255, 255, 255]);
+  assert.deepEqual(await cellColour(0, 2, 3), [40, 80, 200]);
+  assert.ok(await page.getByText(/layer 1, leaky_relu · ‖WWᵀ − diag‖\/‖WWᵀ‖ = 0\.2747/).isVisible());
+  await page.locator('select[aria-label="Layer of the Gram heat-map"]').selectOption('1');
+  await page.waitForFunction(() => document.body.dataset.gramLayer === '2');
+  assert.deepEqual(await cellColour(1, 0, 2), [255, 255, 255]);
+  const saved = await page.evaluate(() => (window as unknown as { __state: Record<string, unknown> }).__state);
+  assert.equal(saved.gramLayer, 1);
+  await page.locator('.gram-panel').screenshot({ path: join(SCREENSHOTS, 'view-gram.png') });
+});
+
 test('nothing the view does is blocked by the webview content security policy', async () => {
   assert.deepEqual(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations), []);
 });

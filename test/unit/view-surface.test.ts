@@ -109,6 +109,7 @@ test('the message channel routes each type to its handler and reports unknown on
       surface: () => seen.push('surface'),
       certificate: () => seen.push('certificate'),
       status: (m) => seen.push(`status ${m.state}`),
+      gram: (m) => seen.push(`gram ${m.layers.length}`),
     },
     (_raw, reason) => invalid.push(reason),
   );

@@ -16,6 +16,7 @@ import {
   type ViewWindow,
   type WebviewToHost,
 } from '../../protocol/messages';
+import { gramMessage } from './gram';
 import { makeNonce, renderHtml } from './html';
 import { SurfaceService } from './surface-service';
 import { computeVertexEdit } from './vertex-edit';
@@ -31,6 +32,8 @@ export interface PersistedViewState {
 
 const DATA_POINTS = 1500;
 const DEFAULT_RESOLUTION = 200;
+/** Live Gram heat-map updates during training at most this often. */
+const GRAM_INTERVAL_MS = 1000;
 
 export const toViewSpec = toViewSpecPlain;
 
@@ -55,6 +58,8 @@ export class PoliceViewPanel {
   private lastCertificate: Certificate | undefined;
   private lastStatus: HostToWebview | undefined;
   private lastHealth: HostToWebview | undefined;
+  private lastGram: HostToWebview | undefined;
+  private lastGramAt = 0;
   private reparseTimer: ReturnType<typeof setTimeout> | undefined;
   private editable = true;
 
@@ -89,6 +94,7 @@ export class PoliceViewPanel {
     private readonly extensionUri: vscode.Uri,
   ) {
     panel.webview.options = PoliceViewPanel.webviewOptions(extensionUri);
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'police-view.svg');
     this.channel = new MessageChannel<HostToWebview, WebviewToHost>(
       (message) => void panel.webview.postMessage(message),
       {
@@ -145,6 +151,7 @@ export class PoliceViewPanel {
       this.network = undefined;
       this.lastSurface = undefined;
       this.lastCertificate = undefined;
+      this.lastGram = undefined;
       this.plane = undefined;
       this.resetLoss(spec.training.steps);
     }
@@ -180,6 +187,7 @@ export class PoliceViewPanel {
         this.network = message.network;
         this.networkStep = message.step;
         this.refreshSurface(false);
+        if (Date.now() - this.lastGramAt >= GRAM_INTERVAL_MS) this.sendGram();
         break;
       case 'done':
         this.lastCertificate = message.certificate;
@@ -272,6 +280,7 @@ export class PoliceViewPanel {
     if (this.lastHealth) this.channel.send(this.lastHealth);
     if (this.lastSurface) this.channel.send({ type: 'surface', surface: this.lastSurface });
     if (this.lastCertificate) this.channel.send({ type: 'certificate', certificate: this.lastCertificate });
+    if (this.lastGram) this.channel.send(this.lastGram);
     if (this.lastStatus) this.channel.send(this.lastStatus);
   }
 
@@ -292,8 +301,21 @@ export class PoliceViewPanel {
       this.network = JSON.parse(await readFile(join(dir, 'network.json'), 'utf8')) as FoldedNetwork;
       this.networkStep = this.totalSteps;
       this.refreshSurface(true);
+      this.sendGram();
     } catch (error) {
       this.setStatus('error', `cannot read ${join(dir, 'network.json')}: ${(error as Error).message}`);
+    }
+  }
+
+  /** The filter cosines of the current network, per layer (cheap: at most 64×64 per layer). */
+  private sendGram(): void {
+    if (!this.network) return;
+    this.lastGramAt = Date.now();
+    try {
+      this.lastGram = gramMessage(this.network, this.networkStep);
+      this.channel.send(this.lastGram);
+    } catch (error) {
+      console.warn(`[police view] no Gram heat-map for step ${this.networkStep}: ${(error as Error).message}`);
     }
   }
 
