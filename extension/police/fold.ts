@@ -36,7 +36,10 @@ export function foldNetwork(mlp: Mlp, police?: PoliceTensors): FoldedNetwork {
   const layers: NetworkLayer[] = [];
   const widths = [mlp.inputDim, ...mlp.layers.map((l) => l.units), mlp.outputUnits];
   for (let i = 0; i < widths.length - 1; i++) {
-    const kernel = tf.tidy(() => kernelOf(mlp, i).dataSync() as Float32Array);
+    // Read outside the tidy: a tidy returning a typed array walks every entry looking for tensors (slow).
+    const kernelTensor = tf.tidy(() => kernelOf(mlp, i));
+    const kernel = kernelTensor.dataSync() as Float32Array;
+    if (kernelTensor !== mlp.kernels[i]) kernelTensor.dispose();
     const bias = Array.from(mlp.biases[i].dataSync() as Float32Array);
     const shift = shifts[i]?.shift;
     const folded = shift ? bias.map((b, k) => Math.fround(b + shift[k])) : bias;
