@@ -1,4 +1,4 @@
-// "Train · Show view · Verify" above every spec (Stop instead of Train while it trains).
+// "Train · Show view · Verify · Analyze" above every spec (Stop instead of Train while it trains).
 import * as vscode from 'vscode';
 import { POLICE_LANGUAGE_ID } from './diagnostics';
 import type { Trainings } from './trainings';
@@ -28,6 +28,7 @@ export class SpecCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
       ),
       new vscode.CodeLens(top, { title: 'Show view', command: 'police.showView', arguments: [document.uri] }),
       new vscode.CodeLens(top, { title: 'Verify', command: 'police.verify', arguments: [document.uri], tooltip: "Re-check the newest run's certificate" }),
+      new vscode.CodeLens(top, { title: 'Analyze', command: 'police.analyze', arguments: [document.uri], tooltip: "Orthogonality, injectivity and smooth-activation residual of the newest run" }),
     ];
   }
 

@@ -1,4 +1,4 @@
-// The POLICE commands: train, stop, show view, verify, export, open run folder, new spec from template.
+// The POLICE commands: train, stop, show view, verify, analyze, export, open run folder, new spec from template.
 import { fork } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -8,6 +8,7 @@ import { listRuns, summarizeRun, specNameFromPath, type RunSummary } from './run
 import type { RunsNode, RunsTreeProvider } from './runs-tree';
 import { runsRootFor, type Trainings } from './trainings';
 import { PoliceViewPanel } from './view/panel';
+import { ANALYSIS_FILES } from '../police/analysis/run-analysis';
 import { validateSpecText } from '../police/parse';
 
 export interface CommandDeps {
@@ -56,6 +57,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       }),
     ),
     vscode.commands.registerCommand('police.verify', guard('Verify run', (target?: Target) => verify(deps, cliScript, target))),
+    vscode.commands.registerCommand('police.analyze', guard('Analyze run', (target?: Target) => analyzeRun(deps, cliScript, target))),
     vscode.commands.registerCommand('police.export', guard('Export model', (target?: Target) => exportModel(target))),
     vscode.commands.registerCommand(
       'police.openRunFolder',
@@ -129,6 +131,50 @@ async function verify(deps: CommandDeps, cliScript: string, target: Target): Pro
       showLog,
     );
     if (choice === showLog) deps.log.show();
+  }
+}
+
+/** Smooth-activation residual, orthogonality and injectivity of a run, written beside it and previewed beside the view. */
+async function analyzeRun(deps: CommandDeps, cliScript: string, target: Target): Promise<void> {
+  const run = await pickRun(target, 'Analyze which run?');
+  if (!run) return;
+  const label = `${run.specName}/${run.id}`;
+  // The analysis (injectivity probes, β sweeps) can take seconds: it runs in the CLI's process, not the extension host.
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `POLICE: analysing ${label}` },
+    () => runCli(cliScript, ['analyze', path.join(run.dir, 'spec.police.json'), run.dir, '--json'], deps.log),
+  );
+  if (result.code !== 0) {
+    const reason = result.output.trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'no output';
+    throw new Error(`the analysis of ${label} failed (exit ${result.code}): ${reason}`);
+  }
+  const markdown = vscode.Uri.file(path.join(run.dir, ANALYSIS_FILES.markdown));
+  try {
+    await vscode.commands.executeCommand('markdown.showPreviewToSide', markdown);
+  } catch (err) {
+    // Without the built-in Markdown preview the report still opens, as text.
+    deps.log.warn(`Markdown preview of ${markdown.fsPath} unavailable: ${err instanceof Error ? err.message : String(err)}`);
+    await vscode.window.showTextDocument(markdown, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+  }
+  const verdict = injectivityVerdict(result.output);
+  void vscode.window.showInformationMessage(`POLICE: analysed ${label}${verdict ? `: the network is ${verdict}` : ''}. Report: ${ANALYSIS_FILES.markdown} in the run folder.`);
+}
+
+/** The whole-network injectivity verdict from `police analyze --json`, in words (undefined when unreadable). */
+function injectivityVerdict(output: string): string | undefined {
+  const line = output.split('\n').find((l) => l.startsWith('{'));
+  if (!line) return undefined;
+  try {
+    const verdict = (JSON.parse(line) as { injectivity?: { network?: { verdict?: string } } }).injectivity?.network?.verdict;
+    const words: Record<string, string> = {
+      injective: 'injective (proved)',
+      'not-injective': 'not injective (proved)',
+      'no-counter-example': 'without an injectivity counter-example',
+      undecided: 'undecided for injectivity',
+    };
+    return verdict ? words[verdict] ?? verdict : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { validateSpecText } from '../police/parse';
 import type { Problem } from '../police/problems';
+import { editorProblems } from './editor-problems';
 
 export const POLICE_LANGUAGE_ID = 'police-json';
 const DEBOUNCE_MS = 300;
@@ -68,8 +69,9 @@ export class SpecDiagnostics implements vscode.Disposable {
         },
       ];
     }
-    // The JSON language server (jsonLanguageParticipants) already squiggles JSON syntax errors: don't show them twice.
-    this.collection.set(document.uri, problems.filter((p) => p.code !== 'syntax').map(toDiagnostic));
+    // The JSON language server (jsonLanguageParticipants + jsonValidation) already squiggles syntax and schema errors.
+    const shown = editorProblems(problems, { untitled: document.isUntitled, text: document.getText() });
+    this.collection.set(document.uri, shown.map(toDiagnostic));
     return problems;
   }
 
