@@ -121,7 +121,8 @@ export function attachCompanions(mlp: Mlp, spec: ResolvedSpec): Companions {
       if (layer.activation !== 'swish' && layer.activation !== 'softplus') return undefined;
       const start = anneal ? anneal.betaStart : (layer.beta ?? 1);
       const learn = Boolean(layer.learnBeta) && !anneal;
-      const v = tf.variable(tf.fill([layer.units], start) as tf.Tensor1D, learn, `${mlp.kernels[i].name}_beta`);
+      // tidy disposes the initial fill; the variable keeps its own reference to the data.
+      const v = tf.tidy(() => tf.variable(tf.fill([layer.units], start) as tf.Tensor1D, learn, `${mlp.kernels[i].name}_beta`));
       owned.push(v);
       if (learn) trainable.push(v);
       return v;
@@ -132,7 +133,8 @@ export function attachCompanions(mlp: Mlp, spec: ResolvedSpec): Companions {
     for (let i = 0; i < hidden; i++) {
       const k = mlp.kernels[i];
       const [rows, cols] = k.shape;
-      k.assign(tf.tensor2d(orthonormalize(k.dataSync() as Float32Array, rows, cols), [rows, cols]));
+      const orthonormal = orthonormalize(k.dataSync() as Float32Array, rows, cols);
+      tf.tidy(() => k.assign(tf.tensor2d(orthonormal, [rows, cols])));
     }
   }
   const residualEvery = Math.max(1, Math.round(spec.training.steps / ANNEAL_RESIDUAL_POINTS));
