@@ -173,3 +173,19 @@ test('classification trains with softmax cross-entropy: two separable classes en
   assert.ok(result.finalLoss < result.metrics[0].loss);
   assert.ok(certify(result.network, spec.regions).proved);
 });
+
+test('a training run releases every tensor it made, companions (swish anneal, exact orthogonality) included', async () => {
+  const tf = await import('@tensorflow/tfjs-core');
+  const variants: Partial<ResolvedSpec>[] = [
+    {},
+    { layers: [{ units: 8, activation: 'swish', alpha: 0, beta: 1 }], training: { steps: 6, batch: 64, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0, anneal: { betaStart: 1, betaEnd: 100 } } },
+    { layers: [{ units: 8, activation: 'leaky_relu', alpha: 0.01 }], training: { steps: 6, batch: 64, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0, orthogonality: { kind: 'exact' } } },
+  ];
+  for (const overrides of variants) {
+    const spec = tinySpec([triangle], { training: { steps: 6, batch: 64, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0 }, ...overrides });
+    await train(spec, { data: waveData(64), backend: 'wasm' }); // warm-up: backend and kernel caches
+    const before = tf.memory().numTensors;
+    await train(spec, { data: waveData(64), backend: 'wasm' });
+    assert.equal(tf.memory().numTensors - before, 0, `tensors left behind by ${JSON.stringify(overrides.layers?.[0]?.activation ?? 'plain')} ${JSON.stringify(overrides.training ?? {})}`);
+  }
+});
