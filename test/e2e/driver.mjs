@@ -105,7 +105,9 @@ export async function runFromPalette(title) {
 export async function openFile(name) {
   await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().dblclick();
   await page.locator(`.tab[data-resource-name="${name}"]`).waitFor({ timeout: 15_000 });
-  await page.locator('.monaco-editor .view-lines').first().click();
+  // Click a rendered line, not the whole lines layer: that layer is taller than the viewport (scroll beyond the last
+  // line), and Playwright scrolling it into view hid the CodeLens above line 1.
+  await page.locator('.monaco-editor .view-line').first().click();
 }
 
 /** Put the cursor on a 1-based line and column with the Go to Line box. */

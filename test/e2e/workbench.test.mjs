@@ -126,6 +126,24 @@ test('an error shows as a squiggle and a Problems entry with the right range', a
   await check('noErrors', { path: tinySpec });
 });
 
+test('a schema error shows one squiggle, the JSON language server\'s, not a second one from POLICE', async () => {
+  await revertEditor();
+  // Line 13 is the training block: "steps": 200 becomes -200, below the schema's minimum of 1.
+  await gotoLine(13, 26);
+  await page.keyboard.type('-');
+  const onSteps = (diagnostics) => diagnostics.filter((d) => d.range.join(',') === '12,25,12,29');
+  await check('diagnosticAt', { path: tinySpec, message: 'minimum', range: [12, 25, 12, 29] });
+  // POLICE validates 300 ms after the last keystroke: leave it time to (wrongly) add its own.
+  await new Promise((r) => setTimeout(r, 1500));
+  const { diagnostics } = await check('diagnosticAt', { path: tinySpec, message: 'minimum', range: [12, 25, 12, 29] });
+  assert.equal(onSteps(diagnostics).length, 1, `diagnostics on -200: ${JSON.stringify(onSteps(diagnostics))}`);
+  assert.notEqual(onSteps(diagnostics)[0].source, 'police');
+  await page.locator('.squiggly-error, .squiggly-warning').first().waitFor({ state: 'attached', timeout: 15_000 });
+  await screenshot('schema-error-one-squiggle');
+  await revertEditor();
+  await check('noErrors', { path: tinySpec });
+});
+
 let firstRun;
 
 test('POLICE: Train from the palette shows progress in the status bar and writes a proved run', async () => {
@@ -179,10 +197,72 @@ test('selecting the run in the Runs view shows it in the POLICE view', async () 
   await screenshot('run-in-view');
 });
 
+/** The webview frame whose document satisfies `probe` (webviews are nested iframes of the workbench). */
+async function webviewFrame(what, probe, timeoutMs) {
+  return waitFor(
+    what,
+    async () => {
+      for (const frame of page.frames()) {
+        if (await frame.evaluate(probe).catch(() => false)) return frame;
+      }
+      return undefined;
+    },
+    timeoutMs,
+  );
+}
+
+test('the POLICE view shows the Gram heat-map of the run\'s filters, layer by layer', async () => {
+  const frame = await webviewFrame('the Gram heat-map in the view', () => Boolean(document.body?.dataset.gramLayer), 30_000);
+  // e2e-triangle: 16 and 16 hidden units, then one output unit (no pair of filters to compare).
+  assert.equal(await frame.evaluate(() => document.body.dataset.gramLayers), '2');
+  assert.match(await frame.locator('.gram-caption').innerText(), /layer 1, leaky_relu · ‖WWᵀ − diag‖\/‖WWᵀ‖ = /);
+  // Top-left cell: the first filter's cosine with itself, +1, drawn red.
+  const corner = await frame.evaluate(() => {
+    const canvas = document.querySelector('canvas.gram');
+    return Array.from(canvas.getContext('2d').getImageData(1, 1, 1, 1).data.slice(0, 3));
+  });
+  assert.deepEqual(corner, [200, 40, 40]);
+  await frame.locator('select[aria-label="Layer of the Gram heat-map"]').selectOption('1');
+  await waitFor('layer 2 drawn', () => frame.evaluate(() => document.body.dataset.gramLayer === '2'), 10_000);
+  await frame.locator('.gram-panel').scrollIntoViewIfNeeded();
+  await screenshot('view-gram-heatmap');
+  // Clicking in the view made its group active: give the keyboard back to the spec's group for the next steps.
+  await runFromPalette('View: Focus First Editor Group');
+});
+
 test('POLICE: Verify run re-derives the certificate and says it is proved', async () => {
   await runFromPalette('POLICE: Verify run');
   await page.locator('.notification-toast', { hasText: 'certificate proved' }).first().waitFor({ timeout: 60_000 });
   await screenshot('verify');
+});
+
+test('POLICE: Analyze run writes analysis.md with its heat-maps and opens the report beside the view', async () => {
+  const runDir = join(runsRoot, 'e2e-triangle', firstRun);
+  // From the spec's editor (group 1), as a user would; the preview then opens in the group beside it.
+  await runFromPalette('View: Focus First Editor Group');
+  await runFromPalette('POLICE: Analyze run');
+  await waitFor('analysis.md in the run folder', () => existsSync(join(runDir, 'analysis.md')), 60_000);
+  assert.ok(existsSync(join(runDir, 'gram-layer-1.png')) && existsSync(join(runDir, 'gram-layer-2.png')), readdirSync(runDir).join(', '));
+  await page.locator('.tab', { hasText: 'analysis.md' }).first().waitFor({ timeout: 30_000 });
+  // The Markdown preview is a webview: find the frame that renders the report.
+  const frame = await webviewFrame(
+    'the report in the Markdown preview',
+    () => /Orthogonality of the filters/.test(document.body?.innerText ?? '') && /Injectivity, layer by layer/.test(document.body?.innerText ?? ''),
+    60_000,
+  );
+  const headings = await frame.locator('h2').allInnerTexts();
+  assert.deepEqual(headings, ['Affine on the regions', 'Orthogonality of the filters', 'Injectivity, layer by layer']);
+  assert.match(await frame.locator('body').innerText(), /Whole network: /);
+  // The heat-maps are PNGs beside analysis.md: the preview loads them from the run folder.
+  await waitFor(
+    'the two Gram heat-maps to load in the preview',
+    () => frame.evaluate(() => Array.from(document.images).filter((img) => img.complete && img.naturalWidth > 0).length >= 2),
+    30_000,
+  );
+  await page.locator('.notification-toast', { hasText: `analysed e2e-triangle/${firstRun}` }).first().waitFor({ timeout: 15_000 });
+  await frame.locator('img').first().scrollIntoViewIfNeeded();
+  await screenshot('analysis-report');
+  await runFromPalette('View: Focus First Editor Group');
 });
 
 test('POLICE: Export model copies the tfjs model, network.json and the certificate to a folder the user picks', async () => {
