@@ -61,6 +61,26 @@ export async function run(): Promise<void> {
       const certificate = JSON.parse(readFileSync(join(dir, run, 'certificate.json'), 'utf8')) as { proved: boolean };
       assert.equal(certificate.proved, true);
     }],
+    ['a schema error is one diagnostic, the JSON language server\'s', async () => {
+      await insert(vscode.Uri.file(tiny), 12, 25, '-');
+      await diagnosticAt({ path: tiny, message: 'minimum', range: [12, 25, 12, 29] });
+      await new Promise((r) => setTimeout(r, 1500));
+      const { diagnostics } = await diagnosticAt({ path: tiny, message: 'minimum', range: [12, 25, 12, 29] });
+      const onSteps = diagnostics.filter((d) => d.range.join(',') === '12,25,12,29');
+      assert.equal(onSteps.length, 1, JSON.stringify(onSteps));
+      assert.notEqual(onSteps[0].source, 'police');
+      await revert(vscode.Uri.file(tiny));
+      await noErrors({ path: tiny });
+    }],
+    ['Analyze run writes analysis.md and the Gram heat-maps beside the run', async () => {
+      const dir = join(runsRoot, 'e2e-triangle');
+      const run = readdirSync(dir)[0];
+      await vscode.commands.executeCommand('police.analyze', vscode.Uri.file(tiny));
+      const markdown = readFileSync(join(dir, run, 'analysis.md'), 'utf8');
+      assert.match(markdown, /## Orthogonality of the filters/);
+      assert.match(markdown, /## Injectivity, layer by layer/);
+      assert.ok(existsSync(join(dir, run, 'gram-layer-1.png')));
+    }],
     ['stopping a second training keeps the first run and leaves no partial folder', async () => {
       const dir = join(runsRoot, 'e2e-triangle');
       const before = readdirSync(dir).map((n) => [n, readdirSync(join(dir, n)).sort().join(',')].join(':'));
