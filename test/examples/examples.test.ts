@@ -11,9 +11,9 @@ const cli = join(root, 'dist', 'cli.js');
 const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.police.json')).sort();
 const scratch = mkdtempSync(join(tmpdir(), 'police-examples-'));
 
-function police(args: string[]): { status: number | null; output: string } {
+function police(args: string[]): { status: number | null; stdout: string; output: string } {
   const run = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 600_000 });
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  return { status: run.status, stdout: run.stdout, output: `${run.stdout}${run.stderr}` };
 }
 
 test('examples/ holds the paper figures and a spec per companion feature', () => {
@@ -31,7 +31,7 @@ for (const file of examples) {
     assert.match(trained.output, /certificate: every region proved affine/);
     const verified = police(['verify', spec, out, '--json']);
     assert.equal(verified.status, 0, verified.output);
-    const certificate = JSON.parse(verified.output) as { proved: boolean; storedCertificateMatches: boolean | null };
+    const certificate = JSON.parse(verified.stdout) as { proved: boolean; storedCertificateMatches: boolean | null };
     assert.equal(certificate.proved, true);
     assert.equal(certificate.storedCertificateMatches, true, 'the recomputed weights hash matches certificate.json');
   });
