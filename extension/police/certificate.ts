@@ -34,9 +34,12 @@ const LEAST_SQUARES_FLOP_LIMIT = 4e8;
 /** sha256 of a canonical JSON of the layers and the skip (fixed key order, shortest round-trip numbers). */
 export function weightsSha256(network: FoldedNetwork): string {
   const canonical = {
+    input_dim: network.input_dim,
+    output_dim: network.output_dim,
     layers: network.layers.map((layer) => ({
       activation: layer.activation,
       alpha: layer.activation === 'leaky_relu' ? (layer.alpha ?? 0) : null,
+      beta: layer.beta ?? null,
       weights: layer.weights,
       bias: layer.bias,
     })),
@@ -396,8 +399,9 @@ function certifyRegion(network: FoldedNetwork, region: ResolvedRegion, options: 
     });
   }
 
-  const constraintOk = checks.every((check) => check.name !== 'constraint-map' || check.passed);
-  const status: RegionCertificate['status'] = !exact ? 'approximate' : verdict.consistent && constraintOk ? 'proved' : 'not-proved';
+  // A failed cross-check beside consistent patterns means the proof's premises are wrong somewhere: never claim it.
+  const checksPass = checks.every((check) => check.passed);
+  const status: RegionCertificate['status'] = !exact ? 'approximate' : verdict.consistent && checksPass ? 'proved' : 'not-proved';
   const result: RegionCertificate = {
     name: region.name,
     status,

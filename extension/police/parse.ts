@@ -403,7 +403,7 @@ function checkRegions(c: Context, domain: [number, number][] | undefined): Resol
       else {
         c.v.at(
           [...base, 'constraint'],
-          `region '${name}': only the first ${constraint.kind === 'jacobian' ? 'jacobian' : 'affine_map'}/jacobian region ('${exactConstraintRegion}') is exact (through the linear skip); this one is enforced by a penalty on its vertices, and its certificate reports the residual`,
+          `region '${name}': only the first jacobian/affine_map region ('${exactConstraintRegion}') is exact (through the linear skip); this one is enforced by a penalty on its vertices, and its certificate reports the residual`,
           'warning',
           'penalty-constraint',
           { key: true },

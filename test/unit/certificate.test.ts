@@ -191,6 +191,9 @@ test('the weights hash is stable, ignores key order, and sees a one-ulp change',
   nudged.layers[1].weights[0][0] = 1 + Number.EPSILON;
   assert.notEqual(weightsSha256(a), weightsSha256(nudged));
   assert.equal(certify(a, [region('t', TRIANGLE)]).weightsSha256, weightsSha256(a));
+  const otherBeta: FoldedNetwork = { ...a, layers: a.layers.map((l, i) => (i === 0 ? { ...l, activation: 'swish', beta: 2 } : l)) };
+  const otherBeta3: FoldedNetwork = { ...a, layers: a.layers.map((l, i) => (i === 0 ? { ...l, activation: 'swish', beta: 3 } : l)) };
+  assert.notEqual(weightsSha256(otherBeta), weightsSha256(otherBeta3), 'β is part of the weights a certificate names');
 });
 
 test('a region of the wrong dimension is reported, not thrown', () => {
