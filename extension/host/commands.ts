@@ -8,7 +8,7 @@ import { listRuns, summarizeRun, specNameFromPath, type RunSummary } from './run
 import type { RunsNode, RunsTreeProvider } from './runs-tree';
 import { runsRootFor, type Trainings } from './trainings';
 import { PoliceViewPanel } from './view/panel';
-import { ANALYSIS_FILES } from '../police/analysis/run-analysis';
+import { ANALYSIS_FILES } from '../police/run-files';
 import { validateSpecText } from '../police/parse';
 
 export interface CommandDeps {

@@ -2,6 +2,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Certificate } from '../police/certificate-types';
+import { tempRunPrefix } from '../police/run-files';
 
 export type CertificateState = 'proved' | 'not-proved' | 'approximate' | 'missing' | 'unreadable';
 
@@ -128,15 +129,15 @@ export async function listRuns(runsRoot: string): Promise<Map<string, RunSummary
  */
 export async function removeLeftovers(runDir: string): Promise<string[]> {
   const parent = join(runDir, '..');
-  const own = basename(runDir);
   let names: string[];
   try {
     names = await fs.readdir(parent);
   } catch {
     return [];
   }
-  // A same-millisecond sibling run (`<own>-2`) is someone else's whole run, not a leftover.
-  const leftovers = names.filter((name) => name !== own && name.includes(own) && !new RegExp(`^${own}-\\d+$`).test(name));
+  // Only the writers' temp folders of this very run: a sibling run (`<own>-2`, `<own>1`) is whole and stays.
+  const prefix = tempRunPrefix(runDir);
+  const leftovers = names.filter((name) => name.startsWith(prefix));
   await Promise.all(leftovers.map((name) => fs.rm(join(parent, name), { recursive: true, force: true })));
   return leftovers;
 }

@@ -2,9 +2,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { unitBeta, type FoldedNetwork, type NetworkActivation } from './network';
+import { WEIGHTS_FILE } from './run-files';
 import type { Matrix } from './spec';
 
-export const WEIGHTS_FILE = 'weights.bin';
+export { WEIGHTS_FILE };
 
 export interface ExportedModel {
   /** Contents of model.json. */

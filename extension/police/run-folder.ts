@@ -3,21 +3,14 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import * as path from 'node:path';
 import type { Certificate } from './certificate-types';
 import { certify } from './certificate';
-import { exportLayersModel, WEIGHTS_FILE } from './export';
+import { exportLayersModel } from './export';
 import type { FoldedNetwork } from './network';
 import type { ResolvedSpec } from './spec';
 import type { MetricsRow, TrainResult } from './train';
 
-export const RUN_FILES = {
-  spec: 'spec.police.json',
-  network: 'network.json',
-  model: 'model.json',
-  weights: WEIGHTS_FILE,
-  certificate: 'certificate.json',
-  metrics: 'metrics.jsonl',
-  /** The network before training (orthogonality before/after in `police analyze`). */
-  initialNetwork: 'network-init.json',
-} as const;
+import { RUN_FILES, tempRunDir, tempRunPrefix } from './run-files';
+
+export { RUN_FILES, tempRunDir };
 
 export interface RunContents {
   specText: string;
@@ -39,7 +32,7 @@ function processAlive(pid: number): boolean {
 /** Removes temp folders that killed writers left beside `runDir` (their process is gone). */
 function removeStaleTemps(runDir: string): void {
   const parent = path.dirname(runDir);
-  const prefix = `.${path.basename(runDir)}.tmp-`;
+  const prefix = tempRunPrefix(runDir);
   if (!existsSync(parent)) return;
   for (const entry of readdirSync(parent)) {
     if (!entry.startsWith(prefix)) continue;
@@ -48,10 +41,6 @@ function removeStaleTemps(runDir: string): void {
   }
 }
 
-/** The temp folder a writer with this pid uses for `runDir`. */
-export function tempRunDir(runDir: string, pid = process.pid): string {
-  return path.join(path.dirname(runDir), `.${path.basename(runDir)}.tmp-${pid}`);
-}
 
 /**
  * Writes every file of the run into `.<name>.tmp-<pid>` beside `runDir`, then renames it into place.

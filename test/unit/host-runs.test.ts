@@ -64,8 +64,11 @@ test('after a stop, the stopped run\'s temporary sibling is removed and other ru
   writeRun(kept, { proved: true });
   writeRun(sameMillisecond, { proved: true });
   mkdirSync(join(spec, `.${'2026-01-02T00-00-00-000Z'}.tmp-1234`), { recursive: true });
+  // The stopped run is itself a `-2` sibling: a `-21` run starts with its name but is whole and stays.
+  writeRun(`${sameMillisecond}1`, { proved: true });
   const removed = await removeLeftovers(stopped);
   assert.deepEqual(removed, ['.2026-01-02T00-00-00-000Z.tmp-1234']);
-  assert.deepEqual(readdirSync(spec).sort(), ['2026-01-01T00-00-00-000Z', '2026-01-02T00-00-00-000Z-2']);
+  assert.deepEqual(await removeLeftovers(sameMillisecond), [], 'a run whose name extends the stopped one is not a leftover');
+  assert.deepEqual(readdirSync(spec).sort(), ['2026-01-01T00-00-00-000Z', '2026-01-02T00-00-00-000Z-2', '2026-01-02T00-00-00-000Z-21']);
   assert.ok(existsSync(join(kept, 'certificate.json')));
 });

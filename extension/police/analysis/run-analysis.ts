@@ -8,7 +8,9 @@ import type { ResolvedSpec } from '../spec';
 import { heatmapPng } from './heatmap';
 import { analyze, renderMarkdown, type AnalysisReport, type AnalyzeOptions, type AnnealPoint } from './report';
 
-export const ANALYSIS_FILES = { json: 'analysis.json', markdown: 'analysis.md' } as const;
+import { ANALYSIS_FILES } from '../run-files';
+
+export { ANALYSIS_FILES };
 
 export interface RunAnalysis {
   report: AnalysisReport;
