@@ -1,6 +1,7 @@
 // Child-process entry: receives HostToTrainer messages over IPC and streams TrainerToHost events.
 import { existsSync } from 'node:fs';
-import { assertNever, type HostToTrainer, type StartTraining, type TrainerToHost } from '../protocol/messages';
+import { MessageChannel } from '../protocol/channel';
+import type { HostToTrainer, StartTraining, TrainerToHost } from '../protocol/messages';
 import { validateSpecText } from '../police/parse';
 import { finishRun } from '../police/run-folder';
 import { initBackend } from '../police/tf-backend';
@@ -9,8 +10,21 @@ import { train } from '../police/train';
 let running = false;
 let stopRequested = false;
 
+// The same typed channel as the host's end: a handler per HostToTrainer type, checked at compile time.
+const channel = new MessageChannel<TrainerToHost, HostToTrainer>(
+  (message) => process.send?.(message),
+  {
+    start: (message) => void start(message),
+    stop: () => {
+      stopRequested = true;
+      if (!running) send({ type: 'stopped', step: 0 });
+    },
+  },
+  (raw, reason) => send({ type: 'log', level: 'warn', message: `trainer ignored a message (${reason}): ${JSON.stringify(raw)?.slice(0, 200)}` }),
+);
+
 function send(message: TrainerToHost): void {
-  process.send?.(message);
+  channel.send(message);
 }
 
 function describe(err: unknown): { message: string; detail?: string } {
@@ -70,21 +84,7 @@ async function start(request: StartTraining): Promise<void> {
   }
 }
 
-function handle(message: HostToTrainer): void {
-  switch (message.type) {
-    case 'start':
-      void start(message);
-      return;
-    case 'stop':
-      stopRequested = true;
-      if (!running) send({ type: 'stopped', step: 0 });
-      return;
-    default:
-      assertNever(message);
-  }
-}
-
-process.on('message', (message: HostToTrainer) => handle(message));
+process.on('message', (message: unknown) => channel.receive(message));
 // The host owns our lifetime: when the channel closes, leave.
 process.on('disconnect', () => process.exit(0));
 process.on('uncaughtException', (err) => {
