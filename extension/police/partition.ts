@@ -1124,7 +1124,3 @@ export function cellContaining(partition: Partition, points: [number, number][])
   return points.every(([u, v]) => depthIn(partition, home, u, v) >= -tol) ? home : -1;
 }
 
-/** Hamming distance from the cell's pattern to another pattern (e.g. a region's, from patternAt at its centroid). */
-export function cellPatternDistance(partition: Partition, index: number, pattern: ActivationPattern): number {
-  return patternDistance(cellPattern(partition, index), pattern);
-}

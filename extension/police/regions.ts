@@ -1,4 +1,5 @@
 // Region forms → vertex sets, and the small geometry the validator, trainer and view share.
+import { maxAbs } from './linalg';
 import { solveLp } from './lp';
 import { DEFAULTS } from './spec';
 import type { Matrix, RawRegionSpec, ResolvedRegion, Vector } from './spec';
@@ -112,12 +113,6 @@ export function solveSquare(matrix: Matrix, rhs: Vector, tol = 1e-12): Vector | 
   return x;
 }
 
-function maxAbs(values: Iterable<number>): number {
-  let m = 0;
-  for (const v of values) m = Math.max(m, Math.abs(v));
-  return m;
-}
-
 /** Whether {x : A x ≤ b} is empty, unbounded (with a direction d, A d ≤ 0), or bounded and non-empty. */
 export function halfspaceStatus(a: Matrix, b: Vector): { kind: 'empty' } | { kind: 'unbounded'; direction: Vector } | { kind: 'bounded' } {
   const dim = a[0]?.length ?? 0;
@@ -148,7 +143,7 @@ export function halfspaceStatus(a: Matrix, b: Vector): { kind: 'empty' } | { kin
 export function halfspaceVertices(a: Matrix, b: Vector): Matrix {
   const dim = a[0]?.length ?? 0;
   const m = a.length;
-  const scale = Math.max(1, maxAbs(b), maxAbs(a.flat()));
+  const scale = Math.max(1, maxAbs(b), maxAbs(a));
   const out: Matrix = [];
   const subset = Array.from({ length: dim }, (_, i) => i);
   const advance = (): boolean => {
@@ -317,7 +312,7 @@ export function affineRank(points: Matrix, relTol = 1e-9): number {
   if (points.length <= 1) return 0;
   const base = points[0];
   const rows = points.slice(1).map((p) => p.map((v, j) => v - base[j]));
-  const scale = maxAbs(rows.flat());
+  const scale = maxAbs(rows);
   if (scale === 0) return 0;
   const tol = relTol * scale;
   const cols = base.length;
@@ -378,7 +373,7 @@ export function convexHull2D(points: Matrix): Matrix {
 /** Whether `point` lies in the convex hull of `vertices` (boundary included, up to a relative tolerance). */
 export function pointInHull(point: Vector, vertices: Matrix, relTol = 1e-9): boolean {
   if (vertices.length === 0) return false;
-  const scale = Math.max(1, maxAbs(point), maxAbs(vertices.flat()));
+  const scale = Math.max(1, maxAbs(point), maxAbs(vertices));
   const tol = relTol * scale;
   if (point.length === 2 && vertices.length >= 3 && affineRank(vertices) === 2) {
     const hull = convexHull2D(vertices);
@@ -405,9 +400,6 @@ export function pointInHull(point: Vector, vertices: Matrix, relTol = 1e-9): boo
   return result.status === 'optimal';
 }
 
-/** Alias kept for readers who look for the hull by that name. */
-export const convexHullContains = (vertices: Matrix, point: Vector): boolean => pointInHull(point, vertices);
-
 /**
  * How two convex hulls meet: 'overlap' when their interiors (relative interiors) intersect, 'touch' when
  * they share only boundary points, 'disjoint' otherwise. One LP: maximise t with every weight ≥ t.
@@ -421,7 +413,7 @@ export function regionsOverlap(first: Matrix, second: Matrix): 'overlap' | 'touc
   const boxA = boundingBox(first);
   const boxB = boundingBox(second);
   for (let j = 0; j < dim; j++) if (boxA.max[j] < boxB.min[j] || boxB.max[j] < boxA.min[j]) return 'disjoint';
-  const scale = Math.max(1, maxAbs(first.flat()), maxAbs(second.flat()));
+  const scale = Math.max(1, maxAbs(first), maxAbs(second));
   // Variables: λ' (p), μ' (q), t; λ = λ' + t, μ = μ' + t.
   const n = p + q + 1;
   const aeq: Matrix = [];
@@ -517,7 +509,7 @@ export function principalDirections(points: Matrix, count = 2): Matrix {
 /** Region checks beyond the shape: too few vertices, lower-dimensional hull, duplicate and redundant vertices. */
 export function checkVertexSet(form: RegionForm, vertices: Matrix, dim: number): RegionIssue[] {
   const issues: RegionIssue[] = [];
-  const scale = Math.max(1, maxAbs(vertices.flat()));
+  const scale = Math.max(1, maxAbs(vertices));
   if (form === 'vertices') {
     for (let i = 1; i < vertices.length; i++) {
       const twin = vertices.findIndex((v, k) => k < i && v.every((c, j) => Math.abs(c - vertices[i][j]) <= 1e-12 * scale));
