@@ -1,5 +1,5 @@
 // The POLICE commands: train, stop, show view, verify, analyze, export, open run folder, new spec from template.
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -38,6 +38,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     };
 
   return [
+    // Verify/analyze children still running at deactivation end with it.
+    { dispose: () => liveCliChildren.forEach((child) => child.kill()) },
     vscode.commands.registerCommand('police.train', guard('Train', (target?: Target) => train(deps, target))),
     vscode.commands.registerCommand(
       'police.stop',
@@ -116,9 +118,10 @@ async function verify(deps: CommandDeps, cliScript: string, target: Target): Pro
   const specCopy = path.join(run.dir, 'spec.police.json');
   // Verification re-derives the certificate in float64 with the CLI, in its own process like training.
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `POLICE: verifying ${run.specName}/${run.id}` },
-    () => runCli(cliScript, ['verify', specCopy, run.dir], deps.log),
+    { location: vscode.ProgressLocation.Notification, title: `POLICE: verifying ${run.specName}/${run.id}`, cancellable: true },
+    (_progress, token) => runCli(cliScript, ['verify', specCopy, run.dir], deps.log, token),
   );
+  if (result.cancelled) return;
   deps.runsTree.refresh();
   const after = await summarizeRun(run.specName, run.dir);
   const summary = result.output.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
@@ -141,9 +144,10 @@ async function analyzeRun(deps: CommandDeps, cliScript: string, target: Target):
   const label = `${run.specName}/${run.id}`;
   // The analysis (injectivity probes, β sweeps) can take seconds: it runs in the CLI's process, not the extension host.
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `POLICE: analysing ${label}` },
-    () => runCli(cliScript, ['analyze', path.join(run.dir, 'spec.police.json'), run.dir, '--json'], deps.log),
+    { location: vscode.ProgressLocation.Notification, title: `POLICE: analysing ${label}`, cancellable: true },
+    (_progress, token) => runCli(cliScript, ['analyze', path.join(run.dir, 'spec.police.json'), run.dir, '--json'], deps.log, token),
   );
+  if (result.cancelled) return;
   if (result.code !== 0) {
     const reason = result.output.trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'no output';
     throw new Error(`the analysis of ${label} failed (exit ${result.code}): ${reason}`);
@@ -290,19 +294,26 @@ async function pickRun(target: Target, placeHolder: string): Promise<RunSummary 
   return pick?.run;
 }
 
-function runCli(script: string, args: string[], log: vscode.LogOutputChannel): Promise<{ code: number; output: string }> {
+const liveCliChildren = new Set<ChildProcess>();
+
+/** `police <args>` in its own process; cancelling the progress notification kills it. */
+function runCli(script: string, args: string[], log: vscode.LogOutputChannel, token: vscode.CancellationToken): Promise<{ code: number; output: string; cancelled: boolean }> {
   return new Promise((resolve) => {
     let output = '';
     const child = fork(script, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+    liveCliChildren.add(child);
+    const cancel = token.onCancellationRequested(() => child.kill());
     const collect = (chunk: Buffer): void => {
       output += chunk.toString('utf8');
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
-    child.on('error', (err) => resolve({ code: -1, output: `${output}\n${err.message}` }));
+    child.on('error', (err) => resolve({ code: -1, output: `${output}\n${err.message}`, cancelled: token.isCancellationRequested }));
     child.on('exit', (code) => {
-      log.info(`police ${args.join(' ')} → exit ${code}\n${output.trim()}`);
-      resolve({ code: code ?? -1, output });
+      liveCliChildren.delete(child);
+      cancel.dispose();
+      log.info(`police ${args.join(' ')} → exit ${code}${token.isCancellationRequested ? ' (cancelled)' : ''}\n${output.trim()}`);
+      resolve({ code: code ?? -1, output, cancelled: token.isCancellationRequested });
     });
   });
 }

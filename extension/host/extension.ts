@@ -27,13 +27,15 @@ export function activate(context: vscode.ExtensionContext): void {
     trainings.onDidChange(() => void setTrainingContext()),
     trainings.listen(statusBar),
     trainings.listen({
-      progress: () => runsTree.refresh(),
-      trainerMessage: (_state, message) => PoliceViewPanel.active?.onTrainerMessage(message),
+      progress: (state) => runsTree.trainingProgressed(state),
+      trainerMessage: (state, message) => PoliceViewPanel.active?.onTrainerMessage(message, state.specPath),
     }),
     vscode.window.createTreeView('police.runs', { treeDataProvider: runsTree, showCollapseAll: true }),
     vscode.languages.registerCodeLensProvider(SPEC_SELECTOR, codeLens),
     ...registerCommands({ context, log, diagnostics, trainings, runsTree }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: training enabled')),
+    // The panel (and its worker thread) is created on demand; deactivation must still end it.
+    { dispose: () => PoliceViewPanel.active?.dispose() },
   );
   registerPoliceViewSerializer(context);
 }

@@ -22,6 +22,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private readonly disposables: vscode.Disposable[] = [];
   private refreshTimer: NodeJS.Timeout | undefined;
   private watcher: vscode.FileSystemWatcher | undefined;
+  /** The training rows last handed to the tree, so progress repaints one row instead of re-listing every run. */
+  private readonly trainingNodes = new Map<string, RunsNode>();
 
   constructor(
     private readonly runsRoot: () => string | undefined,
@@ -58,9 +60,21 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }, 250);
   }
 
+  /** A training's step and loss changed: repaint its row only (the runs on disk did not change). */
+  trainingProgressed(state: TrainingState): void {
+    const node = this.trainingNodes.get(state.specName);
+    if (node) this.changed.fire(node);
+    else this.refresh();
+  }
+
   async getChildren(node?: RunsNode): Promise<RunsNode[]> {
     if (node?.kind === 'spec') {
-      const running: RunsNode[] = node.training ? [{ kind: 'training', state: node.training }] : [];
+      const running: RunsNode[] = [];
+      if (node.training) {
+        const row: RunsNode = { kind: 'training', state: node.training };
+        this.trainingNodes.set(node.specName, row);
+        running.push(row);
+      } else this.trainingNodes.delete(node.specName);
       return [...running, ...node.runs.map((run): RunsNode => ({ kind: 'run', run }))];
     }
     if (node) return [];

@@ -81,7 +81,7 @@ export class Trainings implements vscode.Disposable {
       return undefined;
     }
     const runDir = newRunDir(runsRoot, specPath);
-    const refreshHz = Math.max(0.5, config.get<number>('viewRefreshRate', 10));
+    const refreshHz = viewRefreshRate();
     const state: TrainingState = { specPath, specName, runDir, startedAt: Date.now() };
 
     this.log.info(`training ${specPath} → ${runDir}`);
@@ -191,6 +191,11 @@ function describeDone(done: TrainingDone): string {
 }
 
 /** `<workspace folder>/<police.runsFolder>` for a spec (its own workspace folder, else the first one). */
+/** police.viewRefreshRate in Hz (package.json holds the default), the one reading both progress and view use. */
+export function viewRefreshRate(): number {
+  return Math.max(0.5, vscode.workspace.getConfiguration('police').get<number>('viewRefreshRate') ?? 10);
+}
+
 export function runsRootFor(resource?: vscode.Uri): string | undefined {
   const folder = (resource && vscode.workspace.getWorkspaceFolder(resource)) ?? vscode.workspace.workspaceFolders?.[0];
   if (!folder) return undefined;

@@ -1,6 +1,7 @@
 // Every message between host, trainer and webview: one discriminated union per direction.
 import type { Certificate } from '../police/certificate-types';
 import type { FoldedNetwork } from '../police/network';
+import type { ResolvedSpec } from '../police/spec';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -257,3 +258,48 @@ export interface WebviewLog {
   message: string;
 }
 export type WebviewToHost = WebviewReady | WebviewMoveVertex | WebviewSetPlane | WebviewLog;
+
+// ---------- extension host → view worker thread (partition, surface, data subsample) ----------
+
+/** What the view worker needs to build a surface: the network, the plane and window, the regions. */
+export interface SurfaceRequest {
+  step: number;
+  network: FoldedNetwork;
+  plane: ViewPlane;
+  window: ViewWindow;
+  resolution: number;
+  /** Region vertices in input coordinates, in spec order. */
+  regions: number[][][];
+  /** Classification: also trace the exact decision boundary (where the two best outputs tie). */
+  classification?: boolean;
+}
+
+export interface WorkerSurfaceJob {
+  type: 'surface';
+  id: number;
+  request: SurfaceRequest;
+}
+export interface WorkerDataJob {
+  type: 'data';
+  id: number;
+  spec: ResolvedSpec;
+  maxPoints: number;
+}
+export type HostToWorker = WorkerSurfaceJob | WorkerDataJob;
+
+export interface WorkerSurfaceResult {
+  type: 'surface';
+  id: number;
+  surface: ViewSurface;
+}
+export interface WorkerDataResult {
+  type: 'data';
+  id: number;
+  data: ViewShowData;
+}
+export interface WorkerFailure {
+  type: 'failure';
+  id: number;
+  message: string;
+}
+export type WorkerToHost = WorkerSurfaceResult | WorkerDataResult | WorkerFailure;

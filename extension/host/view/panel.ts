@@ -22,6 +22,7 @@ import { SurfaceService } from './surface-service';
 import { computeVertexEdit } from './vertex-edit';
 import { parseSpecText } from './spec-source';
 import { readMetrics } from './run-files';
+import { viewRefreshRate } from '../trainings';
 import { toViewSpecPlain } from './view-spec';
 
 /** What the webview keeps with setState; the serializer hands it back after a reload. */
@@ -34,8 +35,6 @@ const DATA_POINTS = 1500;
 const DEFAULT_RESOLUTION = 200;
 /** Live Gram heat-map updates during training at most this often. */
 const GRAM_INTERVAL_MS = 1000;
-
-export const toViewSpec = toViewSpecPlain;
 
 export class PoliceViewPanel {
   static readonly viewType = 'police.view';
@@ -121,14 +120,14 @@ export class PoliceViewPanel {
         },
         onError: (message) => this.setStatus('error', message),
       },
-      refreshRate(),
+      viewRefreshRate(),
     );
     panel.webview.html = this.html();
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
     panel.webview.onDidReceiveMessage((raw: unknown) => this.channel.receive(raw), null, this.disposables);
     vscode.workspace.onDidChangeConfiguration(
       (e) => {
-        if (e.affectsConfiguration('police.viewRefreshRate')) this.surfaces.rateHz = refreshRate();
+        if (e.affectsConfiguration('police.viewRefreshRate')) this.surfaces.rateHz = viewRefreshRate();
       },
       null,
       this.disposables,
@@ -157,7 +156,7 @@ export class PoliceViewPanel {
     }
     this.editable = editable;
     this.panel.title = `POLICE view: ${spec.name}`;
-    this.lastSpecMessage = { type: 'spec', spec: toViewSpec(spec, editable), specUri: specUri.toString() };
+    this.lastSpecMessage = { type: 'spec', spec: toViewSpecPlain(spec, editable), specUri: specUri.toString() };
     this.channel.send(this.lastSpecMessage);
     this.surfaces.requestData(spec, DATA_POINTS);
     this.refreshSurface(true);
@@ -343,7 +342,7 @@ export class PoliceViewPanel {
       const parsed = parseSpecText(document.getText(), document.uri.fsPath);
       if (!parsed.spec || !this.specUri) return;
       this.spec = parsed.spec;
-      this.lastSpecMessage = { type: 'spec', spec: toViewSpec(parsed.spec, this.editable), specUri: this.specUri.toString() };
+      this.lastSpecMessage = { type: 'spec', spec: toViewSpecPlain(parsed.spec, this.editable), specUri: this.specUri.toString() };
       this.channel.send(this.lastSpecMessage);
       this.refreshSurface(true);
     }, 250);
@@ -386,6 +385,3 @@ export function registerPoliceViewSerializer(context: vscode.ExtensionContext): 
   return disposable;
 }
 
-function refreshRate(): number {
-  return vscode.workspace.getConfiguration('police').get<number>('viewRefreshRate', 2);
-}

@@ -1,9 +1,8 @@
 // Runs surface/partition jobs in a worker thread: one at a time, latest request wins, at most `rateHz` per second.
 import { Worker } from 'node:worker_threads';
 import type { ResolvedSpec } from '../../police/spec';
-import type { ViewShowData, ViewSurface } from '../../protocol/messages';
-import type { SurfaceRequest } from './surface';
-import type { HostToWorker, WorkerToHost } from './worker-protocol';
+import { MessageChannel } from '../../protocol/channel';
+import type { HostToWorker, SurfaceRequest, ViewShowData, ViewSurface, WorkerToHost } from '../../protocol/messages';
 
 export interface SurfaceServiceEvents {
   onSurface(surface: ViewSurface): void;
@@ -20,6 +19,23 @@ export class SurfaceService {
   private lastStart = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
+  private readonly channel = new MessageChannel<HostToWorker, WorkerToHost>(
+    (job) => this.ensureWorker().postMessage(job),
+    {
+      surface: (message) => {
+        this.busy = false;
+        this.events.onSurface(message.surface);
+        this.pump();
+      },
+      data: (message) => this.events.onData(message.data),
+      failure: (message) => {
+        if (message.id === this.surfaceJobId) this.busy = false;
+        this.events.onError(message.message);
+        this.pump();
+      },
+    },
+    (raw, reason) => this.events.onError(`view worker sent an unexpected message (${reason}): ${JSON.stringify(raw)?.slice(0, 200)}`),
+  );
 
   constructor(
     private readonly workerPath: string,
@@ -67,7 +83,7 @@ export class SurfaceService {
   private post(job: HostToWorker): void {
     if (this.disposed) return;
     try {
-      this.ensureWorker().postMessage(job);
+      this.channel.send(job);
     } catch (error) {
       // A missing or broken worker bundle must not take the extension host down.
       if (job.type === 'surface') this.busy = false;
@@ -78,7 +94,7 @@ export class SurfaceService {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(this.workerPath);
-    worker.on('message', (message: WorkerToHost) => this.onMessage(message));
+    worker.on('message', (message: unknown) => this.channel.receive(message));
     worker.on('error', (error) => {
       this.events.onError(`view worker ${this.workerPath} failed: ${error.message}`);
       this.worker = undefined;
@@ -90,23 +106,5 @@ export class SurfaceService {
     });
     this.worker = worker;
     return worker;
-  }
-
-  private onMessage(message: WorkerToHost): void {
-    switch (message.type) {
-      case 'surface':
-        this.busy = false;
-        this.events.onSurface(message.surface);
-        this.pump();
-        break;
-      case 'data':
-        this.events.onData(message.data);
-        break;
-      case 'failure':
-        if (message.id === this.surfaceJobId) this.busy = false;
-        this.events.onError(message.message);
-        this.pump();
-        break;
-    }
   }
 }

@@ -1,7 +1,7 @@
 // The learned function and its linear regions on a plane, as the view draws them (pure: no 'vscode').
 import { activate, forward, unitBeta, type FoldedNetwork } from '../../police/network';
 import { patternAt as activationPattern } from '../../police/patterns';
-import type { ViewCell, ViewPlane, ViewSurface, ViewWindow } from '../../protocol/messages';
+import type { SurfaceRequest, ViewCell, ViewPlane, ViewSurface, ViewWindow } from '../../protocol/messages';
 import { decisionBoundarySegments } from '../../../webview/geometry';
 
 /** A cell as the exact partition gives it: polygon in plane coordinates, pattern, map in input coordinates. */
@@ -14,17 +14,7 @@ export interface PlaneCell {
   planeMap?: number[][];
 }
 
-export interface SurfaceRequest {
-  step: number;
-  network: FoldedNetwork;
-  plane: ViewPlane;
-  window: ViewWindow;
-  resolution: number;
-  /** Region vertices in input coordinates, in spec order. */
-  regions: number[][][];
-  /** Classification: also trace the exact decision boundary (where the two best outputs tie). */
-  classification?: boolean;
-}
+export type { SurfaceRequest };
 
 /** Input point of plane coordinates (u, v). */
 export function planePoint(plane: ViewPlane, u: number, v: number): number[] {
