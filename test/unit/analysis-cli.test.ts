@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { analyzeCommand } from '../../extension/cli/analyze';
 import type { AnalysisReport } from '../../extension/police/analysis/report';
 import type { FoldedNetwork } from '../../extension/police/network';
+import { captureCli, writeRunDir, type CliResult } from './cli-harness';
 
 const SPEC = resolve('test/fixtures/analyze-square.police.json');
 const root = mkdtempSync(join(tmpdir(), 'police-analyze-'));
@@ -24,27 +25,9 @@ function network(activation: 'swish' | 'relu'): FoldedNetwork {
   };
 }
 
-function runDir(name: string, files: Record<string, string>): string {
-  const dir = join(root, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
-  return dir;
-}
+const runDir = (name: string, files: Record<string, string>): string => writeRunDir(root, name, files);
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
-  try {
-    return { code: await analyzeCommand(args), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const run = (args: string[]): Promise<CliResult> => captureCli(analyzeCommand, args);
 
 test('police analyze prints Markdown and writes analysis.json/.md beside the run; the anneal in metrics.jsonl is reported', async () => {
   const metrics = [

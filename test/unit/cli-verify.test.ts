@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { verifyCommand } from '../../extension/cli/verify';
 import type { FoldedNetwork } from '../../extension/police/network';
+import { captureCli, writeRunDir, type CliResult } from './cli-harness';
 
 const SPEC = resolve('test/fixtures/verify-triangle.police.json');
 const root = mkdtempSync(join(tmpdir(), 'police-verify-'));
@@ -24,29 +25,9 @@ function network(bias1 = 5): FoldedNetwork {
   };
 }
 
-function runDir(name: string, files: Record<string, string>): string {
-  const dir = join(root, name);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
-  return dir;
-}
+const runDir = (name: string, files: Record<string, string>): string => writeRunDir(root, name, files);
 
-/** Runs the command in-process and captures what it prints. */
-async function verify(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
-  try {
-    return { code: await verifyCommand(args), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const verify = (args: string[]): Promise<CliResult> => captureCli(verifyCommand, args);
 
 test('exit 0 when every region is proved, with margins and maps printed', async () => {
   const dir = runDir('proved', { 'network.json': JSON.stringify(network()) });
