@@ -1,4 +1,4 @@
-// The POLICE view in the real workbench (a second window on run.mjs's trusted code-server, in a fresh workspace copy):
+// The POLICE view in the real workbench (its own trusted code-server from run.mjs, so no runs from workbench.test.mjs):
 // opened from the palette, drawn with WebGL2, live while a training runs, the run's certificate, and a vertex dragged in
 // the view edits the spec in one undoable step. Read through the data-* hooks documented at the top of webview/main.ts.
 import assert from 'node:assert/strict';
