@@ -34,6 +34,9 @@ export interface BenchRow {
   unconstrained_ms: number;
   police_ms: number;
   ratio: number;
+  /** Unconstrained with N+P rows: the same matmul shapes as POLICE, which isolates the cost of the shift itself. */
+  unconstrained_np_ms: number;
+  ratio_np: number;
 }
 
 const BATCH = 1024;
@@ -84,12 +87,17 @@ function measureGflops(): number {
   return (repeats * 2 * size ** 3) / ((performance.now() - started) / 1000) / 1e9;
 }
 
+type StepMode = 'plain' | 'plain-wide' | 'police';
+
 class StepRunner {
   readonly mlp: Mlp;
   readonly police: PoliceTensors;
   private readonly optimizer = new Optimizer({ kind: 'adam', lr: 1e-4, weightDecay: 0 });
   private readonly x: tf.Tensor2D;
   private readonly y: tf.Tensor2D;
+  /** N+P rows: the batch plus as many extra samples as the region has vertices. */
+  private readonly xWide: tf.Tensor2D;
+  private readonly yWide: tf.Tensor2D;
   private readonly variables: tf.Variable[];
 
   constructor(config: BenchConfig) {
@@ -99,17 +107,19 @@ class StepRunner {
     this.x = tf.tensor2d(Float32Array.from({ length: BATCH * config.D }, () => rng.uniform(-1, 1)), [BATCH, config.D]);
     this.y = tf.tensor2d(Float32Array.from({ length: BATCH }, () => rng.normal()), [BATCH, 1]);
     const vertices = simplexVertices(config.D);
+    this.xWide = tf.concat([this.x, tf.tensor2d(vertices)]);
+    this.yWide = tf.concat([this.y, tf.zeros([vertices.length, 1])]);
     this.police = policeTensors({ vertices, regionSizes: [vertices.length], rule: 'majority', margin: 1e-4, penalties: [] }, config.D);
     this.variables = [...this.mlp.kernels, ...this.mlp.biases];
   }
 
   /** One forward + backward + optimizer step; returns its wall time in ms. */
-  step(police: boolean): number {
+  step(mode: StepMode): number {
     const started = performance.now();
     const loss = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
-        const out = police ? forwardPolice(this.mlp, this.x, this.police).output : forwardPlain(this.mlp, this.x);
-        return regressionLoss(out, this.y);
+        if (mode === 'police') return regressionLoss(forwardPolice(this.mlp, this.x, this.police).output, this.y);
+        return mode === 'plain' ? regressionLoss(forwardPlain(this.mlp, this.x), this.y) : regressionLoss(forwardPlain(this.mlp, this.xWide), this.yWide);
       }, this.variables);
       this.optimizer.apply(this.variables, grads, () => true);
       return value;
@@ -123,7 +133,7 @@ class StepRunner {
     this.optimizer.dispose();
     disposePoliceTensors(this.police);
     disposeMlp(this.mlp);
-    tf.dispose([this.x, this.y]);
+    tf.dispose([this.x, this.y, this.xWide, this.yWide]);
   }
 }
 
@@ -131,27 +141,33 @@ class StepRunner {
 export function benchConfig(config: BenchConfig, budgetMs: number, maxRepeats: number): BenchRow {
   const runner = new StepRunner(config);
   try {
-    const plainTimes: number[] = [];
-    const policeTimes: number[] = [];
-    const warmPlain = runner.step(false);
-    const warmPolice = runner.step(true);
+    const modes: StepMode[] = ['plain', 'police', 'plain-wide'];
+    const times: Record<StepMode, number[]> = { plain: [], police: [], 'plain-wide': [] };
+    const perRound = modes.reduce((sum, mode) => sum + runner.step(mode), 0);
     const started = performance.now();
-    const perPair = warmPlain + warmPolice;
-    const repeats = Math.max(2, Math.min(maxRepeats, Math.floor(budgetMs / Math.max(perPair, 1e-3))));
+    const repeats = Math.max(2, Math.min(maxRepeats, Math.floor(budgetMs / Math.max(perRound, 1e-3))));
     for (let r = 0; r < repeats; r++) {
-      // Alternate which goes first so neither always runs on a cold cache.
-      if (r % 2 === 0) {
-        plainTimes.push(runner.step(false));
-        policeTimes.push(runner.step(true));
-      } else {
-        policeTimes.push(runner.step(true));
-        plainTimes.push(runner.step(false));
+      // Rotate which goes first so none always runs on a cold cache.
+      for (let i = 0; i < modes.length; i++) {
+        const mode = modes[(i + r) % modes.length];
+        times[mode].push(runner.step(mode));
       }
       if (r >= 1 && performance.now() - started > budgetMs) break;
     }
-    const unconstrained = median(plainTimes);
-    const police = median(policeTimes);
-    return { ...config, N: BATCH, P: config.D + 1, backend: tf.getBackend(), unconstrained_ms: unconstrained, police_ms: police, ratio: police / unconstrained };
+    const unconstrained = median(times.plain);
+    const police = median(times.police);
+    const wide = median(times['plain-wide']);
+    return {
+      ...config,
+      N: BATCH,
+      P: config.D + 1,
+      backend: tf.getBackend(),
+      unconstrained_ms: unconstrained,
+      police_ms: police,
+      ratio: police / unconstrained,
+      unconstrained_np_ms: wide,
+      ratio_np: police / wide,
+    };
   } finally {
     runner.dispose();
   }
@@ -177,10 +193,12 @@ export async function benchCommand(args: string[]): Promise<number> {
   const gflops = measureGflops();
   const quick = values.quick;
   /** Seconds a configuration may take, warm-up included; the whole bench stays near 5 minutes on 2 cores. */
-  const configBudgetS = quick ? 8 : 100;
+  const configBudgetS = quick ? 8 : 150;
+  /** Milliseconds of interleaved rounds after the warm-up (at least two rounds run whatever this says). */
+  const roundsBudgetMs = quick ? 4000 : 50000;
   const say = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
   say(`POLICE bench: batch N=${BATCH}, simplex region P=D+1, Adam step, backend ${choice.backend} (~${gflops.toFixed(1)} GFLOP/s matmul)`);
-  const header = `${pad('D', 5)} ${pad('L', 3)} ${pad('W', 5)} ${pad('P', 5)} ${pad('no constr. ms', 14)} ${pad('POLICE ms', 10)} ${pad('ratio', 6)} ${pad('target', 7)}`;
+  const header = `${pad('D', 5)} ${pad('L', 3)} ${pad('W', 5)} ${pad('P', 5)} ${pad('no constr. ms', 14)} ${pad('POLICE ms', 10)} ${pad('ratio', 6)} ${pad('target', 7)}   ${pad('no constr. N+P rows', 19)} ${pad('ratio', 6)}`;
   if (!values.json) say(header);
   const rows: BenchRow[] = [];
   for (const config of TABLE_1) {
@@ -190,19 +208,19 @@ export async function benchCommand(args: string[]): Promise<number> {
       say(`skipped (D=${config.D}, L=${config.L}, W=${config.W}): needs about ${(bytes / 1024 ** 3).toFixed(1)} GiB, the ${choice.backend} heap ends at 4 GiB`);
       continue;
     }
-    // One warm-up pair and at least two interleaved pairs: 3 POLICE + 3 plain steps.
-    const estimateS = (6 * stepFlops(config)) / (gflops * 1e9);
+    // One warm-up round and at least two interleaved rounds of the three step kinds.
+    const estimateS = (9 * stepFlops(config)) / (gflops * 1e9);
     if (estimateS > configBudgetS) {
       say(`skipped (D=${config.D}, L=${config.L}, W=${config.W}): estimated ${estimateS.toFixed(0)} s at ${gflops.toFixed(1)} GFLOP/s, over this run's ${configBudgetS} s per configuration`);
       continue;
     }
-    const row = benchConfig(config, (configBudgetS * 1000) / 2, quick ? 10 : 40);
+    const row = benchConfig(config, roundsBudgetMs, quick ? 10 : 40);
     rows.push(row);
     const target = 1.25 * (config.D === 2 ? 1 : (row.N + row.P) / row.N);
     if (values.json) process.stdout.write(`${JSON.stringify(row)}\n`);
     else
       say(
-        `${pad(String(row.D), 5)} ${pad(String(row.L), 3)} ${pad(String(row.W), 5)} ${pad(String(row.P), 5)} ${pad(row.unconstrained_ms.toFixed(2), 14)} ${pad(row.police_ms.toFixed(2), 10)} ${pad(`×${row.ratio.toFixed(2)}`, 6)} ${pad(`≤${target.toFixed(2)}`, 7)}`,
+        `${pad(String(row.D), 5)} ${pad(String(row.L), 3)} ${pad(String(row.W), 5)} ${pad(String(row.P), 5)} ${pad(row.unconstrained_ms.toFixed(2), 14)} ${pad(row.police_ms.toFixed(2), 10)} ${pad(`×${row.ratio.toFixed(2)}`, 6)} ${pad(`≤${target.toFixed(2)}`, 7)}   ${pad(row.unconstrained_np_ms.toFixed(2), 19)} ${pad(`×${row.ratio_np.toFixed(2)}`, 6)}`,
       );
   }
   // The view's exact linear-region partition (issue 4), timed on the same machine.
