@@ -967,10 +967,19 @@ export function cellPattern(partition: Partition, index: number): ActivationPatt
 
 /** '1'/'0' per hidden unit, layers concatenated (the view's form). */
 export function cellPatternString(partition: Partition, index: number): string {
-  return cellPattern(partition, index)
-    .map((layer) => layer.join(''))
-    .join('');
+  // Bits are packed unit after unit, layer after layer, least significant first: read them a byte at a time.
+  const total = partition.layerUnits.reduce((sum, units) => sum + units, 0);
+  const base = index * partition.patternWords;
+  let out = '';
+  for (let w = 0; w < partition.patternWords && out.length < total; w++) {
+    const word = partition.patterns[base + w];
+    out += BYTE_BITS[word & 255] + BYTE_BITS[(word >>> 8) & 255] + BYTE_BITS[(word >>> 16) & 255] + BYTE_BITS[word >>> 24];
+  }
+  return out.slice(0, total);
 }
+
+/** '0'/'1' for the 8 bits of each byte value, least significant bit first. */
+const BYTE_BITS = Array.from({ length: 256 }, (_, value) => Array.from({ length: 8 }, (_, bit) => (value >>> bit) & 1).join(''));
 
 /** f(u, v) = A (u, v) + b on the cell, A outputs×2. */
 export function cellPlaneMap(partition: Partition, index: number): { A: Matrix; b: Vector } {

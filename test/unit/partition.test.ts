@@ -57,6 +57,7 @@ function checkAgainstSampling(network: FoldedNetwork, partition: Partition, plan
     const fx = forward(network, x, pre);
     const direct = patternAt(network, x);
     const cell = cellPattern(partition, index);
+    assert.equal(cellPatternString(partition, index), cell.map((layer) => layer.join('')).join(''), 'the view string spells the same pattern');
     network.layers.forEach((_, l) =>
       direct[l].forEach((bit, k) => {
         // A point within rounding of a hyperplane may be attributed to either side.
