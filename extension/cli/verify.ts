@@ -8,6 +8,7 @@ import { checkNetwork } from '../police/network-check';
 import type { FoldedNetwork } from '../police/network';
 import { validateSpecText } from '../police/parse';
 import type { ResolvedSpec } from '../police/spec';
+import { RUN_FILES } from '../police/run-files';
 
 const USAGE = 'usage: police verify SPEC DIR [--json] [--samples N] [--seed S]';
 
@@ -41,7 +42,7 @@ function readSpec(specPath: string): ResolvedSpec {
 
 function readNetwork(dir: string): FoldedNetwork {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`run folder ${dir} does not exist or is not a folder`);
-  const path = join(dir, 'network.json');
+  const path = join(dir, RUN_FILES.network);
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, 'utf8'));
@@ -55,7 +56,7 @@ function readNetwork(dir: string): FoldedNetwork {
 }
 
 function compareStored(dir: string, certificate: Certificate): StoredComparison {
-  const path = join(dir, 'certificate.json');
+  const path = join(dir, RUN_FILES.certificate);
   if (!existsSync(path)) return { matches: null, detail: `no certificate.json in ${dir}` };
   try {
     const stored = JSON.parse(readFileSync(path, 'utf8')) as Partial<Certificate>;
@@ -110,17 +111,17 @@ export async function verifyCommand(args: string[]): Promise<number> {
     const spec = readSpec(specPath);
     const network = readNetwork(dir);
     if (network.input_dim !== spec.inputDim) {
-      throw new InputError(`${join(dir, 'network.json')} has input_dim ${network.input_dim} but spec '${spec.name}' has input.dim ${spec.inputDim}`);
+      throw new InputError(`${join(dir, RUN_FILES.network)} has input_dim ${network.input_dim} but spec '${spec.name}' has input.dim ${spec.inputDim}`);
     }
     if (network.output_dim !== spec.outputUnits) {
-      throw new InputError(`${join(dir, 'network.json')} has output_dim ${network.output_dim} but spec '${spec.name}' has ${spec.outputUnits} output units`);
+      throw new InputError(`${join(dir, RUN_FILES.network)} has output_dim ${network.output_dim} but spec '${spec.name}' has ${spec.outputUnits} output units`);
     }
     const certificate = certify(network, spec.regions, { spec: spec.name, samples, seed });
     const stored = compareStored(dir, certificate);
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ ...certificate, storedCertificateMatches: stored.matches })}\n`);
     } else {
-      const out = [`spec '${spec.name}' (${specPath}), network ${join(dir, 'network.json')}`, `weights sha256 ${certificate.weightsSha256}: ${stored.detail}`];
+      const out = [`spec '${spec.name}' (${specPath}), network ${join(dir, RUN_FILES.network)}`, `weights sha256 ${certificate.weightsSha256}: ${stored.detail}`];
       for (const r of certificate.regions) out.push(...describeRegion(r));
       if (certificate.overlaps.length) out.push(`overlapping regions: ${certificate.overlaps.map(([a, b]) => `'${a}' and '${b}'`).join(', ')}`);
       const failed = certificate.regions.filter((r) => r.status !== 'proved').length;

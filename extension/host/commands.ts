@@ -8,7 +8,7 @@ import { listRuns, summarizeRun, specNameFromPath, type RunSummary } from './run
 import type { RunsNode, RunsTreeProvider } from './runs-tree';
 import { runsRootFor, type Trainings } from './trainings';
 import { PoliceViewPanel } from './view/panel';
-import { ANALYSIS_FILES } from '../police/run-files';
+import { ANALYSIS_FILES, RUN_FILES } from '../police/run-files';
 import { validateSpecText } from '../police/parse';
 
 export interface CommandDeps {
@@ -115,7 +115,7 @@ async function showView(deps: CommandDeps, target: Target): Promise<void> {
 async function verify(deps: CommandDeps, cliScript: string, target: Target): Promise<void> {
   const run = await pickRun(target, 'Verify which run?');
   if (!run) return;
-  const specCopy = path.join(run.dir, 'spec.police.json');
+  const specCopy = path.join(run.dir, RUN_FILES.spec);
   // Verification re-derives the certificate in float64 with the CLI, in its own process like training.
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `POLICE: verifying ${run.specName}/${run.id}`, cancellable: true },
@@ -145,7 +145,7 @@ async function analyzeRun(deps: CommandDeps, cliScript: string, target: Target):
   // The analysis (injectivity probes, β sweeps) can take seconds: it runs in the CLI's process, not the extension host.
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `POLICE: analysing ${label}`, cancellable: true },
-    (_progress, token) => runCli(cliScript, ['analyze', path.join(run.dir, 'spec.police.json'), run.dir, '--json'], deps.log, token),
+    (_progress, token) => runCli(cliScript, ['analyze', path.join(run.dir, RUN_FILES.spec), run.dir, '--json'], deps.log, token),
   );
   if (result.cancelled) return;
   if (result.code !== 0) {
@@ -197,10 +197,10 @@ async function exportModel(target: Target): Promise<void> {
   const destination = path.join(picked[0].fsPath, `${run.specName}-${run.id}`);
   await fs.mkdir(destination, { recursive: true });
   const files = (await fs.readdir(run.dir)).filter(
-    (f) => f === 'model.json' || f === 'network.json' || f === 'certificate.json' || f.endsWith('.bin'),
+    (f) => f === RUN_FILES.model || f === RUN_FILES.network || f === RUN_FILES.certificate || f === RUN_FILES.weights,
   );
-  if (!files.includes('model.json') || !files.includes('network.json')) {
-    throw new Error(`${run.dir} has no ${files.includes('model.json') ? 'network.json' : 'model.json'}; is it a finished run?`);
+  if (!files.includes(RUN_FILES.model) || !files.includes(RUN_FILES.network)) {
+    throw new Error(`${run.dir} has no ${files.includes(RUN_FILES.model) ? RUN_FILES.network : RUN_FILES.model}; is it a finished run?`);
   }
   await Promise.all(files.map((f) => fs.copyFile(path.join(run.dir, f), path.join(destination, f))));
   void vscode.window.showInformationMessage(`POLICE: exported ${files.join(', ')} to ${destination}`);

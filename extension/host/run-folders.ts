@@ -2,7 +2,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Certificate } from '../police/certificate-types';
-import { tempRunPrefix } from '../police/run-files';
+import { RUN_FILES, tempRunPrefix } from '../police/run-files';
 
 export type CertificateState = 'proved' | 'not-proved' | 'approximate' | 'missing' | 'unreadable';
 
@@ -48,7 +48,7 @@ function isRunFolderName(name: string): boolean {
 async function readCertificateState(dir: string): Promise<CertificateState> {
   let text: string;
   try {
-    text = await fs.readFile(join(dir, 'certificate.json'), 'utf8');
+    text = await fs.readFile(join(dir, RUN_FILES.certificate), 'utf8');
   } catch {
     return 'missing';
   }
@@ -68,7 +68,7 @@ async function readCertificateState(dir: string): Promise<CertificateState> {
 async function readFinalMetrics(dir: string): Promise<{ loss?: number; step?: number }> {
   let text: string;
   try {
-    text = await fs.readFile(join(dir, 'metrics.jsonl'), 'utf8');
+    text = await fs.readFile(join(dir, RUN_FILES.metrics), 'utf8');
   } catch {
     return {};
   }
@@ -90,7 +90,7 @@ async function readFinalMetrics(dir: string): Promise<{ loss?: number; step?: nu
 
 export async function summarizeRun(specName: string, dir: string): Promise<RunSummary> {
   const [certificate, metrics] = await Promise.all([readCertificateState(dir), readFinalMetrics(dir)]);
-  const specCopy = join(dir, 'spec.police.json');
+  const specCopy = join(dir, RUN_FILES.spec);
   return {
     specName,
     id: basename(dir),

@@ -5,8 +5,6 @@ import { unitBeta, type FoldedNetwork, type NetworkActivation } from './network'
 import { WEIGHTS_FILE } from './run-files';
 import type { Matrix } from './spec';
 
-export { WEIGHTS_FILE };
-
 export interface ExportedModel {
   /** Contents of model.json. */
   modelJson: tf.io.ModelJSON;

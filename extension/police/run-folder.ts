@@ -10,8 +10,6 @@ import type { MetricsRow, TrainResult } from './train';
 
 import { RUN_FILES, tempRunDir, tempRunPrefix } from './run-files';
 
-export { RUN_FILES, tempRunDir };
-
 export interface RunContents {
   specText: string;
   network: FoldedNetwork;

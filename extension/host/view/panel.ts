@@ -24,6 +24,7 @@ import { parseSpecText } from './spec-source';
 import { readMetrics } from './run-files';
 import { viewRefreshRate } from '../trainings';
 import { toViewSpecPlain } from './view-spec';
+import { RUN_FILES } from '../../police/run-files';
 
 /** What the webview keeps with setState; the serializer hands it back after a reload. */
 export interface PersistedViewState {
@@ -210,7 +211,7 @@ export class PoliceViewPanel {
   /** Show a finished run folder: its spec, loss curve, final network and certificate. */
   async showRun(runDir: vscode.Uri | string): Promise<void> {
     const dir = typeof runDir === 'string' ? runDir : runDir.fsPath;
-    const specPath = join(dir, 'spec.police.json');
+    const specPath = join(dir, RUN_FILES.spec);
     let text: string;
     try {
       text = await readFile(specPath, 'utf8');
@@ -224,13 +225,13 @@ export class PoliceViewPanel {
       return;
     }
     this.showSpec(parsed.spec, vscode.Uri.file(specPath), false);
-    const history = await readMetrics(join(dir, 'metrics.jsonl'));
+    const history = await readMetrics(join(dir, RUN_FILES.metrics));
     this.lossSteps = history.steps;
     this.losses = history.losses;
     this.totalSteps = parsed.spec.training.steps;
     this.channel.send({ type: 'lossHistory', steps: this.lossSteps, losses: this.losses, totalSteps: this.totalSteps });
     try {
-      this.lastCertificate = JSON.parse(await readFile(join(dir, 'certificate.json'), 'utf8')) as Certificate;
+      this.lastCertificate = JSON.parse(await readFile(join(dir, RUN_FILES.certificate), 'utf8')) as Certificate;
       this.channel.send({ type: 'certificate', certificate: this.lastCertificate });
     } catch {
       this.lastCertificate = undefined;
@@ -297,12 +298,12 @@ export class PoliceViewPanel {
 
   private async loadRunNetwork(dir: string): Promise<void> {
     try {
-      this.network = JSON.parse(await readFile(join(dir, 'network.json'), 'utf8')) as FoldedNetwork;
+      this.network = JSON.parse(await readFile(join(dir, RUN_FILES.network), 'utf8')) as FoldedNetwork;
       this.networkStep = this.totalSteps;
       this.refreshSurface(true);
       this.sendGram();
     } catch (error) {
-      this.setStatus('error', `cannot read ${join(dir, 'network.json')}: ${(error as Error).message}`);
+      this.setStatus('error', `cannot read ${join(dir, RUN_FILES.network)}: ${(error as Error).message}`);
     }
   }
 

@@ -3,14 +3,11 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { checkNetwork } from '../network-check';
 import type { FoldedNetwork } from '../network';
-import { RUN_FILES } from '../run-folder';
 import type { ResolvedSpec } from '../spec';
 import { heatmapPng } from './heatmap';
 import { analyze, renderMarkdown, type AnalysisReport, type AnalyzeOptions, type AnnealPoint } from './report';
 
-import { ANALYSIS_FILES } from '../run-files';
-
-export { ANALYSIS_FILES };
+import { ANALYSIS_FILES, RUN_FILES } from '../run-files';
 
 export interface RunAnalysis {
   report: AnalysisReport;
