@@ -6,7 +6,8 @@ import { certify } from '../../extension/police/certificate';
 import { annealBeta, orthonormalize } from '../../extension/police/companion-training';
 import { createRng } from '../../extension/police/random';
 import type { ResolvedLayer, ResolvedRegion, ResolvedSpec, ResolvedTraining } from '../../extension/police/spec';
-import { train, type TrainingData } from '../../extension/police/train';
+import { train } from '../../extension/police/train';
+import { waveData } from './train-fixtures';
 
 const triangle: ResolvedRegion = { name: 'triangle', vertices: [[-1, -1], [0, 1], [1, -1]], constraint: { kind: 'affine' }, form: 'vertices' };
 
@@ -23,18 +24,6 @@ function spec(layers: ResolvedLayer[], training: Partial<ResolvedTraining> = {})
     police: { enabled: true, rule: 'majority', margin: 1e-4 },
     baseDir: '.',
   };
-}
-
-function waveData(count: number): TrainingData {
-  const rng = createRng(1);
-  const x = new Float32Array(count * 2);
-  const y = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    x[2 * i] = rng.uniform(-2, 2);
-    x[2 * i + 1] = rng.uniform(-2, 2);
-    y[i] = Math.sin(2 * x[2 * i]) + x[2 * i + 1];
-  }
-  return { x, y, count, inputDim: 2, outputDim: 1 };
 }
 
 const swish = (units: number, extra: Partial<ResolvedLayer> = {}): ResolvedLayer => ({ units, activation: 'swish', alpha: 0, beta: 1, ...extra });

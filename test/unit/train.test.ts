@@ -5,7 +5,8 @@ import { certify } from '../../extension/police/certificate';
 import { forward } from '../../extension/police/network';
 import { createRng } from '../../extension/police/random';
 import type { ResolvedRegion, ResolvedSpec } from '../../extension/police/spec';
-import { train, type TrainingData } from '../../extension/police/train';
+import { train } from '../../extension/police/train';
+import { waveData } from './train-fixtures';
 
 function tinySpec(regions: ResolvedRegion[], overrides: Partial<ResolvedSpec> = {}): ResolvedSpec {
   return {
@@ -24,19 +25,6 @@ function tinySpec(regions: ResolvedRegion[], overrides: Partial<ResolvedSpec> = 
     baseDir: '.',
     ...overrides,
   };
-}
-
-/** sin(2 x0) + x1 on [-2, 2]², drawn here so the test does not depend on the data module's sampling. */
-function waveData(count: number, seed = 1): TrainingData {
-  const rng = createRng(seed);
-  const x = new Float32Array(count * 2);
-  const y = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    x[2 * i] = rng.uniform(-2, 2);
-    x[2 * i + 1] = rng.uniform(-2, 2);
-    y[i] = Math.sin(2 * x[2 * i]) + x[2 * i + 1];
-  }
-  return { x, y, count, inputDim: 2, outputDim: 1 };
 }
 
 const triangle: ResolvedRegion = { name: 'triangle', vertices: [[-1, -1], [0, 1], [1, -1]], constraint: { kind: 'affine' }, form: 'vertices' };
