@@ -1,5 +1,5 @@
 // Plane choice, projections and exact polygon helpers for the view (pure).
-import type { ViewPlane, ViewWindow } from '../extension/protocol/messages';
+import type { ViewCellDetails, ViewCells, ViewPlane, ViewWindow } from '../extension/protocol/messages';
 
 export function unitVector(dim: number, axis: number): number[] {
   return Array.from({ length: dim }, (_, d) => (d === axis ? 1 : 0));
@@ -148,7 +148,7 @@ export function convexHullIndices(points: [number, number][]): number[] {
 }
 
 /** Whether (u, v) lies in the convex polygon (flat [u0, v0, …], either orientation), boundary included. */
-export function pointInConvexPolygon(polygon: number[], u: number, v: number, tolerance = 1e-9): boolean {
+export function pointInConvexPolygon(polygon: ArrayLike<number>, u: number, v: number, tolerance = 1e-9): boolean {
   const n = polygon.length / 2;
   let sign = 0;
   for (let k = 0; k < n; k++) {
@@ -166,7 +166,7 @@ export function pointInConvexPolygon(polygon: number[], u: number, v: number, to
 }
 
 /** Keep the part of a convex polygon where a·u + b·v + c ≥ 0 (one Sutherland–Hodgman step). */
-export function clipPolygon(polygon: number[], a: number, b: number, c: number): number[] {
+export function clipPolygon(polygon: ArrayLike<number>, a: number, b: number, c: number): number[] {
   const n = polygon.length / 2;
   const out: number[] = [];
   for (let k = 0; k < n; k++) {
@@ -186,7 +186,7 @@ export function clipPolygon(polygon: number[], a: number, b: number, c: number):
 }
 
 /** The segment where a·u + b·v + c = 0 crosses a convex polygon, or undefined. */
-export function lineThroughPolygon(polygon: number[], a: number, b: number, c: number): [number, number, number, number] | undefined {
+export function lineThroughPolygon(polygon: ArrayLike<number>, a: number, b: number, c: number): [number, number, number, number] | undefined {
   const n = polygon.length / 2;
   const hits: number[] = [];
   for (let k = 0; k < n; k++) {
@@ -206,29 +206,53 @@ export function lineThroughPolygon(polygon: number[], a: number, b: number, c: n
 
 /**
  * The exact decision boundary inside one cell where the network is affine with per-class maps
- * f_k(u, v) = maps[k] · (u, v, 1): segments where the top two classes tie.
+ * f_k(u, v) = maps[3k]·u + maps[3k+1]·v + maps[3k+2]: segments where the top two classes tie.
  */
-export function decisionBoundarySegments(polygon: number[], maps: [number, number, number][]): number[] {
-  const segments: number[] = [];
-  for (let k = 0; k < maps.length; k++) {
-    for (let j = k + 1; j < maps.length; j++) {
+export function decisionBoundarySegments(polygon: ArrayLike<number>, maps: ArrayLike<number>, segments: number[] = []): number[] {
+  const classes = maps.length / 3;
+  for (let k = 0; k < classes; k++) {
+    for (let j = k + 1; j < classes; j++) {
       let piece = polygon;
       // Where k and j beat every other class...
-      for (let m = 0; m < maps.length && piece.length >= 6; m++) {
+      for (let m = 0; m < classes && piece.length >= 6; m++) {
         if (m === k || m === j) continue;
-        piece = clipPolygon(piece, maps[k][0] - maps[m][0], maps[k][1] - maps[m][1], maps[k][2] - maps[m][2]);
+        piece = clipPolygon(piece, maps[3 * k] - maps[3 * m], maps[3 * k + 1] - maps[3 * m + 1], maps[3 * k + 2] - maps[3 * m + 2]);
       }
       if (piece.length < 6) continue;
       // ...the boundary is where they tie.
-      const segment = lineThroughPolygon(piece, maps[k][0] - maps[j][0], maps[k][1] - maps[j][1], maps[k][2] - maps[j][2]);
+      const segment = lineThroughPolygon(piece, maps[3 * k] - maps[3 * j], maps[3 * k + 1] - maps[3 * j + 1], maps[3 * k + 2] - maps[3 * j + 2]);
       if (segment) segments.push(...segment);
     }
   }
   return segments;
 }
 
-/** A cell's map for output k in plane coordinates: f_k(u, v) = au·u + av·v + c. */
-export function planeMap(plane: ViewPlane, A: number[][], b: number[], k: number): [number, number, number] {
-  const row = A[k];
-  return [dot(row, plane.e1), dot(row, plane.e2), dot(row, plane.origin) + b[k]];
+/** Cell i's polygon, a view on the flat vertices (no copy). */
+export function cellPolygonOf(cells: Pick<ViewCells, 'polygonStart' | 'vertices'>, i: number): Float64Array {
+  return cells.vertices.subarray(2 * cells.polygonStart[i], 2 * cells.polygonStart[i + 1]);
+}
+
+/** Cell i's maps in plane coordinates, [a_u, a_v, c] per output (a view, no copy). */
+export function cellPlaneMapsOf(cells: Pick<ViewCells, 'planeMaps' | 'outputs'>, i: number): Float64Array {
+  return cells.planeMaps.subarray(3 * i * cells.outputs, 3 * (i + 1) * cells.outputs);
+}
+
+/** f_k at (u, v) on cell i, exact from its plane map. */
+export function cellValue(cells: Pick<ViewCells, 'planeMaps' | 'outputs'>, i: number, k: number, u: number, v: number): number {
+  const m = 3 * (i * cells.outputs + k);
+  return cells.planeMaps[m] * u + cells.planeMaps[m + 1] * v + cells.planeMaps[m + 2];
+}
+
+/** Cell i's input-space map and region distances, read out for display. */
+export function cellDetails(cells: ViewCells, i: number): ViewCellDetails {
+  const { outputs, inputDim, regions } = cells;
+  const A = Array.from({ length: outputs }, (_, k) => Array.from(cells.inputA.subarray((i * outputs + k) * inputDim, (i * outputs + k + 1) * inputDim)));
+  return { A, b: Array.from(cells.inputB.subarray(i * outputs, (i + 1) * outputs)), regionDistances: Array.from(cells.regionDistances.subarray(i * regions, (i + 1) * regions)) };
+}
+
+/** The cell containing (u, v), trying the grid's guess first; -1 when none. */
+export function findCell(cells: ViewCells, guess: number, u: number, v: number, tolerance: number): number {
+  if (guess >= 0 && guess < cells.count && pointInConvexPolygon(cellPolygonOf(cells, guess), u, v, tolerance)) return guess;
+  for (let i = 0; i < cells.count; i++) if (pointInConvexPolygon(cellPolygonOf(cells, i), u, v, tolerance)) return i;
+  return -1;
 }

@@ -16,7 +16,7 @@ import type {
   WebviewToHost,
 } from '../extension/protocol/messages';
 import { classColor, readThemeColors, regionColor, rgbToCss } from './colors';
-import { choosePlane, planeMap, planePoint, pointInConvexPolygon, type PlaneChoice, type PlaneMode } from './geometry';
+import { cellDetails, cellValue, choosePlane, findCell, planePoint, type PlaneChoice, type PlaneMode } from './geometry';
 import { GramPanel } from './gram-panel';
 import { LossChart } from './loss-chart';
 import { SceneView, type ColorMode, type HoverPoint } from './scene';
@@ -389,7 +389,7 @@ function renderLegend(): void {
   if (surface) {
     const where = spec.inputDim === 2 ? '' : spec.inputDim === 3 ? ' on the slice' : ' on the plane';
     items.push(element('div', { class: 'legend-note' }, `${surface.cellCount} linear regions${where} · step ${surface.step}`));
-    if (surface.cellCount > surface.cells.length) items.push(element('div', { class: 'legend-note' }, 'too many to draw: surface exact, edges and hover maps off'));
+    if (surface.cellCount > surface.cells.count) items.push(element('div', { class: 'legend-note' }, 'too many to draw: surface exact, edges and hover maps off'));
     if (surface.partitionError) items.push(element('div', { class: 'legend-note warn' }, surface.partitionError));
   }
   if (spec.inputDim > 3) items.push(element('div', { class: 'legend-note' }, 'regions and data are projected onto the plane'));
@@ -401,22 +401,14 @@ function showHover(point: HoverPoint | undefined, clientX: number, clientY: numb
     tooltip.hidden = true;
     return;
   }
-  let index = surface.cellIndex[point.grid] ?? -1;
-  if (index < 0 || !pointInConvexPolygon(surface.cells[index].polygon, point.u, point.v, 1e-6)) {
-    index = surface.cells.findIndex((cell) => pointInConvexPolygon(cell.polygon, point.u, point.v, 1e-6));
-  }
+  const cells = surface.cells;
+  const index = findCell(cells, surface.cellIndex[point.grid] ?? -1, point.u, point.v, 1e-6);
   const x = planePoint(surface.plane, point.u, point.v);
-  const cell = index >= 0 ? surface.cells[index] : undefined;
   const outputs = surface.outputs;
   // Exact from the cell's map when the cell is known, else the nearest grid sample.
-  const y = cell
-    ? cell.A.map((_, k) => {
-        const [au, av, c] = planeMap(surface!.plane, cell.A, cell.b, k);
-        return au * point.u + av * point.v + c;
-      })
-    : surface.values.slice(point.grid * outputs, (point.grid + 1) * outputs);
-  const lines = describeCell({ x, y, cellIndex: index, cell, regionNames: spec.regions.map((r) => r.name) });
-  if (!cell && surface.cellCount > surface.cells.length) lines[lines.length - 1] = `one of ${surface.cellCount} linear regions (too many to list their maps)`;
+  const y = index >= 0 ? Array.from({ length: outputs }, (_, k) => cellValue(cells, index, k, point.u, point.v)) : Array.from(surface.values.subarray(point.grid * outputs, (point.grid + 1) * outputs));
+  const lines = describeCell({ x, y, cellIndex: index, cell: index >= 0 ? cellDetails(cells, index) : undefined, regionNames: spec.regions.map((r) => r.name) });
+  if (index < 0 && surface.cellCount > cells.count) lines[lines.length - 1] = `one of ${surface.cellCount} linear regions (too many to list their maps)`;
   tooltip.replaceChildren(...lines.map((line) => element('div', {}, line)));
   tooltip.hidden = false;
   const box = sceneBox.getBoundingClientRect();

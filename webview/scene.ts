@@ -4,7 +4,7 @@ import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { ConvexGeometry } from 'three/examples/jsm/geometries/ConvexGeometry.js';
 import type { ViewPlane, ViewShowData, ViewSpec, ViewSurface, ViewWindow } from '../extension/protocol/messages';
 import { argmax, cellColor, classColor, regionColor, viridisInto, type ThemeColors } from './colors';
-import { convexHullIndices, decisionBoundarySegments, planeMap, planePoint, projectToPlane } from './geometry';
+import { cellPolygonOf, convexHullIndices, planePoint, projectToPlane } from './geometry';
 
 // Theme and colour-map values are display colours: draw them as given, without linear→sRGB conversion.
 THREE.ColorManagement.enabled = false;
@@ -391,7 +391,7 @@ export class SceneView {
     const classification = this.classification();
     const p = this.tmpVector;
     // One colour per cell (index −1, outside every cell, first), not one allocation per grid point.
-    const cellColors = this.style.colorMode === 'cells' ? Array.from({ length: surface.cells.length + 1 }, (_, i) => cellColor(i - 1)) : [];
+    const cellColors = this.style.colorMode === 'cells' ? Array.from({ length: surface.cells.count + 1 }, (_, i) => cellColor(i - 1)) : [];
     for (let j = 0; j < R; j++) {
       const v = v0 + ((v1 - v0) * j) / (R - 1);
       for (let i = 0; i < R; i++) {
@@ -428,63 +428,52 @@ export class SceneView {
 
   /** Cell edges lifted onto the surface with each cell's own affine map (exact, not sampled). */
   private rebuildWireframe(surface: ViewSurface, k: number): void {
-    const plane = surface.plane;
     const p = this.tmpVector;
     const lift = this.is3d() ? 0.002 * this.span : 0.004 * this.span;
-    let edges = 0;
-    if (this.style.wireframe) for (const cell of surface.cells) edges += cell.polygon.length / 2;
+    const cells = surface.cells;
+    const edges = this.style.wireframe ? cells.polygonStart[cells.count] : 0;
     const lines = this.wireLines.reserve(edges * 6);
     let o = 0;
-    const boundary: number[] = [];
-    const classes = this.classification() && surface.outputs > 1;
     const flat = !this.is3d();
     const [[wu0, wu1], [wv0, wv1]] = surface.window;
     const cu = (wu0 + wu1) / 2;
     const cv = (wv0 + wv1) / 2;
     const heightScale = this.classification() ? 0 : this.zScale;
     const zMid = this.zMid;
-    for (const cell of surface.cells) {
-      const polygon = cell.polygon;
+    for (let cell = 0; edges > 0 && cell < cells.count; cell++) {
+      const polygon = cellPolygonOf(cells, cell);
       const n = polygon.length / 2;
-      if (this.style.wireframe) {
-        const [au, av, c] = planeMap(plane, cell.A, cell.b, k);
-        // Each edge (a → b) is written as two points; 2-D views inline the plane → world map.
-        for (let e = 0; e < n; e++) {
-          const b = e + 1 === n ? 0 : e + 1;
-          for (const q of QUAD_ENDS) {
-            const index = q === 0 ? e : b;
-            const u = polygon[2 * index];
-            const v = polygon[2 * index + 1];
-            const value = au * u + av * v + c;
-            if (flat) {
-              lines[o++] = u - cu;
-              lines[o++] = v - cv;
-              lines[o++] = (value - zMid) * heightScale + lift;
-            } else {
-              this.world(u, v, value, p);
-              lines[o++] = p.x;
-              lines[o++] = p.y;
-              lines[o++] = p.z + lift;
-            }
+      const m = 3 * (cell * cells.outputs + k);
+      const au = cells.planeMaps[m];
+      const av = cells.planeMaps[m + 1];
+      const c = cells.planeMaps[m + 2];
+      // Each edge (a → b) is written as two points; 2-D views inline the plane → world map.
+      for (let e = 0; e < n; e++) {
+        const b = e + 1 === n ? 0 : e + 1;
+        for (const q of QUAD_ENDS) {
+          const index = q === 0 ? e : b;
+          const u = polygon[2 * index];
+          const v = polygon[2 * index + 1];
+          const value = au * u + av * v + c;
+          if (flat) {
+            lines[o++] = u - cu;
+            lines[o++] = v - cv;
+            lines[o++] = (value - zMid) * heightScale + lift;
+          } else {
+            this.world(u, v, value, p);
+            lines[o++] = p.x;
+            lines[o++] = p.y;
+            lines[o++] = p.z + lift;
           }
         }
       }
-      if (classes && !surface.boundary) {
-        const maps = cell.A.map((_, out) => planeMap(plane, cell.A, cell.b, out));
-        const segments = decisionBoundarySegments(polygon, maps);
-        for (let q = 0; q < segments.length; q += 2) {
-          this.world(segments[q], segments[q + 1], 0, p);
-          boundary.push(p.x, p.y, p.z + 2 * lift);
-        }
-      }
     }
-    if (classes && surface.boundary) {
-      // The worker traced it over every cell, also when the cells are too many to send.
-      const segments = surface.boundary;
-      for (let q = 0; q < segments.length; q += 2) {
-        this.world(segments[q], segments[q + 1], 0, p);
-        boundary.push(p.x, p.y, p.z + 2 * lift);
-      }
+    // The worker traced the decision boundary over every cell, also when the cells are too many to send.
+    const boundary: number[] = [];
+    const segments = this.classification() && surface.boundary ? surface.boundary : [];
+    for (let q = 0; q < segments.length; q += 2) {
+      this.world(segments[q], segments[q + 1], 0, p);
+      boundary.push(p.x, p.y, p.z + 2 * lift);
     }
     this.wireLines.commit(this.wireframe.geometry, o);
     setPositions(this.boundary.geometry, boundary);

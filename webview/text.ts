@@ -1,5 +1,5 @@
 // Text shown in the view's panels and tooltip (pure, so it can be unit-tested).
-import type { LayerHealth, ViewCell } from '../extension/protocol/messages';
+import type { LayerHealth, ViewCellDetails } from '../extension/protocol/messages';
 
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
@@ -28,7 +28,7 @@ function formatVector(values: number[]): string {
 }
 
 /** Tooltip lines for a hovered point: where it is, f there, its cell, the cell's map and its distance to each region. */
-export function describeCell(input: { x: number[]; y?: number[]; cellIndex: number; cell?: ViewCell; regionNames: string[] }): string[] {
+export function describeCell(input: { x: number[]; y?: number[]; cellIndex: number; cell?: ViewCellDetails; regionNames: string[] }): string[] {
   const lines = [`x = ${formatVector(input.x)}`];
   if (input.y) lines.push(`f(x) = ${formatVector(input.y)}`);
   if (!input.cell) {
@@ -38,7 +38,7 @@ export function describeCell(input: { x: number[]; y?: number[]; cellIndex: numb
   lines.push(`linear region #${input.cellIndex}`);
   input.regionNames.forEach((name, r) => {
     const d = input.cell!.regionDistances[r];
-    lines.push(d === 0 ? `same activation pattern as ${name} (distance 0)` : d < 0 ? `distance to ${name}: n/a` : `activation-pattern distance to ${name}: ${d}`);
+    lines.push(d === 0 ? `same activation pattern as ${name} (distance 0)` : `activation-pattern distance to ${name}: ${d}`);
   });
   const rows = input.cell.A.length;
   for (let k = 0; k < Math.min(rows, 4); k++) lines.push(`y${k} = ${formatVector(input.cell.A[k])}·x + ${formatNumber(input.cell.b[k])}`);

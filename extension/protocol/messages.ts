@@ -122,14 +122,31 @@ export interface ViewPlane {
 /** The rectangle of the plane the view samples: [[uMin, uMax], [vMin, vMax]]. */
 export type ViewWindow = [[number, number], [number, number]];
 
-/** One linear region of the network on the plane. */
-export interface ViewCell {
-  /** Convex polygon in plane coordinates, flat [u0, v0, u1, v1, …]. */
-  polygon: number[];
-  /** The network on this cell in input coordinates: f(x) = A x + b. */
+/**
+ * The linear regions of the network on the plane, in flat typed arrays (VS Code and worker threads pass them
+ * as binary, not JSON). Cell i: polygon vertices[2·polygonStart[i] … 2·polygonStart[i+1]) as (u, v) pairs;
+ * map in plane coordinates planeMaps[(i·outputs + k)·3 …] = [a_u, a_v, c]; map in input coordinates
+ * f_k(x) = inputA[(i·outputs + k)·inputDim …]·x + inputB[i·outputs + k]; activation-pattern (Hamming)
+ * distance to region r regionDistances[i·regions + r], -1 when undefined.
+ */
+export interface ViewCells {
+  count: number;
+  outputs: number;
+  inputDim: number;
+  regions: number;
+  polygonStart: Uint32Array;
+  vertices: Float64Array;
+  planeMaps: Float64Array;
+  inputA: Float64Array;
+  inputB: Float64Array;
+  regionDistances: Int32Array;
+}
+
+/** One cell read out of ViewCells (the hovered one). */
+export interface ViewCellDetails {
+  /** f(x) = A x + b in input coordinates. */
   A: number[][];
   b: number[];
-  /** Activation-pattern (Hamming) distance to each region's pattern, in region order; -1 when undefined. */
   regionDistances: number[];
 }
 
@@ -142,15 +159,15 @@ export interface ViewSurface {
   resolution: number;
   outputs: number;
   /** resolution² × outputs, index ((j·resolution + i)·outputs + k) for u_i, v_j, output k. */
-  values: number[];
-  /** Index into `cells` for each grid point (resolution²), -1 when outside every cell. */
-  cellIndex: number[];
-  /** The cells, when few enough to draw (see cellCount). */
-  cells: ViewCell[];
+  values: Float64Array;
+  /** Index into `cells` for each grid point (resolution²), -1 when outside every cell or the cells are not sent. */
+  cellIndex: Int32Array;
+  /** The cells, when few enough to draw (cells.count 0 otherwise; see cellCount). */
+  cells: ViewCells;
   /** How many linear regions the exact partition found on the window (0 when it was not computed). */
   cellCount: number;
   /** Classification: the exact decision boundary as segments [u0, v0, u1, v1, …] in plane coordinates. */
-  boundary?: number[];
+  boundary?: Float64Array;
   /** f at each region's vertices, per region: P×outputs. */
   regionValues: number[][][];
   partitionMs: number;

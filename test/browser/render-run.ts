@@ -54,10 +54,10 @@ async function main(): Promise<void> {
     const request = (await page.evaluate(() => (window as unknown as { __posted: WebviewToHost[] }).__posted)).filter((m) => m.type === 'setPlane').pop();
     if (!request || request.type !== 'setPlane') throw new Error('the view asked for no plane');
     const started = performance.now();
-    const { cells, drawable, error } = partitionOnPlane(network, request.plane, request.window);
+    const { partition, error } = partitionOnPlane(network, request.plane, request.window);
     const partitionMs = performance.now() - started;
-    const surface = buildSurface({ step: spec.training.steps, network, plane: request.plane, window: request.window, resolution: request.resolution, regions: spec.regions.map((r) => r.vertices), classification: spec.data.task === 'classification' }, cells, partitionMs, error, drawable);
-    console.log(`${spec.name}: ${cells.length} linear regions in ${partitionMs.toFixed(0)} ms${error ? ` (${error})` : ''}`);
+    const surface = buildSurface({ step: spec.training.steps, network, plane: request.plane, window: request.window, resolution: request.resolution, regions: spec.regions.map((r) => r.vertices), classification: spec.data.task === 'classification' }, partition, partitionMs, error);
+    console.log(`${spec.name}: ${surface.cellCount} linear regions in ${partitionMs.toFixed(0)} ms${error ? ` (${error})` : ''}`);
     await post({ type: 'surface', surface });
     await page.waitForFunction(() => document.body.dataset.surfaceStep !== undefined);
     if (process.argv.includes('--cells')) await page.locator('select[aria-label="Colour"]').selectOption('cells');

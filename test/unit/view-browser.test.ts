@@ -10,13 +10,13 @@ import type { Certificate } from '../../extension/police/certificate-types';
 import type { HostToWebview, ViewSpec } from '../../extension/protocol/messages';
 import { buildSurface } from '../../extension/host/view/surface';
 import { contentSecurityPolicy } from '../../extension/host/view/html';
-import { exactCells, oneLayerNetwork, type Window2 } from './view-fixtures';
+import { exactPartition, oneLayerNetwork, type Window2 } from './view-fixtures';
 
 const CHROMIUM = process.env.POLICE_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = join('test-results', 'view');
 
 const network = oneLayerNetwork();
-const exactCellsOf = (window: Window2) => exactCells(network, window);
+const exactPartitionOf = (window: Window2) => exactPartition(network, window);
 
 const triangle = [[-1.4, -1.4], [0, 2], [1.4, -1.4]];
 const viewSpec: ViewSpec = {
@@ -108,11 +108,11 @@ test('training progress grows the loss curve; a surface shows its linear regions
   }
   await page.waitForFunction(() => document.body.dataset.lossPoints === '40');
   const window: Window2 = [[-4, 4], [-4, 4]];
-  const cells = exactCellsOf(window);
-  const surface = buildSurface({ step: 195, network, plane: { origin: [0, 0], e1: [1, 0], e2: [0, 1] }, window, resolution: 200, regions: [triangle] }, cells, 1);
+  const partition = exactPartitionOf(window);
+  const surface = buildSurface({ step: 195, network, plane: { origin: [0, 0], e1: [1, 0], e2: [0, 1] }, window, resolution: 200, regions: [triangle] }, partition, 1);
   await post({ type: 'surface', surface });
-  await page.waitForFunction((n) => document.body.dataset.cells === String(n), cells.length);
-  assert.ok(await page.getByText(`${cells.length} linear regions · step 195`).isVisible());
+  await page.waitForFunction((n) => document.body.dataset.cells === String(n), partition.cellCount);
+  assert.ok(await page.getByText(`${partition.cellCount} linear regions · step 195`).isVisible());
   assert.ok(await page.getByText('2/3 shifted').isVisible());
   await post({ type: 'certificate', certificate });
   await page.waitForFunction(() => document.body.dataset.certificate === 'proved');
@@ -218,7 +218,7 @@ test('the view keeps its settings and camera with setState (what survives a relo
 test('a classification spec draws a decision map with the exact decision boundary', async () => {
   const classifier = oneLayerNetwork([[0.8, -1.1, 0.6], [-0.5, 0.9, 0.4]], [0.2, -0.1]);
   const window: Window2 = [[-4, 4], [-4, 4]];
-  const cells = exactCells(classifier, window);
+  const partition = exactPartition(classifier, window);
   await post({ type: 'spec', spec: { ...viewSpec, name: 'classifier', task: 'classification', outputUnits: 2 }, specUri: 'file:///tmp/classifier.police.json' });
   const inputs: number[] = [];
   const targets: number[] = [];
@@ -228,7 +228,7 @@ test('a classification spec draws a decision map with the exact decision boundar
     targets.push(x[0] + x[1] > 0 ? 1 : 0);
   }
   await post({ type: 'data', inputs, targets, count: 200, labels: true });
-  const surface = buildSurface({ step: 200, network: classifier, plane: { origin: [0, 0], e1: [1, 0], e2: [0, 1] }, window, resolution: 200, regions: [triangle] }, cells, 1);
+  const surface = buildSurface({ step: 200, network: classifier, plane: { origin: [0, 0], e1: [1, 0], e2: [0, 1] }, window, resolution: 200, regions: [triangle], classification: true }, partition, 1);
   await post({ type: 'surface', surface });
   await page.waitForFunction(() => Number(document.body.dataset.boundarySegments) > 0);
   assert.equal(await page.evaluate(() => document.body.dataset.dataPoints), '200');
@@ -254,7 +254,7 @@ test('3-D inputs: regions are convex-hull meshes and moving the slice asks for t
   const net3 = oneLayerNetwork();
   net3.input_dim = 3;
   net3.layers[0] = { ...net3.layers[0], weights: net3.layers[0].weights.map((w) => [...w, 0.8]) };
-  const surface = buildSurface({ step: 1, network: net3, plane: moved.plane, window: moved.window as Window2, resolution: 100, regions: [simplex] }, [], 1, 'sampled');
+  const surface = buildSurface({ step: 1, network: net3, plane: moved.plane, window: moved.window as Window2, resolution: 100, regions: [simplex] }, undefined, 1, 'sampled');
   await post({ type: 'surface', surface });
   await page.waitForFunction(() => document.body.dataset.surfaceStep === '1');
   await page.getByText('Reset view').click();

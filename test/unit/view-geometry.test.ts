@@ -73,11 +73,11 @@ test('clipping and point-in-polygon agree on a split square', () => {
 test('the decision boundary in a cell is the segment where the two best classes tie', () => {
   const square = [-1, -1, 1, -1, 1, 1, -1, 1];
   // Class 0 wins where u < 0.25, class 1 where u > 0.25; class 2 never wins.
-  const segments = decisionBoundarySegments(square, [[-1, 0, 0.25], [1, 0, -0.25], [0, 0, -10]]);
+  const segments = decisionBoundarySegments(square, [-1, 0, 0.25, 1, 0, -0.25, 0, 0, -10]);
   assert.equal(segments.length, 4);
   assert.ok(close(segments[0], 0.5 / 2) && close(segments[2], 0.25));
   assert.deepEqual([segments[1], segments[3]].sort(), [-1, 1]);
-  assert.deepEqual(decisionBoundarySegments(square, [[0, 0, 5], [0, 0, 0]]), []);
+  assert.deepEqual(decisionBoundarySegments(square, [0, 0, 5, 0, 0, 0]), []);
 });
 
 test('colours: CSS variables parse, viridis spans dark to bright, neighbouring cells differ', () => {
@@ -114,7 +114,7 @@ test('health rows and the hover text say what a user needs', () => {
     x: [0.5, -1],
     y: [2],
     cellIndex: 4,
-    cell: { polygon: [], A: [[1, -2]], b: [0.5], regionDistances: [0, 3] },
+    cell: { A: [[1, -2]], b: [0.5], regionDistances: [0, 3] },
     regionNames: ['triangle', 'corner'],
   });
   assert.deepEqual(lines, [

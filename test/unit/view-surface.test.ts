@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forward } from '../../extension/police/network';
-import { buildSurface, gridCoordinate, hammingDistance, rasterizeCells, sampledResolution } from '../../extension/host/view/surface';
+import { patternAt, patternDistance } from '../../extension/police/patterns';
+import { buildSurface, gridCoordinate, rasterizeCells, sampledResolution } from '../../extension/host/view/surface';
 import { pickSubsample } from '../../extension/host/view/data-sample';
 import { contentSecurityPolicy, makeNonce, renderHtml } from '../../extension/host/view/html';
 import { MessageChannel } from '../../extension/protocol/channel';
 import type { HostToWebview, WebviewToHost } from '../../extension/protocol/messages';
-import { pointInConvexPolygon } from '../../webview/geometry';
-import { exactCells, oneLayerNetwork, type Window2 } from './view-fixtures';
+import { cellDetails, cellPolygonOf, findCell, pointInConvexPolygon } from '../../webview/geometry';
+import { exactPartition, oneLayerNetwork, type Window2 } from './view-fixtures';
 import { readMetrics } from '../../extension/host/view/run-files';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,8 +19,8 @@ const window: Window2 = [[-4, 4], [-3, 5]];
 const identity = { origin: [0, 0], e1: [1, 0], e2: [0, 1] };
 
 test('every grid point falls in the cell the rasterizer assigns it', () => {
-  const cells = exactCells(network, window);
-  assert.ok(cells.length >= 4, `expected several cells, got ${cells.length}`);
+  const cells = exactPartition(network, window);
+  assert.ok(cells.cellCount >= 4, `expected several cells, got ${cells.cellCount}`);
   const R = 61;
   const index = rasterizeCells(cells, window, R);
   for (let j = 0; j < R; j++) {
@@ -28,32 +29,44 @@ test('every grid point falls in the cell the rasterizer assigns it', () => {
       assert.ok(c >= 0, `grid point (${i}, ${j}) is in no cell`);
       const u = gridCoordinate(-4, 4, R, i);
       const v = gridCoordinate(-3, 5, R, j);
-      assert.ok(pointInConvexPolygon(cells[c].polygon, u, v, 1e-7), `(${u}, ${v}) is not in cell ${c}`);
+      assert.ok(pointInConvexPolygon(cellPolygonOf(cells, c), u, v, 1e-7), `(${u}, ${v}) is not in cell ${c}`);
     }
   }
 });
 
 test('the surface sampled from cell maps equals the network, and R sits at pattern distance 0 from its cell', () => {
-  const cells = exactCells(network, window);
+  const partition = exactPartition(network, window);
   const region = [[-0.5, -0.5], [0, 0.5], [0.5, -0.5]];
   const R = 41;
-  const surface = buildSurface({ step: 7, network, plane: identity, window, resolution: R, regions: [region] }, cells, 0.5);
+  const surface = buildSurface({ step: 7, network, plane: identity, window, resolution: R, regions: [region] }, partition, 0.5);
   assert.equal(surface.values.length, R * R);
   for (let g = 0; g < R * R; g += 13) {
     const u = gridCoordinate(-4, 4, R, g % R);
     const v = gridCoordinate(-3, 5, R, Math.floor(g / R));
     assert.ok(Math.abs(surface.values[g] - forward(network, [u, v])[0]) < 1e-9);
   }
-  const home = surface.cells.findIndex((c) => pointInConvexPolygon(c.polygon, 0, -0.1));
-  assert.equal(surface.cells[home].regionDistances[0], 0);
-  assert.ok(surface.cells.some((c) => c.regionDistances[0] > 0));
+  const home = findCell(surface.cells, -1, 0, -0.1, 1e-9);
+  assert.equal(cellDetails(surface.cells, home).regionDistances[0], 0);
+  // Each cell's distance is the number of units on the other side than at R's centroid.
+  const regionPattern = patternAt(network, [0, -1 / 6]);
+  let farther = 0;
+  for (let c = 0; c < surface.cells.count; c++) {
+    const polygon = cellPolygonOf(surface.cells, c);
+    const center = [0, 1].map((d) => polygon.filter((_, q) => q % 2 === d).reduce((s, x) => s + x, 0) / (polygon.length / 2));
+    assert.equal(surface.cells.regionDistances[c], patternDistance(patternAt(network, center), regionPattern), `cell ${c}`);
+    if (surface.cells.regionDistances[c] > 0) farther++;
+  }
+  assert.ok(farther > 0);
+  // The cell's input-space map reproduces f at its centre.
+  const details = cellDetails(surface.cells, home);
+  assert.ok(Math.abs(details.A[0][0] * 0 + details.A[0][1] * -0.1 + details.b[0] - forward(network, [0, -0.1])[0]) < 1e-12);
   for (const [r, vertices] of [region].entries()) {
     vertices.forEach((x, p) => assert.ok(Math.abs(surface.regionValues[r][p][0] - forward(network, x)[0]) < 1e-12));
   }
 });
 
 test('without cells the surface falls back to forward passes and says why', () => {
-  const surface = buildSurface({ step: 0, network, plane: identity, window, resolution: 9, regions: [] }, [], 0, 'no partition');
+  const surface = buildSurface({ step: 0, network, plane: identity, window, resolution: 9, regions: [] }, undefined, 0, 'no partition');
   assert.equal(surface.partitionError, 'no partition');
   assert.ok(surface.cellIndex.every((c) => c === -1));
   assert.ok(Math.abs(surface.values[0] - forward(network, [-4, -3])[0]) < 1e-12);
@@ -62,13 +75,8 @@ test('without cells the surface falls back to forward passes and says why', () =
 test('a plane through a higher-dimensional input maps grid points through origin + u e1 + v e2', () => {
   const net3 = { ...network, input_dim: 3, layers: [{ ...network.layers[0], weights: network.layers[0].weights.map((w) => [...w, 0.5]) }, network.layers[1]] };
   const plane = { origin: [0, 0, 1], e1: [1, 0, 0], e2: [0, 1, 0] };
-  const surface = buildSurface({ step: 0, network: net3, plane, window: [[-1, 1], [-1, 1]], resolution: 3, regions: [] }, [], 0);
+  const surface = buildSurface({ step: 0, network: net3, plane, window: [[-1, 1], [-1, 1]], resolution: 3, regions: [] }, undefined, 0);
   assert.ok(Math.abs(surface.values[4] - forward(net3, [0, 0, 1])[0]) < 1e-12);
-});
-
-test('hamming distance counts switched units and refuses patterns of different networks', () => {
-  assert.equal(hammingDistance('10110', '10011'), 2);
-  assert.equal(hammingDistance('1', '10'), -1);
 });
 
 test('the data subsample keeps the spread and the labels', () => {
@@ -143,11 +151,11 @@ test('the sampled fallback keeps the grid unless the network is too big to sampl
 
 test('classification surfaces carry the exact decision boundary, also when the cells are too many to send', () => {
   const classifier = oneLayerNetwork([[0.8, -1.1, 0.6], [-0.5, 0.9, 0.4]], [0.2, -0.1]);
-  const cells = exactCells(classifier, window);
+  const partition = exactPartition(classifier, window);
   const request = { step: 1, network: classifier, plane: identity, window, resolution: 21, regions: [], classification: true };
-  const surface = buildSurface(request, cells, 0, undefined, false);
-  assert.equal(surface.cells.length, 0);
-  assert.equal(surface.cellCount, cells.length);
+  const surface = buildSurface(request, partition, 0, undefined, 0);
+  assert.equal(surface.cells.count, 0);
+  assert.equal(surface.cellCount, partition.cellCount);
   assert.ok(surface.cellIndex.every((c) => c === -1));
   const boundary = surface.boundary ?? [];
   assert.ok(boundary.length >= 4 && boundary.length % 4 === 0);

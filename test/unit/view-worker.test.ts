@@ -10,7 +10,7 @@ import { validateSpecText } from '../../extension/police/parse';
 import type { ViewShowData, ViewSurface } from '../../extension/protocol/messages';
 import { SurfaceService } from '../../extension/host/view/surface-service';
 import { gridCoordinate } from '../../extension/host/view/surface';
-import { pointInConvexPolygon } from '../../webview/geometry';
+import { cellDetails, cellPolygonOf, pointInConvexPolygon } from '../../webview/geometry';
 
 function seededNetwork(width: number, depth: number, seed: number): FoldedNetwork {
   let s = seed;
@@ -54,12 +54,13 @@ test('the worker returns the exact cells and a surface that matches the network'
   });
   assert.deepEqual(errors, []);
   assert.equal(surface.partitionError, undefined);
-  assert.ok(surface.cells.length > 5, `${surface.cells.length} cells`);
+  assert.ok(surface.cells.count > 5, `${surface.cells.count} cells`);
+  assert.ok(surface.values instanceof Float64Array && surface.cells.vertices instanceof Float64Array, 'the cells cross the thread as typed arrays');
   for (let g = 0; g < 50 * 50; g += 37) {
     const x = [gridCoordinate(-2, 2, 50, g % 50), gridCoordinate(-2, 2, 50, Math.floor(g / 50))];
     assert.ok(Math.abs(surface.values[g] - forward(network, x)[0]) < 1e-9, `value at ${x}`);
-    const cell = surface.cells[surface.cellIndex[g]];
-    assert.ok(pointInConvexPolygon(cell.polygon, x[0], x[1], 1e-7));
+    const cell = cellDetails(surface.cells, surface.cellIndex[g]);
+    assert.ok(pointInConvexPolygon(cellPolygonOf(surface.cells, surface.cellIndex[g]), x[0], x[1], 1e-7));
     const viaMap = cell.A[0][0] * x[0] + cell.A[0][1] * x[1] + cell.b[0];
     assert.ok(Math.abs(viaMap - forward(network, x)[0]) < 1e-9, 'the cell map in input coordinates reproduces f');
   }

@@ -123,6 +123,7 @@ export class PoliceViewPanel {
       },
       viewRefreshRate(),
     );
+    void this.surfaces.start();
     panel.webview.html = this.html();
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
     panel.webview.onDidReceiveMessage((raw: unknown) => this.channel.receive(raw), null, this.disposables);

@@ -21,9 +21,9 @@ const channel = new MessageChannel<WorkerToHost, HostToWorker>(
     surface: (job) =>
       guarded(job.id, () => {
         const started = performance.now();
-        const { cells, drawable, error } = partitionOnPlane(job.request.network, job.request.plane, job.request.window);
+        const { partition, error } = partitionOnPlane(job.request.network, job.request.plane, job.request.window);
         const partitionMs = performance.now() - started;
-        return { type: 'surface', id: job.id, surface: buildSurface(job.request, cells, partitionMs, error, drawable) };
+        return { type: 'surface', id: job.id, surface: buildSurface(job.request, partition, partitionMs, error) };
       }),
     data: (job) => guarded(job.id, () => ({ type: 'data', id: job.id, data: subsampleData(job.spec, job.maxPoints) })),
   },

@@ -43,6 +43,21 @@ export class SurfaceService {
     public rateHz: number,
   ) {}
 
+  /** Start the worker thread now (when the panel opens) so its start-up overlaps the webview's; resolves when it runs. */
+  start(): Promise<void> {
+    let worker: Worker;
+    try {
+      worker = this.ensureWorker();
+    } catch (error) {
+      this.reportStartFailure(error);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      worker.once('online', () => resolve());
+      worker.once('exit', () => resolve());
+    });
+  }
+
   /** Ask for a surface; intermediate requests made while one runs are dropped for the newest. */
   requestSurface(request: SurfaceRequest, immediate = false): void {
     this.pending = request;
@@ -87,8 +102,12 @@ export class SurfaceService {
     } catch (error) {
       // A missing or broken worker bundle must not take the extension host down.
       if (job.type === 'surface') this.busy = false;
-      this.events.onError(`view worker ${this.workerPath} could not start: ${error instanceof Error ? error.message : String(error)}`);
+      this.reportStartFailure(error);
     }
+  }
+
+  private reportStartFailure(error: unknown): void {
+    this.events.onError(`view worker ${this.workerPath} could not start: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   private ensureWorker(): Worker {

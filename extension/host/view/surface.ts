@@ -1,41 +1,18 @@
 // The learned function and its linear regions on a plane, as the view draws them (pure: no 'vscode').
 import { activate, forward, unitBeta, type FoldedNetwork } from '../../police/network';
-import { patternAt as activationPattern } from '../../police/patterns';
-import type { SurfaceRequest, ViewCell, ViewPlane, ViewSurface, ViewWindow } from '../../protocol/messages';
-import { decisionBoundarySegments } from '../../../webview/geometry';
-
-/** A cell as the exact partition gives it: polygon in plane coordinates, pattern, map in input coordinates. */
-export interface PlaneCell {
-  polygon: number[];
-  pattern: string;
-  A: number[][];
-  b: number[];
-  /** The map in plane coordinates per output, [a_u, a_v, c] (derived from A, b when absent). */
-  planeMap?: number[][];
-}
+import { cellInputMap, patternAt, type Partition } from '../../police/partition';
+import type { SurfaceRequest, ViewCells, ViewPlane, ViewSurface, ViewWindow } from '../../protocol/messages';
+import { cellPlaneMapsOf, cellPolygonOf, decisionBoundarySegments } from '../../../webview/geometry';
 
 export type { SurfaceRequest };
 
-/** Input point of plane coordinates (u, v). */
-export function planePoint(plane: ViewPlane, u: number, v: number): number[] {
-  return plane.origin.map((o, d) => o + u * plane.e1[d] + v * plane.e2[d]);
-}
+/** Beyond this many cells the view gets the exact surface but not the cells: a blur of lines and tens of MB. */
+export const MAX_VIEW_CELLS = 30_000;
 
-/** Activation pattern at x as the view sends it: one '1'/'0' per bending unit (engine convention: 1 when ≥ 0). */
-export function patternAt(network: FoldedNetwork, x: number[]): string {
-  return patternString(activationPattern(network, x));
-}
-
-export function patternString(pattern: number[][]): string {
-  return pattern.map((layer) => layer.join('')).join('');
-}
-
-/** Hamming distance of two patterns; -1 when their lengths differ (different networks). */
-export function hammingDistance(a: string, b: string): number {
-  if (a.length !== b.length) return -1;
-  let distance = 0;
-  for (let i = 0; i < a.length; i++) if (a.charCodeAt(i) !== b.charCodeAt(i)) distance++;
-  return distance;
+/** Convex polygons in flat form: polygon i is vertices[2·polygonStart[i] … 2·polygonStart[i+1]). */
+export interface FlatPolygons {
+  polygonStart: Uint32Array;
+  vertices: Float64Array;
 }
 
 /** Grid coordinate i of `resolution` points spanning [lo, hi]. */
@@ -47,14 +24,14 @@ export function gridCoordinate(lo: number, hi: number, resolution: number, i: nu
  * For each grid point, the index of the convex cell containing it (-1 when none), by scanning each cell's
  * rows: O(grid + cells × rows), so a 200×200 grid costs far less than 40 000 forward passes.
  */
-export function rasterizeCells(cells: { polygon: number[] }[], window: ViewWindow, resolution: number): Int32Array {
+export function rasterizeCells(cells: FlatPolygons, window: ViewWindow, resolution: number): Int32Array {
   const [[u0, u1], [v0, v1]] = window;
   const index = new Int32Array(resolution * resolution).fill(-1);
   const du = resolution > 1 ? (u1 - u0) / (resolution - 1) : 1;
   const dv = resolution > 1 ? (v1 - v0) / (resolution - 1) : 1;
   const slack = 1e-9 * Math.max(Math.abs(u1 - u0), Math.abs(v1 - v0), 1);
-  for (let c = 0; c < cells.length; c++) {
-    const p = cells[c].polygon;
+  for (let c = 0; c + 1 < cells.polygonStart.length; c++) {
+    const p = cellPolygonOf(cells, c);
     const n = p.length / 2;
     if (n < 3) continue;
     let vMin = Infinity;
@@ -171,35 +148,68 @@ export function sampledResolution(network: FoldedNetwork, resolution: number): n
   return Math.min(resolution, Math.max(16, Math.floor(Math.sqrt(budget / Math.max(1, macs)))));
 }
 
+/** Region r's activation pattern (at its vertices' centroid) packed like the partition's: bit b in word b >>> 5. */
+function packedRegionPattern(network: FoldedNetwork, vertices: number[][], words: number): Uint32Array {
+  const centroid = vertices[0].map((_, d) => vertices.reduce((s, x) => s + x[d], 0) / vertices.length);
+  const packed = new Uint32Array(words);
+  patternAt(network, centroid).flat().forEach((bit, b) => {
+    if (bit) packed[b >>> 5] |= 1 << (b & 31);
+  });
+  return packed;
+}
+
+function popcount(word: number): number {
+  let x = word - ((word >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/** The cells as the view gets them: the partition's own arrays plus input-space maps and region distances. */
+export function viewCells(network: FoldedNetwork, partition: Partition, regions: number[][][]): ViewCells {
+  const { cellCount: count, outputDim: outputs, inputDim, patternWords: words } = partition;
+  const inputA = new Float64Array(count * outputs * inputDim);
+  const inputB = new Float64Array(count * outputs);
+  for (let i = 0; i < count; i++) {
+    const { A, b } = cellInputMap(network, partition, i);
+    for (let k = 0; k < outputs; k++) {
+      inputA.set(A[k], (i * outputs + k) * inputDim);
+      inputB[i * outputs + k] = b[k];
+    }
+  }
+  const regionPatterns = regions.map((vertices) => packedRegionPattern(network, vertices, words));
+  const regionDistances = new Int32Array(count * regions.length);
+  for (let i = 0; i < count; i++) {
+    regionPatterns.forEach((pattern, r) => {
+      let distance = 0;
+      for (let w = 0; w < words; w++) distance += popcount(partition.patterns[i * words + w] ^ pattern[w]);
+      regionDistances[i * regions.length + r] = distance;
+    });
+  }
+  return { count, outputs, inputDim, regions: regions.length, polygonStart: partition.polygonStart, vertices: partition.vertices, planeMaps: partition.planeMaps, inputA, inputB, regionDistances };
+}
+
+function noCells(outputs: number, inputDim: number, regions: number): ViewCells {
+  return { count: 0, outputs, inputDim, regions, polygonStart: new Uint32Array([0]), vertices: new Float64Array(0), planeMaps: new Float64Array(0), inputA: new Float64Array(0), inputB: new Float64Array(0), regionDistances: new Int32Array(0) };
+}
+
 /**
  * Sample the network on the plane's grid: from the cells' affine maps where a cell covers the point
- * (exact, since f is affine on each cell), by a float64 forward pass elsewhere.
+ * (exact, since f is affine on each cell), by a float64 forward pass elsewhere. Without a partition
+ * (smooth network, too many cells) the whole grid is sampled and `partitionError` says why.
  */
-export function buildSurface(request: SurfaceRequest, cells: PlaneCell[], partitionMs: number, partitionError?: string, sendCells = true): ViewSurface {
+export function buildSurface(request: SurfaceRequest, partition: Partition | undefined, partitionMs: number, partitionError?: string, maxViewCells = MAX_VIEW_CELLS): ViewSurface {
   const { network, plane, window } = request;
-  const resolution = cells.length > 0 ? request.resolution : sampledResolution(network, request.resolution);
+  const cellCount = partition?.cellCount ?? 0;
+  const resolution = cellCount > 0 ? request.resolution : sampledResolution(network, request.resolution);
   const outputs = network.output_dim;
   const [[u0, u1], [v0, v1]] = window;
-  const cellIndex = rasterizeCells(cells, window, resolution);
-  // Each cell's map in plane coordinates: f(u, v) = (A e1) u + (A e2) v + (A origin + b).
-  const planeMaps = cells.map((cell) =>
-    cell.planeMap ?? cell.A.map((row, k) => {
-      let au = 0;
-      let av = 0;
-      let c = cell.b[k];
-      for (let d = 0; d < row.length; d++) {
-        au += row[d] * plane.e1[d];
-        av += row[d] * plane.e2[d];
-        c += row[d] * plane.origin[d];
-      }
-      return [au, av, c];
-    }),
-  );
-  const values = new Array<number>(resolution * resolution * outputs);
+  const cellIndex = partition ? rasterizeCells(partition, window, resolution) : new Int32Array(resolution * resolution).fill(-1);
+  const values = new Float64Array(resolution * resolution * outputs);
   const uncovered: number[] = [];
   for (let g = 0; g < cellIndex.length; g++) if (cellIndex[g] < 0) uncovered.push(g);
   const sampled = new Float64Array(uncovered.length * outputs);
   sampleGrid(network, plane, window, resolution, Int32Array.from(uncovered), sampled);
+  const maps = partition?.planeMaps;
   let next = 0;
   for (let j = 0; j < resolution; j++) {
     const v = gridCoordinate(v0, v1, resolution, j);
@@ -207,25 +217,24 @@ export function buildSurface(request: SurfaceRequest, cells: PlaneCell[], partit
       const u = gridCoordinate(u0, u1, resolution, i);
       const g = j * resolution + i;
       const c = cellIndex[g];
-      if (c >= 0) {
-        const maps = planeMaps[c];
-        for (let k = 0; k < outputs; k++) values[g * outputs + k] = maps[k][0] * u + maps[k][1] * v + maps[k][2];
+      if (c >= 0 && maps) {
+        for (let k = 0; k < outputs; k++) {
+          const m = 3 * (c * outputs + k);
+          values[g * outputs + k] = maps[m] * u + maps[m + 1] * v + maps[m + 2];
+        }
       } else {
         for (let k = 0; k < outputs; k++) values[g * outputs + k] = sampled[next * outputs + k];
         next++;
       }
     }
   }
-  const regionPatterns = request.regions.map((vertices) => {
-    const centroid = vertices[0].map((_, d) => vertices.reduce((s, x) => s + x[d], 0) / vertices.length);
-    return patternAt(network, centroid);
-  });
-  const viewCells: ViewCell[] = (sendCells ? cells : []).map((cell) => ({
-    polygon: cell.polygon,
-    A: cell.A,
-    b: cell.b,
-    regionDistances: regionPatterns.map((p) => hammingDistance(cell.pattern, p)),
-  }));
+  const drawable = partition !== undefined && cellCount <= maxViewCells;
+  let boundary: Float64Array | undefined;
+  if (partition && request.classification && outputs > 1) {
+    const segments: number[] = [];
+    for (let c = 0; c < cellCount; c++) decisionBoundarySegments(cellPolygonOf(partition, c), cellPlaneMapsOf({ planeMaps: partition.planeMaps, outputs }, c), segments);
+    boundary = Float64Array.from(segments);
+  }
   return {
     step: request.step,
     plane,
@@ -233,12 +242,10 @@ export function buildSurface(request: SurfaceRequest, cells: PlaneCell[], partit
     resolution,
     outputs,
     values,
-    cellIndex: sendCells ? Array.from(cellIndex) : new Array<number>(cellIndex.length).fill(-1),
-    cells: viewCells,
-    cellCount: cells.length,
-    ...(request.classification && outputs > 1 && cells.length > 0
-      ? { boundary: cells.flatMap((cell, c) => decisionBoundarySegments(cell.polygon, planeMaps[c] as [number, number, number][])) }
-      : {}),
+    cellIndex: drawable ? cellIndex : cellIndex.fill(-1),
+    cells: drawable ? viewCells(network, partition, request.regions) : noCells(outputs, network.input_dim, request.regions.length),
+    cellCount,
+    ...(boundary ? { boundary } : {}),
     regionValues: request.regions.map((vertices) => vertices.map((x) => forward(network, x))),
     partitionMs,
     ...(partitionError ? { partitionError } : {}),
