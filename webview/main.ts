@@ -1,7 +1,7 @@
 // The webview app (three.js); runs in the browser sandbox of a VS Code webview.
 // Hooks for browser and e2e tests, on document.body.dataset: state ('waiting' → 'rendered' once a spec is drawn),
 // webgl ('2' | '1' | '0'), lossPoints, step, certificate ('none' | 'proved' | 'not-proved'), status, cells (linear
-// regions on the plane), surfaceStep, dataPoints, boundarySegments, regionHulls, gramLayers/gramLayer/gramStep (the
+// regions on the plane), surfaceStep, drawnSurfaceStep (the surface step on screen), dataPoints, boundarySegments, regionHulls, gramLayers/gramLayer/gramStep (the
 // Gram heat-map, see gram-panel.ts); and window.policeView
 // .vertexScreenPosition(region, vertex) → client pixels of a region's vertex marker (to drag it).
 import './view.css';
@@ -117,6 +117,7 @@ const scene = new SceneView(sceneBox, theme, {
   onRendered: () => {
     document.body.dataset.frames = String(Number(document.body.dataset.frames ?? '0') + 1);
     if (spec) document.body.dataset.state = 'rendered';
+    if (surface) document.body.dataset.drawnSurfaceStep = String(surface.step);
   },
 });
 document.body.dataset.webgl = String(scene.webgl);

@@ -84,7 +84,7 @@ test('when the training is done the view shows the proved certificate and the tr
   await waitFor('the training to finish', async () => (await viewState()).status === 'done', 240_000);
   const done = await waitFor('the certificate in the view', async () => {
     const current = await viewState();
-    return current.certificate !== 'none' && Number(current.cells) > 0 ? current : undefined;
+    return current.certificate !== 'none' && Number(current.cells) > 0 && current.drawnSurfaceStep === current.surfaceStep ? current : undefined;
   }, 60_000);
   assert.equal(done.certificate, 'proved', `view: ${JSON.stringify(done)}`);
   assert.ok(Number(done.lossPoints) > Number(firstRead.lossPoints), `loss points ${firstRead.lossPoints} then ${done.lossPoints}`);
@@ -136,7 +136,7 @@ test('after Developer: Reload Window the view comes back with the run\'s certifi
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   const restored = await waitFor('the restored view to show the run', async () => {
     const current = await viewState();
-    return current.certificate === 'proved' && Number(current.cells) > 0 ? current : undefined;
+    return current.certificate === 'proved' && Number(current.cells) > 0 && current.drawnSurfaceStep === current.surfaceStep ? current : undefined;
   }, 90_000);
   assert.equal(restored.webgl, '2');
   await screenshot('view-after-reload');

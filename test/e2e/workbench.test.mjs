@@ -183,17 +183,9 @@ test('the run appears in the Runs view with a proved certificate', async () => {
 test('selecting the run in the Runs view shows it in the POLICE view', async () => {
   await page.locator('.monaco-list-row', { hasText: firstRun }).first().click();
   await page.locator('.tab', { hasText: 'POLICE view' }).first().waitFor({ timeout: 30_000 });
-  // The view is a webview (nested iframes): wait for its three.js canvas.
-  await waitFor(
-    'the view to draw a canvas',
-    async () => {
-      for (const frame of page.frames()) {
-        if ((await frame.locator('canvas').count().catch(() => 0)) > 0) return true;
-      }
-      return undefined;
-    },
-    30_000,
-  );
+  // The view is a webview (nested iframes): it must show the picked run, its certificate and its partition.
+  const frame = await webviewFrame('the run drawn in the view', () => document.body?.dataset.certificate === 'proved' && Number(document.body.dataset.cells) > 0 && document.body.dataset.drawnSurfaceStep === '200', 60_000);
+  assert.match(await frame.locator('.legend').innerText(), /\d+ linear regions · step 200/);
   await screenshot('run-in-view');
 });
 
