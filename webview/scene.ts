@@ -49,7 +49,8 @@ export class SceneView {
   private readonly surfaceMaterial = new THREE.MeshLambertMaterial({ vertexColors: true, side: THREE.DoubleSide });
   private surfaceMesh: THREE.Mesh | undefined;
   private resolution = 0;
-  private readonly wireframe = new THREE.LineSegments(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ transparent: true, opacity: 0.55 }));
+  // Each cell edge is drawn once (see rebuildWireframe): 0.75 looks like the two coincident lines at 0.55 it replaces.
+  private readonly wireframe = new THREE.LineSegments(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ transparent: true, opacity: 0.75 }));
   private readonly boundary = new THREE.LineSegments(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ color: 0xffffff }));
   private readonly regionGroup = new THREE.Group();
   private readonly frameGroup = new THREE.Group();
@@ -68,6 +69,8 @@ export class SceneView {
   private hoverFrame = 0;
   /** Until the user orbits, resizes re-frame the default view (a narrow panel needs the camera further back). */
   private userMovedCamera = false;
+  /** Between the orbit controls' start and end: no hover picking (a raycast through every surface triangle) per frame. */
+  private orbiting = false;
   private readonly tmpVector = new THREE.Vector3();
   private readonly wireLines = new GrowableLines();
   private readonly dragPlane = new THREE.Plane();
@@ -96,12 +99,19 @@ export class SceneView {
     light.position.set(-1, -2, 3);
     this.scene.add(light);
     if (renderer) {
-      renderer.setPixelRatio(window.devicePixelRatio || 1);
+      renderer.setPixelRatio(pixelRatio());
       container.appendChild(renderer.domElement);
       const controls = new OrbitControls(this.camera, renderer.domElement);
       controls.addEventListener('change', () => this.requestRender());
       controls.addEventListener('start', () => {
         this.userMovedCamera = true;
+        this.orbiting = true;
+        if (this.hoverFrame) cancelAnimationFrame(this.hoverFrame);
+        this.hoverFrame = 0;
+        this.callbacks.onHover(undefined, 0, 0);
+      });
+      controls.addEventListener('end', () => {
+        this.orbiting = false;
       });
       this.controls = controls;
       this.listenPointer(renderer.domElement);
@@ -263,7 +273,7 @@ export class SceneView {
     const width = this.container.clientWidth;
     const height = this.container.clientHeight;
     if (width === 0 || height === 0) return;
-    this.renderer.setPixelRatio(window.devicePixelRatio || 1);
+    this.renderer.setPixelRatio(pixelRatio());
     this.renderer.setSize(width, height, false);
     this.renderer.domElement.style.width = '100%';
     this.renderer.domElement.style.height = '100%';
@@ -440,6 +450,10 @@ export class SceneView {
     const cv = (wv0 + wv1) / 2;
     const heightScale = this.classification() ? 0 : this.zScale;
     const zMid = this.zMid;
+    // An interior edge belongs to two cells, which walk it in opposite directions: keep the walk that goes up in u
+    // (then in v), once the polygon is counter-clockwise. Edges on the window's border have one cell: always kept.
+    const eps = 1e-9 * Math.max(wu1 - wu0, wv1 - wv0);
+    const border = (a: number, b: number, lo: number, hi: number) => (Math.abs(a - lo) <= eps && Math.abs(b - lo) <= eps) || (Math.abs(a - hi) <= eps && Math.abs(b - hi) <= eps);
     for (let cell = 0; edges > 0 && cell < cells.count; cell++) {
       const polygon = cellPolygonOf(cells, cell);
       const n = polygon.length / 2;
@@ -447,9 +461,14 @@ export class SceneView {
       const au = cells.planeMaps[m];
       const av = cells.planeMaps[m + 1];
       const c = cells.planeMaps[m + 2];
+      const orientation = signedArea(polygon) < 0 ? -1 : 1;
       // Each edge (a → b) is written as two points; 2-D views inline the plane → world map.
       for (let e = 0; e < n; e++) {
         const b = e + 1 === n ? 0 : e + 1;
+        const du = orientation * (polygon[2 * b] - polygon[2 * e]);
+        const dv = orientation * (polygon[2 * b + 1] - polygon[2 * e + 1]);
+        const ascending = du > eps || (du >= -eps && dv > 0);
+        if (!ascending && !border(polygon[2 * e], polygon[2 * b], wu0, wu1) && !border(polygon[2 * e + 1], polygon[2 * b + 1], wv0, wv1)) continue;
         for (const q of QUAD_ENDS) {
           const index = q === 0 ? e : b;
           const u = polygon[2 * index];
@@ -480,6 +499,7 @@ export class SceneView {
     this.wireframe.visible = o > 0;
     this.boundary.visible = boundary.length > 0;
     document.body.dataset.boundarySegments = String(boundary.length / 6);
+    document.body.dataset.wireSegments = String(o / 6);
   }
 
   /** Domain outline (2-D: the window's rectangle at the floor; 3-D: the domain box). */
@@ -617,7 +637,7 @@ export class SceneView {
         }
         return;
       }
-      this.scheduleHover(event);
+      if (!this.orbiting) this.scheduleHover(event);
     });
     element.addEventListener('pointerup', (event) => {
       const drag = this.drag;
@@ -671,6 +691,22 @@ export class SceneView {
 }
 
 const QUAD_ENDS = [0, 1] as const;
+
+/** Pixel ratio of the canvas: the display's, at most 2 (a 3× screen would pay 2.25× the fragments for no visible gain). */
+function pixelRatio(): number {
+  return Math.min(window.devicePixelRatio || 1, 2);
+}
+
+/** Twice the signed area of a flat [u0, v0, u1, v1, …] polygon: positive when counter-clockwise. */
+function signedArea(polygon: ArrayLike<number>): number {
+  let area = 0;
+  const n = polygon.length / 2;
+  for (let e = 0; e < n; e++) {
+    const b = e + 1 === n ? 0 : e + 1;
+    area += polygon[2 * e] * polygon[2 * b + 1] - polygon[2 * b] * polygon[2 * e + 1];
+  }
+  return area;
+}
 
 /**
  * Normals of an R×R grid surface from the cross product of its grid tangents (central differences, one-sided

@@ -60,7 +60,8 @@ try {
     const startedAt = performance.now();
     await service.start();
     console.log(`view worker thread started in ${(performance.now() - startedAt).toFixed(0)} ms (the panel starts it when it opens, before the view asks for a surface)`);
-    for (const [width, depth] of [[64, 3], [64, 3], [64, 3], [256, 3], [256, 3]]) {
+    const jobs = [[64, 3], [64, 3], [64, 3], [256, 3], [256, 3]];
+    for (const [i, [width, depth]] of jobs.entries()) {
       const network = heNetwork(width, depth, width);
       const { surface, ms } = await job({ step: width, network, plane, window: viewWindow, resolution: 200, regions: [triangle] });
       const bytes = [surface.values, surface.cellIndex, surface.cells.polygonStart, surface.cells.vertices, surface.cells.planeMaps, surface.cells.inputA, surface.cells.inputB, surface.cells.regionDistances].reduce((sum, a) => sum + a.byteLength, 0);
@@ -71,6 +72,11 @@ try {
         return performance.now() - start;
       }, { type: 'surface', surface } as unknown as Record<string, unknown>);
       console.log(`width ${width} depth ${depth}: ${surface.cellCount} cells; worker job ${ms.toFixed(0)} ms (partition ${surface.partitionMs.toFixed(0)} ms, rest surface, cells and the copy to the host); message ${(bytes / 1e6).toFixed(1)} MB binary; view update ${handleMs.toFixed(1)} ms${surface.partitionError ? `; ${surface.partitionError}` : ''}`);
+      if (jobs[i + 1]?.[0] === width) continue;
+      // Orbit each width's surface: with its cells sent (width 64) the wireframe draws every cell edge; without (width 256) it is empty.
+      const orbit = await page.evaluate(() => (window as unknown as { policeView: { measureOrbit(n: number): number } }).policeView.measureOrbit(30));
+      const lines = Number(await page.evaluate(() => document.body.dataset.wireSegments ?? 0));
+      console.log(`  orbit of its 200×200 surface${lines > 0 ? ` and ${lines} wireframe edges` : ', no wireframe'} at 1280×800: ${orbit.toFixed(1)} ms per frame (${(1000 / orbit).toFixed(0)} fps) on SwiftShader (CPU)`);
     }
   } finally {
     service.dispose();
@@ -84,8 +90,6 @@ try {
     return (performance.now() - start) / 1000;
   });
   console.log(`progress message: ${(progressMs * 1000).toFixed(1)} µs each (the chart and health redraw once per frame)`);
-  const orbit = await page.evaluate(() => (window as unknown as { policeView: { measureOrbit(n: number): number } }).policeView.measureOrbit(60));
-  console.log(`orbit of the 200×200 surface (last network) at 1280×800: ${orbit.toFixed(1)} ms per frame (${(1000 / orbit).toFixed(0)} fps) on SwiftShader (CPU)`);
 } finally {
   await browser.close();
   rmSync(dir, { recursive: true, force: true });
