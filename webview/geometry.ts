@@ -256,3 +256,38 @@ export function findCell(cells: ViewCells, guess: number, u: number, v: number, 
   for (let i = 0; i < cells.count; i++) if (pointInConvexPolygon(cellPolygonOf(cells, i), u, v, tolerance)) return i;
   return -1;
 }
+
+/** Twice the signed area of a flat [u0, v0, u1, v1, …] polygon: positive when counter-clockwise. */
+export function signedArea(polygon: ArrayLike<number>): number {
+  let area = 0;
+  const n = polygon.length / 2;
+  for (let e = 0; e < n; e++) {
+    const b = e + 1 === n ? 0 : e + 1;
+    area += polygon[2 * e] * polygon[2 * b + 1] - polygon[2 * b] * polygon[2 * e + 1];
+  }
+  return area;
+}
+
+/**
+ * The edges (by start vertex) a cell draws so that every boundary of the partition is drawn once: an interior edge
+ * belongs to two cells, which walk it in opposite directions, so the walk going up in u (then in v) of the
+ * counter-clockwise polygon owns it; an edge on the window's border has one cell and is always drawn.
+ */
+export function ownedEdges(polygon: ArrayLike<number>, window: ViewWindow): number[] {
+  const [[u0, u1], [v0, v1]] = window;
+  const eps = 1e-9 * Math.max(u1 - u0, v1 - v0);
+  const onLine = (a: number, b: number, at: number) => Math.abs(a - at) <= eps && Math.abs(b - at) <= eps;
+  const orientation = signedArea(polygon) < 0 ? -1 : 1;
+  const n = polygon.length / 2;
+  const owned: number[] = [];
+  for (let e = 0; e < n; e++) {
+    const b = e + 1 === n ? 0 : e + 1;
+    const [ua, va, ub, vb] = [polygon[2 * e], polygon[2 * e + 1], polygon[2 * b], polygon[2 * b + 1]];
+    const du = orientation * (ub - ua);
+    const dv = orientation * (vb - va);
+    const ascending = du > eps || (du >= -eps && dv > 0);
+    const border = onLine(ua, ub, u0) || onLine(ua, ub, u1) || onLine(va, vb, v0) || onLine(va, vb, v1);
+    if (ascending || border) owned.push(e);
+  }
+  return owned;
+}

@@ -4,7 +4,7 @@ import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { ConvexGeometry } from 'three/examples/jsm/geometries/ConvexGeometry.js';
 import type { ViewPlane, ViewShowData, ViewSpec, ViewSurface, ViewWindow } from '../extension/protocol/messages';
 import { argmax, cellColor, classColor, regionColor, viridisInto, type ThemeColors } from './colors';
-import { cellPolygonOf, convexHullIndices, planePoint, projectToPlane } from './geometry';
+import { cellPolygonOf, convexHullIndices, ownedEdges, planePoint, projectToPlane } from './geometry';
 
 // Theme and colour-map values are display colours: draw them as given, without linear→sRGB conversion.
 THREE.ColorManagement.enabled = false;
@@ -450,10 +450,6 @@ export class SceneView {
     const cv = (wv0 + wv1) / 2;
     const heightScale = this.classification() ? 0 : this.zScale;
     const zMid = this.zMid;
-    // An interior edge belongs to two cells, which walk it in opposite directions: keep the walk that goes up in u
-    // (then in v), once the polygon is counter-clockwise. Edges on the window's border have one cell: always kept.
-    const eps = 1e-9 * Math.max(wu1 - wu0, wv1 - wv0);
-    const border = (a: number, b: number, lo: number, hi: number) => (Math.abs(a - lo) <= eps && Math.abs(b - lo) <= eps) || (Math.abs(a - hi) <= eps && Math.abs(b - hi) <= eps);
     for (let cell = 0; edges > 0 && cell < cells.count; cell++) {
       const polygon = cellPolygonOf(cells, cell);
       const n = polygon.length / 2;
@@ -461,14 +457,9 @@ export class SceneView {
       const au = cells.planeMaps[m];
       const av = cells.planeMaps[m + 1];
       const c = cells.planeMaps[m + 2];
-      const orientation = signedArea(polygon) < 0 ? -1 : 1;
       // Each edge (a → b) is written as two points; 2-D views inline the plane → world map.
-      for (let e = 0; e < n; e++) {
+      for (const e of ownedEdges(polygon, surface.window)) {
         const b = e + 1 === n ? 0 : e + 1;
-        const du = orientation * (polygon[2 * b] - polygon[2 * e]);
-        const dv = orientation * (polygon[2 * b + 1] - polygon[2 * e + 1]);
-        const ascending = du > eps || (du >= -eps && dv > 0);
-        if (!ascending && !border(polygon[2 * e], polygon[2 * b], wu0, wu1) && !border(polygon[2 * e + 1], polygon[2 * b + 1], wv0, wv1)) continue;
         for (const q of QUAD_ENDS) {
           const index = q === 0 ? e : b;
           const u = polygon[2 * index];
@@ -695,17 +686,6 @@ const QUAD_ENDS = [0, 1] as const;
 /** Pixel ratio of the canvas: the display's, at most 2 (a 3× screen would pay 2.25× the fragments for no visible gain). */
 function pixelRatio(): number {
   return Math.min(window.devicePixelRatio || 1, 2);
-}
-
-/** Twice the signed area of a flat [u0, v0, u1, v1, …] polygon: positive when counter-clockwise. */
-function signedArea(polygon: ArrayLike<number>): number {
-  let area = 0;
-  const n = polygon.length / 2;
-  for (let e = 0; e < n; e++) {
-    const b = e + 1 === n ? 0 : e + 1;
-    area += polygon[2 * e] * polygon[2 * b + 1] - polygon[2 * b] * polygon[2 * e + 1];
-  }
-  return area;
 }
 
 /**

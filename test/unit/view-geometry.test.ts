@@ -4,7 +4,9 @@ import {
   choosePlane,
   clipPolygon,
   convexHullIndices,
+  cellPolygonOf,
   decisionBoundarySegments,
+  ownedEdges,
   pointInConvexPolygon,
   principalDirections,
   projectToPlane,
@@ -12,6 +14,8 @@ import {
 import { argmax, cellColor, parseCssColor, viridisInto } from '../../webview/colors';
 import { linearTicks, logTicks, lossRange } from '../../webview/loss-chart';
 import { describeCell, formatHealth } from '../../webview/text';
+import { partitionPlane, identityPlane } from '../../extension/police/partition';
+import { exactPartition, oneLayerNetwork, type Window2 } from './view-fixtures';
 
 const close = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol;
 
@@ -68,6 +72,28 @@ test('clipping and point-in-polygon agree on a split square', () => {
   assert.ok(pointInConvexPolygon(left, 0.5, 1));
   assert.ok(!pointInConvexPolygon(left, 1.5, 1));
   assert.ok(pointInConvexPolygon(left, 1, 1), 'the boundary belongs to the cell');
+});
+
+test('the wireframe draws every boundary of the partition once: interior edges by one of their two cells, the border by its cell', () => {
+  const window: Window2 = [[-4, 4], [-3, 5]];
+  const deep = { ...oneLayerNetwork(), layers: [oneLayerNetwork().layers[0], { weights: [[0.9, -0.5, 0.3], [-0.2, 0.8, 0.6]], bias: [0.1, -0.4], activation: 'relu' as const }, { weights: [[1, -1]], bias: [0], activation: 'linear' as const }] };
+  for (const partition of [exactPartition(oneLayerNetwork(), window), partitionPlane(deep, identityPlane(), window)]) {
+    const length = (p: ArrayLike<number>, e: number) => {
+      const b = (e + 1) % (p.length / 2);
+      return Math.hypot(p[2 * b] - p[2 * e], p[2 * b + 1] - p[2 * e + 1]);
+    };
+    let all = 0;
+    let drawn = 0;
+    for (let c = 0; c < partition.cellCount; c++) {
+      const polygon = cellPolygonOf(partition, c);
+      for (let e = 0; e < polygon.length / 2; e++) all += length(polygon, e);
+      for (const e of ownedEdges(polygon, window)) drawn += length(polygon, e);
+    }
+    const border = 2 * (8 + 8);
+    // Each interior boundary is walked twice (once by each side), the window's border once.
+    assert.ok(close(drawn, (all - border) / 2 + border, 1e-9), `drawn ${drawn}, expected ${(all - border) / 2 + border}`);
+    assert.ok(partition.cellCount > 4);
+  }
 });
 
 test('the decision boundary in a cell is the segment where the two best classes tie', () => {
