@@ -269,25 +269,22 @@ export function signedArea(polygon: ArrayLike<number>): number {
 }
 
 /**
- * The edges (by start vertex) a cell draws so that every boundary of the partition is drawn once: an interior edge
- * belongs to two cells, which walk it in opposite directions, so the walk going up in u (then in v) of the
- * counter-clockwise polygon owns it; an edge on the window's border has one cell and is always drawn.
+ * Whether a cell draws its edge e (from vertex e to the next) so that every boundary of the partition is drawn once:
+ * an interior edge belongs to two cells, which walk it in opposite directions, so the walk going up in u (then in v)
+ * of the counter-clockwise polygon owns it; an edge on the window's border has one cell and is always drawn.
+ * `orientation` is the sign of signedArea(polygon); nothing is allocated (the view calls this for every edge).
  */
-export function ownedEdges(polygon: ArrayLike<number>, window: ViewWindow): number[] {
+export function ownsEdge(polygon: ArrayLike<number>, e: number, orientation: number, window: ViewWindow): boolean {
   const [[u0, u1], [v0, v1]] = window;
   const eps = 1e-9 * Math.max(u1 - u0, v1 - v0);
-  const onLine = (a: number, b: number, at: number) => Math.abs(a - at) <= eps && Math.abs(b - at) <= eps;
-  const orientation = signedArea(polygon) < 0 ? -1 : 1;
-  const n = polygon.length / 2;
-  const owned: number[] = [];
-  for (let e = 0; e < n; e++) {
-    const b = e + 1 === n ? 0 : e + 1;
-    const [ua, va, ub, vb] = [polygon[2 * e], polygon[2 * e + 1], polygon[2 * b], polygon[2 * b + 1]];
-    const du = orientation * (ub - ua);
-    const dv = orientation * (vb - va);
-    const ascending = du > eps || (du >= -eps && dv > 0);
-    const border = onLine(ua, ub, u0) || onLine(ua, ub, u1) || onLine(va, vb, v0) || onLine(va, vb, v1);
-    if (ascending || border) owned.push(e);
-  }
-  return owned;
+  const b = 2 * e + 2 === polygon.length ? 0 : e + 1;
+  const ua = polygon[2 * e];
+  const va = polygon[2 * e + 1];
+  const ub = polygon[2 * b];
+  const vb = polygon[2 * b + 1];
+  const du = orientation * (ub - ua);
+  const dv = orientation * (vb - va);
+  if (du > eps || (du >= -eps && dv > 0)) return true;
+  const onLine = (a: number, c: number, at: number) => Math.abs(a - at) <= eps && Math.abs(c - at) <= eps;
+  return onLine(ua, ub, u0) || onLine(ua, ub, u1) || onLine(va, vb, v0) || onLine(va, vb, v1);
 }

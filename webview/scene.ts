@@ -4,7 +4,7 @@ import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { ConvexGeometry } from 'three/examples/jsm/geometries/ConvexGeometry.js';
 import type { ViewPlane, ViewShowData, ViewSpec, ViewSurface, ViewWindow } from '../extension/protocol/messages';
 import { argmax, cellColor, classColor, regionColor, viridisInto, type ThemeColors } from './colors';
-import { cellPolygonOf, convexHullIndices, ownedEdges, planePoint, projectToPlane } from './geometry';
+import { cellPolygonOf, convexHullIndices, ownsEdge, planePoint, projectToPlane, signedArea } from './geometry';
 
 // Theme and colour-map values are display colours: draw them as given, without linear→sRGB conversion.
 THREE.ColorManagement.enabled = false;
@@ -465,8 +465,10 @@ export class SceneView {
       const au = cells.planeMaps[m];
       const av = cells.planeMaps[m + 1];
       const c = cells.planeMaps[m + 2];
+      const orientation = signedArea(polygon) < 0 ? -1 : 1;
       // Each edge (a → b) is written as two points; 2-D views inline the plane → world map.
-      for (const e of ownedEdges(polygon, surface.window)) {
+      for (let e = 0; e < n; e++) {
+        if (!ownsEdge(polygon, e, orientation, surface.window)) continue;
         const b = e + 1 === n ? 0 : e + 1;
         for (const q of QUAD_ENDS) {
           const index = q === 0 ? e : b;

@@ -6,8 +6,9 @@ import {
   convexHullIndices,
   cellPolygonOf,
   decisionBoundarySegments,
-  ownedEdges,
+  ownsEdge,
   pointInConvexPolygon,
+  signedArea,
   principalDirections,
   projectToPlane,
 } from '../../webview/geometry';
@@ -87,7 +88,8 @@ test('the wireframe draws every boundary of the partition once: interior edges b
     for (let c = 0; c < partition.cellCount; c++) {
       const polygon = cellPolygonOf(partition, c);
       for (let e = 0; e < polygon.length / 2; e++) all += length(polygon, e);
-      for (const e of ownedEdges(polygon, window)) drawn += length(polygon, e);
+      const orientation = Math.sign(signedArea(polygon));
+      for (let e = 0; e < polygon.length / 2; e++) if (ownsEdge(polygon, e, orientation, window)) drawn += length(polygon, e);
     }
     const border = 2 * (8 + 8);
     // Each interior boundary is walked twice (once by each side), the window's border once.
