@@ -965,21 +965,23 @@ export function cellPattern(partition: Partition, index: number): ActivationPatt
   );
 }
 
-/** '1'/'0' per hidden unit, layers concatenated (the view's form). */
-export function cellPatternString(partition: Partition, index: number): string {
-  // Bits are packed unit after unit, layer after layer, least significant first: read them a byte at a time.
-  const total = partition.layerUnits.reduce((sum, units) => sum + units, 0);
-  const base = index * partition.patternWords;
-  let out = '';
-  for (let w = 0; w < partition.patternWords && out.length < total; w++) {
-    const word = partition.patterns[base + w];
-    out += BYTE_BITS[word & 255] + BYTE_BITS[(word >>> 8) & 255] + BYTE_BITS[(word >>> 16) & 255] + BYTE_BITS[word >>> 24];
-  }
-  return out.slice(0, total);
+/** A pattern (per layer, as patternAt gives it) packed like the partition's cells, to compare with cellPatternDistance. */
+export function packPattern(partition: Partition, pattern: ActivationPattern): Uint32Array {
+  const packed = new Uint32Array(partition.patternWords);
+  let bit = 0;
+  partition.layerUnits.forEach((units, l) => {
+    for (let k = 0; k < units; k++, bit++) if (pattern[l][k]) packed[bit >>> 5] |= 1 << (bit & 31);
+  });
+  return packed;
 }
 
-/** '0'/'1' for the 8 bits of each byte value, least significant bit first. */
-const BYTE_BITS = Array.from({ length: 256 }, (_, value) => Array.from({ length: 8 }, (_, bit) => (value >>> bit) & 1).join(''));
+/** Hamming distance between cell `index`'s pattern and a packed one: units on different sides. */
+export function cellPatternDistance(partition: Partition, index: number, packed: Uint32Array): number {
+  const words = partition.patternWords;
+  let distance = 0;
+  for (let w = 0; w < words; w++) distance += popcount(partition.patterns[index * words + w] ^ packed[w]);
+  return distance;
+}
 
 /** f(u, v) = A (u, v) + b on the cell, A outputs×2. */
 export function cellPlaneMap(partition: Partition, index: number): { A: Matrix; b: Vector } {
