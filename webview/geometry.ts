@@ -1,5 +1,5 @@
 // Plane choice, projections and exact polygon helpers for the view (pure).
-import type { ViewCellDetails, ViewCells, ViewPlane, ViewWindow } from '../extension/protocol/messages';
+import type { ViewCells, ViewPlane, ViewWindow } from '../extension/protocol/messages';
 
 export function unitVector(dim: number, axis: number): number[] {
   return Array.from({ length: dim }, (_, d) => (d === axis ? 1 : 0));
@@ -243,11 +243,9 @@ export function cellValue(cells: Pick<ViewCells, 'planeMaps' | 'outputs'>, i: nu
   return cells.planeMaps[m] * u + cells.planeMaps[m + 1] * v + cells.planeMaps[m + 2];
 }
 
-/** Cell i's input-space map and region distances, read out for display. */
-export function cellDetails(cells: ViewCells, i: number): ViewCellDetails {
-  const { outputs, inputDim, regions } = cells;
-  const A = Array.from({ length: outputs }, (_, k) => Array.from(cells.inputA.subarray((i * outputs + k) * inputDim, (i * outputs + k + 1) * inputDim)));
-  return { A, b: Array.from(cells.inputB.subarray(i * outputs, (i + 1) * outputs)), regionDistances: Array.from(cells.regionDistances.subarray(i * regions, (i + 1) * regions)) };
+/** Cell i's activation-pattern distance to each region, in region order. */
+export function cellRegionDistances(cells: ViewCells, i: number): number[] {
+  return Array.from(cells.regionDistances.subarray(i * cells.regions, (i + 1) * cells.regions));
 }
 
 /** The cell containing (u, v), trying the grid's guess first; -1 when none. */
@@ -284,7 +282,9 @@ export function ownsEdge(polygon: ArrayLike<number>, e: number, orientation: num
   const vb = polygon[2 * b + 1];
   const du = orientation * (ub - ua);
   const dv = orientation * (vb - va);
-  if (du > eps || (du >= -eps && dv > 0)) return true;
+  // Relative to the edge's length, so a T-junction's short pieces decide like the long edge they lie on.
+  const vertical = 1e-9 * Math.hypot(du, dv);
+  if (du > vertical || (du >= -vertical && dv > 0)) return true;
   const onLine = (a: number, c: number, at: number) => Math.abs(a - at) <= eps && Math.abs(c - at) <= eps;
   return onLine(ua, ub, u0) || onLine(ua, ub, u1) || onLine(va, vb, v0) || onLine(va, vb, v1);
 }

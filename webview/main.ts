@@ -1,13 +1,15 @@
 // The webview app (three.js); runs in the browser sandbox of a VS Code webview.
 // Hooks for browser and e2e tests, on document.body.dataset: state ('waiting' → 'rendered' once a spec is drawn),
 // webgl ('2' | '1' | '0'), lossPoints, step, certificate ('none' | 'proved' | 'not-proved'), status, cells (linear
-// regions on the plane), surfaceStep, drawnSurfaceStep (the surface step on screen), dataPoints, boundarySegments, regionHulls, gramLayers/gramLayer/gramStep (the
+// regions on the plane), surfaceStep, drawnSurfaceStep (the surface step on screen), frames (renders so far), dataPoints,
+// boundarySegments, wireSegments (partition edges drawn), regionHulls, gramLayers/gramLayer/gramStep (the
 // Gram heat-map, see gram-panel.ts); and window.policeView
 // .vertexScreenPosition(region, vertex) → client pixels of a region's vertex marker (to drag it).
 import './view.css';
 import { MessageChannel } from '../extension/protocol/channel';
 import type { Certificate } from '../extension/police/certificate-types';
 import type {
+  CellInputMap,
   HostToWebview,
   LayerHealth,
   ViewShowData,
@@ -16,7 +18,7 @@ import type {
   WebviewToHost,
 } from '../extension/protocol/messages';
 import { classColor, readThemeColors, regionColor, rgbToCss } from './colors';
-import { cellDetails, cellValue, choosePlane, findCell, planePoint, type PlaneChoice, type PlaneMode } from './geometry';
+import { cellRegionDistances, cellValue, choosePlane, findCell, planePoint, type PlaneChoice, type PlaneMode } from './geometry';
 import { GramPanel } from './gram-panel';
 import { LossChart } from './loss-chart';
 import { SceneView, type ColorMode, type HoverPoint } from './scene';
@@ -108,6 +110,10 @@ let spec: ViewSpec | undefined;
 let specUri = state.specUri ?? '';
 let choice: PlaneChoice | undefined;
 let surface: ViewSurface | undefined;
+/** Input-space maps of the current surface's cells as the worker answered them, or 'asked' while on their way. */
+const cellMaps = new Map<number, CellInputMap | 'asked'>();
+/** The last hover, to redraw the tooltip when its cell's map arrives. */
+let hovered: [HoverPoint, number, number] | undefined;
 let pendingHealth: { step: number; totalSteps: number; health: LayerHealth[] } | undefined;
 let healthFrame = 0;
 
@@ -150,6 +156,11 @@ const channel = new MessageChannel<WebviewToHost, HostToWebview>(
       document.body.dataset.lossPoints = String(chart.count);
     },
     surface: (m) => showSurface(m.surface),
+    cellMap: (m) => {
+      if (m.surfaceId !== surface?.surfaceId) return;
+      cellMaps.set(m.cell, m.map);
+      if (hovered) showHover(...hovered);
+    },
     certificate: (m) => showCertificate(m.certificate),
     gram: (m) => gramPanel.show(m),
     status: (m) => {
@@ -324,6 +335,7 @@ function showSurface(next: ViewSurface): void {
   // A surface computed for a plane the user has since left is dropped, not drawn.
   if (choice && JSON.stringify(next.plane) !== JSON.stringify(choice.plane)) return;
   surface = next;
+  cellMaps.clear();
   scene.setSurface(next);
   document.body.dataset.cells = String(next.cellCount);
   document.body.dataset.surfaceStep = String(next.step);
@@ -398,6 +410,7 @@ function renderLegend(): void {
 }
 
 function showHover(point: HoverPoint | undefined, clientX: number, clientY: number): void {
+  hovered = point ? [point, clientX, clientY] : undefined;
   if (!point || !surface || !spec || !choice) {
     tooltip.hidden = true;
     return;
@@ -408,7 +421,13 @@ function showHover(point: HoverPoint | undefined, clientX: number, clientY: numb
   const outputs = surface.outputs;
   // Exact from the cell's map when the cell is known, else the nearest grid sample.
   const y = index >= 0 ? Array.from({ length: outputs }, (_, k) => cellValue(cells, index, k, point.u, point.v)) : Array.from(surface.values.subarray(point.grid * outputs, (point.grid + 1) * outputs));
-  const lines = describeCell({ x, y, cellIndex: index, cell: index >= 0 ? cellDetails(cells, index) : undefined, regionNames: spec.regions.map((r) => r.name) });
+  // The input-space map costs a pass through the weights: the worker computes it for the hovered cell only.
+  if (index >= 0 && !cellMaps.has(index)) {
+    cellMaps.set(index, 'asked');
+    channel.send({ type: 'askCellMap', surfaceId: surface.surfaceId, cell: index });
+  }
+  const map = cellMaps.get(index);
+  const lines = describeCell({ x, y, cellIndex: index, regionDistances: index >= 0 ? cellRegionDistances(cells, index) : undefined, map: map === 'asked' ? undefined : map, regionNames: spec.regions.map((r) => r.name) });
   if (index < 0 && surface.cellCount > cells.count) lines[lines.length - 1] = `one of ${surface.cellCount} linear regions (too many to list their maps)`;
   tooltip.replaceChildren(...lines.map((line) => element('div', {}, line)));
   tooltip.hidden = false;

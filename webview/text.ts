@@ -1,5 +1,5 @@
 // Text shown in the view's panels and tooltip (pure, so it can be unit-tested).
-import type { LayerHealth, ViewCellDetails } from '../extension/protocol/messages';
+import type { CellInputMap, LayerHealth } from '../extension/protocol/messages';
 
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
@@ -27,21 +27,30 @@ function formatVector(values: number[]): string {
   return `[${values.map(formatNumber).join(', ')}]`;
 }
 
-/** Tooltip lines for a hovered point: where it is, f there, its cell, the cell's map and its distance to each region. */
-export function describeCell(input: { x: number[]; y?: number[]; cellIndex: number; cell?: ViewCellDetails; regionNames: string[] }): string[] {
+/**
+ * Tooltip lines for a hovered point: where it is, f there, its cell, the cell's distance to each region and its map
+ * in input coordinates (`map` absent while the worker computes it).
+ */
+export function describeCell(input: { x: number[]; y?: number[]; cellIndex: number; regionDistances?: number[]; map?: CellInputMap; regionNames: string[] }): string[] {
   const lines = [`x = ${formatVector(input.x)}`];
   if (input.y) lines.push(`f(x) = ${formatVector(input.y)}`);
-  if (!input.cell) {
+  if (input.cellIndex < 0 || !input.regionDistances) {
     lines.push('outside the computed partition');
     return lines;
   }
   lines.push(`linear region #${input.cellIndex}`);
+  const distances = input.regionDistances;
   input.regionNames.forEach((name, r) => {
-    const d = input.cell!.regionDistances[r];
-    lines.push(d === 0 ? `same activation pattern as ${name} (distance 0)` : `activation-pattern distance to ${name}: ${d}`);
+    const d = distances[r];
+    // A region added to the spec after this surface was computed has no distance yet.
+    lines.push(d === undefined ? `distance to ${name}: n/a until the next surface` : d === 0 ? `same activation pattern as ${name} (distance 0)` : `activation-pattern distance to ${name}: ${d}`);
   });
-  const rows = input.cell.A.length;
-  for (let k = 0; k < Math.min(rows, 4); k++) lines.push(`y${k} = ${formatVector(input.cell.A[k])}·x + ${formatNumber(input.cell.b[k])}`);
+  if (!input.map) {
+    lines.push('affine map: computing…');
+    return lines;
+  }
+  const rows = input.map.A.length;
+  for (let k = 0; k < Math.min(rows, 4); k++) lines.push(`y${k} = ${formatVector(input.map.A[k])}·x + ${formatNumber(input.map.b[k])}`);
   if (rows > 4) lines.push(`… ${rows - 4} more outputs`);
   return lines;
 }

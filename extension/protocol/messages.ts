@@ -125,33 +125,30 @@ export type ViewWindow = [[number, number], [number, number]];
 /**
  * The linear regions of the network on the plane, in flat typed arrays (VS Code and worker threads pass them
  * as binary, not JSON). Cell i: polygon vertices[2·polygonStart[i] … 2·polygonStart[i+1]) as (u, v) pairs;
- * map in plane coordinates planeMaps[(i·outputs + k)·3 …] = [a_u, a_v, c]; map in input coordinates
- * f_k(x) = inputA[(i·outputs + k)·inputDim …]·x + inputB[i·outputs + k]; activation-pattern (Hamming)
- * distance to region r regionDistances[i·regions + r], -1 when undefined.
+ * map in plane coordinates planeMaps[(i·outputs + k)·3 …] = [a_u, a_v, c] with f_k = a_u·u + a_v·v + c;
+ * activation-pattern (Hamming) distance to region r regionDistances[i·regions + r]. The map in input
+ * coordinates is asked for one cell at a time (WebviewAskCellMap): it costs a pass through the weights.
  */
 export interface ViewCells {
   count: number;
   outputs: number;
-  inputDim: number;
   regions: number;
   polygonStart: Uint32Array;
   vertices: Float64Array;
   planeMaps: Float64Array;
-  inputA: Float64Array;
-  inputB: Float64Array;
   regionDistances: Int32Array;
 }
 
-/** One cell read out of ViewCells (the hovered one). */
-export interface ViewCellDetails {
-  /** f(x) = A x + b in input coordinates. */
+/** A cell's map in input coordinates, f(x) = A x + b. */
+export interface CellInputMap {
   A: number[][];
   b: number[];
-  regionDistances: number[];
 }
 
 /** The learned function and its partition on a plane, computed off the UI thread. */
 export interface ViewSurface {
+  /** Which worker job made it: names the partition when the view asks for a cell's map. */
+  surfaceId: number;
   step: number;
   plane: ViewPlane;
   window: ViewWindow;
@@ -239,7 +236,15 @@ export interface ViewGram {
   step: number;
   layers: ViewGramLayer[];
 }
+/** The input-space map of one cell of surface `surfaceId`, as the view asked. */
+export interface ViewCellMap {
+  type: 'cellMap';
+  surfaceId: number;
+  cell: number;
+  map: CellInputMap;
+}
 export type HostToWebview =
+  | ViewCellMap
   | ViewShowSpec
   | ViewShowData
   | ViewTrainingStarted
@@ -274,7 +279,13 @@ export interface WebviewLog {
   level: 'info' | 'warn' | 'error';
   message: string;
 }
-export type WebviewToHost = WebviewReady | WebviewMoveVertex | WebviewSetPlane | WebviewLog;
+/** The view hovers a cell and wants its map in input coordinates. */
+export interface WebviewAskCellMap {
+  type: 'askCellMap';
+  surfaceId: number;
+  cell: number;
+}
+export type WebviewToHost = WebviewReady | WebviewMoveVertex | WebviewSetPlane | WebviewAskCellMap | WebviewLog;
 
 // ---------- extension host → view worker thread (partition, surface, data subsample) ----------
 
@@ -302,7 +313,14 @@ export interface WorkerDataJob {
   spec: ResolvedSpec;
   maxPoints: number;
 }
-export type HostToWorker = WorkerSurfaceJob | WorkerDataJob;
+/** One cell's input-space map, from the partition of the worker's latest surface job `surfaceId`. */
+export interface WorkerCellMapJob {
+  type: 'cellMap';
+  id: number;
+  surfaceId: number;
+  cell: number;
+}
+export type HostToWorker = WorkerSurfaceJob | WorkerDataJob | WorkerCellMapJob;
 
 export interface WorkerSurfaceResult {
   type: 'surface';
@@ -319,4 +337,11 @@ export interface WorkerFailure {
   id: number;
   message: string;
 }
-export type WorkerToHost = WorkerSurfaceResult | WorkerDataResult | WorkerFailure;
+export interface WorkerCellMapResult {
+  type: 'cellMap';
+  id: number;
+  surfaceId: number;
+  cell: number;
+  map: CellInputMap;
+}
+export type WorkerToHost = WorkerSurfaceResult | WorkerDataResult | WorkerCellMapResult | WorkerFailure;

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     const { partition, error } = partitionOnPlane(network, request.plane, request.window);
     const partitionMs = performance.now() - started;
-    const surface = buildSurface({ step: spec.training.steps, network, plane: request.plane, window: request.window, resolution: request.resolution, regions: spec.regions.map((r) => r.vertices), classification: spec.data.task === 'classification' }, partition, partitionMs, error);
+    const surface = buildSurface({ step: spec.training.steps, network, plane: request.plane, window: request.window, resolution: request.resolution, regions: spec.regions.map((r) => r.vertices), classification: spec.data.task === 'classification' }, partition, partitionMs, { partitionError: error });
     console.log(`${spec.name}: ${surface.cellCount} linear regions in ${partitionMs.toFixed(0)} ms${error ? ` (${error})` : ''}`);
     await post({ type: 'surface', surface });
     await page.waitForFunction(() => document.body.dataset.surfaceStep !== undefined);

@@ -58,7 +58,8 @@ try {
 
   // One worker for the whole run, as one view panel has: the first job is cold, the next ones warm.
   let received: ((surface: ViewSurface) => void) | undefined;
-  const service = new SurfaceService(workerPath, { onSurface: (surface) => received?.(surface), onData: () => undefined, onError: (message) => console.error(message) }, 1000);
+  let answered: (() => void) | undefined;
+  const service = new SurfaceService(workerPath, { onSurface: (surface) => received?.(surface), onCellMap: () => answered?.(), onData: () => undefined, onError: (message) => console.error(message) }, 1000);
   const job = (request: SurfaceRequest): Promise<{ surface: ViewSurface; ms: number }> =>
     new Promise((resolve) => {
       const started = performance.now();
@@ -73,14 +74,21 @@ try {
     for (const [i, [width, depth]] of jobs.entries()) {
       const network = heNetwork(width, depth, width);
       const { surface, ms } = await job({ step: width, network, plane, window: viewWindow, resolution: 200, regions: [triangle] });
-      const bytes = [surface.values, surface.cellIndex, surface.cells.polygonStart, surface.cells.vertices, surface.cells.planeMaps, surface.cells.inputA, surface.cells.inputB, surface.cells.regionDistances].reduce((sum, a) => sum + a.byteLength, 0);
+      const bytes = [surface.values, surface.cellIndex, surface.cells.polygonStart, surface.cells.vertices, surface.cells.planeMaps, surface.cells.regionDistances].reduce((sum, a) => sum + a.byteLength, 0);
       // Time the view's handling of one surface message on its main thread (typed arrays arrive as VS Code delivers them).
       const handleMs = await page.evaluate((message) => {
         const start = performance.now();
         window.dispatchEvent(new MessageEvent('message', { data: message }));
         return performance.now() - start;
       }, { type: 'surface', surface } as unknown as Record<string, unknown>);
-      console.log(`width ${width} depth ${depth}: ${surface.cellCount} cells; worker job ${ms.toFixed(0)} ms (partition ${surface.partitionMs.toFixed(0)} ms, rest surface, cells and the copy to the host); message ${(bytes / 1e6).toFixed(1)} MB binary; view update ${handleMs.toFixed(1)} ms${surface.partitionError ? `; ${surface.partitionError}` : ''}`);
+      // A hover asks the worker for its cell's map in input coordinates: the round trip, webview messaging excluded.
+      const askedAt = performance.now();
+      if (surface.cells.count > 0) await new Promise<void>((resolve) => {
+        answered = resolve;
+        service.requestCellMap(surface.surfaceId, Math.floor(surface.cells.count / 2));
+      });
+      const cellMapMs = surface.cells.count > 0 ? `; a hovered cell's map ${(performance.now() - askedAt).toFixed(1)} ms` : '';
+      console.log(`width ${width} depth ${depth}: ${surface.cellCount} cells; worker job ${ms.toFixed(0)} ms (partition ${surface.partitionMs.toFixed(0)} ms, rest surface, cells and the copy to the host); message ${(bytes / 1e6).toFixed(1)} MB binary; view update ${handleMs.toFixed(1)} ms${cellMapMs}${surface.partitionError ? `; ${surface.partitionError}` : ''}`);
       if (jobs[i + 1]?.[0] === width) continue;
       // Orbit each width's surface: with its cells sent (width 64) the wireframe draws every cell edge; without (width 256) it is empty.
       const orbit = await page.evaluate(() => (window as unknown as { policeView: { measureOrbit(n: number): { frameMs: number; mainThreadMs: number } } }).policeView.measureOrbit(30));

@@ -9,6 +9,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Certificate } from '../../extension/police/certificate-types';
 import type { HostToWebview, ViewSpec } from '../../extension/protocol/messages';
 import { buildSurface } from '../../extension/host/view/surface';
+import { cellInputMap, type Partition } from '../../extension/police/partition';
+import { formatNumber } from '../../webview/text';
 import { contentSecurityPolicy } from '../../extension/host/view/html';
 import { exactPartition, oneLayerNetwork, type Window2 } from './view-fixtures';
 
@@ -17,6 +19,8 @@ const SCREENSHOTS = join('test-results', 'view');
 
 const network = oneLayerNetwork();
 const exactPartitionOf = (window: Window2) => exactPartition(network, window);
+/** The partition of the surface on screen, to answer the view's cell-map questions. */
+let shownPartition: Partition | undefined;
 
 const triangle = [[-1.4, -1.4], [0, 2], [1.4, -1.4]];
 const viewSpec: ViewSpec = {
@@ -109,6 +113,7 @@ test('training progress grows the loss curve; a surface shows its linear regions
   await page.waitForFunction(() => document.body.dataset.lossPoints === '40');
   const window: Window2 = [[-4, 4], [-4, 4]];
   const partition = exactPartitionOf(window);
+  shownPartition = partition;
   const surface = buildSurface({ step: 195, network, plane: { origin: [0, 0], e1: [1, 0], e2: [0, 1] }, window, resolution: 200, regions: [triangle] }, partition, 1);
   await post({ type: 'surface', surface });
   await page.waitForFunction((n) => document.body.dataset.cells === String(n), partition.cellCount);
@@ -143,10 +148,17 @@ test('hovering the surface names the cell, its affine map and its pattern distan
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   const tooltip = page.locator('.tooltip');
   await tooltip.waitFor({ state: 'visible' });
+  assert.match(await tooltip.innerText(), /affine map: computing…/);
+  // The view asks for the hovered cell's map in input coordinates; answer as the host's worker would.
+  const ask = (await posted()).filter((m) => m.type === 'askCellMap').pop() as unknown as { surfaceId: number; cell: number } | undefined;
+  assert.ok(ask, 'the view asked for the hovered cell\'s map');
+  const map = cellInputMap(network, shownPartition!, ask.cell);
+  await post({ type: 'cellMap', surfaceId: ask.surfaceId, cell: ask.cell, map });
+  await page.waitForFunction(() => /y0 = \[/.test(document.querySelector('.tooltip')?.textContent ?? ''));
   const text = await tooltip.innerText();
   assert.match(text, /linear region #\d+/);
   assert.match(text, /triangle/);
-  assert.match(text, /y0 = \[/);
+  assert.ok(text.includes(`y0 = [${map.A[0].map(formatNumber).join(', ')}]`), text);
 });
 
 test('dragging a region vertex posts one moveVertex with the dropped position', async () => {
@@ -254,7 +266,7 @@ test('3-D inputs: regions are convex-hull meshes and moving the slice asks for t
   const net3 = oneLayerNetwork();
   net3.input_dim = 3;
   net3.layers[0] = { ...net3.layers[0], weights: net3.layers[0].weights.map((w) => [...w, 0.8]) };
-  const surface = buildSurface({ step: 1, network: net3, plane: moved.plane, window: moved.window as Window2, resolution: 100, regions: [simplex] }, undefined, 1, 'sampled');
+  const surface = buildSurface({ step: 1, network: net3, plane: moved.plane, window: moved.window as Window2, resolution: 100, regions: [simplex] }, undefined, 1, { partitionError: 'sampled' });
   await post({ type: 'surface', surface });
   await page.waitForFunction(() => document.body.dataset.surfaceStep === '1');
   await page.getByText('Reset view').click();

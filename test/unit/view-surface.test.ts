@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forward } from '../../extension/police/network';
 import { patternAt, patternDistance } from '../../extension/police/patterns';
+import { cellPattern, partitionPlane } from '../../extension/police/partition';
 import { buildSurface, gridCoordinate, rasterizeCells, sampledResolution } from '../../extension/host/view/surface';
 import { pickSubsample } from '../../extension/host/view/data-sample';
 import { contentSecurityPolicy, makeNonce, renderHtml } from '../../extension/host/view/html';
 import { MessageChannel } from '../../extension/protocol/channel';
 import type { HostToWebview, WebviewToHost } from '../../extension/protocol/messages';
-import { cellDetails, cellPolygonOf, findCell, pointInConvexPolygon } from '../../webview/geometry';
+import { cellPolygonOf, cellRegionDistances, findCell, pointInConvexPolygon } from '../../webview/geometry';
 import { exactPartition, oneLayerNetwork, type Window2 } from './view-fixtures';
 import { readMetrics } from '../../extension/host/view/run-files';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,7 +47,7 @@ test('the surface sampled from cell maps equals the network, and R sits at patte
     assert.ok(Math.abs(surface.values[g] - forward(network, [u, v])[0]) < 1e-9);
   }
   const home = findCell(surface.cells, -1, 0, -0.1, 1e-9);
-  assert.equal(cellDetails(surface.cells, home).regionDistances[0], 0);
+  assert.equal(cellRegionDistances(surface.cells, home)[0], 0);
   // Each cell's distance is the number of units on the other side than at R's centroid.
   const regionPattern = patternAt(network, [0, -1 / 6]);
   let farther = 0;
@@ -57,16 +58,27 @@ test('the surface sampled from cell maps equals the network, and R sits at patte
     if (surface.cells.regionDistances[c] > 0) farther++;
   }
   assert.ok(farther > 0);
-  // The cell's input-space map reproduces f at its centre.
-  const details = cellDetails(surface.cells, home);
-  assert.ok(Math.abs(details.A[0][0] * 0 + details.A[0][1] * -0.1 + details.b[0] - forward(network, [0, -0.1])[0]) < 1e-12);
   for (const [r, vertices] of [region].entries()) {
     vertices.forEach((x, p) => assert.ok(Math.abs(surface.regionValues[r][p][0] - forward(network, x)[0]) < 1e-12));
   }
 });
 
+test('region distances count switched units over patterns longer than one 32-bit word, linear hidden layers included', () => {
+  let seed = 3;
+  const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const dense = (rows: number, cols: number, activation: 'relu' | 'leaky_relu' | 'linear') => ({ weights: Array.from({ length: rows }, () => Array.from({ length: cols }, random)), bias: Array.from({ length: rows }, () => 0.3 * random()), activation, alpha: 0.05 });
+  const wide = { format: 'police-network/1' as const, input_dim: 2, output_dim: 1, layers: [dense(40, 2, 'relu'), dense(6, 40, 'linear'), dense(37, 6, 'leaky_relu'), dense(1, 37, 'linear')] };
+  const region = [[0.1, 0.1], [0.3, 0.1], [0.2, 0.3]];
+  const partition = partitionPlane(wide, identity, [[-1, 1], [-1, 1]]);
+  assert.equal(partition.patternWords, 3);
+  assert.ok(partition.cellCount > 10, `${partition.cellCount} cells`);
+  const surface = buildSurface({ step: 0, network: wide, plane: identity, window: [[-1, 1], [-1, 1]], resolution: 9, regions: [region] }, partition, 0);
+  const regionPattern = patternAt(wide, [0.2, 0.5 / 3]);
+  for (let c = 0; c < surface.cells.count; c++) assert.equal(surface.cells.regionDistances[c], patternDistance(cellPattern(partition, c), regionPattern), `cell ${c}`);
+});
+
 test('without cells the surface falls back to forward passes and says why', () => {
-  const surface = buildSurface({ step: 0, network, plane: identity, window, resolution: 9, regions: [] }, undefined, 0, 'no partition');
+  const surface = buildSurface({ step: 0, network, plane: identity, window, resolution: 9, regions: [] }, undefined, 0, { partitionError: 'no partition' });
   assert.equal(surface.partitionError, 'no partition');
   assert.ok(surface.cellIndex.every((c) => c === -1));
   assert.ok(Math.abs(surface.values[0] - forward(network, [-4, -3])[0]) < 1e-12);
@@ -115,6 +127,7 @@ test('the message channel routes each type to its handler and reports unknown on
       progress: (m) => seen.push(`progress ${m.step}`),
       lossHistory: () => seen.push('history'),
       surface: () => seen.push('surface'),
+      cellMap: () => seen.push('cellMap'),
       certificate: () => seen.push('certificate'),
       status: (m) => seen.push(`status ${m.state}`),
       gram: (m) => seen.push(`gram ${m.layers.length}`),
@@ -153,7 +166,7 @@ test('classification surfaces carry the exact decision boundary, also when the c
   const classifier = oneLayerNetwork([[0.8, -1.1, 0.6], [-0.5, 0.9, 0.4]], [0.2, -0.1]);
   const partition = exactPartition(classifier, window);
   const request = { step: 1, network: classifier, plane: identity, window, resolution: 21, regions: [], classification: true };
-  const surface = buildSurface(request, partition, 0, undefined, 0);
+  const surface = buildSurface(request, partition, 0, { maxViewCells: 0 });
   assert.equal(surface.cells.count, 0);
   assert.equal(surface.cellCount, partition.cellCount);
   assert.ok(surface.cellIndex.every((c) => c === -1));

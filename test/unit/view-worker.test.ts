@@ -7,22 +7,22 @@ import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { forward, type FoldedNetwork } from '../../extension/police/network';
 import { validateSpecText } from '../../extension/police/parse';
-import type { ViewShowData, ViewSurface } from '../../extension/protocol/messages';
+import type { CellInputMap, SurfaceRequest, ViewCellMap, ViewShowData, ViewSurface } from '../../extension/protocol/messages';
 import { SurfaceService } from '../../extension/host/view/surface-service';
 import { gridCoordinate } from '../../extension/host/view/surface';
-import { cellDetails, cellPolygonOf, pointInConvexPolygon } from '../../webview/geometry';
+import { cellPolygonOf, pointInConvexPolygon } from '../../webview/geometry';
 
-function seededNetwork(width: number, depth: number, seed: number): FoldedNetwork {
+function seededNetwork(width: number, depth: number, seed: number, inputDim = 2): FoldedNetwork {
   let s = seed;
   const random = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
   const layers: FoldedNetwork['layers'] = [];
-  let inputs = 2;
+  let inputs = inputDim;
   for (let l = 0; l < depth; l++) {
     layers.push({ weights: Array.from({ length: width }, () => Array.from({ length: inputs }, () => random() * Math.sqrt(6 / inputs))), bias: Array.from({ length: width }, () => 0.5 * random()), activation: 'leaky_relu', alpha: 0.01 });
     inputs = width;
   }
   layers.push({ weights: [Array.from({ length: inputs }, () => random())], bias: [0], activation: 'linear' });
-  return { format: 'police-network/1', input_dim: 2, output_dim: 1, layers };
+  return { format: 'police-network/1', input_dim: inputDim, output_dim: 1, layers };
 }
 
 // The worker runs as the production build makes it: one esbuild bundle (node, cjs).
@@ -35,34 +35,73 @@ before(async () => {
 });
 after(() => rmSync(bundleDir, { recursive: true, force: true }));
 
-function startService(onSurface: (s: ViewSurface) => void, onData: (d: ViewShowData) => void = () => undefined, errors: string[] = []): SurfaceService {
-  return new SurfaceService(workerPath, { onSurface, onData, onError: (m) => errors.push(m) }, 1000);
+function startService(onSurface: (s: ViewSurface) => void, onData: (d: ViewShowData) => void = () => undefined, errors: string[] = [], onCellMap: (m: ViewCellMap) => void = () => undefined): SurfaceService {
+  return new SurfaceService(workerPath, { onSurface, onData, onCellMap, onError: (m) => errors.push(m) }, 1000);
 }
 
 const plane = { origin: [0, 0], e1: [1, 0], e2: [0, 1] };
 const window: [[number, number], [number, number]] = [[-2, 2], [-2, 2]];
 
-test('the worker returns the exact cells and a surface that matches the network', async () => {
+/** One surface from a fresh worker, then the input-space maps of the given grid points' cells. */
+async function surfaceAndCellMaps(network: FoldedNetwork, request: Omit<SurfaceRequest, 'network'>, gridPoints: number[], errors: string[]): Promise<{ surface: ViewSurface; maps: Map<number, CellInputMap> }> {
+  const maps = new Map<number, CellInputMap>();
+  let surface: ViewSurface | undefined;
+  await new Promise<void>((resolve) => {
+    const cells = new Set<number>();
+    const service = startService(
+      (s) => {
+        surface = s;
+        for (const g of gridPoints) cells.add(s.cellIndex[g]);
+        for (const cell of cells) service.requestCellMap(s.surfaceId, cell);
+      },
+      undefined,
+      errors,
+      (answer) => {
+        maps.set(answer.cell, answer.map);
+        if (maps.size === cells.size) {
+          service.dispose();
+          resolve();
+        }
+      },
+    );
+    service.requestSurface({ ...request, network }, true);
+  });
+  return { surface: surface!, maps };
+}
+
+test('the worker returns the exact cells, a surface that matches the network, and each asked cell\'s map in input coordinates', async () => {
   const network = seededNetwork(12, 2, 7);
   const errors: string[] = [];
-  const surface = await new Promise<ViewSurface>((resolve) => {
-    const service = startService((s) => {
-      service.dispose();
-      resolve(s);
-    }, undefined, errors);
-    service.requestSurface({ step: 3, network, plane, window, resolution: 50, regions: [[[-0.1, -0.1], [0.1, -0.1], [0, 0.1]]] }, true);
-  });
+  const grid = Array.from({ length: 68 }, (_, n) => n * 37);
+  const { surface, maps } = await surfaceAndCellMaps(network, { step: 3, plane, window, resolution: 50, regions: [[[-0.1, -0.1], [0.1, -0.1], [0, 0.1]]] }, grid, errors);
   assert.deepEqual(errors, []);
   assert.equal(surface.partitionError, undefined);
   assert.ok(surface.cells.count > 5, `${surface.cells.count} cells`);
   assert.ok(surface.values instanceof Float64Array && surface.cells.vertices instanceof Float64Array, 'the cells cross the thread as typed arrays');
-  for (let g = 0; g < 50 * 50; g += 37) {
+  for (const g of grid) {
     const x = [gridCoordinate(-2, 2, 50, g % 50), gridCoordinate(-2, 2, 50, Math.floor(g / 50))];
     assert.ok(Math.abs(surface.values[g] - forward(network, x)[0]) < 1e-9, `value at ${x}`);
-    const cell = cellDetails(surface.cells, surface.cellIndex[g]);
     assert.ok(pointInConvexPolygon(cellPolygonOf(surface.cells, surface.cellIndex[g]), x[0], x[1], 1e-7));
-    const viaMap = cell.A[0][0] * x[0] + cell.A[0][1] * x[1] + cell.b[0];
-    assert.ok(Math.abs(viaMap - forward(network, x)[0]) < 1e-9, 'the cell map in input coordinates reproduces f');
+    const { A, b } = maps.get(surface.cellIndex[g])!;
+    assert.ok(Math.abs(A[0][0] * x[0] + A[0][1] * x[1] + b[0] - forward(network, x)[0]) < 1e-9, 'the cell map in input coordinates reproduces f');
+  }
+});
+
+test('on a slice of a 3-D input the cell map is the full input-space map, off-plane slope included', async () => {
+  const network = seededNetwork(10, 2, 5, 3);
+  const slice = { origin: [0, 0, 0.3], e1: [1, 0, 0], e2: [0, 1, 0] };
+  const errors: string[] = [];
+  const grid = [1275, 555, 2000];
+  const { surface, maps } = await surfaceAndCellMaps(network, { step: 1, plane: slice, window, resolution: 50, regions: [] }, grid, errors);
+  assert.deepEqual(errors, []);
+  for (const g of grid) {
+    const x = [gridCoordinate(-2, 2, 50, g % 50), gridCoordinate(-2, 2, 50, Math.floor(g / 50)), 0.3];
+    const { A, b } = maps.get(surface.cellIndex[g])!;
+    assert.equal(A[0].length, 3);
+    assert.ok(Math.abs(A[0][0] * x[0] + A[0][1] * x[1] + A[0][2] * x[2] + b[0] - forward(network, x)[0]) < 1e-9);
+    // A step of 1e-7 off the plane stays in the same linear region: the slope along x2 is A[0][2].
+    const up = forward(network, [x[0], x[1], x[2] + 1e-7])[0];
+    assert.ok(Math.abs((up - forward(network, x)[0]) / 1e-7 - A[0][2]) < 1e-5, `off-plane slope at ${x}`);
   }
 });
 

@@ -104,6 +104,7 @@ export class PoliceViewPanel {
           this.plane = { plane: m.plane, window: m.window, resolution: m.resolution };
           this.refreshSurface(true);
         },
+        askCellMap: (m) => this.surfaces.requestCellMap(m.surfaceId, m.cell),
         log: (m) => console[m.level === 'info' ? 'log' : m.level](`[police view] ${m.message}`),
       },
       (raw, reason) => console.warn(`[police view] ignored message from the view (${reason}): ${JSON.stringify(raw)}`),
@@ -115,6 +116,7 @@ export class PoliceViewPanel {
           this.lastSurface = surface;
           this.channel.send({ type: 'surface', surface });
         },
+        onCellMap: (answer) => this.channel.send(answer),
         onData: (data) => {
           this.lastData = data;
           this.channel.send(data);

@@ -2,10 +2,11 @@
 import { Worker } from 'node:worker_threads';
 import type { ResolvedSpec } from '../../police/spec';
 import { MessageChannel } from '../../protocol/channel';
-import type { HostToWorker, SurfaceRequest, ViewShowData, ViewSurface, WorkerToHost } from '../../protocol/messages';
+import type { HostToWorker, SurfaceRequest, ViewCellMap, ViewShowData, ViewSurface, WorkerToHost } from '../../protocol/messages';
 
 export interface SurfaceServiceEvents {
   onSurface(surface: ViewSurface): void;
+  onCellMap(answer: ViewCellMap): void;
   onData(data: ViewShowData): void;
   onError(message: string): void;
 }
@@ -28,6 +29,7 @@ export class SurfaceService {
         this.pump();
       },
       data: (message) => this.events.onData(message.data),
+      cellMap: ({ surfaceId, cell, map }) => this.events.onCellMap({ type: 'cellMap', surfaceId, cell, map }),
       failure: (message) => {
         if (message.id === this.surfaceJobId) this.busy = false;
         this.events.onError(message.message);
@@ -45,6 +47,7 @@ export class SurfaceService {
 
   /** Start the worker thread now (when the panel opens) so its start-up overlaps the webview's; resolves when it runs. */
   start(): Promise<void> {
+    if (this.disposed) return Promise.resolve();
     let worker: Worker;
     try {
       worker = this.ensureWorker();
@@ -63,6 +66,11 @@ export class SurfaceService {
     this.pending = request;
     if (immediate) this.lastStart = 0;
     this.pump();
+  }
+
+  /** Ask for one cell's input-space map in surface `surfaceId` (answered only while that surface is the latest). */
+  requestCellMap(surfaceId: number, cell: number): void {
+    this.post({ type: 'cellMap', id: this.nextId++, surfaceId, cell });
   }
 
   requestData(spec: ResolvedSpec, maxPoints: number): void {

@@ -1,6 +1,6 @@
 // The learned function and its linear regions on a plane, as the view draws them (pure: no 'vscode').
 import { activate, forward, unitBeta, type FoldedNetwork } from '../../police/network';
-import { cellInputMap, patternAt, type Partition } from '../../police/partition';
+import { cellPatternDistance, packPattern, patternAt, type Partition } from '../../police/partition';
 import type { SurfaceRequest, ViewCells, ViewPlane, ViewSurface, ViewWindow } from '../../protocol/messages';
 import { cellPlaneMapsOf, cellPolygonOf, decisionBoundarySegments } from '../../../webview/geometry';
 
@@ -148,48 +148,27 @@ export function sampledResolution(network: FoldedNetwork, resolution: number): n
   return Math.min(resolution, Math.max(16, Math.floor(Math.sqrt(budget / Math.max(1, macs)))));
 }
 
-/** Region r's activation pattern (at its vertices' centroid) packed like the partition's: bit b in word b >>> 5. */
-function packedRegionPattern(network: FoldedNetwork, vertices: number[][], words: number): Uint32Array {
-  const centroid = vertices[0].map((_, d) => vertices.reduce((s, x) => s + x[d], 0) / vertices.length);
-  const packed = new Uint32Array(words);
-  patternAt(network, centroid).flat().forEach((bit, b) => {
-    if (bit) packed[b >>> 5] |= 1 << (b & 31);
-  });
-  return packed;
-}
-
-function popcount(word: number): number {
-  let x = word - ((word >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-}
-
-/** The cells as the view gets them: the partition's own arrays plus input-space maps and region distances. */
+/** The cells as the view gets them: the partition's own arrays plus each cell's pattern distance to each region. */
 export function viewCells(network: FoldedNetwork, partition: Partition, regions: number[][][]): ViewCells {
-  const { cellCount: count, outputDim: outputs, inputDim, patternWords: words } = partition;
-  const inputA = new Float64Array(count * outputs * inputDim);
-  const inputB = new Float64Array(count * outputs);
-  for (let i = 0; i < count; i++) {
-    const { A, b } = cellInputMap(network, partition, i);
-    for (let k = 0; k < outputs; k++) {
-      inputA.set(A[k], (i * outputs + k) * inputDim);
-      inputB[i * outputs + k] = b[k];
-    }
-  }
-  const regionPatterns = regions.map((vertices) => packedRegionPattern(network, vertices, words));
+  const count = partition.cellCount;
+  // Each region's pattern is taken at its vertices' centroid (inside R, where POLICE makes it one pattern).
+  const regionPatterns = regions.map((vertices) => packPattern(partition, patternAt(network, vertices[0].map((_, d) => vertices.reduce((s, x) => s + x[d], 0) / vertices.length))));
   const regionDistances = new Int32Array(count * regions.length);
-  for (let i = 0; i < count; i++) {
-    regionPatterns.forEach((pattern, r) => {
-      let distance = 0;
-      for (let w = 0; w < words; w++) distance += popcount(partition.patterns[i * words + w] ^ pattern[w]);
-      regionDistances[i * regions.length + r] = distance;
-    });
-  }
-  return { count, outputs, inputDim, regions: regions.length, polygonStart: partition.polygonStart, vertices: partition.vertices, planeMaps: partition.planeMaps, inputA, inputB, regionDistances };
+  for (let i = 0; i < count; i++) regionPatterns.forEach((pattern, r) => (regionDistances[i * regions.length + r] = cellPatternDistance(partition, i, pattern)));
+  return { count, outputs: partition.outputDim, regions: regions.length, polygonStart: partition.polygonStart, vertices: partition.vertices, planeMaps: partition.planeMaps, regionDistances };
 }
 
-function noCells(outputs: number, inputDim: number, regions: number): ViewCells {
-  return { count: 0, outputs, inputDim, regions, polygonStart: new Uint32Array([0]), vertices: new Float64Array(0), planeMaps: new Float64Array(0), inputA: new Float64Array(0), inputB: new Float64Array(0), regionDistances: new Int32Array(0) };
+function noCells(outputs: number, regions: number): ViewCells {
+  return { count: 0, outputs, regions, polygonStart: new Uint32Array([0]), vertices: new Float64Array(0), planeMaps: new Float64Array(0), regionDistances: new Int32Array(0) };
+}
+
+export interface SurfaceOptions {
+  /** The worker job's id, so the view can ask for a cell's map in this partition later. */
+  surfaceId?: number;
+  /** Why there is no partition (the surface is then sampled). */
+  partitionError?: string;
+  /** Send the cells only up to this many (default MAX_VIEW_CELLS). */
+  maxViewCells?: number;
 }
 
 /**
@@ -197,8 +176,9 @@ function noCells(outputs: number, inputDim: number, regions: number): ViewCells 
  * (exact, since f is affine on each cell), by a float64 forward pass elsewhere. Without a partition
  * (smooth network, too many cells) the whole grid is sampled and `partitionError` says why.
  */
-export function buildSurface(request: SurfaceRequest, partition: Partition | undefined, partitionMs: number, partitionError?: string, maxViewCells = MAX_VIEW_CELLS): ViewSurface {
+export function buildSurface(request: SurfaceRequest, partition: Partition | undefined, partitionMs: number, options: SurfaceOptions = {}): ViewSurface {
   const { network, plane, window } = request;
+  const { surfaceId = 0, partitionError, maxViewCells = MAX_VIEW_CELLS } = options;
   const cellCount = partition?.cellCount ?? 0;
   const resolution = cellCount > 0 ? request.resolution : sampledResolution(network, request.resolution);
   const outputs = network.output_dim;
@@ -236,6 +216,7 @@ export function buildSurface(request: SurfaceRequest, partition: Partition | und
     boundary = Float64Array.from(segments);
   }
   return {
+    surfaceId,
     step: request.step,
     plane,
     window,
@@ -243,7 +224,7 @@ export function buildSurface(request: SurfaceRequest, partition: Partition | und
     outputs,
     values,
     cellIndex: drawable ? cellIndex : cellIndex.fill(-1),
-    cells: drawable ? viewCells(network, partition, request.regions) : noCells(outputs, network.input_dim, request.regions.length),
+    cells: drawable ? viewCells(network, partition, request.regions) : noCells(outputs, request.regions.length),
     cellCount,
     ...(boundary ? { boundary } : {}),
     regionValues: request.regions.map((vertices) => vertices.map((x) => forward(network, x))),
