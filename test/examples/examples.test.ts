@@ -17,7 +17,7 @@ function police(args: string[]): { status: number | null; stdout: string; output
 }
 
 test('examples/ holds the paper figures and a spec per companion feature', () => {
-  for (const name of ['fig1', 'fig2-wave-triangle', 'fig2-rays-polygon', 'fig2-spiral-near-circle', 'fig3', 'multi-region', 'swish', 'orthogonal', 'injectivity']) {
+  for (const name of ['fig1', 'fig2-wave-triangle', 'fig2-rays-polygon', 'fig2-spiral-near-circle', 'fig3', 'multi-region', 'swish', 'orthogonal', 'injectivity', 'slice-3d']) {
     assert.ok(examples.some((f) => f.startsWith(name)), `no example named ${name}*`);
   }
 });
