@@ -91,6 +91,24 @@ test('when the training is done the view shows the proved certificate and the tr
   await screenshot('certificate-proved');
 });
 
+test('hovering the surface shows the cell, its pattern distance to R and, from the worker, its affine map', async () => {
+  const frame = await viewFrame();
+  assert.ok(frame, 'the view frame is gone');
+  // Just inside R's first vertex (its marker is on screen by construction) the surface is under the mouse.
+  const vertex = await frame.evaluate(() => window.policeView.vertexScreenPosition(0, 0));
+  const box = await (await frame.frameElement()).boundingBox();
+  assert.ok(vertex && box, `vertex ${JSON.stringify(vertex)}, frame box ${JSON.stringify(box)}`);
+  await page.mouse.move(box.x + vertex.x + 12, box.y + vertex.y - 12, { steps: 3 });
+  const text = await waitFor('the tooltip to show the cell\'s affine map', async () => {
+    const current = await (await viewFrame())?.locator('.tooltip').innerText().catch(() => '');
+    return current && /y0 = \[/.test(current) ? current : undefined;
+  }, 15_000);
+  assert.match(text, /linear region #\d+/);
+  assert.match(text, /same activation pattern as R|activation-pattern distance to R: \d+/);
+  await screenshot('hover-cell-map');
+  await page.mouse.move(box.x + 2, box.y + box.height - 2);
+});
+
 test('dragging a region vertex in the view edits the spec, and one Undo puts it back', async () => {
   const before = await verticesLine();
   assert.ok(before.includes(TOP_VERTEX), `vertices line before the drag: ${before}`);
