@@ -167,6 +167,11 @@ export interface ViewSurface {
   boundary?: Float64Array;
   /** f at each region's vertices, per region: P×outputs. */
   regionValues: number[][][];
+  /**
+   * Per region, how many linear regions of the window it meets (1: inside one, as POLICE makes it); null for a region
+   * that does not lie in the plane (3-D hulls, D > 3) or when there is no partition.
+   */
+  regionCellCounts: (number | null)[];
   partitionMs: number;
   /** Set when the exact partition could not be computed (the surface is then sampled). */
   partitionError?: string;

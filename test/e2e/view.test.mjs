@@ -87,6 +87,8 @@ test('when the training is done the view shows the proved certificate and the tr
     return current.certificate !== 'none' && Number(current.cells) > 0 && current.drawnSurfaceStep === current.surfaceStep ? current : undefined;
   }, 60_000);
   assert.equal(done.certificate, 'proved', `view: ${JSON.stringify(done)}`);
+  // The picture of the proof: R lies inside one linear region of the trained network's partition.
+  assert.equal(done.regionCells, '1', `view: ${JSON.stringify(done)}`);
   assert.ok(Number(done.lossPoints) > Number(firstRead.lossPoints), `loss points ${firstRead.lossPoints} then ${done.lossPoints}`);
   await screenshot('certificate-proved');
 });

@@ -77,6 +77,23 @@ test('region distances count switched units over patterns longer than one 32-bit
   for (let c = 0; c < surface.cells.count; c++) assert.equal(surface.cells.regionDistances[c], patternDistance(cellPattern(partition, c), regionPattern), `cell ${c}`);
 });
 
+test('each region in the plane reports how many linear regions it meets: one when inside a cell, every cell when it covers the window', () => {
+  const partition = exactPartition(network, window);
+  const inside = [[-0.5, -0.5], [0, 0.5], [0.5, -0.5]];
+  const everything = [[-4, -3], [4, -3], [4, 5], [-4, 5]];
+  // A thin box straddling the line of unit 0 (u + 0.3 v + 2 = 0) near (−2, 0): two cells.
+  const straddling = [[-2.2, -0.05], [-1.8, -0.05], [-1.8, 0.05], [-2.2, 0.05]];
+  const surface = buildSurface({ step: 1, network, plane: identity, window, resolution: 9, regions: [inside, everything, straddling] }, partition, 0);
+  assert.deepEqual(surface.regionCellCounts, [1, partition.cellCount, 2]);
+  // Off the plane (a 3-D region seen on a slice) there is no such count; without a partition neither.
+  const net3 = { ...network, input_dim: 3, layers: [{ ...network.layers[0], weights: network.layers[0].weights.map((w) => [...w, 0.5]) }, network.layers[1]] };
+  const slice = { origin: [0, 0, 0], e1: [1, 0, 0], e2: [0, 1, 0] };
+  const tetrahedron = [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]];
+  const onSlice = buildSurface({ step: 1, network: net3, plane: slice, window, resolution: 9, regions: [tetrahedron, [[0, 0, 0], [1, 0, 0], [0, 1, 0]]] }, partitionPlane(net3, slice, window), 0);
+  assert.deepEqual(onSlice.regionCellCounts, [null, 1]);
+  assert.deepEqual(buildSurface({ step: 1, network, plane: identity, window, resolution: 9, regions: [inside] }, undefined, 0).regionCellCounts, [null]);
+});
+
 test('without cells the surface falls back to forward passes and says why', () => {
   const surface = buildSurface({ step: 0, network, plane: identity, window, resolution: 9, regions: [] }, undefined, 0, { partitionError: 'no partition' });
   assert.equal(surface.partitionError, 'no partition');

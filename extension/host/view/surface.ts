@@ -2,7 +2,7 @@
 import { activate, forward, unitBeta, type FoldedNetwork } from '../../police/network';
 import { cellPatternDistance, packPattern, patternAt, type Partition } from '../../police/partition';
 import type { SurfaceRequest, ViewCells, ViewPlane, ViewSurface, ViewWindow } from '../../protocol/messages';
-import { cellPlaneMapsOf, cellPolygonOf, decisionBoundarySegments } from '../../../webview/geometry';
+import { cellPlaneMapsOf, cellPolygonOf, clipPolygon, convexHullIndices, decisionBoundarySegments, planePoint, projectToPlane, signedArea } from '../../../webview/geometry';
 
 export type { SurfaceRequest };
 
@@ -158,6 +158,41 @@ export function viewCells(network: FoldedNetwork, partition: Partition, regions:
   return { count, outputs: partition.outputDim, regions: regions.length, polygonStart: partition.polygonStart, vertices: partition.vertices, planeMaps: partition.planeMaps, regionDistances };
 }
 
+/**
+ * How many linear regions a region meets (cells sharing positive area with it), when it lies in the plane; null
+ * otherwise. A convex region inside one cell meets exactly one: the picture of Theorem 1.
+ */
+export function regionCellCount(partition: Partition, plane: ViewPlane, vertices: number[][]): number | null {
+  const points = vertices.map((x) => projectToPlane(plane, x));
+  const offPlane = vertices.some((x, i) => planePoint(plane, ...points[i]).some((y, d) => Math.abs(y - x[d]) > 1e-9 * (1 + Math.abs(x[d]))));
+  const hull = convexHullIndices(points);
+  if (offPlane || hull.length < 3) return null;
+  const region = hull.flatMap((i) => points[i]);
+  const area = signedArea(region);
+  const [uLo, uHi, vLo, vHi] = [Math.min(...points.map((p) => p[0])), Math.max(...points.map((p) => p[0])), Math.min(...points.map((p) => p[1])), Math.max(...points.map((p) => p[1]))];
+  let count = 0;
+  for (let c = 0; c < partition.cellCount; c++) {
+    const polygon = cellPolygonOf(partition, c);
+    let [a0, a1, b0, b1] = [Infinity, -Infinity, Infinity, -Infinity];
+    for (let k = 0; k < polygon.length; k += 2) {
+      a0 = Math.min(a0, polygon[k]);
+      a1 = Math.max(a1, polygon[k]);
+      b0 = Math.min(b0, polygon[k + 1]);
+      b1 = Math.max(b1, polygon[k + 1]);
+    }
+    if (a1 <= uLo || a0 >= uHi || b1 <= vLo || b0 >= vHi) continue;
+    // The cell clipped to each of the region's inner half-planes (the hull is counter-clockwise).
+    let piece: ArrayLike<number> = polygon;
+    for (let e = 0; e < hull.length && piece.length >= 6; e++) {
+      const [ua, va] = points[hull[e]];
+      const [ub, vb] = points[hull[(e + 1) % hull.length]];
+      piece = clipPolygon(piece, va - vb, ub - ua, -((va - vb) * ua + (ub - ua) * va));
+    }
+    if (piece.length >= 6 && signedArea(piece) > 1e-9 * area) count++;
+  }
+  return count;
+}
+
 function noCells(outputs: number, regions: number): ViewCells {
   return { count: 0, outputs, regions, polygonStart: new Uint32Array([0]), vertices: new Float64Array(0), planeMaps: new Float64Array(0), regionDistances: new Int32Array(0) };
 }
@@ -228,6 +263,7 @@ export function buildSurface(request: SurfaceRequest, partition: Partition | und
     cellCount,
     ...(boundary ? { boundary } : {}),
     regionValues: request.regions.map((vertices) => vertices.map((x) => forward(network, x))),
+    regionCellCounts: request.regions.map((vertices) => (partition ? regionCellCount(partition, plane, vertices) : null)),
     partitionMs,
     ...(partitionError ? { partitionError } : {}),
   };
