@@ -3,7 +3,7 @@
 // webgl ('2' | '1' | '0'), lossPoints, step, certificate ('none' | 'proved' | 'not-proved'), status, cells (linear
 // regions on the plane), surfaceStep, drawnSurfaceStep (the surface step on screen), frames (renders so far), dataPoints,
 // boundarySegments, wireSegments (partition edges drawn), regionCells (linear regions each region meets, '-' off the
-// plane), regionHulls, gramLayers/gramLayer/gramStep (the
+// plane), holdingCells (regions outlined with the one cell holding them), regionHulls, gramLayers/gramLayer/gramStep (the
 // Gram heat-map, see gram-panel.ts); and window.policeView
 // .vertexScreenPosition(region, vertex) → client pixels of a region's vertex marker (to drag it).
 import './view.css';
@@ -392,11 +392,11 @@ function renderLegend(): void {
     const item = element('div', { class: 'legend-item' });
     item.append(element('span', { class: 'swatch', style: `background: ${rgbToCss(regionColor(r))}` }), `${region.name}${region.draggable ? ' (drag its vertices)' : ''}`);
     // Theorem 1 made visible: a region POLICE holds affine lies inside one linear region of the partition.
-    const meets = surface?.regionCellCounts[r];
-    if (meets !== undefined && meets !== null) item.append(element('span', { class: meets === 1 ? 'region-cells status-proved' : 'region-cells status-not-proved' }, meets === 1 ? ' · inside one linear region' : ` · meets ${meets} linear regions`));
+    const meets = surface?.regionCells[r]?.meets;
+    if (meets !== undefined) item.append(element('span', { class: meets === 1 ? 'region-cells status-proved' : 'region-cells status-not-proved' }, meets === 1 ? ' · inside one linear region' : ` · meets ${meets} linear regions`));
     items.push(item);
   });
-  document.body.dataset.regionCells = surface ? surface.regionCellCounts.map((n) => (n === null ? '-' : String(n))).join(',') : '';
+  document.body.dataset.regionCells = surface ? surface.regionCells.map((cells) => (cells ? String(cells.meets) : '-')).join(',') : '';
   if (spec.task === 'classification') {
     for (let k = 0; k < spec.outputUnits; k++) {
       const item = element('div', { class: 'legend-item' });

@@ -530,6 +530,7 @@ export class SceneView {
     const plane = this.plane;
     if (!spec || !plane) return;
     let hulls = 0;
+    let holding = 0;
     spec.regions.forEach((region, r) => {
       const color = new THREE.Color(...regionColor(r));
       if (this.is3d()) {
@@ -566,8 +567,31 @@ export class SceneView {
         this.regionGroup.add(new THREE.Mesh(shape, new THREE.MeshBasicMaterial({ color, transparent: true, opacity: 0.25, side: THREE.DoubleSide, depthWrite: false })));
       }
       this.addVertexMarkers(uv.map((_, i) => lifted(i).add(new THREE.Vector3(0, 0, 0.006 * this.span))), color, r, region.draggable);
+      if (this.addHoldingCell(r, color)) holding++;
     });
+    document.body.dataset.holdingCells = String(holding);
     document.body.dataset.regionHulls = String(hulls);
+  }
+
+  /** The one linear region holding region r, outlined dashed in r's colour on the surface: Theorem 1 made visible. */
+  private addHoldingCell(r: number, color: THREE.Color): boolean {
+    const surface = this.surface;
+    const holding = surface?.regionCells[r];
+    if (!surface || !holding || holding.cell < 0) return false;
+    const { polygon, planeMaps } = holding;
+    const k = Math.min(this.style.output, surface.outputs - 1);
+    const points: THREE.Vector3[] = [];
+    for (let i = 0; i <= polygon.length / 2; i++) {
+      const q = i % (polygon.length / 2);
+      const [u, v] = [polygon[2 * q], polygon[2 * q + 1]];
+      const value = this.classification() ? this.zMid : planeMaps[3 * k] * u + planeMaps[3 * k + 1] * v + planeMaps[3 * k + 2];
+      points.push(this.world(u, v, value, new THREE.Vector3()).add(new THREE.Vector3(0, 0, 0.005 * this.span)));
+    }
+    const line = new THREE.Line(new THREE.BufferGeometry().setFromPoints(points), new THREE.LineDashedMaterial({ color, dashSize: 0.02 * this.span, gapSize: 0.012 * this.span }));
+    line.computeLineDistances();
+    line.userData = { holdingCell: r };
+    this.regionGroup.add(line);
+    return true;
   }
 
   private addVertexMarkers(points: THREE.Vector3[], color: THREE.Color, region: number, draggable: boolean): void {

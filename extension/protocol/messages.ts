@@ -145,6 +145,17 @@ export interface CellInputMap {
   b: number[];
 }
 
+/** The linear regions one region meets on the plane: one, as POLICE makes it, or several. */
+export interface RegionCells {
+  /** How many linear regions share positive area with the region. */
+  meets: number;
+  /** The one cell holding all of it (index into the partition's cells), -1 when it meets several. */
+  cell: number;
+  /** That cell's polygon [u0, v0, …] and plane maps [a_u, a_v, c] per output, sent even when the cells are not. */
+  polygon: number[];
+  planeMaps: number[];
+}
+
 /** The learned function and its partition on a plane, computed off the UI thread. */
 export interface ViewSurface {
   /** Which worker job made it: names the partition when the view asks for a cell's map. */
@@ -167,11 +178,8 @@ export interface ViewSurface {
   boundary?: Float64Array;
   /** f at each region's vertices, per region: P×outputs. */
   regionValues: number[][][];
-  /**
-   * Per region, how many linear regions of the window it meets (1: inside one, as POLICE makes it); null for a region
-   * that does not lie in the plane (3-D hulls, D > 3) or when there is no partition.
-   */
-  regionCellCounts: (number | null)[];
+  /** Per region, the linear regions it meets; null for a region off the plane (3-D hulls, D > 3) or without a partition. */
+  regionCells: (RegionCells | null)[];
   partitionMs: number;
   /** Set when the exact partition could not be computed (the surface is then sampled). */
   partitionError?: string;

@@ -89,6 +89,7 @@ test('when the training is done the view shows the proved certificate and the tr
   assert.equal(done.certificate, 'proved', `view: ${JSON.stringify(done)}`);
   // The picture of the proof: R lies inside one linear region of the trained network's partition.
   assert.equal(done.regionCells, '1', `view: ${JSON.stringify(done)}`);
+  assert.equal(done.holdingCells, '1', 'the cell holding R is outlined');
   assert.ok(Number(done.lossPoints) > Number(firstRead.lossPoints), `loss points ${firstRead.lossPoints} then ${done.lossPoints}`);
   await screenshot('certificate-proved');
 });

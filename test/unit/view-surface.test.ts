@@ -84,14 +84,20 @@ test('each region in the plane reports how many linear regions it meets: one whe
   // A thin box straddling the line of unit 0 (u + 0.3 v + 2 = 0) near (−2, 0): two cells.
   const straddling = [[-2.2, -0.05], [-1.8, -0.05], [-1.8, 0.05], [-2.2, 0.05]];
   const surface = buildSurface({ step: 1, network, plane: identity, window, resolution: 9, regions: [inside, everything, straddling] }, partition, 0);
-  assert.deepEqual(surface.regionCellCounts, [1, partition.cellCount, 2]);
+  assert.deepEqual(surface.regionCells.map((cells) => cells?.meets), [1, partition.cellCount, 2]);
+  assert.ok(pointInConvexPolygon(cellPolygonOf(partition, surface.regionCells[0]!.cell), 0, -0.1), 'the one cell holding R is the cell around it');
+  assert.equal(surface.regionCells[1]!.cell, -1);
+  // The holding cell travels with its polygon and map, so the view can outline it even when the cells are not sent.
+  const holding = surface.regionCells[0]!;
+  assert.ok(pointInConvexPolygon(holding.polygon, 0, -0.1));
+  assert.ok(Math.abs(holding.planeMaps[0] * 0 + holding.planeMaps[1] * -0.1 + holding.planeMaps[2] - forward(network, [0, -0.1])[0]) < 1e-12);
   // Off the plane (a 3-D region seen on a slice) there is no such count; without a partition neither.
   const net3 = { ...network, input_dim: 3, layers: [{ ...network.layers[0], weights: network.layers[0].weights.map((w) => [...w, 0.5]) }, network.layers[1]] };
   const slice = { origin: [0, 0, 0], e1: [1, 0, 0], e2: [0, 1, 0] };
   const tetrahedron = [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]];
   const onSlice = buildSurface({ step: 1, network: net3, plane: slice, window, resolution: 9, regions: [tetrahedron, [[0, 0, 0], [1, 0, 0], [0, 1, 0]]] }, partitionPlane(net3, slice, window), 0);
-  assert.deepEqual(onSlice.regionCellCounts, [null, 1]);
-  assert.deepEqual(buildSurface({ step: 1, network, plane: identity, window, resolution: 9, regions: [inside] }, undefined, 0).regionCellCounts, [null]);
+  assert.deepEqual(onSlice.regionCells.map((cells) => cells?.meets ?? null), [null, 1]);
+  assert.deepEqual(buildSurface({ step: 1, network, plane: identity, window, resolution: 9, regions: [inside] }, undefined, 0).regionCells, [null]);
 });
 
 test('without cells the surface falls back to forward passes and says why', () => {

@@ -1,7 +1,7 @@
 // The learned function and its linear regions on a plane, as the view draws them (pure: no 'vscode').
 import { activate, forward, unitBeta, type FoldedNetwork } from '../../police/network';
 import { cellPatternDistance, packPattern, patternAt, type Partition } from '../../police/partition';
-import type { SurfaceRequest, ViewCells, ViewPlane, ViewSurface, ViewWindow } from '../../protocol/messages';
+import type { RegionCells, SurfaceRequest, ViewCells, ViewPlane, ViewSurface, ViewWindow } from '../../protocol/messages';
 import { cellPlaneMapsOf, cellPolygonOf, clipPolygon, convexHullIndices, decisionBoundarySegments, planePoint, projectToPlane, signedArea } from '../../../webview/geometry';
 
 export type { SurfaceRequest };
@@ -159,10 +159,10 @@ export function viewCells(network: FoldedNetwork, partition: Partition, regions:
 }
 
 /**
- * How many linear regions a region meets (cells sharing positive area with it), when it lies in the plane; null
+ * The linear regions a region meets (cells sharing positive area with it), when it lies in the plane; null
  * otherwise. A convex region inside one cell meets exactly one: the picture of Theorem 1.
  */
-export function regionCellCount(partition: Partition, plane: ViewPlane, vertices: number[][]): number | null {
+export function regionCells(partition: Partition, plane: ViewPlane, vertices: number[][]): RegionCells | null {
   const points = vertices.map((x) => projectToPlane(plane, x));
   const offPlane = vertices.some((x, i) => planePoint(plane, ...points[i]).some((y, d) => Math.abs(y - x[d]) > 1e-9 * (1 + Math.abs(x[d]))));
   const hull = convexHullIndices(points);
@@ -171,6 +171,7 @@ export function regionCellCount(partition: Partition, plane: ViewPlane, vertices
   const area = signedArea(region);
   const [uLo, uHi, vLo, vHi] = [Math.min(...points.map((p) => p[0])), Math.max(...points.map((p) => p[0])), Math.min(...points.map((p) => p[1])), Math.max(...points.map((p) => p[1]))];
   let count = 0;
+  let last = -1;
   for (let c = 0; c < partition.cellCount; c++) {
     const polygon = cellPolygonOf(partition, c);
     let [a0, a1, b0, b1] = [Infinity, -Infinity, Infinity, -Infinity];
@@ -188,9 +189,13 @@ export function regionCellCount(partition: Partition, plane: ViewPlane, vertices
       const [ub, vb] = points[hull[(e + 1) % hull.length]];
       piece = clipPolygon(piece, va - vb, ub - ua, -((va - vb) * ua + (ub - ua) * va));
     }
-    if (piece.length >= 6 && signedArea(piece) > 1e-9 * area) count++;
+    if (piece.length >= 6 && signedArea(piece) > 1e-9 * area) {
+      count++;
+      last = c;
+    }
   }
-  return count;
+  if (count !== 1) return { meets: count, cell: -1, polygon: [], planeMaps: [] };
+  return { meets: 1, cell: last, polygon: Array.from(cellPolygonOf(partition, last)), planeMaps: Array.from(cellPlaneMapsOf({ planeMaps: partition.planeMaps, outputs: partition.outputDim }, last)) };
 }
 
 function noCells(outputs: number, regions: number): ViewCells {
@@ -263,7 +268,7 @@ export function buildSurface(request: SurfaceRequest, partition: Partition | und
     cellCount,
     ...(boundary ? { boundary } : {}),
     regionValues: request.regions.map((vertices) => vertices.map((x) => forward(network, x))),
-    regionCellCounts: request.regions.map((vertices) => (partition ? regionCellCount(partition, plane, vertices) : null)),
+    regionCells: request.regions.map((vertices) => (partition ? regionCells(partition, plane, vertices) : null)),
     partitionMs,
     ...(partitionError ? { partitionError } : {}),
   };
