@@ -35,6 +35,30 @@ export function lossRange(losses: ArrayLike<number>, log: boolean): [number, num
   return [Math.max(0, lo - pad), hi + pad];
 }
 
+/** How much of the running average each new batch loss keeps (TensorBoard's smoothing weight). */
+export const SMOOTHING = 0.8;
+
+/**
+ * Exponential moving average of the batch losses, debiased at the start like TensorBoard's: the trend under the
+ * noise of single batches. Non-finite losses are passed through and do not enter the average.
+ */
+export function smoothLosses(losses: ArrayLike<number>, weight = SMOOTHING): number[] {
+  const smoothed: number[] = [];
+  let average = 0;
+  let seen = 0;
+  for (let i = 0; i < losses.length; i++) {
+    const v = losses[i];
+    if (!Number.isFinite(v)) {
+      smoothed.push(v);
+      continue;
+    }
+    average = weight * average + (1 - weight) * v;
+    seen++;
+    smoothed.push(average / (1 - weight ** seen));
+  }
+  return smoothed;
+}
+
 export class LossChart {
   private steps: number[] = [];
   private losses: number[] = [];
@@ -153,22 +177,28 @@ export class LossChart {
     for (const t of linearTicks(0, xMax, 4)) ctx.fillText(String(t), x(t), top + height + 4);
     // One point per pixel column at most: a long run does not cost more to draw than the canvas is wide.
     const stride = Math.max(1, Math.floor(this.losses.length / Math.max(1, width)));
-    ctx.strokeStyle = rgbToCss(this.theme.accent);
-    ctx.lineWidth = 1.5;
-    ctx.beginPath();
-    let started = false;
-    for (let i = 0; i < this.losses.length; i += stride) {
-      const v = this.losses[i];
-      if (!Number.isFinite(v) || (this.log && v <= 0)) continue;
-      if (!started) ctx.moveTo(x(this.steps[i]), y(v));
-      else ctx.lineTo(x(this.steps[i]), y(v));
-      started = true;
-    }
     const last = this.losses.length - 1;
-    if (started && last % stride !== 0 && Number.isFinite(this.losses[last])) ctx.lineTo(x(this.steps[last]), y(this.losses[last]));
-    ctx.stroke();
+    const curve = (values: ArrayLike<number>, style: string, lineWidth: number) => {
+      ctx.strokeStyle = style;
+      ctx.lineWidth = lineWidth;
+      ctx.beginPath();
+      let started = false;
+      for (let i = 0; i < values.length; i += stride) {
+        const v = values[i];
+        if (!Number.isFinite(v) || (this.log && v <= 0)) continue;
+        if (!started) ctx.moveTo(x(this.steps[i]), y(v));
+        else ctx.lineTo(x(this.steps[i]), y(v));
+        started = true;
+      }
+      if (started && last % stride !== 0 && Number.isFinite(values[last])) ctx.lineTo(x(this.steps[last]), y(values[last]));
+      ctx.stroke();
+    };
+    // The batch losses faint, their moving average on top: the noise stays visible, the trend readable.
+    const smoothed = smoothLosses(this.losses);
+    curve(this.losses, rgbToCss(this.theme.accent, 0.3), 1);
+    curve(smoothed, rgbToCss(this.theme.accent), 1.5);
     ctx.textAlign = 'right';
     ctx.fillStyle = fg;
-    ctx.fillText(`loss ${this.losses[last]?.toPrecision(4) ?? ''} @ ${this.steps[last] ?? 0}`, left + width, top);
+    ctx.fillText(`loss ${this.losses[last]?.toPrecision(4) ?? ''} (smoothed ${smoothed[last]?.toPrecision(4) ?? ''}) @ ${this.steps[last] ?? 0}`, left + width, top);
   }
 }

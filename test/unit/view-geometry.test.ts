@@ -13,7 +13,7 @@ import {
   projectToPlane,
 } from '../../webview/geometry';
 import { argmax, cellColor, parseCssColor, viridisInto } from '../../webview/colors';
-import { linearTicks, logTicks, lossRange } from '../../webview/loss-chart';
+import { linearTicks, logTicks, lossRange, smoothLosses } from '../../webview/loss-chart';
 import { describeCell, formatHealth } from '../../webview/text';
 import { partitionPlane, identityPlane } from '../../extension/police/partition';
 import { exactPartition, oneLayerNetwork, type Window2 } from './view-fixtures';
@@ -168,6 +168,15 @@ test('health rows and the hover text say what a user needs', () => {
   // While the worker computes the map the tooltip says so; outside every cell it says that instead.
   assert.equal(describeCell({ x: [0, 0], cellIndex: 4, regionDistances: [1], regionNames: ['R'] }).at(-1), 'affine map: computing…');
   assert.equal(describeCell({ x: [0, 0], cellIndex: -1, regionNames: ['R'] }).at(-1), 'outside the computed partition');
+});
+
+test('the smoothed loss follows the trend: exact on a constant, debiased at the start, lagging a jump, skipping NaN', () => {
+  assert.deepEqual(smoothLosses([2, 2, 2]).map((v) => Number(v.toFixed(12))), [2, 2, 2]);
+  const jump = smoothLosses([1, 1, 1, 5], 0.5);
+  assert.ok(close(jump[0], 1) && close(jump[2], 1), 'no pull towards 0 at the start');
+  assert.ok(jump[3] > 1 && jump[3] < 5, `after a jump the average lags: ${jump[3]}`);
+  const withNaN = smoothLosses([1, Number.NaN, 1], 0.5);
+  assert.ok(Number.isNaN(withNaN[1]) && close(withNaN[2], 1));
 });
 
 test('surface normals of a tilted plane grid all point along (−a, −b, 1)', async () => {
