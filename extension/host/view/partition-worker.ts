@@ -28,8 +28,10 @@ const channel = new MessageChannel<WorkerToHost, HostToWorker>(
         const started = performance.now();
         const { partition, error } = partitionOnPlane(job.request.network, job.request.plane, job.request.window);
         const partitionMs = performance.now() - started;
-        latest = partition ? { surfaceId: job.id, network: job.request.network, partition } : undefined;
-        return { type: 'surface', id: job.id, surface: buildSurface(job.request, partition, partitionMs, { surfaceId: job.id, partitionError: error }) };
+        const surface = buildSurface(job.request, partition, partitionMs, { surfaceId: job.id, partitionError: error });
+        // Kept only when the view got the cells (it can hover one): a refused draw would hold tens of MB for nothing.
+        latest = partition && surface.cells.count > 0 ? { surfaceId: job.id, network: job.request.network, partition } : undefined;
+        return { type: 'surface', id: job.id, surface };
       }),
     cellMap: (job) => {
       // A newer surface replaced the one the view asked about: the view has it or will, and asks again there.
