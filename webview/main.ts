@@ -1,6 +1,6 @@
 // The webview app (three.js); runs in the browser sandbox of a VS Code webview.
 // Hooks for browser and e2e tests, on document.body.dataset: state ('waiting' → 'rendered' once a spec is drawn),
-// webgl ('2' | '1' | '0'), lossPoints, step, certificate ('none' | 'proved' | 'not-proved'), status, cells (linear
+// webgl ('2' | '1' | '0'), rasterizer ('gpu' | 'software': antialiased only at rest), lossPoints, step, certificate ('none' | 'proved' | 'not-proved'), status, cells (linear
 // regions on the plane), surfaceStep, drawnSurfaceStep (the surface step on screen), frames (renders so far), dataPoints,
 // boundarySegments, wireSegments (partition edges drawn), regionCells (linear regions each region meets, '-' off the
 // plane), holdingCells (regions outlined with the one cell holding them), regionHulls, gramLayers/gramLayer/gramStep (the
@@ -128,6 +128,7 @@ const scene = new SceneView(sceneBox, theme, {
   },
 });
 document.body.dataset.webgl = String(scene.webgl);
+document.body.dataset.rasterizer = scene.software ? 'software' : 'gpu';
 document.body.dataset.lossPoints = '0';
 document.body.dataset.certificate = 'none';
 document.body.dataset.state = 'waiting';
@@ -444,7 +445,7 @@ function showHover(point: HoverPoint | undefined, clientX: number, clientY: numb
 // Test hook for browser/e2e tests: where to put the mouse to drag a vertex.
 (window as unknown as { policeView: unknown }).policeView = {
   vertexScreenPosition: (region: number, vertex: number) => scene.vertexScreenPosition(region, vertex),
-  measureOrbit: (frames: number) => scene.measureOrbit(frames),
+  measureOrbit: (frames: number, moving?: boolean) => scene.measureOrbit(frames, moving),
 };
 
 channel.send({ type: 'ready' });

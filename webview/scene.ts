@@ -71,6 +71,10 @@ export class SceneView {
   private userMovedCamera = false;
   /** Between the orbit controls' start and end: no hover picking (a raycast through every surface triangle) per frame. */
   private orbiting = false;
+  /** WebGL runs on a CPU rasterizer (SwiftShader, llvmpipe, …). */
+  readonly software: boolean;
+  /** On a software renderer: the antialiased path for frames drawn at rest. */
+  private readonly still: StillFrames | undefined;
   private readonly tmpVector = new THREE.Vector3();
   private readonly wireLines = new GrowableLines();
   private readonly dragPlane = new THREE.Plane();
@@ -81,12 +85,16 @@ export class SceneView {
     private readonly callbacks: SceneCallbacks,
   ) {
     let renderer: THREE.WebGLRenderer | undefined;
+    // MSAA is nearly free on a GPU but most of a frame on a CPU rasterizer: there, still frames get it from a
+    // multisampled target (see draw) and orbit frames go without.
+    this.software = softwareRenderer();
     try {
-      renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
+      renderer = new THREE.WebGLRenderer({ antialias: !this.software, preserveDrawingBuffer: true });
     } catch {
       renderer = undefined;
     }
     this.renderer = renderer;
+    if (renderer && this.software) this.still = new StillFrames();
     if (renderer) renderer.outputColorSpace = THREE.LinearSRGBColorSpace;
     const gl = renderer?.getContext();
     this.webgl = !gl ? 0 : typeof WebGL2RenderingContext !== 'undefined' && gl instanceof WebGL2RenderingContext ? 2 : 1;
@@ -112,6 +120,8 @@ export class SceneView {
       });
       controls.addEventListener('end', () => {
         this.orbiting = false;
+        // The frame at rest is drawn antialiased again (software renderers drop it while orbiting).
+        if (this.still) this.requestRender();
       });
       this.controls = controls;
       this.listenPointer(renderer.domElement);
@@ -215,11 +225,12 @@ export class SceneView {
   }
 
   /**
-   * Benchmark hook: orbit the camera a full turn over `frames` synchronous renders. frameMs: mean time per frame
+   * Benchmark hook: orbit the camera a full turn over `frames` synchronous renders, drawn as orbit frames (`moving`)
+   * or as frames at rest. frameMs: mean time per frame
    * until drawn; mainThreadMs: mean time of the render call alone (scene traversal and command submission, the
    * part a GPU does not take over).
    */
-  measureOrbit(frames: number): { frameMs: number; mainThreadMs: number } {
+  measureOrbit(frames: number, moving = true): { frameMs: number; mainThreadMs: number } {
     if (!this.renderer || !this.controls) return { frameMs: Number.NaN, mainThreadMs: Number.NaN };
     const gl = this.renderer.getContext();
     const target = this.controls.target;
@@ -235,7 +246,7 @@ export class SceneView {
       this.camera.position.set(target.x + radius * Math.cos(angle), target.y + radius * Math.sin(angle), target.z + offset.z);
       this.camera.lookAt(target);
       const submitted = performance.now();
-      this.renderer.render(this.scene, this.camera);
+      this.draw(moving);
       mainThread += performance.now() - submitted;
       gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
     }
@@ -250,7 +261,7 @@ export class SceneView {
     if (this.frame || !this.renderer) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      this.renderer?.render(this.scene, this.camera);
+      this.draw(this.orbiting);
       this.callbacks.onRendered();
     });
   }
@@ -274,6 +285,13 @@ export class SceneView {
     (this.wireframe.material as THREE.LineBasicMaterial).color.setRGB(...theme.foreground);
     (this.boundary.material as THREE.LineBasicMaterial).color.setRGB(...theme.foreground);
     this.requestRender();
+  }
+
+  /** One frame: straight to the canvas, or on a software renderer at rest through the multisampled target. */
+  private draw(moving: boolean): void {
+    if (!this.renderer) return;
+    if (this.still && !moving) this.still.draw(this.renderer, this.scene, this.camera);
+    else this.renderer.render(this.scene, this.camera);
   }
 
   private resize(): void {
@@ -716,6 +734,34 @@ export class SceneView {
 }
 
 const QUAD_ENDS = [0, 1] as const;
+
+/** True when WebGL is rasterized on the CPU (no usable GPU, remote desktops, some VMs): asked of a throwaway context. */
+function softwareRenderer(): boolean {
+  const probe = document.createElement('canvas').getContext('webgl2');
+  if (!probe) return false;
+  const info = probe.getExtension('WEBGL_debug_renderer_info');
+  const name = String(probe.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : probe.RENDERER));
+  probe.getExtension('WEBGL_lose_context')?.loseContext();
+  return /swiftshader|llvmpipe|softpipe|software|basic render/i.test(name);
+}
+
+/** Antialiased frames without an antialiased canvas: the scene into a 4× multisampled target, then copied to the canvas. */
+class StillFrames {
+  private readonly target = new THREE.WebGLRenderTarget(1, 1, { samples: 4 });
+  private readonly copy = new THREE.Mesh(new THREE.PlaneGeometry(2, 2), new THREE.MeshBasicMaterial({ map: this.target.texture, depthTest: false, depthWrite: false }));
+  private readonly copyScene = new THREE.Scene().add(this.copy);
+  private readonly copyCamera = new THREE.OrthographicCamera(-1, 1, 1, -1, 0, 1);
+  private readonly size = new THREE.Vector2();
+
+  draw(renderer: THREE.WebGLRenderer, scene: THREE.Scene, camera: THREE.Camera): void {
+    renderer.getDrawingBufferSize(this.size);
+    if (this.target.width !== this.size.x || this.target.height !== this.size.y) this.target.setSize(this.size.x, this.size.y);
+    renderer.setRenderTarget(this.target);
+    renderer.render(scene, camera);
+    renderer.setRenderTarget(null);
+    renderer.render(this.copyScene, this.copyCamera);
+  }
+}
 
 /** Pixel ratio of the canvas: the display's, at most 2 (a 3× screen would pay 2.25× the fragments for no visible gain). */
 function pixelRatio(): number {

@@ -91,9 +91,13 @@ try {
       console.log(`width ${width} depth ${depth}: ${surface.cellCount} cells; worker job ${ms.toFixed(0)} ms (partition ${surface.partitionMs.toFixed(0)} ms, rest surface, cells and the copy to the host); message ${(bytes / 1e6).toFixed(1)} MB binary; view update ${handleMs.toFixed(1)} ms${cellMapMs}${surface.partitionError ? `; ${surface.partitionError}` : ''}`);
       if (jobs[i + 1]?.[0] === width) continue;
       // Orbit each width's surface: with its cells sent (width 64) the wireframe draws every cell edge; without (width 256) it is empty.
-      const orbit = await page.evaluate(() => (window as unknown as { policeView: { measureOrbit(n: number): { frameMs: number; mainThreadMs: number } } }).policeView.measureOrbit(30));
+      type Orbit = { frameMs: number; mainThreadMs: number };
+      const measure = (moving: boolean) => page.evaluate((m) => (window as unknown as { policeView: { measureOrbit(n: number, moving: boolean): Orbit } }).policeView.measureOrbit(30, m), moving);
+      const orbit = await measure(true);
+      const still = await measure(false);
       const lines = Number(await page.evaluate(() => document.body.dataset.wireSegments ?? 0));
       console.log(`  orbit of its 200×200 surface${lines > 0 ? ` and ${lines} wireframe edges` : ', no wireframe'} at 1280×800: ${orbit.frameMs.toFixed(1)} ms per frame (${(1000 / orbit.frameMs).toFixed(0)} fps); main thread ${orbit.mainThreadMs.toFixed(2)} ms per frame (the 60 fps budget is 16.7 ms; the rest is rasterizing, a GPU's work)`);
+      console.log(`  the same frames drawn at rest: ${still.frameMs.toFixed(1)} ms (on a software renderer only these are antialiased)`);
     }
   } finally {
     service.dispose();

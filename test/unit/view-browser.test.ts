@@ -94,6 +94,8 @@ async function posted(): Promise<{ type: string; [key: string]: unknown }[]> {
 
 test('the view says ready, renders a spec with WebGL2 and asks for the surface on its plane', async () => {
   assert.equal(await page.evaluate(() => document.body.dataset.webgl), '2');
+  // This harness renders with SwiftShader: the view must know, to keep antialiasing for frames at rest only.
+  assert.equal(await page.evaluate(() => document.body.dataset.rasterizer), 'software');
   await post({ type: 'spec', spec: viewSpec, specUri: 'file:///tmp/harness.police.json' });
   await page.waitForFunction(() => document.body.dataset.state === 'rendered');
   const messages = await posted();
