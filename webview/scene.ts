@@ -71,6 +71,9 @@ export class SceneView {
   private userMovedCamera = false;
   /** Between the orbit controls' start and end: no hover picking (a raycast through every surface triangle) per frame. */
   private orbiting = false;
+  /** When the orbit controls last moved the camera; frames within SETTLE_MS of it count as moving (wheel zoom ticks). */
+  private cameraMovedAt = -Infinity;
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
   /** WebGL runs on a CPU rasterizer (SwiftShader, llvmpipe, …). */
   readonly software: boolean;
   /** On a software renderer: the antialiased path for frames drawn at rest. */
@@ -110,18 +113,22 @@ export class SceneView {
       renderer.setPixelRatio(pixelRatio());
       container.appendChild(renderer.domElement);
       const controls = new OrbitControls(this.camera, renderer.domElement);
-      controls.addEventListener('change', () => this.requestRender());
+      controls.addEventListener('change', () => {
+        this.cameraMovedAt = performance.now();
+        this.requestRender();
+      });
       controls.addEventListener('start', () => {
         this.userMovedCamera = true;
         this.orbiting = true;
+        clearTimeout(this.settleTimer);
         if (this.hoverFrame) cancelAnimationFrame(this.hoverFrame);
         this.hoverFrame = 0;
         this.callbacks.onHover(undefined, 0, 0);
       });
       controls.addEventListener('end', () => {
         this.orbiting = false;
-        // The frame at rest is drawn antialiased again (software renderers drop it while orbiting).
-        if (this.still) this.requestRender();
+        // Once the camera settles the frame is drawn antialiased again (software renderers drop it while it moves).
+        if (this.still) this.settleTimer = setTimeout(() => this.requestRender(), SETTLE_MS);
       });
       this.controls = controls;
       this.listenPointer(renderer.domElement);
@@ -261,7 +268,7 @@ export class SceneView {
     if (this.frame || !this.renderer) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      this.draw(this.orbiting);
+      this.draw(this.orbiting || performance.now() - this.cameraMovedAt < SETTLE_MS);
       this.callbacks.onRendered();
     });
   }
@@ -734,6 +741,8 @@ export class SceneView {
 }
 
 const QUAD_ENDS = [0, 1] as const;
+/** How long the camera must rest before a software renderer draws the antialiased frame (wheel ticks come closer). */
+const SETTLE_MS = 150;
 
 /** True when WebGL is rasterized on the CPU (no usable GPU, remote desktops, some VMs): asked of a throwaway context. */
 function softwareRenderer(): boolean {
