@@ -160,7 +160,9 @@ const channel = new MessageChannel<WebviewToHost, HostToWebview>(
     surface: (m) => showSurface(m.surface),
     cellMap: (m) => {
       if (m.surfaceId !== surface?.surfaceId) return;
-      cellMaps.set(m.cell, m.map);
+      // null: the worker dropped that surface; forget the ask so the next hover asks again.
+      if (m.map) cellMaps.set(m.cell, m.map);
+      else cellMaps.delete(m.cell);
       if (hovered) showHover(...hovered);
     },
     certificate: (m) => showCertificate(m.certificate),
@@ -336,12 +338,16 @@ function showData(data: ViewShowData): void {
 function showSurface(next: ViewSurface): void {
   // A surface computed for a plane the user has since left is dropped, not drawn.
   if (choice && JSON.stringify(next.plane) !== JSON.stringify(choice.plane)) return;
+  const sameGrid = surface?.resolution === next.resolution;
   surface = next;
   cellMaps.clear();
   scene.setSurface(next);
   document.body.dataset.cells = String(next.cellCount);
   document.body.dataset.surfaceStep = String(next.step);
   renderLegend();
+  // A tooltip left open describes the new surface (and asks for its cell's map); a new grid needs a new hover.
+  if (hovered && sameGrid) showHover(...hovered);
+  else showHover(undefined, 0, 0);
 }
 
 // ---------- side panels ----------

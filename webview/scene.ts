@@ -116,19 +116,21 @@ export class SceneView {
       controls.addEventListener('change', () => {
         this.cameraMovedAt = performance.now();
         this.requestRender();
+        // Once the camera settles the frame is drawn antialiased again (software renderers drop it while it moves).
+        if (this.still) {
+          clearTimeout(this.settleTimer);
+          this.settleTimer = setTimeout(() => this.requestRender(), SETTLE_MS);
+        }
       });
       controls.addEventListener('start', () => {
         this.userMovedCamera = true;
         this.orbiting = true;
-        clearTimeout(this.settleTimer);
         if (this.hoverFrame) cancelAnimationFrame(this.hoverFrame);
         this.hoverFrame = 0;
         this.callbacks.onHover(undefined, 0, 0);
       });
       controls.addEventListener('end', () => {
         this.orbiting = false;
-        // Once the camera settles the frame is drawn antialiased again (software renderers drop it while it moves).
-        if (this.still) this.settleTimer = setTimeout(() => this.requestRender(), SETTLE_MS);
       });
       this.controls = controls;
       this.listenPointer(renderer.domElement);
@@ -609,7 +611,8 @@ export class SceneView {
     for (let i = 0; i <= polygon.length / 2; i++) {
       const q = i % (polygon.length / 2);
       const [u, v] = [polygon[2 * q], polygon[2 * q + 1]];
-      const value = this.classification() ? this.zMid : planeMaps[3 * k] * u + planeMaps[3 * k + 1] * v + planeMaps[3 * k + 2];
+      // Drawn at the height its region's outline has: on the surface for 2-D inputs, at mid height otherwise.
+      const value = this.classification() || this.spec?.inputDim !== 2 ? this.zMid : planeMaps[3 * k] * u + planeMaps[3 * k + 1] * v + planeMaps[3 * k + 2];
       points.push(this.world(u, v, value, new THREE.Vector3()).add(new THREE.Vector3(0, 0, 0.005 * this.span)));
     }
     const line = new THREE.Line(new THREE.BufferGeometry().setFromPoints(points), new THREE.LineDashedMaterial({ color, dashSize: 0.02 * this.span, gapSize: 0.012 * this.span }));
@@ -880,5 +883,6 @@ function clearGroup(group: THREE.Group): void {
     group.remove(child);
     const object = child as THREE.Mesh;
     object.geometry?.dispose();
+    for (const material of Array.isArray(object.material) ? object.material : [object.material]) material?.dispose();
   }
 }

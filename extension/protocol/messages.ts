@@ -249,12 +249,12 @@ export interface ViewGram {
   step: number;
   layers: ViewGramLayer[];
 }
-/** The input-space map of one cell of surface `surfaceId`, as the view asked. */
+/** The input-space map of one cell of surface `surfaceId`, as the view asked; null when that surface is gone. */
 export interface ViewCellMap {
   type: 'cellMap';
   surfaceId: number;
   cell: number;
-  map: CellInputMap;
+  map: CellInputMap | null;
 }
 export type HostToWebview =
   | ViewCellMap
@@ -355,6 +355,7 @@ export interface WorkerCellMapResult {
   id: number;
   surfaceId: number;
   cell: number;
-  map: CellInputMap;
+  /** null: the worker no longer holds that surface's partition (two newer surfaces replaced it). */
+  map: CellInputMap | null;
 }
 export type WorkerToHost = WorkerSurfaceResult | WorkerDataResult | WorkerCellMapResult | WorkerFailure;

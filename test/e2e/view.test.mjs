@@ -97,7 +97,7 @@ test('when the training is done the view shows the proved certificate and the tr
 test('hovering the surface shows the cell, its pattern distance to R and, from the worker, its affine map', async () => {
   const frame = await viewFrame();
   assert.ok(frame, 'the view frame is gone');
-  // Just inside R's first vertex (its marker is on screen by construction) the surface is under the mouse.
+  // Next to R's first vertex (its marker is on screen by construction) the surface is under the mouse.
   const vertex = await frame.evaluate(() => window.policeView.vertexScreenPosition(0, 0));
   const box = await (await frame.frameElement()).boundingBox();
   assert.ok(vertex && box, `vertex ${JSON.stringify(vertex)}, frame box ${JSON.stringify(box)}`);

@@ -98,6 +98,9 @@ test('each region in the plane reports how many linear regions it meets: one whe
   const onSlice = buildSurface({ step: 1, network: net3, plane: slice, window, resolution: 9, regions: [tetrahedron, [[0, 0, 0], [1, 0, 0], [0, 1, 0]]] }, partitionPlane(net3, slice, window), 0);
   assert.deepEqual(onSlice.regionCells.map((cells) => cells?.meets ?? null), [null, 1]);
   assert.deepEqual(buildSurface({ step: 1, network, plane: identity, window, resolution: 9, regions: [inside] }, undefined, 0).regionCells, [null]);
+  // A region reaching past the window has no verdict: its cells beyond the window were never computed.
+  const pastWindow = [[3, 0], [4.5, 0], [4.5, 1], [3, 1]];
+  assert.deepEqual(buildSurface({ step: 1, network, plane: identity, window, resolution: 9, regions: [pastWindow] }, partition, 0).regionCells, [null]);
 });
 
 test('without cells the surface falls back to forward passes and says why', () => {

@@ -42,39 +42,46 @@ function startService(onSurface: (s: ViewSurface) => void, onData: (d: ViewShowD
 const plane = { origin: [0, 0], e1: [1, 0], e2: [0, 1] };
 const window: [[number, number], [number, number]] = [[-2, 2], [-2, 2]];
 
-/** One surface from a fresh worker, then the input-space maps of the given grid points' cells. */
-async function surfaceAndCellMaps(network: FoldedNetwork, request: Omit<SurfaceRequest, 'network'>, gridPoints: number[], errors: string[]): Promise<{ surface: ViewSurface; maps: Map<number, CellInputMap> }> {
+/** One surface from a fresh worker, then the input-space maps of the given grid points' cells; rejects on an error or a missing answer. */
+async function surfaceAndCellMaps(network: FoldedNetwork, request: Omit<SurfaceRequest, 'network'>, gridPoints: number[]): Promise<{ surface: ViewSurface; maps: Map<number, CellInputMap> }> {
   const maps = new Map<number, CellInputMap>();
   let surface: ViewSurface | undefined;
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     const cells = new Set<number>();
-    const service = startService(
-      (s) => {
-        surface = s;
-        for (const g of gridPoints) cells.add(s.cellIndex[g]);
-        for (const cell of cells) service.requestCellMap(s.surfaceId, cell);
+    const fail = (why: string) => {
+      service.dispose();
+      reject(new Error(why));
+    };
+    const service = new SurfaceService(
+      workerPath,
+      {
+        onSurface: (s) => {
+          surface = s;
+          for (const g of gridPoints) cells.add(s.cellIndex[g]);
+          for (const cell of cells) service.requestCellMap(s.surfaceId, cell);
+        },
+        onData: () => undefined,
+        onError: (message) => fail(`worker error: ${message}`),
+        onCellMap: (answer) => {
+          if (!answer.map) return fail(`no map for cell ${answer.cell} of the surface just sent`);
+          maps.set(answer.cell, answer.map);
+          if (maps.size === cells.size) {
+            service.dispose();
+            resolve();
+          }
+        },
       },
-      undefined,
-      errors,
-      (answer) => {
-        maps.set(answer.cell, answer.map);
-        if (maps.size === cells.size) {
-          service.dispose();
-          resolve();
-        }
-      },
+      1000,
     );
     service.requestSurface({ ...request, network }, true);
   });
   return { surface: surface!, maps };
 }
 
-test('the worker returns the exact cells, a surface that matches the network, and each asked cell\'s map in input coordinates', async () => {
+test('the worker returns the exact cells, a surface that matches the network, and each asked cell\'s map in input coordinates', { timeout: 60_000 }, async () => {
   const network = seededNetwork(12, 2, 7);
-  const errors: string[] = [];
   const grid = Array.from({ length: 68 }, (_, n) => n * 37);
-  const { surface, maps } = await surfaceAndCellMaps(network, { step: 3, plane, window, resolution: 50, regions: [[[-0.1, -0.1], [0.1, -0.1], [0, 0.1]]] }, grid, errors);
-  assert.deepEqual(errors, []);
+  const { surface, maps } = await surfaceAndCellMaps(network, { step: 3, plane, window, resolution: 50, regions: [[[-0.1, -0.1], [0.1, -0.1], [0, 0.1]]] }, grid);
   assert.equal(surface.partitionError, undefined);
   assert.ok(surface.cells.count > 5, `${surface.cells.count} cells`);
   assert.ok(surface.values instanceof Float64Array && surface.cells.vertices instanceof Float64Array, 'the cells cross the thread as typed arrays');
@@ -87,13 +94,11 @@ test('the worker returns the exact cells, a surface that matches the network, an
   }
 });
 
-test('on a slice of a 3-D input the cell map is the full input-space map, off-plane slope included', async () => {
+test('on a slice of a 3-D input the cell map is the full input-space map, off-plane slope included', { timeout: 60_000 }, async () => {
   const network = seededNetwork(10, 2, 5, 3);
   const slice = { origin: [0, 0, 0.3], e1: [1, 0, 0], e2: [0, 1, 0] };
-  const errors: string[] = [];
   const grid = [1275, 555, 2000];
-  const { surface, maps } = await surfaceAndCellMaps(network, { step: 1, plane: slice, window, resolution: 50, regions: [] }, grid, errors);
-  assert.deepEqual(errors, []);
+  const { surface, maps } = await surfaceAndCellMaps(network, { step: 1, plane: slice, window, resolution: 50, regions: [] }, grid);
   for (const g of grid) {
     const x = [gridCoordinate(-2, 2, 50, g % 50), gridCoordinate(-2, 2, 50, Math.floor(g / 50)), 0.3];
     const { A, b } = maps.get(surface.cellIndex[g])!;
@@ -103,6 +108,35 @@ test('on a slice of a 3-D input the cell map is the full input-space map, off-pl
     const up = forward(network, [x[0], x[1], x[2] + 1e-7])[0];
     assert.ok(Math.abs((up - forward(network, x)[0]) / 1e-7 - A[0][2]) < 1e-5, `off-plane slope at ${x}`);
   }
+});
+
+test('an ask about the surface on screen is answered after the next surface is made; one two surfaces old gets null', { timeout: 60_000 }, async () => {
+  const network = seededNetwork(12, 2, 7);
+  const surfaces: ViewSurface[] = [];
+  const answers: ViewCellMap[] = [];
+  let next: (() => void) | undefined;
+  const service = startService((s) => {
+    surfaces.push(s);
+    next?.();
+  }, undefined, [], (answer) => {
+    answers.push(answer);
+    next?.();
+  });
+  const wait = (work: () => void) => new Promise<void>((resolve) => {
+    next = resolve;
+    work();
+  });
+  try {
+    for (const step of [1, 2, 3]) await wait(() => service.requestSurface({ step, network, plane, window, resolution: 20, regions: [] }, true));
+    await wait(() => service.requestCellMap(surfaces[1].surfaceId, 0));
+    await wait(() => service.requestCellMap(surfaces[0].surfaceId, 0));
+  } finally {
+    service.dispose();
+  }
+  assert.equal(answers[0].surfaceId, surfaces[1].surfaceId);
+  assert.ok(answers[0].map && answers[0].map.A[0].length === 2, 'the previous surface is still answered');
+  assert.equal(answers[1].surfaceId, surfaces[0].surfaceId);
+  assert.equal(answers[1].map, null, 'a surface two behind is gone, and the answer says so');
 });
 
 test('requests made while the worker is busy collapse to the newest one', async () => {

@@ -8,8 +8,12 @@ import { buildSurface } from './surface';
 import { partitionOnPlane } from './partition-adapter';
 import { subsampleData } from './data-sample';
 
-/** The latest surface's partition, kept to answer the view's questions about its cells. */
-let latest: { surfaceId: number; network: FoldedNetwork; partition: Partition } | undefined;
+/**
+ * The partitions of the last two surfaces whose cells went to the view, newest last: an ask about the surface on
+ * screen can arrive after the next surface's job (the worker runs one message at a time).
+ */
+const kept: { surfaceId: number; network: FoldedNetwork; partition: Partition }[] = [];
+const KEPT_SURFACES = 2;
 
 /** Runs one job; a failure goes back to the host with the job's id instead of killing the thread. */
 function guarded(id: number, work: () => WorkerToHost): void {
@@ -30,18 +34,19 @@ const channel = new MessageChannel<WorkerToHost, HostToWorker>(
         const partitionMs = performance.now() - started;
         const surface = buildSurface(job.request, partition, partitionMs, { surfaceId: job.id, partitionError: error });
         // Kept only when the view got the cells (it can hover one): a refused draw would hold tens of MB for nothing.
-        latest = partition && surface.cells.count > 0 ? { surfaceId: job.id, network: job.request.network, partition } : undefined;
+        if (partition && surface.cells.count > 0) kept.push({ surfaceId: job.id, network: job.request.network, partition });
+        if (kept.length > KEPT_SURFACES) kept.shift();
         return { type: 'surface', id: job.id, surface };
       }),
-    cellMap: (job) => {
-      // A newer surface replaced the one the view asked about: the view has it or will, and asks again there.
-      if (!latest || latest.surfaceId !== job.surfaceId) return;
+    cellMap: (job) =>
       guarded(job.id, () => {
-        const { network, partition } = latest!;
-        if (!Number.isInteger(job.cell) || job.cell < 0 || job.cell >= partition.cellCount) throw new Error(`no cell ${job.cell} in surface ${job.surfaceId}`);
-        return { type: 'cellMap', id: job.id, surfaceId: job.surfaceId, cell: job.cell, map: cellInputMap(network, partition, job.cell) };
-      });
-    },
+        const { surfaceId, cell } = job;
+        const held = kept.find((entry) => entry.surfaceId === surfaceId);
+        // A surface replaced twice since: the view is about to show a newer one and will ask there.
+        if (!held) return { type: 'cellMap', id: job.id, surfaceId, cell, map: null };
+        if (!Number.isInteger(cell) || cell < 0 || cell >= held.partition.cellCount) throw new Error(`no cell ${cell} in surface ${surfaceId}`);
+        return { type: 'cellMap', id: job.id, surfaceId, cell, map: cellInputMap(held.network, held.partition, cell) };
+      }),
     data: (job) => guarded(job.id, () => ({ type: 'data', id: job.id, data: subsampleData(job.spec, job.maxPoints) })),
   },
   (raw, reason) => channel.send({ type: 'failure', id: -1, message: `view worker ignored a message (${reason}): ${JSON.stringify(raw)?.slice(0, 200)}` }),

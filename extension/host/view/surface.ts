@@ -159,8 +159,9 @@ export function viewCells(network: FoldedNetwork, partition: Partition, regions:
 }
 
 /**
- * The linear regions a region meets (cells sharing positive area with it), when it lies in the plane; null
- * otherwise. A convex region inside one cell meets exactly one: the picture of Theorem 1.
+ * The linear regions a region meets (cells sharing positive area with it), when it lies in the plane and inside
+ * the window the partition covers; null otherwise. A convex region inside one cell meets exactly one: the picture
+ * of Theorem 1.
  */
 export function regionCells(partition: Partition, plane: ViewPlane, vertices: number[][]): RegionCells | null {
   const points = vertices.map((x) => projectToPlane(plane, x));
@@ -169,6 +170,10 @@ export function regionCells(partition: Partition, plane: ViewPlane, vertices: nu
   if (offPlane || hull.length < 3) return null;
   const region = hull.flatMap((i) => points[i]);
   const area = signedArea(region);
+  // Beyond the window there are no cells to check against: a region reaching past it gets no verdict.
+  const [[wu0, wu1], [wv0, wv1]] = partition.window;
+  const slack = 1e-9 * Math.max(wu1 - wu0, wv1 - wv0);
+  if (points.some(([u, v]) => u < wu0 - slack || u > wu1 + slack || v < wv0 - slack || v > wv1 + slack)) return null;
   const [uLo, uHi, vLo, vHi] = [Math.min(...points.map((p) => p[0])), Math.max(...points.map((p) => p[0])), Math.min(...points.map((p) => p[1])), Math.max(...points.map((p) => p[1]))];
   let count = 0;
   let last = -1;
