@@ -17,6 +17,11 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: n
   }
 }
 
+/** Finished runs only: a writer's `.<run>.tmp-<pid>` folder holds a certificate just before it is renamed into place. */
+function finishedRuns(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((name) => !name.startsWith('.')) : [];
+}
+
 async function insert(uri: vscode.Uri, line: number, character: number, text: string): Promise<void> {
   const edit = new vscode.WorkspaceEdit();
   edit.insert(uri, new vscode.Position(line, character), text);
@@ -57,7 +62,7 @@ export async function run(): Promise<void> {
     ['Train writes a run with a proved certificate', async () => {
       await vscode.commands.executeCommand('police.train', vscode.Uri.file(tiny));
       const dir = join(runsRoot, 'e2e-triangle');
-      const run = await waitFor('a finished run', () => (existsSync(dir) ? readdirSync(dir).find((n) => existsSync(join(dir, n, 'certificate.json'))) : undefined), 180_000);
+      const run = await waitFor('a finished run', () => finishedRuns(dir).find((n) => existsSync(join(dir, n, 'certificate.json'))), 180_000);
       const certificate = JSON.parse(readFileSync(join(dir, run, 'certificate.json'), 'utf8')) as { proved: boolean };
       assert.equal(certificate.proved, true);
     }],
@@ -74,7 +79,7 @@ export async function run(): Promise<void> {
     }],
     ['Analyze run writes analysis.md and the Gram heat-maps beside the run', async () => {
       const dir = join(runsRoot, 'e2e-triangle');
-      const run = readdirSync(dir)[0];
+      const run = finishedRuns(dir)[0];
       await vscode.commands.executeCommand('police.analyze', vscode.Uri.file(tiny));
       const markdown = readFileSync(join(dir, run, 'analysis.md'), 'utf8');
       assert.match(markdown, /## Orthogonality of the filters/);
