@@ -20,6 +20,10 @@ export class TrainingStatusBar implements vscode.Disposable, TrainingListener {
     this.render(state);
   }
 
+  finishing(state: TrainingState): void {
+    this.render(state);
+  }
+
   ended(state: TrainingState, outcome: TrainingOutcome): void {
     // Another training still running keeps the item busy.
     const other = this.trainings.states()[0];
@@ -53,7 +57,7 @@ export class TrainingStatusBar implements vscode.Disposable, TrainingListener {
 
   private render(state: TrainingState): void {
     const p = state.progress;
-    const steps = p && p.totalSteps > 0 ? `${p.step}/${p.totalSteps}` : 'starting';
+    const steps = state.finishing ? 'certifying' : p && p.totalSteps > 0 ? `${p.step}/${p.totalSteps}` : 'starting';
     const loss = p && Number.isFinite(p.loss) ? ` · loss ${formatLoss(p.loss)}` : '';
     const backend = state.backend ? ` · ${state.backend}` : '';
     const more = this.trainings.states().length > 1 ? ` (+${this.trainings.states().length - 1})` : '';

@@ -6,6 +6,7 @@ import type {
   StartTraining,
   TrainerToHost,
   TrainingDone,
+  TrainingFinishing,
   TrainingProgress,
   TrainingSnapshot,
 } from '../protocol/messages';
@@ -23,6 +24,8 @@ export interface TrainerEvents {
   ready(backend: string): void;
   progress(progress: TrainingProgress): void;
   snapshot(snapshot: TrainingSnapshot): void;
+  /** Training is over; certifying and writing the run. A Stop from now on no longer kills the trainer. */
+  finishing(finishing: TrainingFinishing): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
   ended(outcome: TrainingOutcome): void;
 }
@@ -37,6 +40,7 @@ export class TrainerClient {
   private readonly channel: MessageChannel<HostToTrainer, TrainerToHost>;
   private outcome: TrainingOutcome | undefined;
   private stopRequested = false;
+  private finishingRun = false;
   private killTimer: NodeJS.Timeout | undefined;
   private lastStep = 0;
   private stderrTail = '';
@@ -62,6 +66,12 @@ export class TrainerClient {
         this.events.progress(m);
       },
       snapshot: (m) => this.events.snapshot(m),
+      finishing: (m) => {
+        this.finishingRun = true;
+        // A Stop that crossed this message must not kill a finished training while it writes its run.
+        if (!this.outcome) clearTimeout(this.killTimer);
+        this.events.finishing(m);
+      },
       log: (m) => this.events.log(m.level, m.message),
       done: (m) => this.finish({ kind: 'done', done: m }),
       stopped: (m) => this.finish({ kind: 'stopped', step: m.step, killed: false }),
@@ -109,10 +119,18 @@ export class TrainerClient {
     return this.start.runDir;
   }
 
-  /** Ask the trainer to stop; kill it if it has not said 'stopped' within STOP_GRACE_MS. */
+  /** True once the training loop is over and the run is being certified and written. */
+  get finishing(): boolean {
+    return this.finishingRun && !this.outcome;
+  }
+
+  /**
+   * Ask the trainer to stop; kill it if it has not said 'stopped' within STOP_GRACE_MS.
+   * Once it is finishing, the run is kept: nothing is sent and the promise settles when it is written.
+   */
   stop(): Promise<void> {
     // A second Stop must not postpone the kill deadline set by the first.
-    if (this.stopRequested || this.outcome || this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    if (this.finishingRun || this.stopRequested || this.outcome || this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
     this.stopRequested = true;
     this.channel.send({ type: 'stop' });
     clearTimeout(this.killTimer);
@@ -143,7 +161,10 @@ export class TrainerClient {
   }
 }
 
-const TRAINER_MESSAGE_TYPES: ReadonlySet<string> = new Set<TrainerToHost['type']>(['ready', 'progress', 'snapshot', 'done', 'stopped', 'error', 'log']);
+// A Record, so that a new message type fails to compile until it is listed here.
+const TRAINER_MESSAGE_TYPES: ReadonlySet<string> = new Set(
+  Object.keys({ ready: true, progress: true, snapshot: true, finishing: true, done: true, stopped: true, error: true, log: true } satisfies Record<TrainerToHost['type'], true>),
+);
 
 function isTrainerMessage(raw: unknown): raw is TrainerToHost {
   return typeof raw === 'object' && raw !== null && TRAINER_MESSAGE_TYPES.has((raw as { type?: unknown }).type as string);

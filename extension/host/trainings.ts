@@ -1,7 +1,7 @@
 // The trainings running now: start (with trust and concurrency checks), stop, and fan-out of their events.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { BackendPreference, TrainerToHost, TrainingDone, TrainingProgress, TrainingSnapshot } from '../protocol/messages';
+import type { BackendPreference, TrainerToHost, TrainingDone, TrainingFinishing, TrainingProgress, TrainingSnapshot } from '../protocol/messages';
 import { formatLoss, newRunDir, removeLeftovers, specNameFromPath } from './run-folders';
 import { TrainerClient, type TrainingOutcome } from './trainer-client';
 
@@ -11,6 +11,8 @@ export interface TrainingState {
   runDir: string;
   backend?: string;
   progress?: TrainingProgress;
+  /** Set once training is over and the run is being certified and written. */
+  finishing?: TrainingFinishing;
   startedAt: number;
 }
 
@@ -19,6 +21,7 @@ export interface TrainingListener {
   started?(state: TrainingState): void;
   progress?(state: TrainingState, progress: TrainingProgress): void;
   snapshot?(state: TrainingState, snapshot: TrainingSnapshot): void;
+  finishing?(state: TrainingState): void;
   /** The raw trainer stream, plus a synthesized 'stopped'/'error' when the trainer died without saying so. */
   trainerMessage?(state: TrainingState, message: TrainerToHost): void;
   ended?(state: TrainingState, outcome: TrainingOutcome): void;
@@ -108,6 +111,10 @@ export class Trainings implements vscode.Disposable {
           this.emit((l) => l.progress?.(state, progress));
         },
         snapshot: (snapshot) => this.emit((l) => l.snapshot?.(state, snapshot)),
+        finishing: (finishing) => {
+          state.finishing = finishing;
+          this.emit((l) => l.finishing?.(state));
+        },
         log: (level, message) => this.log[level](`${specName}: ${message}`),
         ended: (outcome) => void this.ended(state, outcome),
       },
@@ -121,6 +128,11 @@ export class Trainings implements vscode.Disposable {
   /** Stop one spec's training, or every training when no spec is named. */
   async stop(specPath?: string): Promise<void> {
     const targets = specPath === undefined ? [...this.active.values()] : [this.active.get(specPath)].filter((a) => a !== undefined);
+    for (const { client, state } of targets) {
+      if (client.finishing) {
+        void vscode.window.showInformationMessage(`POLICE: ${state.specName} has finished training; its run is being certified and written, and will be kept.`);
+      }
+    }
     await Promise.all(targets.map((a) => a.client.stop()));
   }
 

@@ -24,6 +24,8 @@ export interface FoldedNetwork {
   layers: NetworkLayer[];
   /** Global linear skip added to the output (exact Eq. 1 / Eq. 2): f(x) = layers(x) + W x + b. */
   skip?: { weights: Matrix; bias: Vector };
+  /** The training step these weights were taken at (a run's network.json: the kept step); not part of the weights hash. */
+  step?: number;
 }
 
 export function activate(value: number, activation: NetworkActivation, alpha = 0, beta = 1): number {

@@ -332,7 +332,7 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
       options.onLog?.('info', `kept the network of step ${best.step} (loss ${best.loss.toPrecision(3)}), the lowest of the final fifth of training`);
     }
     companions.hardenForExport(!stopped && stepsDone === steps);
-    const network = foldNetwork(mlp, police);
+    const network: FoldedNetwork = { ...foldNetwork(mlp, police), step: keptStep };
     const final = evaluate(mlp, police, data, spec);
     const result: TrainResult = {
       network,

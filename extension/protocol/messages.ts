@@ -56,6 +56,14 @@ export interface TrainingSnapshot {
   /** The network folded at this step (POLICE shift included in the biases). */
   network: FoldedNetwork;
 }
+/** The training loop is over; the trainer is certifying and writing the run folder (a Stop now is too late to lose it). */
+export interface TrainingFinishing {
+  type: 'finishing';
+  /** Steps trained. */
+  step: number;
+  /** The step whose network is kept and written (the best of the final fifth). */
+  keptStep: number;
+}
 export interface TrainingDone {
   type: 'done';
   runDir: string;
@@ -80,6 +88,7 @@ export type TrainerToHost =
   | TrainerReady
   | TrainingProgress
   | TrainingSnapshot
+  | TrainingFinishing
   | TrainingDone
   | TrainingStopped
   | TrainingError

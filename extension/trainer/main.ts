@@ -73,6 +73,7 @@ async function start(request: StartTraining): Promise<void> {
       send({ type: 'stopped', step: result.stepsDone });
       return;
     }
+    send({ type: 'finishing', step: result.stepsDone, keptStep: result.keptStep });
     send({ type: 'log', level: 'info', message: `${spec.name}: ${result.stepsDone} steps on ${result.backend}, certifying and writing ${request.runDir}` });
     const certificate = await finishRun(spec, request.specText, result, request.runDir);
     send({ type: 'done', runDir: request.runDir, certificate, finalLoss: result.finalLoss });

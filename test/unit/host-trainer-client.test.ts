@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { StartTraining, TrainerToHost } from '../../extension/protocol/messages';
-import { TrainerClient, type TrainingOutcome } from '../../extension/host/trainer-client';
+import { STOP_GRACE_MS, TrainerClient, type TrainingOutcome } from '../../extension/host/trainer-client';
 
 const dir = mkdtempSync(join(tmpdir(), 'police-trainer-client-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,7 +25,8 @@ const start: StartTraining = {
   progressIntervalMs: 10,
 };
 
-function train(path: string, stopAfterProgress = false): Promise<{ outcome: TrainingOutcome; messages: TrainerToHost[]; logs: string[] }> {
+/** Runs a stand-in trainer; with `stopOn`, the user presses Stop when that event first arrives. */
+function train(path: string, stopOn?: 'progress' | 'finishing'): Promise<{ outcome: TrainingOutcome; messages: TrainerToHost[]; logs: string[] }> {
   return new Promise((resolve) => {
     const messages: TrainerToHost[] = [];
     const logs: string[] = [];
@@ -34,9 +35,12 @@ function train(path: string, stopAfterProgress = false): Promise<{ outcome: Trai
       message: (m) => messages.push(m),
       ready: () => undefined,
       progress: () => {
-        if (stopAfterProgress) void client.stop();
+        if (stopOn === 'progress') void client.stop();
       },
       snapshot: () => undefined,
+      finishing: () => {
+        if (stopOn === 'finishing') void client.stop();
+      },
       log: (level, message) => logs.push(`${level}: ${message}`),
       ended: (o) => {
         outcome = o;
@@ -69,7 +73,7 @@ test('stop is prompt: a trainer that ignores it is killed and reported as stoppe
       if (m.type === 'start') setInterval(() => process.send({ type: 'progress', step: 1, totalSteps: 9, loss: 1, health: [], elapsedMs: 1 }), 20);
     });`,
   );
-  const { outcome } = await train(path, true);
+  const { outcome } = await train(path, 'progress');
   assert.deepEqual(outcome, { kind: 'stopped', step: 1, killed: true });
 });
 
@@ -81,7 +85,7 @@ test('a trainer that acknowledges stop is reported as stopped, not killed', asyn
       if (m.type === 'stop') { process.send({ type: 'stopped', step: 3 }); process.exit(0); }
     });`,
   );
-  const { outcome } = await train(path, true);
+  const { outcome } = await train(path, 'progress');
   assert.deepEqual(outcome, { kind: 'stopped', step: 3, killed: false });
 });
 
@@ -97,4 +101,23 @@ test('an error message from the trainer ends the training with its text', async 
   const path = script('error', `process.on('message', () => process.send({ type: 'error', message: "data.csv.path: 'x.csv' not found" }));`);
   const { outcome } = await train(path);
   assert.deepEqual(outcome, { kind: 'error', message: "data.csv.path: 'x.csv' not found", detail: undefined });
+});
+
+// Certifying and writing a big network can take longer than STOP_GRACE_MS; the finished training must not be thrown away.
+const SLOW_WRITER = `process.on('message', (m) => {
+  if (m.type !== 'start') return;
+  process.send({ type: 'progress', step: 9, totalSteps: 9, loss: 1, health: [], elapsedMs: 1 });
+  setTimeout(() => process.send({ type: 'finishing', step: 9, keptStep: 7 }), 300);
+  setTimeout(() => process.send({ type: 'done', runDir: m.runDir, finalLoss: 1, certificate: { proved: true } }), 300 + ${STOP_GRACE_MS} + 700);
+});`;
+
+test('a Stop once the trainer is certifying and writing keeps the run: no kill, the outcome is done', async () => {
+  const { outcome, messages } = await train(script('slow-writer', SLOW_WRITER), 'finishing');
+  assert.equal(outcome.kind, 'done', JSON.stringify(outcome));
+  assert.deepEqual(messages.map((m) => m.type), ['progress', 'finishing', 'done']);
+});
+
+test('a Stop that crosses the finishing message (trainer past its loop) does not kill the trainer while it writes', async () => {
+  const { outcome } = await train(script('slow-writer-crossed', SLOW_WRITER), 'progress');
+  assert.equal(outcome.kind, 'done', JSON.stringify(outcome));
 });

@@ -35,6 +35,8 @@ test('the loss falls over a few dozen steps and the result is certified affine o
   assert.equal(result.stepsDone, 60);
   // The kept network is the best of the final fifth of the steps.
   assert.ok(result.keptStep > 48 && result.keptStep <= 60, `kept step ${result.keptStep}`);
+  // network.json says which step it is, so the view labels a run's partition with the kept step.
+  assert.equal(result.network.step, result.keptStep);
   assert.ok(result.metrics.length >= 2, 'metrics rows were logged');
   const first = result.metrics[0].loss;
   assert.ok(result.finalLoss < 0.5 * first, `loss went from ${first} to ${result.finalLoss}`);

@@ -62,6 +62,10 @@ test('a start message trains, streams ready/progress/snapshot and ends with done
   assert.equal(steps.at(-1), 12);
   assert.deepEqual(messages.filter((m) => m.type === 'snapshot').map((m) => (m as Extract<TrainerToHost, { type: 'snapshot' }>).step), [5, 10]);
   assert.ok(messages.indexOf(ready) < messages.findIndex((m) => m.type === 'progress'));
+  // After the loop, before the run is written: from then on a Stop no longer kills the trainer.
+  const finishing = messages.find((m) => m.type === 'finishing') as Extract<TrainerToHost, { type: 'finishing' }>;
+  assert.equal(finishing.step, 12);
+  assert.ok(messages.indexOf(finishing) < messages.indexOf(done), 'finishing comes before done');
 });
 
 test('stop ends a long training early and leaves no run folder', async (t) => {

@@ -192,6 +192,9 @@ export class PoliceViewPanel {
         this.refreshSurface(false);
         if (Date.now() - this.lastGramAt >= GRAM_INTERVAL_MS) this.sendGram();
         break;
+      case 'finishing':
+        this.setStatus('training', `trained ${message.step} steps; certifying and writing the run (network of step ${message.keptStep})`);
+        break;
       case 'done':
         this.lastCertificate = message.certificate;
         this.channel.send({ type: 'certificate', certificate: message.certificate });
@@ -302,7 +305,7 @@ export class PoliceViewPanel {
   private async loadRunNetwork(dir: string): Promise<void> {
     try {
       this.network = JSON.parse(await readFile(join(dir, RUN_FILES.network), 'utf8')) as FoldedNetwork;
-      this.networkStep = this.totalSteps;
+      this.networkStep = this.network.step ?? this.totalSteps;
       this.refreshSurface(true);
       this.sendGram();
     } catch (error) {
