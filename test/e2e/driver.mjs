@@ -130,6 +130,22 @@ export function statusBarText() {
   return page.locator('.statusbar-item').allInnerTexts().then((texts) => texts.join(' | '));
 }
 
+/**
+ * Record every text the status bar shows from now on (a fast training's `N/200` may last less than one poll).
+ * Returns a function that gives the texts seen so far.
+ */
+export async function recordStatusBar() {
+  await page.evaluate(() => {
+    const seen = [];
+    window.__policeStatusTexts = seen;
+    const bar = document.querySelector('.part.statusbar') ?? document.body;
+    const record = () => seen.push(Array.from(bar.querySelectorAll('.statusbar-item'), (item) => item.innerText).join(' | '));
+    new MutationObserver(record).observe(bar, { subtree: true, childList: true, characterData: true, attributes: true });
+    record();
+  });
+  return () => page.evaluate(() => window.__policeStatusTexts.slice());
+}
+
 /** Open the workbench on the session's workspace before the tests, close Chromium after them. */
 export function openWorkbench({ probe }) {
   before(async () => {
@@ -139,7 +155,8 @@ export function openWorkbench({ probe }) {
       viewport: { width: 1600, height: 1000 },
     });
     page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
+    // Three workbenches may start at once on two CPUs: wait for the DOM, not for every resource.
+    await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     if (probe) await waitFor('the e2e probe extension to start', () => existsSync(join(rpcDir, 'probe-ready.json')), 60_000);
   });

@@ -2,7 +2,7 @@
 // opened from the palette, drawn with WebGL2, live while a training runs, the run's certificate, and a vertex dragged in
 // the view edits the spec in one undoable step. Read through the data-* hooks documented at the top of webview/main.ts.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gotoLine, openFile, openWorkbench, page, runFromPalette, screenshot, test, waitFor, workspace } from './driver.mjs';
 
@@ -72,7 +72,7 @@ test('POLICE: Train grows the loss curve in the view while the training runs', a
   }, 90_000);
   const secondRead = await waitFor('the loss curve to grow', async () => {
     const current = await viewState();
-    return Number(current.lossPoints) > Number(firstRead.lossPoints) ? current : undefined;
+    return current.status === 'training' && Number(current.lossPoints) > Number(firstRead.lossPoints) ? current : undefined;
   }, 60_000);
   await screenshot('training-loss-curve');
   assert.ok(Number(firstRead.step) < TOTAL_STEPS, `first read at step ${firstRead.step} of ${TOTAL_STEPS}`);
@@ -82,9 +82,14 @@ test('POLICE: Train grows the loss curve in the view while the training runs', a
 
 test('when the training is done the view shows the proved certificate and the trained partition', async () => {
   await waitFor('the training to finish', async () => (await viewState()).status === 'done', 240_000);
-  const done = await waitFor('the certificate in the view', async () => {
+  // The run's network.json names the step it was kept at; the view must draw that network, not the last snapshot.
+  const runsDir = join(workspace, '.police', 'runs', 'e2e-view');
+  const runs = readdirSync(runsDir).filter((name) => !name.startsWith('.'));
+  assert.equal(runs.length, 1, `runs: ${runs.join(', ')}`);
+  const keptStep = String(JSON.parse(readFileSync(join(runsDir, runs[0], 'network.json'), 'utf8')).step);
+  const done = await waitFor('the certificate and the run\'s network in the view', async () => {
     const current = await viewState();
-    return current.certificate !== 'none' && Number(current.cells) > 0 && current.drawnSurfaceStep === current.surfaceStep ? current : undefined;
+    return current.certificate !== 'none' && Number(current.cells) > 0 && current.surfaceStep === keptStep && current.drawnSurfaceStep === keptStep ? current : undefined;
   }, 60_000);
   assert.equal(done.certificate, 'proved', `view: ${JSON.stringify(done)}`);
   // The picture of the proof: R lies inside one linear region of the trained network's partition.

@@ -11,6 +11,7 @@ import {
   openFile,
   openWorkbench,
   page,
+  recordStatusBar,
   revertEditor,
   runFromPalette,
   screenshot,
@@ -147,14 +148,18 @@ test('a schema error shows one squiggle, the JSON language server\'s, not a seco
 
 let firstRun;
 
+/** The run the Train test wrote; the tests after it fail with this reason, not a confusing one, when it wrote none. */
+function trainedRun() {
+  assert.ok(firstRun, 'no run: the Train test did not write one');
+  return firstRun;
+}
+
 test('POLICE: Train from the palette shows progress in the status bar and writes a proved run', async () => {
+  const statusTexts = await recordStatusBar();
   await runFromPalette('POLICE: Train');
   const progress = await waitFor(
     'training progress in the status bar',
-    async () => {
-      const text = await statusBarText();
-      return /POLICE e2e-triangle \d+\/200/.test(text) ? text : undefined;
-    },
+    async () => (await statusTexts()).find((text) => /POLICE e2e-triangle \d+\/200/.test(text)),
     60_000,
   );
   await screenshot('status-bar-progress');
@@ -173,7 +178,7 @@ test('POLICE: Train from the palette shows progress in the status bar and writes
 
 test('the run appears in the Runs view with a proved certificate', async () => {
   await runFromPalette('Focus on POLICE Runs View');
-  const row = page.locator('.monaco-list-row', { hasText: firstRun }).first();
+  const row = page.locator('.monaco-list-row', { hasText: trainedRun() }).first();
   await row.waitFor({ state: 'visible', timeout: 30_000 });
   const label = await row.getAttribute('aria-label');
   assert.match(label ?? '', /e2e-triangle.*proved/, `tree row: ${label}`);
@@ -182,7 +187,7 @@ test('the run appears in the Runs view with a proved certificate', async () => {
 });
 
 test('selecting the run in the Runs view shows it in the POLICE view', async () => {
-  await page.locator('.monaco-list-row', { hasText: firstRun }).first().click();
+  await page.locator('.monaco-list-row', { hasText: trainedRun() }).first().click();
   await page.locator('.tab', { hasText: 'POLICE view' }).first().waitFor({ timeout: 30_000 });
   // The view is a webview (nested iframes): it must show the picked run, its certificate and its partition.
   const frame = await webviewFrame('the run drawn in the view', () => document.body?.dataset.certificate === 'proved' && Number(document.body.dataset.cells) > 0 && document.body.dataset.drawnSurfaceStep === '200', 60_000);
@@ -230,10 +235,12 @@ test('POLICE: Verify run re-derives the certificate and says it is proved', asyn
 });
 
 test('POLICE: Analyze run writes analysis.md with its heat-maps and opens the report beside the view', async () => {
-  const runDir = join(runsRoot, 'e2e-triangle', firstRun);
+  const runDir = join(runsRoot, 'e2e-triangle', trainedRun());
   // From the spec's editor (group 1), as a user would; the preview then opens in the group beside it.
   await runFromPalette('View: Focus First Editor Group');
   await runFromPalette('POLICE: Analyze run');
+  // The toast comes when the preview opens and leaves after 15 s: watch for it from now on.
+  const analysedToast = page.locator('.notification-toast', { hasText: `analysed e2e-triangle/${trainedRun()}` }).first().waitFor({ timeout: 120_000 });
   await waitFor('analysis.md in the run folder', () => existsSync(join(runDir, 'analysis.md')), 60_000);
   assert.ok(existsSync(join(runDir, 'gram-layer-1.png')) && existsSync(join(runDir, 'gram-layer-2.png')), readdirSync(runDir).join(', '));
   await page.locator('.tab', { hasText: 'analysis.md' }).first().waitFor({ timeout: 30_000 });
@@ -252,7 +259,7 @@ test('POLICE: Analyze run writes analysis.md with its heat-maps and opens the re
     () => frame.evaluate(() => Array.from(document.images).filter((img) => img.complete && img.naturalWidth > 0).length >= 2),
     30_000,
   );
-  await page.locator('.notification-toast', { hasText: `analysed e2e-triangle/${firstRun}` }).first().waitFor({ timeout: 15_000 });
+  await analysedToast;
   await frame.locator('img').first().scrollIntoViewIfNeeded();
   await screenshot('analysis-report');
   await runFromPalette('View: Focus First Editor Group');
@@ -268,21 +275,22 @@ test('POLICE: Export model copies the tfjs model, network.json and the certifica
   await waitFor('the folder picker', async () => (await input.inputValue()).startsWith('/'), 15_000);
   await input.fill(`${target}/`);
   await page.locator('.quick-input-widget .monaco-button', { hasText: 'Export here' }).first().click();
-  const exported = join(target, `e2e-triangle-${firstRun}`);
-  await waitFor('the exported files', () => existsSync(join(exported, 'network.json')), 15_000);
+  const exported = join(target, `e2e-triangle-${trainedRun()}`);
+  // The toast comes once every file is copied; a file seen before that may be half written.
+  await page.locator('.notification-toast', { hasText: `to ${exported}` }).first().waitFor({ timeout: 30_000 });
   assert.deepEqual(readdirSync(exported).sort(), ['certificate.json', 'model.json', 'network.json', 'weights.bin']);
-  assert.equal(readFileSync(join(exported, 'network.json'), 'utf8'), readFileSync(join(runsRoot, 'e2e-triangle', firstRun, 'network.json'), 'utf8'));
+  assert.equal(readFileSync(join(exported, 'network.json'), 'utf8'), readFileSync(join(runsRoot, 'e2e-triangle', trainedRun(), 'network.json'), 'utf8'));
   await screenshot('export');
 });
 
 test('POLICE: Open run folder reveals the run in the Explorer', async () => {
   await runFromPalette('POLICE: Open run folder');
-  await page.locator('.explorer-folders-view .monaco-list-row.selected', { hasText: firstRun }).first().waitFor({ timeout: 15_000 });
+  await page.locator('.explorer-folders-view .monaco-list-row.selected', { hasText: trainedRun() }).first().waitFor({ timeout: 15_000 });
   await screenshot('open-run-folder');
 });
 
 test('stopping a second training midway keeps the first run intact and leaves no partial folder', async () => {
-  const before = hashTree(join(runsRoot, 'e2e-triangle', firstRun));
+  const before = hashTree(join(runsRoot, 'e2e-triangle', trainedRun()));
   await openFile('e2e-long.police.json');
   await runFromPalette('POLICE: Train');
   await waitFor(
@@ -296,13 +304,13 @@ test('stopping a second training midway keeps the first run intact and leaves no
   await screenshot('second-training-stopped');
   // Give a killed trainer's leftovers a moment to be cleaned, then look at the disk.
   await new Promise((r) => setTimeout(r, 1500));
-  assert.equal(hashTree(join(runsRoot, 'e2e-triangle', firstRun)), before, 'the first run folder changed');
+  assert.equal(hashTree(join(runsRoot, 'e2e-triangle', trainedRun())), before, 'the first run folder changed');
   assertOnlyWholeRuns();
-  assert.deepEqual(runFolders('e2e-triangle'), [firstRun]);
+  assert.deepEqual(runFolders('e2e-triangle'), [trainedRun()]);
 });
 
 test('a trainer killed mid-run: an error names the spec and the cause, Show log opens the log, runs stay whole', async () => {
-  const before = hashTree(join(runsRoot, 'e2e-triangle', firstRun));
+  const before = hashTree(join(runsRoot, 'e2e-triangle', trainedRun()));
   await runFromPalette('POLICE: Train');
   await waitFor('the third training to make progress', async () => /POLICE e2e-long [1-9]\d*\/200000/.test(await statusBarText()), 60_000);
   const pids = trainerPids();
@@ -315,7 +323,7 @@ test('a trainer killed mid-run: an error names the spec and the cause, Show log 
   await toast.getByRole('button', { name: 'Show log' }).click();
   await page.locator('.output-view, .panel', { hasText: /trainer.process.was.killed.by.SIGKILL/ }).first().waitFor({ timeout: 15_000 });
   await screenshot('log');
-  assert.equal(hashTree(join(runsRoot, 'e2e-triangle', firstRun)), before, 'the first run folder changed');
+  assert.equal(hashTree(join(runsRoot, 'e2e-triangle', trainedRun())), before, 'the first run folder changed');
   assertOnlyWholeRuns();
 });
 
