@@ -19,7 +19,7 @@ export function formatHealth(health: LayerHealth[]): HealthRow[] {
   return health.map((h) => ({
     label: `layer ${h.layer}`,
     fraction: h.units > 0 ? Math.min(1, h.shifted / h.units) : 0,
-    detail: `${h.shifted}/${h.units} shifted · mean |c| ${formatNumber(h.meanAbsShift)} · max ${formatNumber(h.maxAbsShift)}`,
+    detail: `${h.shifted}/${h.units} shifted · mean |c| ${formatNumber(h.meanAbsShift)} · max ${formatNumber(h.maxAbsShift)} · ${h.sideFlips} side flip${h.sideFlips === 1 ? '' : 's'}`,
   }));
 }
 

@@ -55,7 +55,8 @@ class ProgressPrinter {
   update(p: TrainProgress): void {
     if (this.quiet) return;
     const shifted = p.health.reduce((n, h) => n + h.shifted, 0);
-    const text = `step ${p.step}/${p.totalSteps}  loss ${formatNumber(p.loss)}  shifted units ${shifted}  ${(p.elapsedMs / 1000).toFixed(1)} s`;
+    const flips = p.health.reduce((n, h) => n + h.sideFlips, 0);
+    const text = `step ${p.step}/${p.totalSteps}  loss ${formatNumber(p.loss)}  shifted units ${shifted}  side flips ${flips}  ${(p.elapsedMs / 1000).toFixed(1)} s`;
     if (this.tty) {
       const width = 30;
       const filled = Math.round((p.step / p.totalSteps) * width);

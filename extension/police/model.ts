@@ -146,7 +146,7 @@ export function buildPoliceContext(spec: ResolvedSpec): PoliceContext {
   return { vertices, regionSizes, rule, margin: spec.police.margin, exact, penalties };
 }
 
-/** Constant tensors of a PoliceContext, built once per training run. */
+/** Constant tensors of a PoliceContext, built once per training run, and the sides the 'fixed' rule keeps. */
 export interface PoliceTensors {
   context: PoliceContext;
   vertices: tf.Tensor2D;
@@ -154,6 +154,8 @@ export interface PoliceTensors {
   skipA?: tf.Tensor2D;
   skipB?: tf.Tensor2D;
   penaltyTargets: tf.Tensor2D[];
+  /** Per hidden layer, each unit's side on the region ('fixed' rule), voted at the first forward pass (0 until then). */
+  keptSides: Int8Array[];
 }
 
 export function policeTensors(context: PoliceContext, inputDim: number): PoliceTensors {
@@ -163,6 +165,7 @@ export function policeTensors(context: PoliceContext, inputDim: number): PoliceT
     context,
     vertices: tf.tensor2d(flat, [context.vertices.length, inputDim]),
     penaltyTargets: context.penalties.map((p) => tf.tensor2d(p.target)),
+    keptSides: [],
   };
   if (context.exact) {
     t.pinv = tf.tensor2d(context.exact.pinv);
@@ -208,7 +211,8 @@ export function forwardPolice(mlp: Mlp, x: tf.Tensor2D, t: PoliceTensors, onShif
   const layout: VertexLayout = { batchRows, regionSizes: t.context.regionSizes };
   let h = batchRows > 0 ? tf.concat([x, t.vertices], 0) : t.vertices;
   for (let i = 0; i < mlp.layers.length; i++) {
-    const z = policeShift(dense(h, mlp, i), layout, t.context.rule, t.context.margin, onShift && ((s) => onShift(i, s)));
+    const keptSides = t.context.rule === 'fixed' ? (t.keptSides[i] ??= new Int8Array(mlp.layers[i].units)) : undefined;
+    const z = policeShift(dense(h, mlp, i), layout, t.context.rule, t.context.margin, onShift && ((s) => onShift(i, s)), keptSides);
     h = activate(z, mlp.layers[i], mlp.betas?.[i]);
   }
   const z = dense(h, mlp, mlp.layers.length);

@@ -12,7 +12,7 @@ import { compileExpression, findNonFinite, formatPoint, parseExpression } from '
 import type { Problem, Range, Severity } from './problems';
 import { createRng } from './random';
 import { boundingBox, checkVertexSet, regionsOverlap, regionToVertices } from './regions';
-import { DEFAULTS, EXACT_ACTIVATIONS } from './spec';
+import { DEFAULTS, EXACT_ACTIVATIONS, SHIFT_RULES } from './spec';
 import type { Activation, DataSource, Matrix, RawRegionSpec, ResolvedConstraint, ResolvedRegion, ResolvedSpec } from './spec';
 
 export interface ValidationResult {
@@ -723,7 +723,7 @@ function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec
     },
     police: {
       enabled: typeof police.enabled === 'boolean' ? police.enabled : true,
-      rule: police.rule === 'minimal' || police.rule === 'majority' ? police.rule : DEFAULTS.rule,
+      rule: SHIFT_RULES.find((rule) => rule === police.rule) ?? DEFAULTS.rule,
       margin: num(police.margin, DEFAULTS.margin),
     },
     baseDir: c.specDir,

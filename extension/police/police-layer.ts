@@ -1,7 +1,8 @@
 // The POLICE bias shift (paper Algorithm 1, DESIGN §4) as one custom-gradient op per layer.
 import * as tf from '@tensorflow/tfjs-core';
+import type { ShiftRule } from './spec';
 
-export type ShiftRule = 'majority' | 'minimal';
+export type { ShiftRule };
 
 /** Where the vertex rows sit in a layer's pre-activation matrix [batch; vertices of region 0; region 1; …]. */
 export interface VertexLayout {
@@ -17,11 +18,14 @@ export interface LayerShift {
   shift: Float32Array;
   /** Row (within the vertex block) whose pre-activation c depends on, per unit; −1 when c = 0. */
   vertex: Int32Array;
+  /** Side (+1 active, −1 inactive) of every unit on each region after the shift, region-major (regions × units). */
+  sides: Int8Array;
 }
 
 /**
  * Computes c per unit from the vertex pre-activations H (P×K, row-major).
  * 'majority': s_k by majority vote, c_k = max_p ReLU(ε − H_pk s_k) s_k (Algorithm 1 with margin ε).
+ * 'fixed': as majority, but s_k is voted once and kept in `keptSides` (one region), so c is continuous in the weights.
  * 'minimal': per region r the vertices span [lo_r, hi_r]; the allowed c avoid (−hi_r − ε, −lo_r + ε)
  * for every r; take the allowed candidate among {0, −hi_r − ε, −lo_r + ε} of smallest |c|.
  */
@@ -31,16 +35,22 @@ export function computeShift(
   regionSizes: number[],
   rule: ShiftRule,
   margin: number,
+  keptSides?: Int8Array,
 ): LayerShift {
   const totalRows = regionSizes.reduce((a, b) => a + b, 0);
   const shift = new Float32Array(units);
   const vertex = new Int32Array(units).fill(-1);
-  if (totalRows === 0) return { shift, vertex };
-  if (rule === 'majority' && regionSizes.length === 1) {
+  if (totalRows === 0) return { shift, vertex, sides: new Int8Array(0) };
+  if ((rule === 'majority' || rule === 'fixed') && regionSizes.length === 1) {
+    const keep = rule === 'fixed' ? keptSides : undefined;
     for (let k = 0; k < units; k++) {
-      let positive = 0;
-      for (let p = 0; p < totalRows; p++) if (h[p * units + k] > 0) positive++;
-      const side = positive >= totalRows / 2 ? 1 : -1;
+      let side = keep?.[k] ?? 0;
+      if (side === 0) {
+        let positive = 0;
+        for (let p = 0; p < totalRows; p++) if (h[p * units + k] > 0) positive++;
+        side = positive >= totalRows / 2 ? 1 : -1;
+        if (keep) keep[k] = side;
+      }
       let worst = 0;
       let worstRow = -1;
       for (let p = 0; p < totalRows; p++) {
@@ -55,7 +65,7 @@ export function computeShift(
         vertex[k] = worstRow;
       }
     }
-    return { shift, vertex };
+    return { shift, vertex, sides: sidesAfterShift(h, units, regionSizes, shift) };
   }
   const regions = regionSizes.length;
   const lo = new Float64Array(regions);
@@ -101,7 +111,33 @@ export function computeShift(
     shift[k] = best;
     vertex[k] = bestRow;
   }
-  return { shift, vertex };
+  return { shift, vertex, sides: sidesAfterShift(h, units, regionSizes, shift) };
+}
+
+/** Every vertex of a region is on one side after the shift (margin ε > 0): read it at the region's first vertex. */
+function sidesAfterShift(h: ArrayLike<number>, units: number, regionSizes: number[], shift: Float32Array): Int8Array {
+  const sides = new Int8Array(regionSizes.length * units);
+  let row = 0;
+  regionSizes.forEach((size, r) => {
+    for (let k = 0; k < units; k++) sides[r * units + k] = h[row * units + k] + shift[k] > 0 ? 1 : -1;
+    row += size;
+  });
+  return sides;
+}
+
+/** Units whose side on some region differs between two shifts of the same layer. */
+export function sideFlips(before: LayerShift, after: LayerShift): number {
+  const units = after.shift.length;
+  let flips = 0;
+  for (let k = 0; k < units; k++) {
+    for (let i = k; i < after.sides.length; i += units) {
+      if (before.sides[i] !== after.sides[i]) {
+        flips++;
+        break;
+      }
+    }
+  }
+  return flips;
 }
 
 /**
@@ -115,6 +151,7 @@ export function policeShift(
   rule: ShiftRule,
   margin: number,
   onShift?: (shift: LayerShift) => void,
+  keptSides?: Int8Array,
 ): tf.Tensor2D {
   const [rows, units] = z.shape;
   const vertexRows = rows - layout.batchRows;
@@ -124,7 +161,7 @@ export function policeShift(
     const vertexBlock = tf.slice(zz, [layout.batchRows, 0], [vertexRows, units]);
     const h = vertexBlock.dataSync();
     vertexBlock.dispose();
-    const chosen = computeShift(h, units, layout.regionSizes, rule, margin);
+    const chosen = computeShift(h, units, layout.regionSizes, rule, margin, keptSides);
     onShift?.(chosen);
     const value = tf.add(zz, tf.tensor1d(chosen.shift));
     const gradFunc = (dy: tf.Tensor) => {

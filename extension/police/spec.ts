@@ -9,6 +9,10 @@ export type SmoothActivation = (typeof SMOOTH_ACTIVATIONS)[number];
 /** Every activation the engine accepts; smooth ones make the certificate approximate. */
 export type Activation = ExactActivation | SmoothActivation;
 
+/** How each unit's POLICE side is chosen (see computeShift in police-layer.ts). */
+export const SHIFT_RULES = ['majority', 'fixed', 'minimal'] as const;
+export type ShiftRule = (typeof SHIFT_RULES)[number];
+
 export type Matrix = number[][];
 export type Vector = number[];
 
@@ -70,7 +74,7 @@ export interface RawSpec {
     /** Orthogonal hidden-layer filters: a penalty λ Σ_{k≠k'} ⟨w_k, w_k'⟩², or an exactly orthogonal parametrisation. */
     orthogonality?: { penalty: number } | { parametrization: 'exact' };
   };
-  police?: { enabled?: boolean; rule?: 'majority' | 'minimal'; margin?: number };
+  police?: { enabled?: boolean; rule?: ShiftRule; margin?: number };
 }
 
 // ---------- Resolved spec: defaults applied, regions turned into vertices ----------
@@ -130,8 +134,8 @@ export interface ResolvedTraining {
 
 export interface ResolvedPolice {
   enabled: boolean;
-  /** 'majority' is Algorithm 1; 'minimal' is the smallest allowed shift (several regions use it). */
-  rule: 'majority' | 'minimal';
+  /** 'majority' is Algorithm 1; 'fixed' votes once; 'minimal' is the smallest allowed shift (several regions use it). */
+  rule: ShiftRule;
   /** Non-negative margin every vertex keeps from each hyperplane, so float rounding cannot flip a sign. */
   margin: number;
 }

@@ -19,7 +19,7 @@ import {
 } from './model';
 import type { FoldedNetwork } from './network';
 import { Optimizer } from './optimizer';
-import type { LayerShift } from './police-layer';
+import { sideFlips, type LayerShift } from './police-layer';
 import { createRng, deriveSeed, type Rng } from './random';
 import type { ResolvedSpec } from './spec';
 import { initBackend } from './tf-backend';
@@ -89,7 +89,7 @@ export interface TrainResult {
   elapsedMs: number;
 }
 
-function layerHealth(layer: number, shift: LayerShift): LayerHealth {
+function layerHealth(layer: number, shift: LayerShift, sideFlips: number): LayerHealth {
   let shifted = 0;
   let sum = 0;
   let max = 0;
@@ -101,7 +101,7 @@ function layerHealth(layer: number, shift: LayerShift): LayerHealth {
       if (c > max) max = c;
     }
   }
-  return { layer, units: shift.shift.length, shifted, meanAbsShift: shifted ? sum / shifted : 0, maxAbsShift: max };
+  return { layer, units: shift.shift.length, shifted, meanAbsShift: shifted ? sum / shifted : 0, maxAbsShift: max, sideFlips };
 }
 
 /** Batches drawn epoch by epoch from a seeded permutation. */
@@ -264,6 +264,8 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   const progressInterval = options.progressIntervalMs ?? 200;
   let lastProgress = -Infinity;
   let health: LayerHealth[] = [];
+  let previousShifts: LayerShift[] = [];
+  const flipTotals: number[] = [];
   let lastLoss = NaN;
   let stepsDone = 0;
   let stopped = false;
@@ -304,12 +306,17 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
         return value;
       });
       stepsDone = step;
+      shifts.forEach((shift, layer) => {
+        const before = previousShifts[layer];
+        flipTotals[layer] = (flipTotals[layer] ?? 0) + (before ? sideFlips(before, shift) : 0);
+      });
+      previousShifts = shifts;
       const now = Date.now();
       const logged = step % logEvery === 0 || step === steps;
       const report = options.onProgress && (now - lastProgress >= progressInterval || step === steps);
       if (logged || report) {
         lastLoss = loss.dataSync()[0];
-        health = shifts.map((s, layer) => layerHealth(layer, s));
+        health = shifts.map((s, layer) => layerHealth(layer, s, flipTotals[layer]));
       }
       loss.dispose();
       if (!Number.isFinite(lastLoss) && (logged || report)) throw new Error(`training '${spec.name}' diverged at step ${step} (loss ${lastLoss}); lower training.lr`);

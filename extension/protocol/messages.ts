@@ -12,6 +12,8 @@ export interface LayerHealth {
   shifted: number;
   meanAbsShift: number;
   maxAbsShift: number;
+  /** Times since the start a unit of this layer changed side on a region (each is a jump of the function on R: a loss spike). */
+  sideFlips: number;
 }
 
 // ---------- host → trainer ----------

@@ -106,7 +106,7 @@ try {
   const progressMs = await page.evaluate(() => {
     const start = performance.now();
     for (let i = 0; i < 1000; i++) {
-      window.dispatchEvent(new MessageEvent('message', { data: { type: 'progress', step: i, totalSteps: 1000, loss: 1 / (i + 1), health: [{ layer: 0, units: 64, shifted: 3, meanAbsShift: 0.1, maxAbsShift: 0.3 }] } }));
+      window.dispatchEvent(new MessageEvent('message', { data: { type: 'progress', step: i, totalSteps: 1000, loss: 1 / (i + 1), health: [{ layer: 0, units: 64, shifted: 3, meanAbsShift: 0.1, maxAbsShift: 0.3, sideFlips: 0 }] } }));
     }
     return (performance.now() - start) / 1000;
   });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { computeShift, policeShift, referenceMajorityShift } from '../../extension/police/police-layer';
+import { computeShift, policeShift, referenceMajorityShift, sideFlips } from '../../extension/police/police-layer';
 import { createRng } from '../../extension/police/random';
 import { initBackend } from '../../extension/police/tf-backend';
 
@@ -100,4 +100,38 @@ test('gradient of the custom op equals the gradient of a plain-tf Algorithm 1', 
   }
   assert.ok(shifted > 0);
   tf.dispose([z, weights, ours, reference]);
+});
+
+test('fixed rule: the first call votes each side and keeps it; a later vote the other way does not flip it, majority does', () => {
+  const units = 3;
+  const margin = 1e-3;
+  // Three vertices (rows) × three units: unit 0 votes +, unit 1 votes −, unit 2 votes +.
+  const first = Float32Array.from([1, -1, 2, 1, -1, -3, -1, 1, 2]);
+  const kept = new Int8Array(units);
+  const start = computeShift(first, units, [3], 'fixed', margin, kept);
+  assert.deepEqual(Array.from(kept), [1, -1, 1]);
+  assert.deepEqual(Array.from(start.sides), [1, -1, 1]);
+  // The weights moved: every unit's vote is now the other way.
+  const later = Float32Array.from([-1, 1, -2, -1, 1, 3, 1, -1, -2]);
+  const fixed = computeShift(later, units, [3], 'fixed', margin, kept);
+  assert.deepEqual(Array.from(fixed.sides), [1, -1, 1], 'fixed keeps the first sides');
+  assertOneSidePerRegion(Float32Array.from(later, (v, i) => v + fixed.shift[i % units]), 0, units, [3], margin);
+  assert.ok(fixed.shift[0] > 0 && fixed.shift[1] < 0, `shifts ${Array.from(fixed.shift)}`);
+  assert.equal(sideFlips(start, fixed), 0);
+  const majority = computeShift(later, units, [3], 'majority', margin);
+  assert.deepEqual(Array.from(majority.sides), [-1, 1, -1]);
+  assert.equal(sideFlips(start, majority), 3);
+});
+
+test('sides after a minimal shift are read per region, and a flip on any region counts the unit once', () => {
+  const units = 2;
+  const margin = 1e-3;
+  // Two regions of two vertices: unit 0 is + on both, unit 1 is − on region 0 and + on region 1 (c = 0 is allowed for both).
+  const h = Float32Array.from([1, -1, 2, -2, 1, 1, 2, 2]);
+  const a = computeShift(h, units, [2, 2], 'minimal', margin);
+  assert.deepEqual(Array.from(a.sides), [1, -1, 1, 1]);
+  const moved = Float32Array.from([-1, -1, -2, -2, -1, -1, -2, -2]);
+  const b = computeShift(moved, units, [2, 2], 'minimal', margin);
+  assert.deepEqual(Array.from(b.sides), [-1, -1, -1, -1]);
+  assert.equal(sideFlips(a, b), 2);
 });

@@ -179,3 +179,18 @@ test('a training run releases every tensor it made, companions (swish anneal, ex
     assert.equal(tf.memory().numTensors - before, 0, `tensors left behind by ${JSON.stringify(overrides.layers?.[0]?.activation ?? 'plain')} ${JSON.stringify(overrides.training ?? {})}`);
   }
 });
+
+test('the fixed rule never flips a side, where majority voting does; both are proved', async () => {
+  const flipsWith = async (rule: 'majority' | 'fixed') => {
+    const spec = tinySpec([triangle], {
+      training: { steps: 150, batch: 128, optimizer: 'adam', lr: 0.05, weightDecay: 0, seed: 2, snapshotEvery: 0 },
+      police: { enabled: true, rule, margin: 1e-4 },
+    });
+    const result = await train(spec, { data: waveData(256), backend: 'wasm' });
+    assert.ok(certify(result.network, spec.regions).proved, `${rule}: proved`);
+    // sideFlips is a running total per layer: the last metrics row has them all.
+    return result.metrics.at(-1)!.health.reduce((n, h) => n + h.sideFlips, 0);
+  };
+  assert.equal(await flipsWith('fixed'), 0);
+  assert.ok((await flipsWith('majority')) > 0, 'majority voting flipped no side here: the test no longer shows the difference');
+});

@@ -110,7 +110,7 @@ test('the view says ready, renders a spec with WebGL2 and asks for the surface o
 test('training progress grows the loss curve; a surface shows its linear regions; the certificate reads proved', async () => {
   await post({ type: 'trainingStarted', totalSteps: 200, backend: 'wasm' });
   for (let step = 0; step < 40; step++) {
-    await post({ type: 'progress', step: step * 5, totalSteps: 200, loss: 2 * Math.exp(-step / 8) + 0.01, health: [{ layer: 0, units: 3, shifted: 2, meanAbsShift: 0.05, maxAbsShift: 0.2 }] });
+    await post({ type: 'progress', step: step * 5, totalSteps: 200, loss: 2 * Math.exp(-step / 8) + 0.01, health: [{ layer: 0, units: 3, shifted: 2, meanAbsShift: 0.05, maxAbsShift: 0.2, sideFlips: 1 }] });
   }
   await page.waitForFunction(() => document.body.dataset.lossPoints === '40');
   const window: Window2 = [[-4, 4], [-4, 4]];

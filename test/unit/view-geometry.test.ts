@@ -146,9 +146,10 @@ test('loss axis: log ticks are powers of ten, the range ignores non-finite and, 
 });
 
 test('health rows and the hover text say what a user needs', () => {
-  const [row] = formatHealth([{ layer: 1, units: 64, shifted: 16, meanAbsShift: 0.02, maxAbsShift: 0.5 }]);
+  const [row] = formatHealth([{ layer: 1, units: 64, shifted: 16, meanAbsShift: 0.02, maxAbsShift: 0.5, sideFlips: 3 }]);
   assert.equal(row.fraction, 0.25);
   assert.match(row.detail, /16\/64 shifted/);
+  assert.match(row.detail, /3 side flips$/);
   const lines = describeCell({
     x: [0.5, -1],
     y: [2],
