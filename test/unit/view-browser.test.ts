@@ -121,6 +121,7 @@ test('training progress grows the loss curve; a surface shows its linear regions
   await page.waitForFunction((n) => document.body.dataset.cells === String(n), partition.cellCount);
   assert.ok(await page.getByText(`${partition.cellCount} linear regions · step 195`).isVisible());
   assert.ok(await page.getByText('2/3 shifted').isVisible());
+  assert.match(await page.getByText('2/3 shifted').innerText(), /1 side flip$/);
   await post({ type: 'certificate', certificate });
   await page.waitForFunction(() => document.body.dataset.certificate === 'proved');
   assert.ok(await page.getByText('affine on every region: proved').isVisible());
