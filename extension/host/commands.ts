@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isSpecDocument, type SpecDiagnostics } from './diagnostics';
-import { listRuns, summarizeRun, specNameFromPath, type RunSummary } from './run-folders';
+import { listRuns, removeWriterTempFiles, summarizeRun, specNameFromPath, type RunSummary } from './run-folders';
 import type { RunsNode, RunsTreeProvider } from './runs-tree';
 import { runsRootFor, type Trainings } from './trainings';
 import { PoliceViewPanel } from './view/panel';
@@ -147,7 +147,11 @@ async function analyzeRun(deps: CommandDeps, cliScript: string, target: Target):
     { location: vscode.ProgressLocation.Notification, title: `POLICE: analysing ${label}`, cancellable: true },
     (_progress, token) => runCli(cliScript, ['analyze', path.join(run.dir, RUN_FILES.spec), run.dir, '--json'], deps.log, token),
   );
-  if (result.cancelled) return;
+  if (result.cancelled) {
+    // Each analysis file is renamed into place whole; a cancel may leave the one being written.
+    if (result.pid !== undefined) await removeWriterTempFiles(run.dir, result.pid);
+    return;
+  }
   if (result.code !== 0) {
     const reason = result.output.trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'no output';
     throw new Error(`the analysis of ${label} failed (exit ${result.code}): ${reason}`);
@@ -297,7 +301,12 @@ async function pickRun(target: Target, placeHolder: string): Promise<RunSummary 
 const liveCliChildren = new Set<ChildProcess>();
 
 /** `police <args>` in its own process; cancelling the progress notification kills it. */
-function runCli(script: string, args: string[], log: vscode.LogOutputChannel, token: vscode.CancellationToken): Promise<{ code: number; output: string; cancelled: boolean }> {
+function runCli(
+  script: string,
+  args: string[],
+  log: vscode.LogOutputChannel,
+  token: vscode.CancellationToken,
+): Promise<{ code: number; output: string; cancelled: boolean; pid?: number }> {
   return new Promise((resolve) => {
     let output = '';
     const child = fork(script, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
@@ -313,7 +322,7 @@ function runCli(script: string, args: string[], log: vscode.LogOutputChannel, to
       liveCliChildren.delete(child);
       cancel.dispose();
       log.info(`police ${args.join(' ')} → exit ${code}${token.isCancellationRequested ? ' (cancelled)' : ''}\n${output.trim()}`);
-      resolve({ code: code ?? -1, output, cancelled: token.isCancellationRequested });
+      resolve({ code: code ?? -1, output, cancelled: token.isCancellationRequested, pid: child.pid });
     });
   });
 }

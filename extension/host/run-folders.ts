@@ -2,7 +2,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Certificate } from '../police/certificate-types';
-import { RUN_FILES, tempRunPrefix } from '../police/run-files';
+import { RUN_FILES, tempFileSuffix, tempRunPrefix } from '../police/run-files';
 
 export type CertificateState = 'proved' | 'not-proved' | 'approximate' | 'missing' | 'unreadable';
 
@@ -139,6 +139,14 @@ export async function removeLeftovers(runDir: string): Promise<string[]> {
   const prefix = tempRunPrefix(runDir);
   const leftovers = names.filter((name) => name.startsWith(prefix));
   await Promise.all(leftovers.map((name) => fs.rm(join(parent, name), { recursive: true, force: true })));
+  return leftovers;
+}
+
+/** After a cancelled `police analyze` (process `pid`): remove the files it was writing inside `runDir`. */
+export async function removeWriterTempFiles(runDir: string, pid: number): Promise<string[]> {
+  const suffix = tempFileSuffix(pid);
+  const leftovers = (await fs.readdir(runDir).catch(() => [] as string[])).filter((name) => name.endsWith(suffix));
+  await Promise.all(leftovers.map((name) => fs.rm(join(runDir, name), { force: true })));
   return leftovers;
 }
 

@@ -21,6 +21,15 @@ export function tempRunPrefix(runDir: string): string {
   return `.${path.basename(runDir)}.tmp-`;
 }
 
+/** The temp file a writer with this pid writes before renaming it to `file` (analysis files inside a run). */
+export function tempFilePath(file: string, pid = process.pid): string {
+  return `${file}${tempFileSuffix(pid)}`;
+}
+
+export function tempFileSuffix(pid: number): string {
+  return `.tmp-${pid}`;
+}
+
 /** The temp folder a writer with this pid uses for `runDir`. */
 export function tempRunDir(runDir: string, pid = process.pid): string {
   return path.join(path.dirname(runDir), `${tempRunPrefix(runDir)}${pid}`);

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { describeRun, listRuns, newRunDir, removeLeftovers, specNameFromPath } from '../../extension/host/run-folders';
+import { describeRun, listRuns, newRunDir, removeLeftovers, removeWriterTempFiles, specNameFromPath } from '../../extension/host/run-folders';
 
 const root = mkdtempSync(join(tmpdir(), 'police-host-runs-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -71,4 +71,12 @@ test('after a stop, the stopped run\'s temporary sibling is removed and other ru
   assert.deepEqual(await removeLeftovers(sameMillisecond), [], 'a run whose name extends the stopped one is not a leftover');
   assert.deepEqual(readdirSync(spec).sort(), ['2026-01-01T00-00-00-000Z', '2026-01-02T00-00-00-000Z-2', '2026-01-02T00-00-00-000Z-21']);
   assert.ok(existsSync(join(kept, 'certificate.json')));
+});
+
+test('a cancelled analysis: only the files its own process was writing are removed from the run', async () => {
+  const run = join(root, 'analyze', 'wave', '2026-01-01T00-00-00-000Z');
+  writeRun(run, { proved: true });
+  for (const name of ['analysis.json', 'analysis.md.tmp-1234', 'gram-layer-1.png.tmp-1234', 'analysis.json.tmp-11234']) writeFileSync(join(run, name), 'x');
+  assert.deepEqual((await removeWriterTempFiles(run, 1234)).sort(), ['analysis.md.tmp-1234', 'gram-layer-1.png.tmp-1234']);
+  assert.deepEqual(readdirSync(run).sort(), ['analysis.json', 'analysis.json.tmp-11234', 'certificate.json', 'network.json']);
 });

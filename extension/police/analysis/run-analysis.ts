@@ -7,7 +7,7 @@ import type { ResolvedSpec } from '../spec';
 import { heatmapPng } from './heatmap';
 import { analyze, renderMarkdown, type AnalysisReport, type AnalyzeOptions, type AnnealPoint } from './report';
 
-import { ANALYSIS_FILES, RUN_FILES } from '../run-files';
+import { ANALYSIS_FILES, RUN_FILES, tempFilePath } from '../run-files';
 
 export interface RunAnalysis {
   report: AnalysisReport;
@@ -75,7 +75,7 @@ export function readAnneal(file: string): AnnealPoint[] {
 
 /** A reader (the editor's preview) never sees half a file. */
 function writeAtomically(file: string, content: string | Uint8Array): void {
-  const temp = `${file}.tmp-${process.pid}`;
+  const temp = tempFilePath(file);
   writeFileSync(temp, content);
   renameSync(temp, file);
 }
