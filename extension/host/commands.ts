@@ -147,11 +147,9 @@ async function analyzeRun(deps: CommandDeps, cliScript: string, target: Target):
     { location: vscode.ProgressLocation.Notification, title: `POLICE: analysing ${label}`, cancellable: true },
     (_progress, token) => runCli(cliScript, ['analyze', path.join(run.dir, RUN_FILES.spec), run.dir, '--json'], deps.log, token),
   );
-  if (result.cancelled) {
-    // Each analysis file is renamed into place whole; a cancel may leave the one being written.
-    if (result.pid !== undefined) await removeWriterTempFiles(run.dir, result.pid);
-    return;
-  }
+  // Each analysis file is renamed into place whole; a cancel or a crash may leave the one being written (and a mix of old and new files).
+  if ((result.cancelled || result.code !== 0) && result.pid !== undefined) await removeWriterTempFiles(run.dir, result.pid);
+  if (result.cancelled) return;
   if (result.code !== 0) {
     const reason = result.output.trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'no output';
     throw new Error(`the analysis of ${label} failed (exit ${result.code}): ${reason}`);

@@ -93,7 +93,8 @@ export class TrainerClient {
       this.child.on('exit', (code, signal) => {
         clearTimeout(this.killTimer);
         if (!this.outcome) {
-          if (this.stopRequested) {
+          // Once finishing, a Stop was not acted on: an exit without 'done' is a crash, not a stop.
+          if (this.stopRequested && !this.finishingRun) {
             this.finish({ kind: 'stopped', step: this.lastStep, killed: true });
           } else {
             const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;

@@ -69,5 +69,6 @@ export function checkNetwork(value: unknown): NetworkCheck {
       checkVector(skip.bias, outputDim, 'skip.bias', errors);
     }
   }
+  if (n.step !== undefined && !(Number.isInteger(n.step) && (n.step as number) >= 0)) errors.push('step must be a non-negative integer');
   return errors.length ? { errors } : { network: value as FoldedNetwork, errors };
 }

@@ -40,8 +40,10 @@ export function computeShift(
   const totalRows = regionSizes.reduce((a, b) => a + b, 0);
   const shift = new Float32Array(units);
   const vertex = new Int32Array(units).fill(-1);
-  if (totalRows === 0) return { shift, vertex, sides: new Int8Array(0) };
+  const sides = new Int8Array(regionSizes.length * units);
+  if (totalRows === 0) return { shift, vertex, sides };
   if ((rule === 'majority' || rule === 'fixed') && regionSizes.length === 1) {
+    if (rule === 'fixed' && !keptSides) throw new Error("the 'fixed' shift rule needs the layer's kept sides");
     const keep = rule === 'fixed' ? keptSides : undefined;
     for (let k = 0; k < units; k++) {
       let side = keep?.[k] ?? 0;
@@ -51,6 +53,7 @@ export function computeShift(
         side = positive >= totalRows / 2 ? 1 : -1;
         if (keep) keep[k] = side;
       }
+      sides[k] = side;
       let worst = 0;
       let worstRow = -1;
       for (let p = 0; p < totalRows; p++) {
@@ -65,7 +68,7 @@ export function computeShift(
         vertex[k] = worstRow;
       }
     }
-    return { shift, vertex, sides: sidesAfterShift(h, units, regionSizes, shift) };
+    return { shift, vertex, sides };
   }
   const regions = regionSizes.length;
   const lo = new Float64Array(regions);
@@ -93,7 +96,14 @@ export function computeShift(
       for (let r = 0; r < regions; r++) if (c > -hi[r] - margin && c < -lo[r] + margin) return false;
       return true;
     };
-    if (allowed(0)) continue;
+    const readSides = (c: number): void => {
+      // The interval's middle, not a vertex: a vertex may sit exactly on 0 (margin 0) or round onto it.
+      for (let r = 0; r < regions; r++) sides[r * units + k] = (lo[r] + hi[r]) / 2 + c > 0 ? 1 : -1;
+    };
+    if (allowed(0)) {
+      readSides(0);
+      continue;
+    }
     let best = Infinity;
     let bestRow = -1;
     for (let r = 0; r < regions; r++) {
@@ -110,19 +120,9 @@ export function computeShift(
     }
     shift[k] = best;
     vertex[k] = bestRow;
+    readSides(best);
   }
-  return { shift, vertex, sides: sidesAfterShift(h, units, regionSizes, shift) };
-}
-
-/** Every vertex of a region is on one side after the shift (margin ε > 0): read it at the region's first vertex. */
-function sidesAfterShift(h: ArrayLike<number>, units: number, regionSizes: number[], shift: Float32Array): Int8Array {
-  const sides = new Int8Array(regionSizes.length * units);
-  let row = 0;
-  regionSizes.forEach((size, r) => {
-    for (let k = 0; k < units; k++) sides[r * units + k] = h[row * units + k] + shift[k] > 0 ? 1 : -1;
-    row += size;
-  });
-  return sides;
+  return { shift, vertex, sides };
 }
 
 /** Units whose side on some region differs between two shifts of the same layer. */

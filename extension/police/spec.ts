@@ -165,7 +165,7 @@ export const DEFAULTS = {
   weightDecay: 0.0001,
   seed: 0,
   snapshotEvery: 100,
-  rule: 'fixed' as ShiftRule,
+  rule: 'fixed' as const,
   margin: 1e-4,
   /** swish/softplus β when the layer gives none. */
   beta: 1,

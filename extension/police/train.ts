@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendPreference, LayerHealth } from '../protocol/messages';
 import { attachCompanions } from './companion-training';
 import { loadData } from './data';
-import { foldNetwork } from './fold';
+import { currentShifts, foldNetwork } from './fold';
 import {
   buildPoliceContext,
   classificationLoss,
@@ -63,6 +63,8 @@ export interface TrainOptions {
   onSnapshot?: (step: number, network: FoldedNetwork) => void;
   /** Checked before every step; training ends promptly when it returns true. */
   shouldStop?: () => boolean;
+  /** Called as soon as the last step is taken, before its progress, snapshot, selection and the final fold. */
+  onLastStep?: (step: number) => void;
   progressIntervalMs?: number;
   /** Use these samples instead of loading the spec's data source. */
   data?: TrainingData;
@@ -253,6 +255,8 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   const started = Date.now();
   const mlp = createMlp({ inputDim: spec.inputDim, layers: spec.layers, outputUnits: spec.outputUnits }, seed);
   const police = spec.police.enabled && spec.regions.length > 0 ? policeTensors(buildPoliceContext(spec), spec.inputDim) : undefined;
+  // The 'fixed' rule votes each unit's side here, on the initial weights (a vertex pass; other rules just look).
+  if (police) currentShifts(mlp, police);
   const companions = attachCompanions(mlp, { ...spec, training: { ...spec.training, steps } });
   const initialNetwork = foldNetwork(mlp, police);
   const optimizer = new Optimizer({ kind: spec.training.optimizer, lr: spec.training.lr, weightDecay: spec.training.weightDecay });
@@ -306,6 +310,7 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
         return value;
       });
       stepsDone = step;
+      if (step === steps) options.onLastStep?.(step);
       shifts.forEach((shift, layer) => {
         const before = previousShifts[layer];
         flipTotals[layer] = (flipTotals[layer] ?? 0) + (before ? sideFlips(before, shift) : 0);

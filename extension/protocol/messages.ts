@@ -12,7 +12,7 @@ export interface LayerHealth {
   shifted: number;
   meanAbsShift: number;
   maxAbsShift: number;
-  /** Times since the start a unit of this layer changed side on a region (each is a jump of the function on R: a loss spike). */
+  /** Steps, summed over units, at which a unit of this layer changed side on some region since the start (each moves the function on R discontinuously). */
   sideFlips: number;
 }
 
@@ -58,13 +58,11 @@ export interface TrainingSnapshot {
   /** The network folded at this step (POLICE shift included in the biases). */
   network: FoldedNetwork;
 }
-/** The training loop is over; the trainer is certifying and writing the run folder (a Stop now is too late to lose it). */
+/** The last step is taken; the trainer is choosing, certifying and writing the network (a Stop now no longer loses it). */
 export interface TrainingFinishing {
   type: 'finishing';
   /** Steps trained. */
   step: number;
-  /** The step whose network is kept and written (the best of the final fifth). */
-  keptStep: number;
 }
 export interface TrainingDone {
   type: 'done';

@@ -67,13 +67,14 @@ async function start(request: StartTraining): Promise<void> {
       onProgress: (p) => send({ type: 'progress', step: p.step, totalSteps: p.totalSteps, loss: p.loss, health: p.health, elapsedMs: p.elapsedMs }),
       onSnapshot: (step, network) => send({ type: 'snapshot', step, network }),
       shouldStop: () => stopRequested,
+      // From here on the run is kept: the host must not kill us for a Stop while we certify and write.
+      onLastStep: (step) => send({ type: 'finishing', step }),
       onLog: (level, message) => send({ type: 'log', level, message }),
     });
     if (result.stopped) {
       send({ type: 'stopped', step: result.stepsDone });
       return;
     }
-    send({ type: 'finishing', step: result.stepsDone, keptStep: result.keptStep });
     send({ type: 'log', level: 'info', message: `${spec.name}: ${result.stepsDone} steps on ${result.backend}, certifying and writing ${request.runDir}` });
     const certificate = await finishRun(spec, request.specText, result, request.runDir);
     send({ type: 'done', runDir: request.runDir, certificate, finalLoss: result.finalLoss });

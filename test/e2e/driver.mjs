@@ -132,7 +132,7 @@ export function statusBarText() {
 
 /**
  * Record every text the status bar shows from now on (a fast training's `N/200` may last less than one poll).
- * Returns a function that gives the texts seen so far.
+ * Returns a function that gives the texts seen so far and stops recording.
  */
 export async function recordStatusBar() {
   await page.evaluate(() => {
@@ -140,10 +140,17 @@ export async function recordStatusBar() {
     window.__policeStatusTexts = seen;
     const bar = document.querySelector('.part.statusbar') ?? document.body;
     const record = () => seen.push(Array.from(bar.querySelectorAll('.statusbar-item'), (item) => item.innerText).join(' | '));
-    new MutationObserver(record).observe(bar, { subtree: true, childList: true, characterData: true, attributes: true });
+    window.__policeStatusObserver?.disconnect();
+    window.__policeStatusObserver = new MutationObserver(record);
+    window.__policeStatusObserver.observe(bar, { subtree: true, childList: true, characterData: true, attributes: true });
     record();
   });
   return () => page.evaluate(() => window.__policeStatusTexts.slice());
+}
+
+/** Stop what recordStatusBar records. */
+export function stopRecordingStatusBar() {
+  return page.evaluate(() => window.__policeStatusObserver?.disconnect());
 }
 
 /** Open the workbench on the session's workspace before the tests, close Chromium after them. */

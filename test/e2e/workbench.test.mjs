@@ -16,6 +16,7 @@ import {
   runFromPalette,
   screenshot,
   statusBarText,
+  stopRecordingStatusBar,
   test,
   waitFor,
   workspace,
@@ -162,6 +163,7 @@ test('POLICE: Train from the palette shows progress in the status bar and writes
     async () => (await statusTexts()).find((text) => /POLICE e2e-triangle \d+\/200/.test(text)),
     60_000,
   );
+  await stopRecordingStatusBar();
   await screenshot('status-bar-progress');
   assert.match(progress, /loss/);
   firstRun = await waitFor(
@@ -189,19 +191,25 @@ test('the run appears in the Runs view with a proved certificate', async () => {
 test('selecting the run in the Runs view shows it in the POLICE view', async () => {
   await page.locator('.monaco-list-row', { hasText: trainedRun() }).first().click();
   await page.locator('.tab', { hasText: 'POLICE view' }).first().waitFor({ timeout: 30_000 });
-  // The view is a webview (nested iframes): it must show the picked run, its certificate and its partition.
-  const frame = await webviewFrame('the run drawn in the view', () => document.body?.dataset.certificate === 'proved' && Number(document.body.dataset.cells) > 0 && document.body.dataset.drawnSurfaceStep === '200', 60_000);
-  assert.match(await frame.locator('.legend').innerText(), /\d+ linear regions · step 200/);
+  // The view is a webview (nested iframes): it must show the picked run, its certificate and its partition, at the kept step.
+  const keptStep = String(JSON.parse(readFileSync(join(runsRoot, 'e2e-triangle', trainedRun(), 'network.json'), 'utf8')).step);
+  const frame = await webviewFrame(
+    'the run drawn in the view',
+    (step) => document.body?.dataset.certificate === 'proved' && Number(document.body.dataset.cells) > 0 && document.body.dataset.drawnSurfaceStep === step,
+    60_000,
+    keptStep,
+  );
+  assert.match(await frame.locator('.legend').innerText(), new RegExp(`\\d+ linear regions · step ${keptStep}`));
   await screenshot('run-in-view');
 });
 
-/** The webview frame whose document satisfies `probe` (webviews are nested iframes of the workbench). */
-async function webviewFrame(what, probe, timeoutMs) {
+/** The webview frame whose document satisfies `probe(arg)` (webviews are nested iframes of the workbench). */
+async function webviewFrame(what, probe, timeoutMs, arg) {
   return waitFor(
     what,
     async () => {
       for (const frame of page.frames()) {
-        if (await frame.evaluate(probe).catch(() => false)) return frame;
+        if (await frame.evaluate(probe, arg).catch(() => false)) return frame;
       }
       return undefined;
     },

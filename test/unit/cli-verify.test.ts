@@ -84,6 +84,10 @@ test('exit 1 with a message naming the file for bad input', async () => {
   assert.equal(shape.code, 1);
   assert.match(shape.stderr, /layers\[1\]\.weights\[0\] has 3 entries, expected 2/);
 
+  const badStep = await verify([SPEC, runDir('step', { 'network.json': JSON.stringify({ ...network(), step: 'last' }) })]);
+  assert.equal(badStep.code, 1);
+  assert.match(badStep.stderr, /step must be a non-negative integer/);
+
   const wide = { ...network(), input_dim: 3 };
   wide.layers[0].weights = [[1, 0, 0], [0, 1, 0]];
   const dims = await verify([SPEC, runDir('dims', { 'network.json': JSON.stringify(wide) })]);

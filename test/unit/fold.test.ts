@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { exportLayersModel, loadExportedModel } from '../../extension/police/export';
-import { foldNetwork } from '../../extension/police/fold';
+import { currentShifts, foldNetwork } from '../../extension/police/fold';
 import { buildPoliceContext, createMlp, disposeMlp, disposePoliceTensors, forwardPolice, policeTensors } from '../../extension/police/model';
 import { forward, type FoldedNetwork } from '../../extension/police/network';
 import { createRng } from '../../extension/police/random';
@@ -148,4 +148,37 @@ test('smooth activations export too: swish and softplus with per-unit β, sigmoi
     assert.ok(Math.abs(expected - predicted[i][0]) < 1e-5 * Math.max(1, Math.abs(expected)), `point ${p}: tfjs ${predicted[i][0]} vs ${expected}`);
   });
   model.dispose();
+});
+
+test("fixed rule: sides voted on the initial weights are kept when the weights turn, and the fold still matches training", () => {
+  const layers: ResolvedLayer[] = [
+    { units: 12, activation: 'leaky_relu', alpha: 0.1 },
+    { units: 12, activation: 'relu', alpha: 0 },
+  ];
+  const spec = { ...makeSpec(layers, [triangle]), police: { enabled: true, rule: 'fixed' as const, margin: 1e-4 } };
+  const mlp = createMlp({ inputDim: 2, layers, outputUnits: 2 }, 3);
+  const police = policeTensors(buildPoliceContext(spec), 2);
+  currentShifts(mlp, police);
+  const voted = Array.from(police.keptSides[0]);
+  assert.ok(voted.every((s) => s === 1 || s === -1), `voted sides ${voted}`);
+  // Negating layer 0 flips every pre-activation there: a fresh vote would pick the other side for each unit.
+  tf.tidy(() => {
+    mlp.kernels[0].assign(tf.neg(mlp.kernels[0]));
+    mlp.biases[0].assign(tf.neg(mlp.biases[0]));
+  });
+  const [layer0] = currentShifts(mlp, police);
+  assert.deepEqual(Array.from(layer0.sides), voted, 'fixed keeps the first vote');
+  const majority = policeTensors(buildPoliceContext({ ...spec, police: { ...spec.police, rule: 'majority' } }), 2);
+  assert.deepEqual(Array.from(currentShifts(mlp, majority)[0].sides), voted.map((s) => -s), 'a fresh majority vote flips every unit');
+  const network = foldNetwork(mlp, police);
+  assert.ok(signPatternsAgree(network, triangle.vertices));
+  const points = randomPoints(40, 4);
+  const trained = tf.tidy(() => forwardPolice(mlp, tf.tensor2d(points), police).output.arraySync());
+  points.forEach((p, i) => {
+    const folded = forward(network, p);
+    folded.forEach((value, o) => assert.ok(Math.abs(value - trained[i][o]) < 1e-4 * (1 + Math.abs(value)), `point ${p}: ${value} vs ${trained[i][o]}`));
+  });
+  disposePoliceTensors(police);
+  disposePoliceTensors(majority);
+  disposeMlp(mlp);
 });

@@ -107,7 +107,7 @@ test('an error message from the trainer ends the training with its text', async 
 const SLOW_WRITER = `process.on('message', (m) => {
   if (m.type !== 'start') return;
   process.send({ type: 'progress', step: 9, totalSteps: 9, loss: 1, health: [], elapsedMs: 1 });
-  setTimeout(() => process.send({ type: 'finishing', step: 9, keptStep: 7 }), 300);
+  setTimeout(() => process.send({ type: 'finishing', step: 9 }), 300);
   setTimeout(() => process.send({ type: 'done', runDir: m.runDir, finalLoss: 1, certificate: { proved: true } }), 300 + ${STOP_GRACE_MS} + 700);
 });`;
 
@@ -120,4 +120,19 @@ test('a Stop once the trainer is certifying and writing keeps the run: no kill, 
 test('a Stop that crosses the finishing message (trainer past its loop) does not kill the trainer while it writes', async () => {
   const { outcome } = await train(script('slow-writer-crossed', SLOW_WRITER), 'progress');
   assert.equal(outcome.kind, 'done', JSON.stringify(outcome));
+});
+
+test('a trainer that dies while writing, after a Stop it could no longer act on, is reported as a crash, not a stop', async () => {
+  const path = script(
+    'dies-writing',
+    `process.on('message', (m) => {
+      if (m.type !== 'start') return;
+      process.send({ type: 'progress', step: 9, totalSteps: 9, loss: 1, health: [], elapsedMs: 1 });
+      process.send({ type: 'finishing', step: 9 });
+      setTimeout(() => { console.error('RangeError: out of memory'); process.exit(3); }, 200);
+    });`,
+  );
+  const { outcome } = await train(path, 'finishing');
+  assert.equal(outcome.kind, 'crashed', JSON.stringify(outcome));
+  assert.match(outcome.kind === 'crashed' ? outcome.message : '', /exited with code 3: RangeError: out of memory/);
 });

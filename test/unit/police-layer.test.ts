@@ -135,3 +135,14 @@ test('sides after a minimal shift are read per region, and a flip on any region 
   assert.deepEqual(Array.from(b.sides), [-1, -1, -1, -1]);
   assert.equal(sideFlips(a, b), 2);
 });
+
+test('with margin 0 a vertex lands exactly on 0: the side is still the voted one, not a flip', () => {
+  const kept = new Int8Array(1);
+  const a = computeShift(Float32Array.from([-1, 2, 3]), 1, [3], 'fixed', 0, kept);
+  const b = computeShift(Float32Array.from([2, -1, 3]), 1, [3], 'fixed', 0, kept);
+  assert.deepEqual([a.sides[0], b.sides[0]], [1, 1]);
+  assert.equal(sideFlips(a, b), 0);
+  const minimal = computeShift(Float32Array.from([-1, 2, 3]), 1, [3], 'minimal', 0);
+  assert.equal(minimal.sides[0], 1, `minimal shift ${minimal.shift[0]}`);
+  assert.throws(() => computeShift(Float32Array.from([1, 2, 3]), 1, [3], 'fixed', 0), /kept sides/);
+});

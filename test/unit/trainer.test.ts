@@ -66,6 +66,9 @@ test('a start message trains, streams ready/progress/snapshot and ends with done
   const finishing = messages.find((m) => m.type === 'finishing') as Extract<TrainerToHost, { type: 'finishing' }>;
   assert.equal(finishing.step, 12);
   assert.ok(messages.indexOf(finishing) < messages.indexOf(done), 'finishing comes before done');
+  // Sent as the last step is taken, before that step's progress: a Stop once N/N shows never kills a finished training.
+  const lastProgress = messages.findIndex((m) => m.type === 'progress' && m.step === 12);
+  assert.ok(messages.indexOf(finishing) < lastProgress, `finishing at ${messages.indexOf(finishing)}, last progress at ${lastProgress}`);
 });
 
 test('stop ends a long training early and leaves no run folder', async (t) => {

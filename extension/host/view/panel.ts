@@ -25,6 +25,7 @@ import { readMetrics } from './run-files';
 import { viewRefreshRate } from '../trainings';
 import { toViewSpecPlain } from './view-spec';
 import { RUN_FILES } from '../../police/run-files';
+import { checkNetwork } from '../../police/network-check';
 
 /** What the webview keeps with setState; the serializer hands it back after a reload. */
 export interface PersistedViewState {
@@ -193,7 +194,7 @@ export class PoliceViewPanel {
         if (Date.now() - this.lastGramAt >= GRAM_INTERVAL_MS) this.sendGram();
         break;
       case 'finishing':
-        this.setStatus('training', `trained ${message.step} steps; certifying and writing the run (network of step ${message.keptStep})`);
+        this.setStatus('training', `trained ${message.step} steps; certifying and writing the run`);
         break;
       case 'done':
         this.lastCertificate = message.certificate;
@@ -304,8 +305,10 @@ export class PoliceViewPanel {
 
   private async loadRunNetwork(dir: string): Promise<void> {
     try {
-      this.network = JSON.parse(await readFile(join(dir, RUN_FILES.network), 'utf8')) as FoldedNetwork;
-      this.networkStep = this.network.step ?? this.totalSteps;
+      const { network, errors } = checkNetwork(JSON.parse(await readFile(join(dir, RUN_FILES.network), 'utf8')));
+      if (!network) throw new Error(errors.join('; '));
+      this.network = network;
+      this.networkStep = network.step ?? this.totalSteps;
       this.refreshSurface(true);
       this.sendGram();
     } catch (error) {
