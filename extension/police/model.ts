@@ -142,7 +142,8 @@ export function buildPoliceContext(spec: ResolvedSpec): PoliceContext {
         : region.vertices.slice(1).map((v) => matVec(c.A, v.map((x, j) => x - region.vertices[0][j])));
     penalties.push({ kind: c.kind, region: index, offset, count: region.vertices.length, target });
   });
-  const rule: ShiftRule = regionSizes.length > 1 ? 'minimal' : spec.police.rule;
+  // A vote per region at every step cannot keep several regions on one side at once: 'majority' means 'minimal' there.
+  const rule: ShiftRule = regionSizes.length > 1 && spec.police.rule === 'majority' ? 'minimal' : spec.police.rule;
   return { vertices, regionSizes, rule, margin: spec.police.margin, exact, penalties };
 }
 
@@ -154,7 +155,7 @@ export interface PoliceTensors {
   skipA?: tf.Tensor2D;
   skipB?: tf.Tensor2D;
   penaltyTargets: tf.Tensor2D[];
-  /** Per hidden layer, each unit's side on the region ('fixed' rule), voted at the first forward pass (0 until then). */
+  /** Per hidden layer, each unit's side on each region ('fixed' rule; regions × units), voted on the initial weights (0 until then). */
   keptSides: Int8Array[];
 }
 
@@ -211,7 +212,7 @@ export function forwardPolice(mlp: Mlp, x: tf.Tensor2D, t: PoliceTensors, onShif
   const layout: VertexLayout = { batchRows, regionSizes: t.context.regionSizes };
   let h = batchRows > 0 ? tf.concat([x, t.vertices], 0) : t.vertices;
   for (let i = 0; i < mlp.layers.length; i++) {
-    const keptSides = t.context.rule === 'fixed' ? (t.keptSides[i] ??= new Int8Array(mlp.layers[i].units)) : undefined;
+    const keptSides = t.context.rule === 'fixed' ? (t.keptSides[i] ??= new Int8Array(t.context.regionSizes.length * mlp.layers[i].units)) : undefined;
     const z = policeShift(dense(h, mlp, i), layout, t.context.rule, t.context.margin, onShift && ((s) => onShift(i, s)), keptSides);
     h = activate(z, mlp.layers[i], mlp.betas?.[i]);
   }

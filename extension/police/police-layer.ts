@@ -25,9 +25,11 @@ export interface LayerShift {
 /**
  * Computes c per unit from the vertex pre-activations H (P×K, row-major).
  * 'majority': s_k by majority vote, c_k = max_p ReLU(ε − H_pk s_k) s_k (Algorithm 1 with margin ε).
- * 'fixed': as majority, but s_k is voted once and kept in `keptSides` (one region), so c is continuous in the weights.
  * 'minimal': per region r the vertices span [lo_r, hi_r]; the allowed c avoid (−hi_r − ε, −lo_r + ε)
  * for every r; take the allowed candidate among {0, −hi_r − ε, −lo_r + ε} of smallest |c|.
+ * 'fixed': each unit's side on each region is voted once (majority of the region's vertices) and kept in `keptSides`
+ * (regions × units), so c is continuous in the weights; the c of smallest |c| that keeps every kept side is taken.
+ * With several regions the kept sides can become incompatible: then the minimal shift decides and its sides are kept.
  */
 export function computeShift(
   h: ArrayLike<number>,
@@ -42,8 +44,8 @@ export function computeShift(
   const vertex = new Int32Array(units).fill(-1);
   const sides = new Int8Array(regionSizes.length * units);
   if (totalRows === 0) return { shift, vertex, sides };
+  if (rule === 'fixed' && keptSides?.length !== regionSizes.length * units) throw new Error("the 'fixed' shift rule needs the layer's kept sides");
   if ((rule === 'majority' || rule === 'fixed') && regionSizes.length === 1) {
-    if (rule === 'fixed' && !keptSides) throw new Error("the 'fixed' shift rule needs the layer's kept sides");
     const keep = rule === 'fixed' ? keptSides : undefined;
     for (let k = 0; k < units; k++) {
       let side = keep?.[k] ?? 0;
@@ -75,13 +77,17 @@ export function computeShift(
   const hi = new Float64Array(regions);
   const loRow = new Int32Array(regions);
   const hiRow = new Int32Array(regions);
+  const positives = new Int32Array(regions);
+  const keep = rule === 'fixed' ? keptSides : undefined;
   for (let k = 0; k < units; k++) {
     let row = 0;
     for (let r = 0; r < regions; r++) {
       lo[r] = Infinity;
       hi[r] = -Infinity;
+      positives[r] = 0;
       for (let p = 0; p < regionSizes[r]; p++, row++) {
         const value = h[row * units + k];
+        if (value > 0) positives[r]++;
         if (value < lo[r]) {
           lo[r] = value;
           loRow[r] = row;
@@ -100,8 +106,37 @@ export function computeShift(
       // The interval's middle, not a vertex: a vertex may sit exactly on 0 (margin 0) or round onto it.
       for (let r = 0; r < regions; r++) sides[r * units + k] = (lo[r] + hi[r]) / 2 + c > 0 ? 1 : -1;
     };
+    if (keep) {
+      if (keep[k] === 0) for (let r = 0; r < regions; r++) keep[r * units + k] = positives[r] >= regionSizes[r] / 2 ? 1 : -1;
+      // Kept side + on r needs c ≥ −lo_r + ε, side − needs c ≤ −hi_r − ε: an interval, empty when the regions disagree.
+      let lower = -Infinity;
+      let lowerRow = -1;
+      let upper = Infinity;
+      let upperRow = -1;
+      for (let r = 0; r < regions; r++) {
+        if (keep[r * units + k] > 0 && -lo[r] + margin > lower) {
+          lower = -lo[r] + margin;
+          lowerRow = loRow[r];
+        } else if (keep[r * units + k] < 0 && -hi[r] - margin < upper) {
+          upper = -hi[r] - margin;
+          upperRow = hiRow[r];
+        }
+      }
+      if (lower <= upper) {
+        if (lower > 0) {
+          shift[k] = lower;
+          vertex[k] = lowerRow;
+        } else if (upper < 0) {
+          shift[k] = upper;
+          vertex[k] = upperRow;
+        }
+        for (let r = 0; r < regions; r++) sides[r * units + k] = keep[r * units + k];
+        continue;
+      }
+    }
     if (allowed(0)) {
       readSides(0);
+      if (keep) for (let r = 0; r < regions; r++) keep[r * units + k] = sides[r * units + k];
       continue;
     }
     let best = Infinity;
@@ -121,6 +156,7 @@ export function computeShift(
     shift[k] = best;
     vertex[k] = bestRow;
     readSides(best);
+    if (keep) for (let r = 0; r < regions; r++) keep[r * units + k] = sides[r * units + k];
   }
   return { shift, vertex, sides };
 }

@@ -134,7 +134,7 @@ export interface ResolvedTraining {
 
 export interface ResolvedPolice {
   enabled: boolean;
-  /** 'majority' is Algorithm 1; 'fixed' votes once; 'minimal' is the smallest allowed shift (several regions use it). */
+  /** 'fixed' votes once and keeps the sides; 'majority' is Algorithm 1 (several regions: 'minimal'); 'minimal' is the smallest allowed shift. */
   rule: ShiftRule;
   /** Non-negative margin every vertex keeps from each hyperplane, so float rounding cannot flip a sign. */
   margin: number;

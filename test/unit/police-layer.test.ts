@@ -146,3 +146,27 @@ test('with margin 0 a vertex lands exactly on 0: the side is still the voted one
   assert.equal(minimal.sides[0], 1, `minimal shift ${minimal.shift[0]}`);
   assert.throws(() => computeShift(Float32Array.from([1, 2, 3]), 1, [3], 'fixed', 0), /kept sides/);
 });
+
+test('fixed rule with two regions keeps both sides while one shift can, and lets the minimal shift decide once none can', () => {
+  const margin = 1e-3;
+  const kept = new Int8Array(2);
+  // One unit, two regions of two vertices each: + on the first, − on the second, and c = 0 keeps both.
+  const start = computeShift(Float32Array.from([1, 3, -2, -1]), 1, [2, 2], 'fixed', margin, kept);
+  assert.deepEqual([Array.from(kept), Array.from(start.sides), start.shift[0]], [[1, -1], [1, -1], 0]);
+  // The first region now straddles 0. Minimal would push it down (a flip); fixed pushes it up, keeping both sides.
+  const moved = Float32Array.from([-1, 1, -3, -2]);
+  const minimal = computeShift(moved, 1, [2, 2], 'minimal', margin);
+  assert.deepEqual(Array.from(minimal.sides), [-1, -1]);
+  const fixed = computeShift(moved, 1, [2, 2], 'fixed', margin, kept);
+  assert.deepEqual(Array.from(fixed.sides), [1, -1]);
+  assert.ok(Math.abs(fixed.shift[0] - (1 + margin)) < 1e-6, `shift ${fixed.shift[0]}`);
+  assert.equal(fixed.vertex[0], 0, 'c follows the first region lowest vertex');
+  assertOneSidePerRegion(Float32Array.from(moved, (v) => v + fixed.shift[0]), 0, 1, [2, 2], margin);
+  // Now no c keeps the first region above 0 and the second below: the minimal shift decides, and its sides are kept.
+  const apart = Float32Array.from([0, 1, 2, 3]);
+  const fallback = computeShift(apart, 1, [2, 2], 'fixed', margin, kept);
+  assert.deepEqual(Array.from(fallback.sides), [1, 1]);
+  assert.deepEqual(Array.from(kept), [1, 1]);
+  assert.equal(sideFlips(fixed, fallback), 1);
+  assertOneSidePerRegion(Float32Array.from(apart, (v) => v + fallback.shift[0]), 0, 1, [2, 2], margin);
+});
