@@ -28,8 +28,9 @@ export interface LayerShift {
  * 'minimal': per region r the vertices span [lo_r, hi_r]; the allowed c avoid (−hi_r − ε, −lo_r + ε)
  * for every r; take the allowed candidate among {0, −hi_r − ε, −lo_r + ε} of smallest |c|.
  * 'fixed': each unit's side on each region is voted once (majority of the region's vertices) and kept in `keptSides`
- * (regions × units), so c is continuous in the weights; the c of smallest |c| that keeps every kept side is taken.
- * With several regions the kept sides can become incompatible: then the minimal shift decides and its sides are kept.
+ * (regions × units), so c is continuous in the weights; the c of smallest |c| that keeps every kept side is taken
+ * (with one region: Algorithm 1 with the first vote). Several regions' kept sides can become incompatible: then the
+ * minimal shift decides and its sides are kept.
  */
 export function computeShift(
   h: ArrayLike<number>,
@@ -45,16 +46,11 @@ export function computeShift(
   const sides = new Int8Array(regionSizes.length * units);
   if (totalRows === 0) return { shift, vertex, sides };
   if (rule === 'fixed' && keptSides?.length !== regionSizes.length * units) throw new Error("the 'fixed' shift rule needs the layer's kept sides");
-  if ((rule === 'majority' || rule === 'fixed') && regionSizes.length === 1) {
-    const keep = rule === 'fixed' ? keptSides : undefined;
+  if (rule === 'majority' && regionSizes.length === 1) {
     for (let k = 0; k < units; k++) {
-      let side = keep?.[k] ?? 0;
-      if (side === 0) {
-        let positive = 0;
-        for (let p = 0; p < totalRows; p++) if (h[p * units + k] > 0) positive++;
-        side = positive >= totalRows / 2 ? 1 : -1;
-        if (keep) keep[k] = side;
-      }
+      let positive = 0;
+      for (let p = 0; p < totalRows; p++) if (h[p * units + k] > 0) positive++;
+      const side = positive >= totalRows / 2 ? 1 : -1;
       sides[k] = side;
       let worst = 0;
       let worstRow = -1;
