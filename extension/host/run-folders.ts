@@ -142,7 +142,7 @@ export async function removeLeftovers(runDir: string): Promise<string[]> {
   return leftovers;
 }
 
-/** After a cancelled `police analyze` (process `pid`): remove the files it was writing inside `runDir`. */
+/** After a cancelled or failed `police analyze` (process `pid`): remove the files it was writing inside `runDir`. */
 export async function removeWriterTempFiles(runDir: string, pid: number): Promise<string[]> {
   const suffix = tempFileSuffix(pid);
   const leftovers = (await fs.readdir(runDir).catch(() => [] as string[])).filter((name) => name.endsWith(suffix));
