@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BackendPreference } from '../protocol/messages';
 import type { Certificate } from '../police/certificate-types';
+import { effectiveShiftRule } from '../police/model';
 import { validateSpecText } from '../police/parse';
 import type { Problem } from '../police/problems';
 import { finishRun } from '../police/run-folder';
@@ -145,7 +146,8 @@ export async function trainCommand(args: string[]): Promise<number> {
     const choice = await initBackend(backend);
     const totalSteps = steps ?? spec.training.steps;
     const vertices = spec.regions.map((r) => `${r.name} (${r.vertices.length} vertices)`).join(', ');
-    process.stderr.write(`police train: ${spec.name}: ${totalSteps} steps on ${choice.backend}, POLICE ${spec.police.enabled ? 'on' : 'OFF'} for ${vertices}\n`);
+    const rule = effectiveShiftRule(spec);
+    process.stderr.write(`police train: ${spec.name}: ${totalSteps} steps on ${choice.backend}, POLICE ${spec.police.enabled ? `on (rule ${rule})` : 'OFF'} for ${vertices}\n`);
     const trainOptions: Parameters<typeof train>[1] = {
       backend,
       progressIntervalMs: process.stderr.isTTY ? 100 : 250,
@@ -162,6 +164,10 @@ export async function trainCommand(args: string[]): Promise<number> {
       return 130;
     }
     const certificate = await finishRun(spec, text, result, runDir);
+    const sideFlips = result.health.reduce((n, h) => n + h.sideFlips, 0);
+    if (sideFlips > 0 && rule !== 'fixed') {
+      process.stderr.write(`police train: ${sideFlips} side flips under rule '${rule}', each a jump of the function on a region (the loss spikes); "police": {"rule": "fixed"} keeps every unit's side\n`);
+    }
     if (values.json) {
       process.stdout.write(
         `${JSON.stringify({
@@ -169,6 +175,7 @@ export async function trainCommand(args: string[]): Promise<number> {
           backend: result.backend,
           steps: result.stepsDone,
           keptStep: result.keptStep,
+          sideFlips,
           finalLoss: result.finalLoss,
           accuracy: result.accuracy,
           elapsedMs: result.elapsedMs,

@@ -142,9 +142,12 @@ export function buildPoliceContext(spec: ResolvedSpec): PoliceContext {
         : region.vertices.slice(1).map((v) => matVec(c.A, v.map((x, j) => x - region.vertices[0][j])));
     penalties.push({ kind: c.kind, region: index, offset, count: region.vertices.length, target });
   });
-  // A vote per region at every step cannot keep several regions on one side at once: 'majority' means 'minimal' there.
-  const rule: ShiftRule = regionSizes.length > 1 && spec.police.rule === 'majority' ? 'minimal' : spec.police.rule;
-  return { vertices, regionSizes, rule, margin: spec.police.margin, exact, penalties };
+  return { vertices, regionSizes, rule: effectiveShiftRule(spec), margin: spec.police.margin, exact, penalties };
+}
+
+/** The rule a spec trains with: a vote per region at every step cannot keep several regions on one side, so 'majority' means 'minimal' there. */
+export function effectiveShiftRule(spec: ResolvedSpec): ShiftRule {
+  return spec.regions.length > 1 && spec.police.rule === 'majority' ? 'minimal' : spec.police.rule;
 }
 
 /** Constant tensors of a PoliceContext, built once per training run, and the sides the 'fixed' rule keeps. */

@@ -125,3 +125,19 @@ test('a trainer killed mid-run leaves no run folder, and the next run to the sam
   assert.equal(again.status, 0, again.stderr);
   assert.deepEqual(readdirSync(path.dirname(out)).filter((name) => name.includes('killed')), ['killed']);
 });
+
+test('the rule in use is named; side flips are counted, and under majority a hint names the fixed rule', () => {
+  const flipsOf = (name: string, rule: string) => {
+    const spec = writeSpec(name, specText({ training: { steps: 150, batch: 64, optimizer: 'adam', lr: 0.05, seed: 2 }, police: { rule } }));
+    const result = runCli(['train', spec, '--out', path.join(work, 'runs', name), '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, new RegExp(`POLICE on \\(rule ${rule}\\)`));
+    return { flips: (JSON.parse(result.stdout) as { sideFlips: number }).sideFlips, stderr: result.stderr };
+  };
+  const fixed = flipsOf('rule-fixed', 'fixed');
+  assert.equal(fixed.flips, 0);
+  assert.doesNotMatch(fixed.stderr, /side flips under/);
+  const majority = flipsOf('rule-majority', 'majority');
+  assert.ok(majority.flips > 0, 'this spec no longer flips a side under majority: the hint is untested');
+  assert.match(majority.stderr, new RegExp(`${majority.flips} side flips under rule 'majority'.*"rule": "fixed"`));
+});
