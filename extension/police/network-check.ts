@@ -30,6 +30,19 @@ function checkVector(value: unknown, length: number, where: string, errors: stri
   else if (!value.every((v) => typeof v === 'number' && Number.isFinite(v))) errors.push(`${where} holds a value that is not a finite number`);
 }
 
+/** network.json's text as a checked network; errors name `file` and the offending field. */
+export function parseNetworkText(text: string, file: string): FoldedNetwork {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message}`);
+  }
+  const { network, errors } = checkNetwork(value);
+  if (!network) throw new Error(`${file}: ${errors.join('; ')}`);
+  return network;
+}
+
 /** Validates parsed network.json; returns the network only when every layer's shape chains from input_dim to output_dim. */
 export function checkNetwork(value: unknown): NetworkCheck {
   const errors: string[] = [];

@@ -25,7 +25,7 @@ import { readMetrics } from './run-files';
 import { viewRefreshRate } from '../trainings';
 import { toViewSpecPlain } from './view-spec';
 import { RUN_FILES } from '../../police/run-files';
-import { checkNetwork } from '../../police/network-check';
+import { parseNetworkText } from '../../police/network-check';
 
 /** What the webview keeps with setState; the serializer hands it back after a reload. */
 export interface PersistedViewState {
@@ -305,14 +305,14 @@ export class PoliceViewPanel {
 
   private async loadRunNetwork(dir: string): Promise<void> {
     try {
-      const { network, errors } = checkNetwork(JSON.parse(await readFile(join(dir, RUN_FILES.network), 'utf8')));
-      if (!network) throw new Error(errors.join('; '));
+      const file = join(dir, RUN_FILES.network);
+      const network = parseNetworkText(await readFile(file, 'utf8'), file);
       this.network = network;
       this.networkStep = network.step ?? this.totalSteps;
       this.refreshSurface(true);
       this.sendGram();
     } catch (error) {
-      this.setStatus('error', `cannot read ${join(dir, RUN_FILES.network)}: ${(error as Error).message}`);
+      this.setStatus('error', `cannot read the run's network: ${(error as Error).message}`);
     }
   }
 

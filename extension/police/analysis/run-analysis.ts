@@ -1,7 +1,7 @@
 // Analyse a run folder and write analysis.json, analysis.md and the heat-maps beside it (shared by the CLI and the editor).
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { checkNetwork } from '../network-check';
+import { parseNetworkText } from '../network-check';
 import type { FoldedNetwork } from '../network';
 import type { ResolvedSpec } from '../spec';
 import { heatmapPng } from './heatmap';
@@ -42,15 +42,13 @@ export function analyzeRun(spec: ResolvedSpec, runDir: string, options: Pick<Ana
 }
 
 export function readNetwork(file: string): FoldedNetwork {
-  let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new Error(`${file}: ${(err as Error).message}`);
   }
-  const { network, errors } = checkNetwork(value);
-  if (!network) throw new Error(`${file}: ${errors.join('; ')}`);
-  return network;
+  return parseNetworkText(text, file);
 }
 
 /** β (and residual) per logged step, from metrics.jsonl rows that carry them. */
