@@ -8,7 +8,7 @@
 // .vertexScreenPosition(region, vertex) → client pixels of a region's vertex marker (to drag it).
 import './view.css';
 import { MessageChannel } from '../extension/protocol/channel';
-import type { Certificate } from '../extension/police/certificate-types';
+import type { Certificate } from '../extension/police/proof/certificate-types';
 import type {
   CellInputMap,
   HostToWebview,
@@ -19,7 +19,7 @@ import type {
   WebviewToHost,
 } from '../extension/protocol/messages';
 import { classColor, readThemeColors, regionColor, rgbToCss } from './colors';
-import { cellRegionDistances, cellValue, choosePlane, findCell, planePoint, type PlaneChoice, type PlaneMode } from './geometry';
+import { cellRegionDistances, cellValue, choosePlane, findCell, planePoint, type PlaneChoice, type PlaneMode } from '../extension/common/view-geometry';
 import { GramPanel } from './gram-panel';
 import { LossChart } from './loss-chart';
 import { SceneView, type ColorMode, type HoverPoint } from './scene';

@@ -4,7 +4,7 @@ import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { ConvexGeometry } from 'three/examples/jsm/geometries/ConvexGeometry.js';
 import type { ViewPlane, ViewShowData, ViewSpec, ViewSurface, ViewWindow } from '../extension/protocol/messages';
 import { argmax, cellColor, classColor, regionColor, viridisInto, type ThemeColors } from './colors';
-import { cellPolygonOf, convexHullIndices, ownsEdge, planePoint, projectToPlane, signedArea } from './geometry';
+import { cellPolygonOf, convexHullIndices, ownsEdge, planePoint, projectToPlane, signedArea } from '../extension/common/view-geometry';
 
 // Theme and colour-map values are display colours: draw them as given, without linear→sRGB conversion.
 THREE.ColorManagement.enabled = false;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzeRun } from '../police/analysis/run-analysis';
-import { validateSpecText } from '../police/parse';
+import { validateSpecText } from '../police/spec/parse';
 
 const USAGE = 'usage: police analyze SPEC DIR [--json] [--probes K] [--seed S]';
 

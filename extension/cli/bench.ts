@@ -1,12 +1,12 @@
 // `police bench [--json] [--quick]`: the paper's Table 1, unconstrained vs POLICE training steps in the same process, interleaved.
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { createMlp, disposeMlp, disposePoliceTensors, forwardPlain, forwardPolice, policeTensors, regressionLoss, type Mlp, type PoliceTensors } from '../police/model';
-import { Optimizer } from '../police/optimizer';
-import { runPartitionBench } from '../police/partition-bench';
-import { createRng } from '../police/random';
+import { createMlp, disposeMlp, disposePoliceTensors, forwardPlain, forwardPolice, policeTensors, regressionLoss, type Mlp, type PoliceTensors } from '../police/training/model';
+import { Optimizer } from '../police/training/optimizer';
+import { runPartitionBench } from '../police/partition/bench';
+import { createRng } from '../police/common/random';
 import type { BackendPreference } from '../protocol/messages';
-import { initBackend } from '../police/tf-backend';
+import { initBackend } from '../police/training/backend';
 
 export interface BenchConfig {
   D: number;

@@ -3,13 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BackendPreference } from '../protocol/messages';
-import type { Certificate } from '../police/certificate-types';
-import { effectiveShiftRule } from '../police/model';
-import { validateSpecText } from '../police/parse';
-import type { Problem } from '../police/problems';
-import { finishRun } from '../police/run-folder';
-import { initBackend } from '../police/tf-backend';
-import { train, type TrainProgress } from '../police/train';
+import type { Certificate } from '../police/proof/certificate-types';
+import { effectiveShiftRule } from '../police/training/model';
+import { validateSpecText } from '../police/spec/parse';
+import type { Problem } from '../police/spec/problems';
+import { finishRun } from '../police/io/run-folder';
+import { initBackend } from '../police/training/backend';
+import { train, type TrainProgress } from '../police/training/train';
 
 const BACKENDS: BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 

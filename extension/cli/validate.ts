@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { validateSpecText } from '../police/parse';
-import type { Problem } from '../police/problems';
+import { validateSpecText } from '../police/spec/parse';
+import type { Problem } from '../police/spec/problems';
 
 const USAGE = 'usage: police validate SPEC [--json]';
 

@@ -2,13 +2,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { certify } from '../police/certificate';
-import type { Certificate, RegionCertificate } from '../police/certificate-types';
-import { checkNetwork } from '../police/network-check';
-import type { FoldedNetwork } from '../police/network';
-import { validateSpecText } from '../police/parse';
-import type { ResolvedSpec } from '../police/spec';
-import { RUN_FILES } from '../police/run-files';
+import { certify } from '../police/proof/certificate';
+import type { Certificate, RegionCertificate } from '../police/proof/certificate-types';
+import { checkNetwork } from '../police/io/network-check';
+import type { FoldedNetwork } from '../police/network/network';
+import { validateSpecText } from '../police/spec/parse';
+import type { ResolvedSpec } from '../police/spec/types';
+import { RUN_FILES } from '../police/io/run-files';
 
 const USAGE = 'usage: police verify SPEC DIR [--json] [--samples N] [--seed S]';
 

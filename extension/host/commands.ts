@@ -8,8 +8,8 @@ import { listRuns, removeWriterTempFiles, summarizeRun, specNameFromPath, type R
 import type { RunsNode, RunsTreeProvider } from './runs-tree';
 import { runsRootFor, type Trainings } from './trainings';
 import { PoliceViewPanel } from './view/panel';
-import { ANALYSIS_FILES, RUN_FILES } from '../police/run-files';
-import { validateSpecText } from '../police/parse';
+import { ANALYSIS_FILES, RUN_FILES } from '../police/io/run-files';
+import { validateSpecText } from '../police/spec/parse';
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;

@@ -1,7 +1,7 @@
 // Live diagnostics for *.police.json: the same validation as `police validate`, debounced, never throwing.
 import * as vscode from 'vscode';
-import { validateSpecText } from '../police/parse';
-import type { Problem } from '../police/problems';
+import { validateSpecText } from '../police/spec/parse';
+import type { Problem } from '../police/spec/problems';
 import { editorProblems } from './editor-problems';
 
 export const POLICE_LANGUAGE_ID = 'police-json';

@@ -1,5 +1,5 @@
 // Which validation problems the editor shows as POLICE diagnostics (no vscode: unit-tested).
-import type { Problem } from '../police/problems';
+import type { Problem } from '../police/spec/problems';
 
 /**
  * Codes of problems the JSON language server also reports for a *.police.json file: syntax errors, and schema

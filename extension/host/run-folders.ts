@@ -1,8 +1,8 @@
 // Run folders on disk (<runsRoot>/<spec-name>/<timestamp>): naming, listing and summaries. No 'vscode' import, so it is unit-testable.
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Certificate } from '../police/certificate-types';
-import { RUN_FILES, tempFileSuffix, tempRunPrefix } from '../police/run-files';
+import type { Certificate } from '../police/proof/certificate-types';
+import { RUN_FILES, tempFileSuffix, tempRunPrefix } from '../police/io/run-files';
 
 export type CertificateState = 'proved' | 'not-proved' | 'approximate' | 'missing' | 'unreadable';
 

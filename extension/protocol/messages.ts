@@ -1,20 +1,13 @@
 // Every message between host, trainer and webview: one discriminated union per direction.
-import type { Certificate } from '../police/certificate-types';
-import type { FoldedNetwork } from '../police/network';
-import type { ResolvedSpec } from '../police/spec';
+import type { Certificate } from '../police/proof/certificate-types';
+import type { FoldedNetwork } from '../police/network/network';
+import type { ResolvedSpec } from '../police/spec/types';
+import type { BackendPreference } from '../police/training/backend';
+import type { LayerHealth } from '../police/training/train';
 
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type { BackendPreference, LayerHealth };
 
-/** Per hidden layer: how many units needed a bias shift at this step, and how large the shifts were. */
-export interface LayerHealth {
-  layer: number;
-  units: number;
-  shifted: number;
-  meanAbsShift: number;
-  maxAbsShift: number;
-  /** Steps, summed over units, at which a unit of this layer changed side on some region since the start (each moves the function on R discontinuously). */
-  sideFlips: number;
-}
+
 
 // ---------- host → trainer ----------
 

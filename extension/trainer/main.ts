@@ -2,10 +2,10 @@
 import { existsSync } from 'node:fs';
 import { MessageChannel } from '../protocol/channel';
 import type { HostToTrainer, StartTraining, TrainerToHost } from '../protocol/messages';
-import { validateSpecText } from '../police/parse';
-import { finishRun } from '../police/run-folder';
-import { initBackend } from '../police/tf-backend';
-import { train } from '../police/train';
+import { validateSpecText } from '../police/spec/parse';
+import { finishRun } from '../police/io/run-folder';
+import { initBackend } from '../police/training/backend';
+import { train } from '../police/training/train';
 
 let running = false;
 let stopRequested = false;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
-import type { FoldedNetwork } from '../../extension/police/network';
+import type { FoldedNetwork } from '../../extension/police/network/network';
 import type { SurfaceRequest, ViewSurface } from '../../extension/protocol/messages';
 import { SurfaceService } from '../../extension/host/view/surface-service';
 

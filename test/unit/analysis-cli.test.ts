@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { analyzeCommand } from '../../extension/cli/analyze';
 import type { AnalysisReport } from '../../extension/police/analysis/report';
-import type { FoldedNetwork } from '../../extension/police/network';
+import type { FoldedNetwork } from '../../extension/police/network/network';
 import { captureCli, writeRunDir, type CliResult } from './cli-harness';
 
 const SPEC = resolve('test/fixtures/analyze-square.police.json');

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { absInjectivity, analyzeInjectivity, centralCells, layerInjectivity, reluInjectivity } from '../../extension/police/analysis/injectivity';
 import { smallestSingular } from '../../extension/police/analysis/dense';
-import { leastSquares, rank } from '../../extension/police/linalg';
-import type { FoldedNetwork, NetworkLayer } from '../../extension/police/network';
-import { createRng } from '../../extension/police/random';
+import { leastSquares, rank } from '../../extension/police/geometry/linalg';
+import type { FoldedNetwork, NetworkLayer } from '../../extension/police/network/network';
+import { createRng } from '../../extension/police/common/random';
 
 const relu = (w: number[][], b: number[], x: number[]) => w.map((row, i) => Math.max(0, row.reduce((s, v, j) => s + v * x[j], b[i])));
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze, renderMarkdown } from '../../extension/police/analysis/report';
-import type { FoldedNetwork } from '../../extension/police/network';
-import type { ResolvedRegion } from '../../extension/police/spec';
+import type { FoldedNetwork } from '../../extension/police/network/network';
+import type { ResolvedRegion } from '../../extension/police/spec/types';
 
 const region: ResolvedRegion = {
   name: 'square',

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { affineResidual, hardened, residualVersusBeta } from '../../extension/police/analysis/smooth';
-import { activate, forward, type FoldedNetwork } from '../../extension/police/network';
+import { affineResidual } from '../../extension/police/network/affine-residual';
+import { hardened, residualVersusBeta } from '../../extension/police/analysis/smooth';
+import { activate, forward, type FoldedNetwork } from '../../extension/police/network/network';
 
 test('swish at β = 500 is within 1e-3 of ReLU on [−1, 1] (and softplus at β = 500 too)', () => {
   let worstSwish = 0;

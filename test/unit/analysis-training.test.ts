@@ -2,11 +2,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { layerOrthogonality } from '../../extension/police/analysis/orthogonality';
-import { certify } from '../../extension/police/certificate';
-import { annealBeta, orthonormalize } from '../../extension/police/companion-training';
-import { createRng } from '../../extension/police/random';
-import type { ResolvedLayer, ResolvedRegion, ResolvedSpec, ResolvedTraining } from '../../extension/police/spec';
-import { train } from '../../extension/police/train';
+import { certify } from '../../extension/police/proof/certificate';
+import { annealBeta } from '../../extension/police/training/companions';
+import { orthonormalize } from '../../extension/police/training/orthogonal';
+import { createRng } from '../../extension/police/common/random';
+import type { ResolvedLayer, ResolvedRegion, ResolvedSpec, ResolvedTraining } from '../../extension/police/spec/types';
+import { train } from '../../extension/police/training/train';
 import { waveData } from './train-fixtures';
 
 const triangle: ResolvedRegion = { name: 'triangle', vertices: [[-1, -1], [0, 1], [1, -1]], constraint: { kind: 'affine' }, form: 'vertices' };

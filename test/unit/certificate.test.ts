@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { certify, weightsSha256 } from '../../extension/police/certificate';
-import type { FoldedNetwork, NetworkLayer } from '../../extension/police/network';
-import { forward } from '../../extension/police/network';
-import { createRng } from '../../extension/police/random';
-import type { Matrix, ResolvedConstraint, ResolvedRegion } from '../../extension/police/spec';
+import { certify, weightsSha256 } from '../../extension/police/proof/certificate';
+import type { FoldedNetwork, NetworkLayer } from '../../extension/police/network/network';
+import { forward } from '../../extension/police/network/network';
+import { createRng } from '../../extension/police/common/random';
+import type { Matrix, ResolvedConstraint, ResolvedRegion } from '../../extension/police/spec/types';
 
 const TRIANGLE: Matrix = [
   [-1.414, -1.414],

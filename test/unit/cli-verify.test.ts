@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { verifyCommand } from '../../extension/cli/verify';
-import type { FoldedNetwork } from '../../extension/police/network';
+import type { FoldedNetwork } from '../../extension/police/network/network';
 import { captureCli, writeRunDir, type CliResult } from './cli-harness';
 
 const SPEC = resolve('test/fixtures/verify-triangle.police.json');

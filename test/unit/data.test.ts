@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DataError, loadData } from '../../extension/police/data';
-import { validateSpecText } from '../../extension/police/parse';
-import { createRng, mulberry32 } from '../../extension/police/random';
-import type { ResolvedSpec } from '../../extension/police/spec';
+import { DataError, loadData } from '../../extension/police/training/data';
+import { validateSpecText } from '../../extension/police/spec/parse';
+import { createRng, mulberry32 } from '../../extension/police/common/random';
+import type { ResolvedSpec } from '../../extension/police/spec/types';
 
 const fixtures = join(__dirname, '..', 'fixtures', 'spec');
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileExpression, compileTarget, findNonFinite, parseExpression } from '../../extension/police/expression';
+import { compileExpression, compileTarget, findNonFinite, parseExpression } from '../../extension/police/spec/expression';
 
 const firstError = (text: string, dim = 2) => {
   const result = parseExpression(text, dim);

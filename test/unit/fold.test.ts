@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { exportLayersModel, loadExportedModel } from '../../extension/police/export';
-import { currentShifts, foldNetwork } from '../../extension/police/fold';
-import { buildPoliceContext, createMlp, disposeMlp, disposePoliceTensors, forwardPolice, policeTensors } from '../../extension/police/model';
-import { forward, type FoldedNetwork } from '../../extension/police/network';
-import { createRng } from '../../extension/police/random';
-import type { ResolvedLayer, ResolvedRegion, ResolvedSpec } from '../../extension/police/spec';
-import { initBackend } from '../../extension/police/tf-backend';
+import { exportLayersModel, loadExportedModel } from '../../extension/police/io/export';
+import { currentShifts, foldNetwork } from '../../extension/police/training/fold';
+import { buildPoliceContext, createMlp, disposeMlp, disposePoliceTensors, forwardPolice, policeTensors } from '../../extension/police/training/model';
+import { forward, type FoldedNetwork } from '../../extension/police/network/network';
+import { createRng } from '../../extension/police/common/random';
+import type { ResolvedLayer, ResolvedRegion, ResolvedSpec } from '../../extension/police/spec/types';
+import { initBackend } from '../../extension/police/training/backend';
 
 before(async () => {
   await initBackend('wasm');

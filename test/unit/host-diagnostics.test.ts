@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { editorProblems } from '../../extension/host/editor-problems';
-import { validateSpecText } from '../../extension/police/parse';
+import { validateSpecText } from '../../extension/police/spec/parse';
 
 const brokenPath = join('test', 'fixtures', 'spec', 'broken.police.json');
 const broken = readFileSync(brokenPath, 'utf8');

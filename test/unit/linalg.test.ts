@@ -13,7 +13,7 @@ import {
   rank,
   solve,
   transpose,
-} from '../../extension/police/linalg';
+} from '../../extension/police/geometry/linalg';
 
 const close = (actual: number[][] | number[], expected: number[][] | number[], tol = 1e-12): void =>
   assert.ok(maxAbsDiff(actual, expected) <= tol, `${JSON.stringify(actual)} ≠ ${JSON.stringify(expected)}`);

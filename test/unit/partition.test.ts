@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { certify } from '../../extension/police/certificate';
-import type { FoldedNetwork, NetworkLayer } from '../../extension/police/network';
-import { forward } from '../../extension/police/network';
+import { certify } from '../../extension/police/proof/certificate';
+import type { FoldedNetwork, NetworkLayer } from '../../extension/police/network/network';
+import { forward } from '../../extension/police/network/network';
 import {
   cellArea,
   cellAt,
@@ -17,11 +17,11 @@ import {
   partitionPlane,
   patternAt,
   patternDistance,
-} from '../../extension/police/partition';
-import type { Partition, PartitionPlane, PartitionWindow } from '../../extension/police/partition';
-import { randomLeakyNetwork } from '../../extension/police/partition-bench';
-import { createRng } from '../../extension/police/random';
-import type { Matrix } from '../../extension/police/spec';
+} from '../../extension/police/partition/partition';
+import type { Partition, PartitionPlane, PartitionWindow } from '../../extension/police/partition/partition';
+import { randomLeakyNetwork } from '../../extension/police/partition/bench';
+import { createRng } from '../../extension/police/common/random';
+import type { Matrix } from '../../extension/police/spec/types';
 
 type Activation = NetworkLayer['activation'];
 

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { computeShift, policeShift, referenceMajorityShift, sideFlips } from '../../extension/police/police-layer';
-import { createRng } from '../../extension/police/random';
-import { initBackend } from '../../extension/police/tf-backend';
+import { computeShift, policeShift, referenceMajorityShift, sideFlips } from '../../extension/police/training/police-layer';
+import { createRng } from '../../extension/police/common/random';
+import { initBackend } from '../../extension/police/training/backend';
 
 before(async () => {
   await initBackend('wasm');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { solveLp } from '../../extension/police/lp';
-import { createRng } from '../../extension/police/random';
+import { solveLp } from '../../extension/police/geometry/lp';
+import { createRng } from '../../extension/police/common/random';
 import {
   affineRank,
   boxVertices,
@@ -15,8 +15,8 @@ import {
   regionToVertices,
   simplexVertices,
   solveSquare,
-} from '../../extension/police/regions';
-import type { Matrix, RawRegionSpec } from '../../extension/police/spec';
+} from '../../extension/police/geometry/regions';
+import type { Matrix, RawRegionSpec } from '../../extension/police/spec/types';
 
 const sortRows = (m: Matrix): Matrix => m.map((r) => r.map((v) => Number(v.toFixed(9)))).sort((a, b) => a[0] - b[0] || a[1] - b[1] || (a[2] ?? 0) - (b[2] ?? 0));
 const convert = (region: object, dim: number) => regionToVertices(region as RawRegionSpec, dim);

@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { validateSpecText } from '../../extension/police/parse';
-import type { Problem } from '../../extension/police/problems';
-import { createRng } from '../../extension/police/random';
+import { validateSpecText } from '../../extension/police/spec/parse';
+import type { Problem } from '../../extension/police/spec/problems';
+import { createRng } from '../../extension/police/common/random';
 
 const fixtures = join(__dirname, '..', 'fixtures', 'spec');
 const fixture = (name: string): string => readFileSync(join(fixtures, name), 'utf8');

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../../extension/police/tf-backend';
+import { initBackend } from '../../extension/police/training/backend';
 
 test('auto picks wasm here (tfjs-node is not installed) and a tensorflow preference says why it fell back', async () => {
   const auto = await initBackend('auto');

@@ -1,6 +1,6 @@
 // Training data shared by the training tests, drawn here so they do not depend on the data module's sampling.
-import { createRng } from '../../extension/police/random';
-import type { TrainingData } from '../../extension/police/train';
+import { createRng } from '../../extension/police/common/random';
+import type { TrainingData } from '../../extension/police/training/train';
 
 /** sin(2 x0) + x1 on [-2, 2]². */
 export function waveData(count: number, seed = 1): TrainingData {

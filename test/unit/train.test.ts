@@ -1,11 +1,11 @@
 // The training loop on tiny networks: the loss falls, stop is honoured, Eq. (1)/(2) hold exactly, several regions are proved.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { certify } from '../../extension/police/certificate';
-import { forward } from '../../extension/police/network';
-import { createRng } from '../../extension/police/random';
-import type { ResolvedRegion, ResolvedSpec } from '../../extension/police/spec';
-import { train } from '../../extension/police/train';
+import { certify } from '../../extension/police/proof/certificate';
+import { forward } from '../../extension/police/network/network';
+import { createRng } from '../../extension/police/common/random';
+import type { ResolvedRegion, ResolvedSpec } from '../../extension/police/spec/types';
+import { train } from '../../extension/police/training/train';
 import { waveData } from './train-fixtures';
 
 function tinySpec(regions: ResolvedRegion[], overrides: Partial<ResolvedSpec> = {}): ResolvedSpec {

@@ -1,7 +1,7 @@
 // A one-hidden-layer network whose exact partition is easy to build by hand (the window cut by its unit lines).
-import type { FoldedNetwork } from '../../extension/police/network';
-import { patternAt, type Partition } from '../../extension/police/partition';
-import { clipPolygon } from '../../webview/geometry';
+import type { FoldedNetwork } from '../../extension/police/network/network';
+import { patternAt, type Partition } from '../../extension/police/partition/partition';
+import { clipPolygon } from '../../extension/common/view-geometry';
 
 export type Window2 = [[number, number], [number, number]];
 

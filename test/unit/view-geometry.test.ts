@@ -11,11 +11,11 @@ import {
   signedArea,
   principalDirections,
   projectToPlane,
-} from '../../webview/geometry';
+} from '../../extension/common/view-geometry';
 import { argmax, cellColor, parseCssColor, viridisInto } from '../../webview/colors';
 import { linearTicks, logTicks, lossRange, smoothLosses } from '../../webview/loss-chart';
 import { describeCell, formatHealth } from '../../webview/text';
-import { partitionPlane, identityPlane } from '../../extension/police/partition';
+import { partitionPlane, identityPlane } from '../../extension/police/partition/partition';
 import { exactPartition, oneLayerNetwork, type Window2 } from './view-fixtures';
 
 const close = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gramMessage } from '../../extension/host/view/gram';
-import type { FoldedNetwork } from '../../extension/police/network';
+import type { FoldedNetwork } from '../../extension/police/network/network';
 
 function network(layers: number[][][]): FoldedNetwork {
   return {

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forward } from '../../extension/police/network';
-import { patternAt, patternDistance } from '../../extension/police/patterns';
-import { cellPattern, partitionPlane } from '../../extension/police/partition';
+import { forward } from '../../extension/police/network/network';
+import { patternAt, patternDistance } from '../../extension/police/proof/patterns';
+import { cellPattern, partitionPlane } from '../../extension/police/partition/partition';
 import { buildSurface, gridCoordinate, rasterizeCells, sampledResolution } from '../../extension/host/view/surface';
 import { pickSubsample } from '../../extension/host/view/data-sample';
 import { contentSecurityPolicy, makeNonce, renderHtml } from '../../extension/host/view/html';
 import { MessageChannel } from '../../extension/protocol/channel';
 import type { HostToWebview, WebviewToHost } from '../../extension/protocol/messages';
-import { cellPolygonOf, cellRegionDistances, findCell, pointInConvexPolygon } from '../../webview/geometry';
+import { cellPolygonOf, cellRegionDistances, findCell, pointInConvexPolygon } from '../../extension/common/view-geometry';
 import { exactPartition, oneLayerNetwork, type Window2 } from './view-fixtures';
 import { readMetrics } from '../../extension/host/view/run-files';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -5,12 +5,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
-import { forward, type FoldedNetwork } from '../../extension/police/network';
-import { validateSpecText } from '../../extension/police/parse';
+import { forward, type FoldedNetwork } from '../../extension/police/network/network';
+import { validateSpecText } from '../../extension/police/spec/parse';
 import type { CellInputMap, SurfaceRequest, ViewCellMap, ViewShowData, ViewSurface } from '../../extension/protocol/messages';
 import { SurfaceService } from '../../extension/host/view/surface-service';
 import { gridCoordinate } from '../../extension/host/view/surface';
-import { cellPolygonOf, pointInConvexPolygon } from '../../webview/geometry';
+import { cellPolygonOf, pointInConvexPolygon } from '../../extension/common/view-geometry';
 
 function seededNetwork(width: number, depth: number, seed: number, inputDim = 2): FoldedNetwork {
   let s = seed;

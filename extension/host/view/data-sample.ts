@@ -1,6 +1,6 @@
 // A subsample of the training data for the view (the full set can be large; the view needs a few thousand).
-import { loadData, type LoadedData } from '../../police/data';
-import type { ResolvedSpec } from '../../police/spec';
+import { loadData, type LoadedData } from '../../police/training/data';
+import type { ResolvedSpec } from '../../police/spec/types';
 import type { ViewShowData } from '../../protocol/messages';
 
 /** Every k-th sample, so the subsample keeps the data's spread without a random source. */

@@ -1,6 +1,6 @@
 // The view's Gram heat-map data: per-layer filter cosines of a folded network (no vscode, unit-tested).
 import { GRAM_MAX_UNITS, layerOrthogonality } from '../../police/analysis/orthogonality';
-import type { FoldedNetwork } from '../../police/network';
+import type { FoldedNetwork } from '../../police/network/network';
 import type { ViewGram, ViewGramLayer } from '../../protocol/messages';
 
 /** Above this many units the whole-layer metric (units² × inputs products) is left to `police analyze`. */

@@ -2,9 +2,9 @@
 import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FoldedNetwork } from '../../police/network';
-import type { ResolvedSpec } from '../../police/spec';
-import type { Certificate } from '../../police/certificate-types';
+import type { FoldedNetwork } from '../../police/network/network';
+import type { ResolvedSpec } from '../../police/spec/types';
+import type { Certificate } from '../../police/proof/certificate-types';
 import { MessageChannel } from '../../protocol/channel';
 import {
   assertNever,
@@ -24,8 +24,8 @@ import { parseSpecText } from './spec-source';
 import { readMetrics } from './run-files';
 import { viewRefreshRate } from '../trainings';
 import { toViewSpecPlain } from './view-spec';
-import { RUN_FILES } from '../../police/run-files';
-import { parseNetworkText } from '../../police/network-check';
+import { RUN_FILES } from '../../police/io/run-files';
+import { parseNetworkText } from '../../police/io/network-check';
 
 /** What the webview keeps with setState; the serializer hands it back after a reload. */
 export interface PersistedViewState {

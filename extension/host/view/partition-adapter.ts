@@ -1,7 +1,7 @@
-// Bridge from the engine's exact partition (extension/police/partition.ts) to the view: limits and messages.
-import type { FoldedNetwork } from '../../police/network';
-import { partitionPlane, type Partition } from '../../police/partition';
-import { isPiecewiseAffine } from '../../police/patterns';
+// Bridge from the engine's exact partition (extension/police/partition/partition.ts) to the view: limits and messages.
+import type { FoldedNetwork } from '../../police/network/network';
+import { partitionPlane, type Partition } from '../../police/partition/partition';
+import { isPiecewiseAffine } from '../../police/spec/activations';
 import type { ViewPlane, ViewWindow } from '../../protocol/messages';
 
 export interface PartitionResult {

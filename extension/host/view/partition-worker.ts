@@ -1,7 +1,7 @@
 // Worker thread: partition + surface sampling + data subsample, so the extension host never stalls.
 import { parentPort } from 'node:worker_threads';
-import type { FoldedNetwork } from '../../police/network';
-import { cellInputMap, type Partition } from '../../police/partition';
+import type { FoldedNetwork } from '../../police/network/network';
+import { cellInputMap, type Partition } from '../../police/partition/partition';
 import { MessageChannel } from '../../protocol/channel';
 import type { HostToWorker, WorkerToHost } from '../../protocol/messages';
 import { buildSurface } from './surface';

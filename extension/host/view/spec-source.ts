@@ -1,5 +1,5 @@
 // Parse a spec for the view with the same validation the editor and CLI use.
-import { validateSpecText, type ValidationResult } from '../../police/parse';
+import { validateSpecText, type ValidationResult } from '../../police/spec/parse';
 
 export function parseSpecText(text: string, specPath: string): ValidationResult {
   try {

@@ -1,6 +1,6 @@
 // Runs surface/partition jobs in a worker thread: one at a time, latest request wins, at most `rateHz` per second.
 import { Worker } from 'node:worker_threads';
-import type { ResolvedSpec } from '../../police/spec';
+import type { ResolvedSpec } from '../../police/spec/types';
 import { MessageChannel } from '../../protocol/channel';
 import type { HostToWorker, SurfaceRequest, ViewCellMap, ViewShowData, ViewSurface, WorkerToHost } from '../../protocol/messages';
 

@@ -1,8 +1,9 @@
 // The learned function and its linear regions on a plane, as the view draws them (pure: no 'vscode').
-import { activate, forward, unitBeta, type FoldedNetwork } from '../../police/network';
-import { cellPatternDistance, packPattern, patternAt, type Partition } from '../../police/partition';
+import { activate, forward, unitBeta, type FoldedNetwork } from '../../police/network/network';
+import { ACTIVATIONS } from '../../police/spec/activations';
+import { cellPatternDistance, packPattern, patternAt, type Partition } from '../../police/partition/partition';
 import type { RegionCells, SurfaceRequest, ViewCells, ViewPlane, ViewSurface, ViewWindow } from '../../protocol/messages';
-import { cellPlaneMapsOf, cellPolygonOf, clipPolygon, convexHullIndices, decisionBoundarySegments, planePoint, projectToPlane, signedArea } from '../../../webview/geometry';
+import { cellPlaneMapsOf, cellPolygonOf, clipPolygon, convexHullIndices, decisionBoundarySegments, planePoint, projectToPlane, signedArea } from '../../common/view-geometry';
 
 export type { SurfaceRequest };
 
@@ -101,8 +102,9 @@ export function sampleGrid(network: FoldedNetwork, plane: ViewPlane, window: Vie
       const layer = network.layers[l];
       const units = layer.weights.length;
       denseLayer(flat[l], Float64Array.from(layer.bias), h, z, n, width, units);
-      // Piecewise-linear activations inline as a negative-side slope; smooth ones go through activate().
-      const negativeSlope = layer.activation === 'linear' ? 1 : layer.activation === 'relu' ? 0 : layer.activation === 'leaky_relu' ? (layer.alpha ?? 0) : layer.activation === 'abs' ? -1 : Number.NaN;
+      // Piecewise-linear activations inline as their positive slope 1 and negative-side slope; smooth ones go through activate().
+      const definition = ACTIVATIONS[layer.activation];
+      const negativeSlope = definition.piecewiseAffine ? definition.slope(0, layer.alpha ?? 0) : Number.NaN;
       for (let p = 0; p < n; p++) {
         for (let k = 0; k < units; k++) {
           const sum = z[p * units + k];

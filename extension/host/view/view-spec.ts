@@ -1,5 +1,5 @@
 // What the view needs from a resolved spec (pure: no 'vscode').
-import type { ResolvedSpec } from '../../police/spec';
+import type { ResolvedSpec } from '../../police/spec/types';
 import type { ViewSpec } from '../../protocol/messages';
 
 /** `editable` false for a run's spec copy: a finished run is a record, never edited by a drag. */

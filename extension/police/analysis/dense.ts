@@ -1,5 +1,5 @@
 // Spectral helpers the analyses need beyond linalg.ts: Gram of rows, symmetric eigen (Jacobi), rank by Cholesky pivots.
-import type { Matrix, Vector } from '../spec';
+import type { Matrix, Vector } from '../spec/types';
 
 /** Σ_i w_i w_iᵀ over the given rows (n×n), i.e. AᵀA for A made of those rows. */
 export function rowGram(rows: Matrix, n: number): Matrix {

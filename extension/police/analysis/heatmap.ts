@@ -1,6 +1,6 @@
 // The Gram/cosine heat-map as a small PNG (for the Markdown report beside the view), encoded with node:zlib.
 import { deflateSync } from 'node:zlib';
-import type { Matrix } from '../spec';
+import type { Matrix } from '../spec/types';
 
 /** Diverging map for values in [−1, 1]: blue (−1), white (0), red (+1). */
 export function divergingColor(value: number): [number, number, number] {

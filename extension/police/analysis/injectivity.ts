@@ -1,8 +1,8 @@
 // Layer-wise injectivity of a folded network (Puthawala et al., "Globally injective ReLU networks").
-import type { FoldedNetwork, NetworkLayer } from '../network';
-import type { Matrix, Vector } from '../spec';
-import { leastSquares, rank as matrixRank } from '../linalg';
-import { createRng } from '../random';
+import type { FoldedNetwork, NetworkLayer } from '../network/network';
+import type { Matrix, Vector } from '../spec/types';
+import { leastSquares, rank as matrixRank } from '../geometry/linalg';
+import { createRng } from '../common/random';
 import { dot, norm, relativeMinPivot, rowGram, smallestSingular } from './dense';
 
 /**

@@ -1,6 +1,6 @@
 // How far each layer's filters (rows of W) are from orthogonal: the β-VQ paper's Table 2 penalty, measured.
-import type { FoldedNetwork } from '../network';
-import type { Matrix } from '../spec';
+import type { FoldedNetwork } from '../network/network';
+import type { Matrix } from '../spec/types';
 
 export interface LayerOrthogonality {
   /** 0-based index into network.layers. */

@@ -1,9 +1,11 @@
 // `analyze(network, spec)`: the companion analyses of a trained run as one JSON report, plus its Markdown rendering.
-import type { FoldedNetwork } from '../network';
-import type { ResolvedRegion } from '../spec';
+import type { FoldedNetwork } from '../network/network';
+import type { ResolvedRegion } from '../spec/types';
 import { analyzeInjectivity, RANK_TOL, type InjectivityOptions, type InjectivityReport } from './injectivity';
 import { analyzeOrthogonality, type LayerOrthogonality } from './orthogonality';
-import { affineResidual, hasAnnealableLayers, hasSmoothLayers, isSmoothActivation, residualVersusBeta, type BetaPoint } from './smooth';
+import { affineResidual } from '../network/affine-residual';
+import { isSmoothActivation } from '../spec/activations';
+import { hasAnnealableLayers, hasSmoothLayers, residualVersusBeta, type BetaPoint } from './smooth';
 
 /** One point of the anneal schedule as the trainer logged it (metrics.jsonl rows that carry a β). */
 export interface AnnealPoint {

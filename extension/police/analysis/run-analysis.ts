@@ -1,13 +1,13 @@
 // Analyse a run folder and write analysis.json, analysis.md and the heat-maps beside it (shared by the CLI and the editor).
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseNetworkText } from '../network-check';
-import type { FoldedNetwork } from '../network';
-import type { ResolvedSpec } from '../spec';
+import { parseNetworkText } from '../io/network-check';
+import type { FoldedNetwork } from '../network/network';
+import type { ResolvedSpec } from '../spec/types';
 import { heatmapPng } from './heatmap';
 import { analyze, renderMarkdown, type AnalysisReport, type AnalyzeOptions, type AnnealPoint } from './report';
 
-import { ANALYSIS_FILES, RUN_FILES, tempFilePath } from '../run-files';
+import { ANALYSIS_FILES, RUN_FILES, tempFilePath } from '../io/run-files';
 
 export interface RunAnalysis {
   report: AnalysisReport;

@@ -1,10 +1,11 @@
 // The MLP being trained: W^T storage (no transposed matmul), seeded init, plain and POLICE forward, exact Eq. 1/2 skip, losses.
 import * as tf from '@tensorflow/tfjs-core';
 import { pinv } from 'mathjs';
-import { kernelOf, smoothActivate } from './companion-training';
+import { ACTIVATIONS, type Tf } from '../spec/activations';
+import { polar } from './orthogonal';
 import { policeShift, type LayerShift, type ShiftRule, type VertexLayout } from './police-layer';
-import { createRng, deriveSeed } from './random';
-import type { Matrix, ResolvedLayer, ResolvedRegion, ResolvedSpec } from './spec';
+import { createRng, deriveSeed } from '../common/random';
+import type { Matrix, ResolvedLayer, ResolvedRegion, ResolvedSpec } from '../spec/types';
 
 export interface MlpShape {
   inputDim: number;
@@ -53,17 +54,20 @@ export function disposeMlp(mlp: Mlp): void {
   for (const v of [...mlp.kernels, ...mlp.biases]) v.dispose();
 }
 
+const ACTIVATION_OPS: Tf = { relu: tf.relu, leakyRelu: tf.leakyRelu, abs: tf.abs, mul: tf.mul, sigmoid: tf.sigmoid, tanh: tf.tanh, div: tf.div, maximum: tf.maximum, softplus: tf.softplus };
+
+/** The layer's activation; β is the learned or annealed per-unit tensor, else the layer's fixed β. */
 export function activate(z: tf.Tensor2D, layer: ResolvedLayer, beta?: tf.Tensor1D): tf.Tensor2D {
-  switch (layer.activation) {
-    case 'leaky_relu':
-      return tf.leakyRelu(z, layer.alpha);
-    case 'relu':
-      return tf.relu(z);
-    case 'abs':
-      return tf.abs(z);
-    default:
-      return smoothActivate(z, layer, beta);
-  }
+  return ACTIVATIONS[layer.activation].tensor(ACTIVATION_OPS, z, layer.alpha, beta ?? layer.beta ?? 1);
+}
+
+/** Newton–Schulz steps inside the forward: at an orthonormal point one step already projects the gradient onto the tangent space. */
+const FORWARD_POLAR_STEPS = 1;
+
+/** The kernel (Wᵀ, fan_in × fan_out) the forward uses: the free parameter, or its orthonormalisation under the exact parametrisation. */
+export function kernelOf(mlp: Mlp, i: number): tf.Tensor2D {
+  const kernel = mlp.kernels[i];
+  return mlp.orthogonal && i < mlp.layers.length ? polar(kernel, FORWARD_POLAR_STEPS) : kernel;
 }
 
 function dense(x: tf.Tensor2D, mlp: Mlp, i: number): tf.Tensor2D {

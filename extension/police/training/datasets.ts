@@ -1,5 +1,5 @@
 // The paper's built-in 2-D examples: regression targets of Fig. 2 and two-class sets like Fig. 1.
-import type { Rng } from './random';
+import type { Rng } from '../common/random';
 
 export interface RegressionDataset {
   task: 'regression';

@@ -1,14 +1,15 @@
 // The certificate: Theorem 1 re-checked in float64 with rigorous rounding bounds, the affine map per region, and corroboration.
 import { createHash } from 'node:crypto';
 import type { Certificate, CertificateCheck, RegionCertificate } from './certificate-types';
-import { affineFit, maxAbs, maxAbsDiff } from './linalg';
-import type { FoldedNetwork, NetworkLayer } from './network';
-import { activate, forward, unitBeta } from './network';
-import { affineMapForPattern, bends, isPiecewiseAffine } from './patterns';
+import { affineFit, maxAbs, maxAbsDiff } from '../geometry/linalg';
+import type { FoldedNetwork, NetworkLayer } from '../network/network';
+import { activate, forward, unitBeta } from '../network/network';
+import { ACTIVATIONS, isPiecewiseAffine } from '../spec/activations';
+import { affineMapForPattern, bends } from './patterns';
 import type { ActivationPattern } from './patterns';
-import { mulberry32 } from './random';
-import { regionsOverlap } from './regions';
-import type { Matrix, ResolvedRegion, Vector } from './spec';
+import { mulberry32 } from '../common/random';
+import { regionsOverlap } from '../geometry/regions';
+import type { Matrix, ResolvedRegion, Vector } from '../spec/types';
 
 export interface CertifyOptions {
   /** Random convex combinations checked per region (default 256). */
@@ -179,32 +180,18 @@ function boundedActivation(layer: NetworkLayer, z: Float64Array, zErr: Float64Ar
   const h = new Float64Array(z.length);
   const err = new Float64Array(z.length);
   const alpha = layer.alpha ?? 0;
+  const definition = ACTIVATIONS[layer.activation];
+  if (!definition.piecewiseAffine) {
+    // Smooth activations: the region is only approximately affine, so no bound is needed past this point.
+    for (let i = 0; i < z.length; i++) h[i] = activate(z[i], layer.activation, alpha, unitBeta(layer, i));
+    return [h, err.fill(Infinity)];
+  }
+  const lipschitz = Math.max(Math.abs(definition.slope(1, alpha)), Math.abs(definition.slope(0, alpha)));
   for (let i = 0; i < z.length; i++) {
-    switch (layer.activation) {
-      case 'leaky_relu': {
-        h[i] = z[i] > 0 ? z[i] : alpha * z[i];
-        const lip = Math.max(1, Math.abs(alpha));
-        const productExact = z[i] > 0 || productError(alpha, z[i], h[i]) === 0;
-        err[i] = (lip * zErr[i] + (productExact ? 0 : UNIT_ROUNDOFF * Math.abs(h[i]))) * BOUND_SAFETY;
-        break;
-      }
-      case 'relu':
-        h[i] = z[i] > 0 ? z[i] : 0;
-        err[i] = zErr[i];
-        break;
-      case 'abs':
-        h[i] = Math.abs(z[i]);
-        err[i] = zErr[i];
-        break;
-      case 'linear':
-        h[i] = z[i];
-        err[i] = zErr[i];
-        break;
-      default:
-        // Smooth activations: the region is only approximately affine, so no bound is needed past this point.
-        h[i] = activate(z[i], layer.activation, alpha, unitBeta(layer, i));
-        err[i] = Infinity;
-    }
+    const slope = definition.slope(z[i] > 0 ? 1 : 0, alpha);
+    h[i] = slope * z[i];
+    const productExact = productError(slope, z[i], h[i]) === 0;
+    err[i] = lipschitz === 1 && productExact ? zErr[i] : (lipschitz * zErr[i] + (productExact ? 0 : UNIT_ROUNDOFF * Math.abs(h[i]))) * BOUND_SAFETY;
   }
   return [h, err];
 }

@@ -1,14 +1,10 @@
 // Activation patterns of a folded network and the affine map a pattern fixes (shared by certificate and partition).
-import type { FoldedNetwork, NetworkActivation, NetworkLayer } from './network';
-import type { Matrix, Vector } from './spec';
+import type { FoldedNetwork, NetworkLayer } from '../network/network';
+import { ACTIVATIONS } from '../spec/activations';
+import type { Matrix, Vector } from '../spec/types';
 
 /** Per layer, per unit: 1 when the pre-activation is on the positive (≥ 0) side, else 0; empty for linear layers. */
 export type ActivationPattern = number[][];
-
-/** Activations whose pieces are affine, so a sign pattern fixes the map exactly. */
-export function isPiecewiseAffine(activation: string): activation is NetworkActivation {
-  return activation === 'relu' || activation === 'leaky_relu' || activation === 'abs' || activation === 'linear';
-}
 
 /** Whether a layer bends (has sign bits in a pattern). */
 export function bends(layer: NetworkLayer): boolean {
@@ -17,16 +13,7 @@ export function bends(layer: NetworkLayer): boolean {
 
 /** The slope of the activation's piece on the positive (bit 1) or negative (bit 0) side. */
 export function slope(layer: NetworkLayer, bit: number): number {
-  switch (layer.activation) {
-    case 'relu':
-      return bit ? 1 : 0;
-    case 'leaky_relu':
-      return bit ? 1 : (layer.alpha ?? 0);
-    case 'abs':
-      return bit ? 1 : -1;
-    default:
-      return 1;
-  }
+  return ACTIVATIONS[layer.activation].slope(bit, layer.alpha ?? 0);
 }
 
 /** The activation pattern at input x (float64). */

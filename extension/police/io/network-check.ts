@@ -1,7 +1,6 @@
 // Shape checks for network.json (police-network/1): every message names the offending field.
-import type { FoldedNetwork, NetworkActivation } from './network';
-
-const ACTIVATIONS: NetworkActivation[] = ['leaky_relu', 'relu', 'abs', 'linear', 'swish', 'sigmoid', 'tanh', 'softplus'];
+import type { FoldedNetwork } from '../network/network';
+import { isNetworkActivation, NETWORK_ACTIVATIONS } from '../spec/activations';
 
 export interface NetworkCheck {
   network?: FoldedNetwork;
@@ -65,8 +64,8 @@ export function checkNetwork(value: unknown): NetworkCheck {
     const { weights, bias, activation, alpha, beta } = layer as Record<string, unknown>;
     const units = checkMatrix(weights, undefined, width, `${where}.weights`, errors);
     if (units !== undefined) checkVector(bias, units, `${where}.bias`, errors);
-    if (!ACTIVATIONS.includes(activation as NetworkActivation)) {
-      errors.push(`${where}.activation is ${JSON.stringify(activation)}, expected one of ${ACTIVATIONS.join(', ')}`);
+    if (typeof activation !== 'string' || !isNetworkActivation(activation)) {
+      errors.push(`${where}.activation is ${JSON.stringify(activation)}, expected one of ${NETWORK_ACTIVATIONS.join(', ')}`);
     }
     if (alpha !== undefined && (typeof alpha !== 'number' || !Number.isFinite(alpha))) errors.push(`${where}.alpha must be a finite number`);
     if (beta !== undefined && typeof beta !== 'number' && units !== undefined) checkVector(beta, units, `${where}.beta`, errors);

@@ -2,10 +2,10 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { readFileSync } from 'node:fs';
 import { DATASETS } from './datasets';
-import { compileTarget, formatPoint } from './expression';
-import { createRng, deriveSeed } from './random';
-import type { Rng } from './random';
-import type { ResolvedSpec } from './spec';
+import { compileTarget, formatPoint } from '../spec/expression';
+import { createRng, deriveSeed } from '../common/random';
+import type { Rng } from '../common/random';
+import type { ResolvedSpec } from '../spec/types';
 
 export interface LoadedData {
   /** count × inputDim, row-major. */

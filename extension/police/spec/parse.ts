@@ -6,14 +6,15 @@ import { getNodeValue, parseTree, printParseErrorCode } from 'jsonc-parser';
 import type { Node as JsonNode, ParseError } from 'jsonc-parser';
 import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import schema from '../../schemas/police.schema.json';
-import { DATASETS } from './datasets';
+import schema from '../../../schemas/police.schema.json';
+import { DATASETS } from '../training/datasets';
 import { compileExpression, findNonFinite, formatPoint, parseExpression } from './expression';
 import type { Problem, Range, Severity } from './problems';
-import { createRng } from './random';
-import { boundingBox, checkVertexSet, regionsOverlap, regionToVertices } from './regions';
-import { DEFAULTS, EXACT_ACTIVATIONS, SHIFT_RULES } from './spec';
-import type { Activation, DataSource, Matrix, RawRegionSpec, ResolvedConstraint, ResolvedRegion, ResolvedSpec } from './spec';
+import { createRng } from '../common/random';
+import { boundingBox, checkVertexSet, regionsOverlap, regionToVertices } from '../geometry/regions';
+import { EXACT_ACTIVATIONS, isAnnealable, type Activation } from './activations';
+import { DEFAULTS, SHIFT_RULES } from './types';
+import type { DataSource, Matrix, RawRegionSpec, ResolvedConstraint, ResolvedRegion, ResolvedSpec } from './types';
 
 export interface ValidationResult {
   /** Present only when there is no error (warnings allowed). */
@@ -639,7 +640,7 @@ function checkLayers(c: Context): ResolvedSpec['layers'] | undefined {
     }
     const activation = typeof layer.activation === 'string' ? layer.activation : DEFAULTS.activation;
     const exact = (EXACT_ACTIVATIONS as readonly string[]).includes(activation);
-    const annealed = (activation === 'swish' || activation === 'softplus') && isObject(c.raw.training) && c.raw.training.anneal !== undefined;
+    const annealed = isAnnealable(activation) && isObject(c.raw.training) && c.raw.training.anneal !== undefined;
     if (!exact && KNOWN_ACTIVATIONS.includes(activation) && annealed) {
       c.v.at(['model', 'layers', i, 'activation'], `'${activation}' is annealed to ReLU by training.anneal: training is approximate, the exported network is hard ReLU and can be proved`, 'info', 'approximate-activation');
     } else if (!exact && KNOWN_ACTIVATIONS.includes(activation)) {
@@ -651,7 +652,7 @@ function checkLayers(c: Context): ResolvedSpec['layers'] | undefined {
     const alpha = activation === 'leaky_relu' ? (typeof layer.alpha === 'number' ? layer.alpha : DEFAULTS.alpha) : 0;
     const resolved: ResolvedSpec['layers'][number] = { units: layer.units, activation: activation as Activation, alpha };
     // β belongs to swish/softplus (the β-VQ temperature); elsewhere it would silently do nothing.
-    if (activation === 'swish' || activation === 'softplus') {
+    if (isAnnealable(activation)) {
       resolved.beta = typeof layer.beta === 'number' ? layer.beta : DEFAULTS.beta;
       if (layer.learn_beta === true) resolved.learnBeta = true;
       if (layer.learn_beta === true && annealed) c.v.at(['model', 'layers', i, 'learn_beta'], 'learn_beta is ignored while training.anneal drives β', 'warning', 'unused-setting', { key: true });
@@ -737,7 +738,7 @@ function companionTraining(v: Validator, training: Json, layers: ResolvedSpec['l
     const start = typeof training.anneal.beta_start === 'number' ? training.anneal.beta_start : DEFAULTS.annealBetaStart;
     const end = typeof training.anneal.beta_end === 'number' ? training.anneal.beta_end : DEFAULTS.annealBetaEnd;
     out.anneal = { betaStart: start, betaEnd: end };
-    if (!layers.some((l) => l.activation === 'swish' || l.activation === 'softplus')) {
+    if (!layers.some((l) => isAnnealable(l.activation))) {
       v.at(['training', 'anneal'], 'training.anneal drives β of swish/softplus layers, and this model has none: it is ignored', 'warning', 'unused-setting', { key: true });
     } else if (end < 100) {
       v.at(['training', 'anneal', 'beta_end'], `beta_end ${end} is small: the network is exported as hard ReLU, which then differs visibly from the swish it was trained with (use ≥ 100)`, 'warning', 'anneal-too-soft');

@@ -1,6 +1,6 @@
 // The POLICE bias shift (paper Algorithm 1, DESIGN §4) as one custom-gradient op per layer.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ShiftRule } from './spec';
+import type { ShiftRule } from '../spec/types';
 
 export type { ShiftRule };
 

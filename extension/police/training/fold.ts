@@ -1,10 +1,10 @@
 // Test-time folding: b ← b + c once (float32, as in training), the exact skip in float64; no vertex pass left.
 import * as tf from '@tensorflow/tfjs-core';
-import { exportedBeta, kernelOf } from './companion-training';
+import { exportedBeta } from './companions';
 import type { LayerShift } from './police-layer';
-import { forwardPolice, type Mlp, type PoliceTensors } from './model';
-import { forward, type FoldedNetwork, type NetworkLayer } from './network';
-import type { Matrix } from './spec';
+import { forwardPolice, kernelOf, type Mlp, type PoliceTensors } from './model';
+import { forward, type FoldedNetwork, type NetworkLayer } from '../network/network';
+import type { Matrix } from '../spec/types';
 
 /** The POLICE shift c of every hidden layer for the current weights (vertex pass only, float32). */
 export function currentShifts(mlp: Mlp, police: PoliceTensors): LayerShift[] {

@@ -1,9 +1,10 @@
 // The folded network as a TensorFlow.js Layers model (model.json + weights.bin), built with tfjs-layers.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { unitBeta, type FoldedNetwork, type NetworkActivation } from './network';
+import { unitBeta, type FoldedNetwork } from '../network/network';
+import { ACTIVATIONS, isAnnealable } from '../spec/activations';
 import { WEIGHTS_FILE } from './run-files';
-import type { Matrix } from './spec';
+import type { Matrix } from '../spec/types';
 
 export interface ExportedModel {
   /** Contents of model.json. */
@@ -15,25 +16,6 @@ export interface ExportedModel {
 /** weights[i][j] (output i, input j) → the fan_in × fan_out kernel tfjs-layers expects. */
 function kernelOf(weights: Matrix, inputs: number): number[][] {
   return Array.from({ length: inputs }, (_, j) => weights.map((row) => row[j]));
-}
-
-/** The tfjs-layers activation applied inside the dense layer (leaky-ReLU is a separate layer). */
-function activationName(activation: NetworkActivation, index: number): 'relu' | 'linear' | 'swish' | 'softplus' | 'sigmoid' | 'tanh' {
-  switch (activation) {
-    case 'relu':
-    case 'abs':
-      return 'relu';
-    case 'leaky_relu':
-    case 'linear':
-      return 'linear';
-    case 'swish':
-    case 'softplus':
-    case 'sigmoid':
-    case 'tanh':
-      return activation;
-    default:
-      throw new Error(`export: activation '${String(activation)}' of layer ${index} has no tfjs-layers form`);
-  }
 }
 
 /**
@@ -66,13 +48,13 @@ export function buildLayersModel(network: FoldedNetwork): tfl.LayersModel {
       units *= 2;
     }
     incomingScale = undefined;
-    if (layer.activation === 'swish' || layer.activation === 'softplus') {
+    if (isAnnealable(layer.activation)) {
       const beta = Array.from({ length: units }, (_, k) => unitBeta(layer, k));
       kernel = kernel.map((row) => row.map((w, k) => w * beta[k]));
       bias = bias.map((b, k) => b * beta[k]);
       incomingScale = beta;
     }
-    const activation = activationName(layer.activation, index);
+    const activation = ACTIVATIONS[layer.activation].layersActivation;
     const dense = tfl.layers.dense({ units, activation, name: `dense_${index}` });
     h = dense.apply(h) as tfl.SymbolicTensor;
     assignments.push({ layer: dense, kernel, bias });

@@ -1,5 +1,5 @@
 // Plane choice, projections and exact polygon helpers for the view (pure).
-import type { ViewCells, ViewPlane, ViewWindow } from '../extension/protocol/messages';
+import type { ViewCells, ViewPlane, ViewWindow } from '../protocol/messages';
 
 export function unitVector(dim: number, axis: number): number[] {
   return Array.from({ length: dim }, (_, d) => (d === axis ? 1 : 0));

@@ -1,5 +1,5 @@
 // A small dense two-phase simplex (Bland's rule): exact enough for the region sizes people write by hand.
-import type { Matrix, Vector } from './spec';
+import type { Matrix, Vector } from '../spec/types';
 
 export interface LinearProgram {
   /** Maximise c·x over x ≥ 0. */

@@ -1,8 +1,8 @@
 // Region forms → vertex sets, and the small geometry the validator, trainer and view share.
 import { maxAbs } from './linalg';
 import { solveLp } from './lp';
-import { DEFAULTS } from './spec';
-import type { Matrix, RawRegionSpec, ResolvedRegion, Vector } from './spec';
+import { DEFAULTS } from '../spec/types';
+import type { Matrix, RawRegionSpec, ResolvedRegion, Vector } from '../spec/types';
 
 export type RegionForm = ResolvedRegion['form'];
 export const REGION_FORMS: RegionForm[] = ['vertices', 'box', 'simplex', 'polygon', 'halfspaces'];

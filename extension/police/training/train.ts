@@ -1,7 +1,7 @@
 // The training loop: seeded, one tidy per step, prompt stop, constraint health, metrics rows, folded result.
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendPreference, LayerHealth } from '../protocol/messages';
-import { attachCompanions } from './companion-training';
+import type { BackendPreference } from './backend';
+import { attachCompanions } from './companions';
 import { loadData } from './data';
 import { currentShifts, foldNetwork } from './fold';
 import {
@@ -17,14 +17,25 @@ import {
   type Mlp,
   type PoliceTensors,
 } from './model';
-import type { FoldedNetwork } from './network';
+import type { FoldedNetwork } from '../network/network';
 import { Optimizer } from './optimizer';
 import { sideFlips, type LayerShift } from './police-layer';
-import { createRng, deriveSeed, type Rng } from './random';
-import type { ResolvedSpec } from './spec';
-import { initBackend } from './tf-backend';
+import { createRng, deriveSeed, type Rng } from '../common/random';
+import type { ResolvedSpec } from '../spec/types';
+import { initBackend } from './backend';
 
 /** Samples as the engine consumes them: row-major inputs and targets. */
+/** Per hidden layer: how many units needed a bias shift at this step, and how large the shifts were. */
+export interface LayerHealth {
+  layer: number;
+  units: number;
+  shifted: number;
+  meanAbsShift: number;
+  maxAbsShift: number;
+  /** Steps, summed over units, at which a unit of this layer changed side on some region since the start (each moves the function on R discontinuously). */
+  sideFlips: number;
+}
+
 export interface TrainingData {
   x: Float32Array;
   /** Regression: count × outputDim targets. Classification: count class indices, or count × classes one-hot. */

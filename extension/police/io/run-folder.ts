@@ -1,12 +1,12 @@
 // A run folder written atomically: a hidden sibling temp folder renamed into place, never over an existing run.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Certificate } from './certificate-types';
-import { certify } from './certificate';
+import type { Certificate } from '../proof/certificate-types';
+import { certify } from '../proof/certificate';
 import { exportLayersModel } from './export';
-import type { FoldedNetwork } from './network';
-import type { ResolvedSpec } from './spec';
-import type { MetricsRow, TrainResult } from './train';
+import type { FoldedNetwork } from '../network/network';
+import type { ResolvedSpec } from '../spec/types';
+import type { MetricsRow, TrainResult } from '../training/train';
 
 import { RUN_FILES, tempRunDir, tempRunPrefix } from './run-files';
 

@@ -1,8 +1,9 @@
 // The exact linear-region partition of a folded network on a 2-D plane: polygons split unit by unit, layer by layer.
-import type { FoldedNetwork } from './network';
-import { affineMapForPattern, bends, isPiecewiseAffine, patternAt, patternDistance, slope } from './patterns';
-import type { ActivationPattern } from './patterns';
-import type { Matrix, Vector } from './spec';
+import type { FoldedNetwork } from '../network/network';
+import { isPiecewiseAffine } from '../spec/activations';
+import { affineMapForPattern, bends, patternAt, patternDistance, slope } from '../proof/patterns';
+import type { ActivationPattern } from '../proof/patterns';
+import type { Matrix, Vector } from '../spec/types';
 
 export { patternAt, patternDistance };
 export type { ActivationPattern };

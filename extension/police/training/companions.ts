@@ -1,91 +1,16 @@
-// Training-side companions (issue 5): smooth activations with β, the β anneal, orthogonality penalty and exact orthogonal filters.
+// Training-side companions: learnable or annealed β, the orthogonality penalty and the exact orthogonal parametrisation's retraction.
 import * as tf from '@tensorflow/tfjs-core';
-import { affineResidual } from './analysis/smooth';
+import { affineResidual } from '../network/affine-residual';
+import { isAnnealable } from '../spec/activations';
 import type { Mlp } from './model';
-import type { FoldedNetwork } from './network';
-import type { ResolvedLayer, ResolvedSpec } from './spec';
+import { offDiagonalPenalty, orthonormalize, polar } from './orthogonal';
+import type { FoldedNetwork } from '../network/network';
+import type { ResolvedSpec } from '../spec/types';
 
-/** Newton–Schulz steps inside the forward: at an orthonormal point one step already projects the gradient onto the tangent space. */
-const FORWARD_POLAR_STEPS = 1;
 /** Newton–Schulz steps of the retraction after each update (quadratic convergence from a point 1e-3 off). */
 const RETRACT_POLAR_STEPS = 3;
 /** At most this many residual measurements during an anneal (each needs a fold and a float64 pass). */
 const ANNEAL_RESIDUAL_POINTS = 20;
-
-/** swish x·σ(βx), sigmoid, tanh, softplus(βx)/β; β is one value per unit or the layer's fixed β. */
-export function smoothActivate(z: tf.Tensor2D, layer: ResolvedLayer, beta?: tf.Tensor1D): tf.Tensor2D {
-  const b: tf.Tensor = beta ?? tf.scalar(layer.beta ?? 1);
-  switch (layer.activation) {
-    case 'swish':
-      return tf.mul(z, tf.sigmoid(tf.mul(z, b)));
-    case 'sigmoid':
-      return tf.sigmoid(z);
-    case 'tanh':
-      return tf.tanh(z);
-    case 'softplus': {
-      // A learned β could reach 0; softplus(βz)/β must not divide by it.
-      const safe = tf.maximum(b, 1e-3);
-      return tf.div(tf.softplus(tf.mul(z, safe)), safe);
-    }
-    default:
-      throw new Error(`activation '${layer.activation}' is not a smooth activation`);
-  }
-}
-
-/** The kernel (Wᵀ, fan_in × fan_out) the forward uses: the free parameter, or its orthonormalisation under the exact parametrisation. */
-export function kernelOf(mlp: Mlp, i: number): tf.Tensor2D {
-  const kernel = mlp.kernels[i];
-  return mlp.orthogonal && i < mlp.layers.length ? polar(kernel, FORWARD_POLAR_STEPS) : kernel;
-}
-
-/**
- * Polar factor by Newton–Schulz, X ← 1.5X − 0.5X(XᵀX): orthonormal columns (rows of W) when fan_out ≤ fan_in, orthonormal
- * rows otherwise. Scaled first by a Gershgorin bound so every singular value starts in (0, 1].
- */
-export function polar(kernel: tf.Tensor2D, steps: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [rows, cols] = kernel.shape;
-    const gram = (x: tf.Tensor2D): tf.Tensor2D => (cols <= rows ? tf.matMul(tf.transpose(x), x) : tf.matMul(x, tf.transpose(x)));
-    const apply = (x: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D => (cols <= rows ? tf.matMul(x, g) : tf.matMul(g, x));
-    const g0 = gram(kernel);
-    let x: tf.Tensor2D = tf.div(kernel, tf.sqrt(tf.max(tf.sum(tf.abs(g0), 1))));
-    for (let s = 0; s < steps; s++) x = tf.sub(tf.mul(x, 1.5), tf.mul(apply(x, gram(x)), 0.5));
-    return x;
-  });
-}
-
-/** Σ_{k≠k'} ⟨w_k, w_k'⟩² of one layer, from its kernel Wᵀ: ‖WWᵀ‖²_F − Σ_k ‖w_k‖⁴. */
-export function offDiagonalPenalty(kernel: tf.Tensor2D): tf.Scalar {
-  const gram = tf.matMul(tf.transpose(kernel), kernel);
-  return tf.sub<tf.Scalar>(tf.sum(tf.square(gram)), tf.sum(tf.square(tf.sum(tf.square(kernel), 0))));
-}
-
-/** Orthonormal columns (or rows, when there are more columns than rows) by modified Gram–Schmidt twice, in float64. */
-export function orthonormalize(values: Float32Array, rows: number, cols: number): Float32Array {
-  const byColumns = cols <= rows;
-  const count = byColumns ? cols : rows;
-  const length = byColumns ? rows : cols;
-  const at = (v: number, k: number) => (byColumns ? k * cols + v : v * cols + k);
-  const vectors = Array.from({ length: count }, (_, v) => Float64Array.from({ length }, (_, k) => values[at(v, k)]));
-  for (let v = 0; v < count; v++) {
-    const x = vectors[v];
-    for (let pass = 0; pass < 2; pass++) {
-      for (let u = 0; u < v; u++) {
-        let d = 0;
-        for (let k = 0; k < length; k++) d += x[k] * vectors[u][k];
-        for (let k = 0; k < length; k++) x[k] -= d * vectors[u][k];
-      }
-    }
-    let n = 0;
-    for (let k = 0; k < length; k++) n += x[k] * x[k];
-    n = Math.sqrt(n);
-    // A (measure-zero) dependent vector becomes a unit basis vector orthogonalised on the next pass.
-    for (let k = 0; k < length; k++) x[k] = n > 1e-12 ? x[k] / n : k === v ? 1 : 0;
-  }
-  const out = new Float32Array(values.length);
-  vectors.forEach((x, v) => x.forEach((value, k) => (out[at(v, k)] = value)));
-  return out;
-}
 
 export function annealBeta(step: number, steps: number, anneal: { betaStart: number; betaEnd: number }): number {
   const t = steps <= 1 ? 1 : (step - 1) / (steps - 1);
@@ -116,9 +41,9 @@ export function attachCompanions(mlp: Mlp, spec: ResolvedSpec): Companions {
   const owned: tf.Variable[] = [];
   const trainable: tf.Variable[] = [];
   let annealed = false;
-  if (mlp.layers.some((l) => l.activation === 'swish' || l.activation === 'softplus')) {
+  if (mlp.layers.some((l) => isAnnealable(l.activation))) {
     mlp.betas = mlp.layers.map((layer, i) => {
-      if (layer.activation !== 'swish' && layer.activation !== 'softplus') return undefined;
+      if (!isAnnealable(layer.activation)) return undefined;
       const start = anneal ? anneal.betaStart : (layer.beta ?? 1);
       const learn = Boolean(layer.learnBeta) && !anneal;
       // tidy disposes the initial fill; the variable keeps its own reference to the data.
@@ -168,7 +93,7 @@ export function attachCompanions(mlp: Mlp, spec: ResolvedSpec): Companions {
     },
     hardenForExport(completed) {
       if (!anneal || !mlp.betas || !completed) return;
-      mlp.layers = mlp.layers.map((layer) => (layer.activation === 'swish' || layer.activation === 'softplus' ? { units: layer.units, activation: 'relu', alpha: 0 } : layer));
+      mlp.layers = mlp.layers.map((layer) => (isAnnealable(layer.activation) ? { units: layer.units, activation: 'relu', alpha: 0 } : layer));
       mlp.betas = undefined;
       annealed = true;
     },

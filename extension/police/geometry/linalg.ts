@@ -1,5 +1,5 @@
 // Small dense float64 linear algebra for the certificate and the partition (plain arrays in, plain arrays out).
-import type { Matrix, Vector } from './spec';
+import type { Matrix, Vector } from '../spec/types';
 
 export function zeros(rows: number, cols: number): Matrix {
   return Array.from({ length: rows }, () => new Array<number>(cols).fill(0));

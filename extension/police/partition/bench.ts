@@ -1,8 +1,8 @@
 // Benchmark of the exact partition: random He-initialised leaky-ReLU networks on the window [-4, 4]².
-import type { FoldedNetwork, NetworkLayer } from './network';
+import type { FoldedNetwork, NetworkLayer } from '../network/network';
 import { identityPlane, partitionPlane } from './partition';
 import type { PartitionWindow } from './partition';
-import { createRng } from './random';
+import { createRng } from '../common/random';
 
 /**
  * A seeded 2 → width^depth → 1 leaky-ReLU network: He-normal weights, biases uniform in ±1/√fan_in

@@ -1,5 +1,5 @@
 // The certificate written to `certificate.json` and shown in the editor.
-import type { Matrix, Vector } from './spec';
+import type { Matrix, Vector } from '../spec/types';
 
 export type RegionStatus = 'proved' | 'not-proved' | 'approximate';
 

@@ -1,10 +1,6 @@
 // The folded network in plain JSON (`network.json`, format police-network/1) and its float64 forward pass.
-import type { Matrix, SmoothActivation, Vector } from './spec';
-
-export type { SmoothActivation };
-
-/** Smooth activations (β-VQ view) are allowed; POLICE is only approximate through them. */
-export type NetworkActivation = 'leaky_relu' | 'relu' | 'abs' | 'linear' | SmoothActivation;
+import { ACTIVATIONS, type NetworkActivation } from '../spec/activations';
+import type { Matrix, Vector } from '../spec/types';
 
 export interface NetworkLayer {
   /** K×D: weights[i][j] multiplies input j for output i. */
@@ -29,31 +25,7 @@ export interface FoldedNetwork {
 }
 
 export function activate(value: number, activation: NetworkActivation, alpha = 0, beta = 1): number {
-  switch (activation) {
-    case 'relu':
-      return value > 0 ? value : 0;
-    case 'leaky_relu':
-      return value > 0 ? value : alpha * value;
-    case 'abs':
-      return Math.abs(value);
-    case 'linear':
-      return value;
-    case 'swish':
-      return value * sigmoid(beta * value);
-    case 'sigmoid':
-      return sigmoid(value);
-    case 'tanh':
-      return Math.tanh(value);
-    case 'softplus': {
-      // log(1+e^{z}) written so that large |z| neither overflows nor loses the linear part.
-      const z = beta * value;
-      return (Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)))) / beta;
-    }
-  }
-}
-
-function sigmoid(z: number): number {
-  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+  return ACTIVATIONS[activation].float64(value, alpha, beta);
 }
 
 /** β of one unit of a layer (per-unit array, one shared value, or 1). */

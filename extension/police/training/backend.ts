@@ -7,7 +7,9 @@ import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import type { BackendPreference } from '../protocol/messages';
+
+/** The backend a user asks for: a named one, or the fastest present. */
+export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface BackendChoice {
   /** The backend actually running: 'tensorflow', 'wasm' or 'cpu'. */

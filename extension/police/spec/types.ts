@@ -1,13 +1,6 @@
 // The `.police.json` format (version 1): the raw JSON shape and the resolved form the engine runs.
 
-/** Activations for which POLICE is exact (piecewise affine). */
-export const EXACT_ACTIVATIONS = ['leaky_relu', 'relu', 'abs'] as const;
-export type ExactActivation = (typeof EXACT_ACTIVATIONS)[number];
-/** Smooth activations (β-VQ view): accepted, but POLICE is only approximate through them. */
-export const SMOOTH_ACTIVATIONS = ['swish', 'sigmoid', 'tanh', 'softplus'] as const;
-export type SmoothActivation = (typeof SMOOTH_ACTIVATIONS)[number];
-/** Every activation the engine accepts; smooth ones make the certificate approximate. */
-export type Activation = ExactActivation | SmoothActivation;
+import type { Activation } from './activations';
 
 /** How each unit's POLICE side is chosen (see computeShift in police-layer.ts). */
 export const SHIFT_RULES = ['majority', 'fixed', 'minimal'] as const;
