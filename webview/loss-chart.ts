@@ -118,10 +118,14 @@ export class LossChart {
   private watchPixelRatio(): void {
     // A media query on the current ratio fires once when it changes (monitor switch, zoom).
     const query = matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`);
-    query.addEventListener('change', () => {
-      this.requestDraw();
-      this.watchPixelRatio();
-    }, { once: true });
+    query.addEventListener(
+      'change',
+      () => {
+        this.requestDraw();
+        this.watchPixelRatio();
+      },
+      { once: true },
+    );
   }
 
   private draw(): void {
@@ -199,6 +203,10 @@ export class LossChart {
     curve(smoothed, rgbToCss(this.theme.accent), 1.5);
     ctx.textAlign = 'right';
     ctx.fillStyle = fg;
-    ctx.fillText(`loss ${this.losses[last]?.toPrecision(4) ?? ''} (smoothed ${smoothed[last]?.toPrecision(4) ?? ''}) @ ${this.steps[last] ?? 0}`, left + width, top);
+    ctx.fillText(
+      `loss ${this.losses[last]?.toPrecision(4) ?? ''} (smoothed ${smoothed[last]?.toPrecision(4) ?? ''}) @ ${this.steps[last] ?? 0}`,
+      left + width,
+      top,
+    );
   }
 }

@@ -19,7 +19,15 @@ import type {
   WebviewToHost,
 } from '../extension/protocol/messages';
 import { classColor, readThemeColors, regionColor, rgbToCss } from './colors';
-import { cellRegionDistances, cellValue, choosePlane, findCell, planePoint, type PlaneChoice, type PlaneMode } from '../extension/common/view-geometry';
+import {
+  cellRegionDistances,
+  cellValue,
+  choosePlane,
+  findCell,
+  planePoint,
+  type PlaneChoice,
+  type PlaneMode,
+} from '../extension/common/view-geometry';
 import { GramPanel } from './gram-panel';
 import { LossChart } from './loss-chart';
 import { SceneView, type ColorMode, type HoverPoint } from './scene';
@@ -55,7 +63,11 @@ function persist(): void {
   vscode.setState({ ...state, camera: scene.cameraState() });
 }
 
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string> = {},
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attributes)) {
     // Inline style attributes are blocked by the webview's CSP; the CSSOM is not.
@@ -79,7 +91,9 @@ wireLabel.append(' partition');
 const planeSelect = toolbar.appendChild(element('select', { title: 'Plane through the input space', 'aria-label': 'Plane' }));
 const axisUSelect = toolbar.appendChild(element('select', { title: 'First axis', 'aria-label': 'First axis' }));
 const axisVSelect = toolbar.appendChild(element('select', { title: 'Second axis', 'aria-label': 'Second axis' }));
-const sliceInput = toolbar.appendChild(element('input', { type: 'range', min: '0', max: '1000', value: '500', title: 'Slice position', 'aria-label': 'Slice position' }));
+const sliceInput = toolbar.appendChild(
+  element('input', { type: 'range', min: '0', max: '1000', value: '500', title: 'Slice position', 'aria-label': 'Slice position' }),
+);
 const sliceLabel = toolbar.appendChild(element('span', { class: 'slice-label' }));
 const topButton = toolbar.appendChild(element('button', { title: 'Look straight down on the plane' }, 'Top view'));
 const resetButton = toolbar.appendChild(element('button', { title: 'Back to the default camera' }, 'Reset view'));
@@ -177,7 +191,8 @@ const channel = new MessageChannel<WebviewToHost, HostToWebview>(
       }
     },
   },
-  (raw, reason) => channel.send({ type: 'log', level: 'warn', message: `view ignored a message (${reason}): ${JSON.stringify(raw).slice(0, 200)}` }),
+  (raw, reason) =>
+    channel.send({ type: 'log', level: 'warn', message: `view ignored a message (${reason}): ${JSON.stringify(raw).slice(0, 200)}` }),
 );
 window.addEventListener('message', (event: MessageEvent) => channel.receive(event.data));
 
@@ -253,7 +268,12 @@ function showSpec(next: ViewSpec, uri: string): void {
   state.specUri = uri;
   notice.hidden = true;
   title.textContent = next.name;
-  outputSelect.replaceChildren(...Array.from({ length: next.outputUnits }, (_, k) => new Option(next.task === 'classification' ? `class ${k}` : `output y${k}`, String(k))));
+  outputSelect.replaceChildren(
+    ...Array.from(
+      { length: next.outputUnits },
+      (_, k) => new Option(next.task === 'classification' ? `class ${k}` : `output y${k}`, String(k)),
+    ),
+  );
   if (state.output >= next.outputUnits) state.output = 0;
   outputSelect.value = String(state.output);
   outputSelect.hidden = next.outputUnits < 2 || next.task === 'classification';
@@ -302,7 +322,7 @@ function buildPlaneControls(s: ViewSpec): void {
 
 function planeControlsChanged(): void {
   if (!spec) return;
-  let axisU = Number(axisUSelect.value);
+  const axisU = Number(axisUSelect.value);
   let axisV = Number(axisVSelect.value);
   if (axisU === axisV) axisV = (axisU + 1) % spec.inputDim;
   if (spec.inputDim > 3 && planeSelect.value.startsWith('principal:')) {
@@ -323,7 +343,12 @@ function planeControlsChanged(): void {
 
 function updatePlane(specChanged: boolean): void {
   if (!spec || !state.planeMode) return;
-  const next = choosePlane(spec.inputDim, spec.domain, spec.regions.map((r) => r.vertices), state.planeMode);
+  const next = choosePlane(
+    spec.inputDim,
+    spec.domain,
+    spec.regions.map((r) => r.vertices),
+    state.planeMode,
+  );
   const changed = JSON.stringify(next) !== JSON.stringify(choice);
   choice = next;
   scene.setSpec(spec, next.plane, next.window);
@@ -383,12 +408,20 @@ function showCertificate(certificate: Certificate | undefined): void {
     const row = table.appendChild(element('tr', { 'data-status': region.status }));
     row.append(
       element('td', {}, region.name),
-      element('td', { class: `status-${region.status}` }, region.status === 'proved' ? '✔ proved' : region.status === 'approximate' ? '≈ approximate' : '✘ not proved'),
+      element(
+        'td',
+        { class: `status-${region.status}` },
+        region.status === 'proved' ? '✔ proved' : region.status === 'approximate' ? '≈ approximate' : '✘ not proved',
+      ),
       element('td', {}, formatNumber(region.minMargin)),
       element('td', {}, formatNumber(region.maxResidual)),
     );
   }
-  const summary = element('div', { class: certificate.proved ? 'status-proved' : 'status-not-proved' }, certificate.proved ? 'affine on every region: proved' : 'not proved on every region');
+  const summary = element(
+    'div',
+    { class: certificate.proved ? 'status-proved' : 'status-not-proved' },
+    certificate.proved ? 'affine on every region: proved' : 'not proved on every region',
+  );
   certificateBox.replaceChildren(summary, table);
 }
 
@@ -397,10 +430,20 @@ function renderLegend(): void {
   const items: HTMLElement[] = [];
   spec.regions.forEach((region, r) => {
     const item = element('div', { class: 'legend-item' });
-    item.append(element('span', { class: 'swatch', style: `background: ${rgbToCss(regionColor(r))}` }), `${region.name}${region.draggable ? ' (drag its vertices)' : ''}`);
+    item.append(
+      element('span', { class: 'swatch', style: `background: ${rgbToCss(regionColor(r))}` }),
+      `${region.name}${region.draggable ? ' (drag its vertices)' : ''}`,
+    );
     // Theorem 1 made visible: a region POLICE holds affine lies inside one linear region of the partition.
     const meets = surface?.regionCells[r]?.meets;
-    if (meets !== undefined) item.append(element('span', { class: meets === 1 ? 'region-cells status-proved' : 'region-cells status-not-proved' }, meets === 1 ? ' · inside one linear region' : ` · meets ${meets} linear regions`));
+    if (meets !== undefined)
+      item.append(
+        element(
+          'span',
+          { class: meets === 1 ? 'region-cells status-proved' : 'region-cells status-not-proved' },
+          meets === 1 ? ' · inside one linear region' : ` · meets ${meets} linear regions`,
+        ),
+      );
     items.push(item);
   });
   document.body.dataset.regionCells = surface ? surface.regionCells.map((cells) => (cells ? String(cells.meets) : '-')).join(',') : '';
@@ -414,7 +457,8 @@ function renderLegend(): void {
   if (surface) {
     const where = spec.inputDim === 2 ? '' : spec.inputDim === 3 ? ' on the slice' : ' on the plane';
     items.push(element('div', { class: 'legend-note' }, `${surface.cellCount} linear regions${where} · step ${surface.step}`));
-    if (surface.cellCount > surface.cells.count) items.push(element('div', { class: 'legend-note' }, 'too many to draw: surface exact, edges and hover maps off'));
+    if (surface.cellCount > surface.cells.count)
+      items.push(element('div', { class: 'legend-note' }, 'too many to draw: surface exact, edges and hover maps off'));
     if (surface.partitionError) items.push(element('div', { class: 'legend-note warn' }, surface.partitionError));
   }
   if (spec.inputDim > 3) items.push(element('div', { class: 'legend-note' }, 'regions and data are projected onto the plane'));
@@ -432,15 +476,26 @@ function showHover(point: HoverPoint | undefined, clientX: number, clientY: numb
   const x = planePoint(surface.plane, point.u, point.v);
   const outputs = surface.outputs;
   // Exact from the cell's map when the cell is known, else the nearest grid sample.
-  const y = index >= 0 ? Array.from({ length: outputs }, (_, k) => cellValue(cells, index, k, point.u, point.v)) : Array.from(surface.values.subarray(point.grid * outputs, (point.grid + 1) * outputs));
+  const y =
+    index >= 0
+      ? Array.from({ length: outputs }, (_, k) => cellValue(cells, index, k, point.u, point.v))
+      : Array.from(surface.values.subarray(point.grid * outputs, (point.grid + 1) * outputs));
   // The input-space map costs a pass through the weights: the worker computes it for the hovered cell only.
   if (index >= 0 && !cellMaps.has(index)) {
     cellMaps.set(index, 'asked');
     channel.send({ type: 'askCellMap', surfaceId: surface.surfaceId, cell: index });
   }
   const map = cellMaps.get(index);
-  const lines = describeCell({ x, y, cellIndex: index, regionDistances: index >= 0 ? cellRegionDistances(cells, index) : undefined, map: map === 'asked' ? undefined : map, regionNames: spec.regions.map((r) => r.name) });
-  if (index < 0 && surface.cellCount > cells.count) lines[lines.length - 1] = `one of ${surface.cellCount} linear regions (too many to list their maps)`;
+  const lines = describeCell({
+    x,
+    y,
+    cellIndex: index,
+    regionDistances: index >= 0 ? cellRegionDistances(cells, index) : undefined,
+    map: map === 'asked' ? undefined : map,
+    regionNames: spec.regions.map((r) => r.name),
+  });
+  if (index < 0 && surface.cellCount > cells.count)
+    lines[lines.length - 1] = `one of ${surface.cellCount} linear regions (too many to list their maps)`;
   tooltip.replaceChildren(...lines.map((line) => element('div', {}, line)));
   tooltip.hidden = false;
   const box = sceneBox.getBoundingClientRect();

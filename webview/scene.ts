@@ -50,11 +50,17 @@ export class SceneView {
   private surfaceMesh: THREE.Mesh | undefined;
   private resolution = 0;
   // Each cell edge is drawn once (see rebuildWireframe): 0.75 looks like the two coincident lines at 0.55 it replaces.
-  private readonly wireframe = new THREE.LineSegments(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ transparent: true, opacity: 0.75 }));
+  private readonly wireframe = new THREE.LineSegments(
+    new THREE.BufferGeometry(),
+    new THREE.LineBasicMaterial({ transparent: true, opacity: 0.75 }),
+  );
   private readonly boundary = new THREE.LineSegments(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ color: 0xffffff }));
   private readonly regionGroup = new THREE.Group();
   private readonly frameGroup = new THREE.Group();
-  private readonly points = new THREE.Points(new THREE.BufferGeometry(), new THREE.PointsMaterial({ size: 3, sizeAttenuation: false, vertexColors: true }));
+  private readonly points = new THREE.Points(
+    new THREE.BufferGeometry(),
+    new THREE.PointsMaterial({ size: 3, sizeAttenuation: false, vertexColors: true }),
+  );
   private spec: ViewSpec | undefined;
   private plane: ViewPlane | undefined;
   private window: ViewWindow | undefined;
@@ -356,7 +362,10 @@ export class SceneView {
       const x = planePoint(this.plane, u, v);
       return out.set(...(this.inputToWorld(x) as [number, number, number]));
     }
-    const [[u0, u1], [v0, v1]] = this.window ?? [[0, 0], [0, 0]];
+    const [[u0, u1], [v0, v1]] = this.window ?? [
+      [0, 0],
+      [0, 0],
+    ];
     const height = this.classification() ? 0 : (z - this.zMid) * this.zScale;
     return out.set(u - (u0 + u1) / 2, v - (v0 + v1) / 2, height);
   }
@@ -566,7 +575,9 @@ export class SceneView {
           try {
             const hull = new ConvexGeometry(points);
             hulls++;
-            this.regionGroup.add(new THREE.Mesh(hull, new THREE.MeshBasicMaterial({ color, transparent: true, opacity: 0.35, depthWrite: false })));
+            this.regionGroup.add(
+              new THREE.Mesh(hull, new THREE.MeshBasicMaterial({ color, transparent: true, opacity: 0.35, depthWrite: false })),
+            );
             this.regionGroup.add(new THREE.LineSegments(new THREE.EdgesGeometry(hull), new THREE.LineBasicMaterial({ color })));
           } catch {
             // A flat vertex set has no 3-D hull; its vertices below still show where it is.
@@ -591,9 +602,19 @@ export class SceneView {
         const fan: number[] = [];
         for (let i = 1; i + 1 < outline.length; i++) fan.push(0, i, i + 1);
         shape.setIndex(fan);
-        this.regionGroup.add(new THREE.Mesh(shape, new THREE.MeshBasicMaterial({ color, transparent: true, opacity: 0.25, side: THREE.DoubleSide, depthWrite: false })));
+        this.regionGroup.add(
+          new THREE.Mesh(
+            shape,
+            new THREE.MeshBasicMaterial({ color, transparent: true, opacity: 0.25, side: THREE.DoubleSide, depthWrite: false }),
+          ),
+        );
       }
-      this.addVertexMarkers(uv.map((_, i) => lifted(i).add(new THREE.Vector3(0, 0, 0.006 * this.span))), color, r, region.draggable);
+      this.addVertexMarkers(
+        uv.map((_, i) => lifted(i).add(new THREE.Vector3(0, 0, 0.006 * this.span))),
+        color,
+        r,
+        region.draggable,
+      );
       if (this.addHoldingCell(r, color)) holding++;
     });
     document.body.dataset.holdingCells = String(holding);
@@ -612,10 +633,16 @@ export class SceneView {
       const q = i % (polygon.length / 2);
       const [u, v] = [polygon[2 * q], polygon[2 * q + 1]];
       // Drawn at the height its region's outline has: on the surface for 2-D inputs, at mid height otherwise.
-      const value = this.classification() || this.spec?.inputDim !== 2 ? this.zMid : planeMaps[3 * k] * u + planeMaps[3 * k + 1] * v + planeMaps[3 * k + 2];
+      const value =
+        this.classification() || this.spec?.inputDim !== 2
+          ? this.zMid
+          : planeMaps[3 * k] * u + planeMaps[3 * k + 1] * v + planeMaps[3 * k + 2];
       points.push(this.world(u, v, value, new THREE.Vector3()).add(new THREE.Vector3(0, 0, 0.005 * this.span)));
     }
-    const line = new THREE.Line(new THREE.BufferGeometry().setFromPoints(points), new THREE.LineDashedMaterial({ color, dashSize: 0.02 * this.span, gapSize: 0.012 * this.span }));
+    const line = new THREE.Line(
+      new THREE.BufferGeometry().setFromPoints(points),
+      new THREE.LineDashedMaterial({ color, dashSize: 0.02 * this.span, gapSize: 0.012 * this.span }),
+    );
     line.computeLineDistances();
     line.userData = { holdingCell: r };
     this.regionGroup.add(line);
@@ -671,7 +698,10 @@ export class SceneView {
 
   private listenPointer(element: HTMLCanvasElement): void {
     element.addEventListener('pointerdown', (event) => {
-      const hit = this.pick(event, this.regionGroup.children.filter((o) => o.userData.draggable));
+      const hit = this.pick(
+        event,
+        this.regionGroup.children.filter((o) => o.userData.draggable),
+      );
       if (!hit || !this.controls || !this.spec || !this.plane) return;
       const handle = hit.object as THREE.Mesh;
       const { region, vertex } = handle.userData as { region: number; vertex: number };
@@ -760,7 +790,10 @@ function softwareRenderer(): boolean {
 /** Antialiased frames without an antialiased canvas: the scene into a 4× multisampled target, then copied to the canvas. */
 class StillFrames {
   private readonly target = new THREE.WebGLRenderTarget(1, 1, { samples: 4 });
-  private readonly copy = new THREE.Mesh(new THREE.PlaneGeometry(2, 2), new THREE.MeshBasicMaterial({ map: this.target.texture, depthTest: false, depthWrite: false }));
+  private readonly copy = new THREE.Mesh(
+    new THREE.PlaneGeometry(2, 2),
+    new THREE.MeshBasicMaterial({ map: this.target.texture, depthTest: false, depthWrite: false }),
+  );
   private readonly copyScene = new THREE.Scene().add(this.copy);
   private readonly copyCamera = new THREE.OrthographicCamera(-1, 1, 1, -1, 0, 1);
   private readonly size = new THREE.Vector2();

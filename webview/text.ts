@@ -31,7 +31,14 @@ function formatVector(values: number[]): string {
  * Tooltip lines for a hovered point: where it is, f there, its cell, the cell's distance to each region and its map
  * in input coordinates (`map` absent while the worker computes it).
  */
-export function describeCell(input: { x: number[]; y?: number[]; cellIndex: number; regionDistances?: number[]; map?: CellInputMap; regionNames: string[] }): string[] {
+export function describeCell(input: {
+  x: number[];
+  y?: number[];
+  cellIndex: number;
+  regionDistances?: number[];
+  map?: CellInputMap;
+  regionNames: string[];
+}): string[] {
   const lines = [`x = ${formatVector(input.x)}`];
   if (input.y) lines.push(`f(x) = ${formatVector(input.y)}`);
   if (input.cellIndex < 0 || !input.regionDistances) {
@@ -43,7 +50,13 @@ export function describeCell(input: { x: number[]; y?: number[]; cellIndex: numb
   input.regionNames.forEach((name, r) => {
     const d = distances[r];
     // A region added to the spec after this surface was computed has no distance yet.
-    lines.push(d === undefined ? `distance to ${name}: n/a until the next surface` : d === 0 ? `same activation pattern as ${name} (distance 0)` : `activation-pattern distance to ${name}: ${d}`);
+    lines.push(
+      d === undefined
+        ? `distance to ${name}: n/a until the next surface`
+        : d === 0
+          ? `same activation pattern as ${name} (distance 0)`
+          : `activation-pattern distance to ${name}: ${d}`,
+    );
   });
   if (!input.map) {
     lines.push('affine map: computing…');

@@ -49,7 +49,8 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   const { spec, problems } = validateSpecText(specText, path.resolve(specPath));
   const errors = problems.filter((p) => p.severity === 'error');
   if (!spec || errors.length > 0) {
-    for (const p of errors) process.stderr.write(`${specPath}:${p.range.start.line + 1}:${p.range.start.character + 1}: error: ${p.message} [${p.code}]\n`);
+    for (const p of errors)
+      process.stderr.write(`${specPath}:${p.range.start.line + 1}:${p.range.start.character + 1}: error: ${p.message} [${p.code}]\n`);
     return 1;
   }
   try {

@@ -1,7 +1,17 @@
 // `police bench [--json] [--quick]`: the paper's Table 1, unconstrained vs POLICE training steps in the same process, interleaved.
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { createMlp, disposeMlp, disposePoliceTensors, forwardPlain, forwardPolice, policeTensors, regressionLoss, type Mlp, type PoliceTensors } from '../police/training/model';
+import {
+  createMlp,
+  disposeMlp,
+  disposePoliceTensors,
+  forwardPlain,
+  forwardPolice,
+  policeTensors,
+  regressionLoss,
+  type Mlp,
+  type PoliceTensors,
+} from '../police/training/model';
 import { Optimizer } from '../police/training/optimizer';
 import { runPartitionBench } from '../police/partition/bench';
 import { createRng } from '../police/common/random';
@@ -104,8 +114,14 @@ class StepRunner {
     const layers = Array.from({ length: config.L }, () => ({ units: config.W, activation: 'leaky_relu' as const, alpha: 0.01 }));
     this.mlp = createMlp({ inputDim: config.D, layers, outputUnits: 1 }, 0);
     const rng = createRng(1);
-    this.x = tf.tensor2d(Float32Array.from({ length: BATCH * config.D }, () => rng.uniform(-1, 1)), [BATCH, config.D]);
-    this.y = tf.tensor2d(Float32Array.from({ length: BATCH }, () => rng.normal()), [BATCH, 1]);
+    this.x = tf.tensor2d(
+      Float32Array.from({ length: BATCH * config.D }, () => rng.uniform(-1, 1)),
+      [BATCH, config.D],
+    );
+    this.y = tf.tensor2d(
+      Float32Array.from({ length: BATCH }, () => rng.normal()),
+      [BATCH, 1],
+    );
     const vertices = simplexVertices(config.D);
     this.xWide = tf.concat([this.x, tf.tensor2d(vertices)]);
     this.yWide = tf.concat([this.y, tf.zeros([vertices.length, 1])]);
@@ -119,7 +135,9 @@ class StepRunner {
     const loss = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         if (mode === 'police') return regressionLoss(forwardPolice(this.mlp, this.x, this.police).output, this.y);
-        return mode === 'plain' ? regressionLoss(forwardPlain(this.mlp, this.x), this.y) : regressionLoss(forwardPlain(this.mlp, this.xWide), this.yWide);
+        return mode === 'plain'
+          ? regressionLoss(forwardPlain(this.mlp, this.x), this.y)
+          : regressionLoss(forwardPlain(this.mlp, this.xWide), this.yWide);
       }, this.variables);
       this.optimizer.apply(this.variables, grads, () => true);
       return value;
@@ -182,7 +200,11 @@ export async function benchCommand(args: string[]): Promise<number> {
   try {
     values = parseArgs({
       args,
-      options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, backend: { type: 'string', default: 'auto' } },
+      options: {
+        json: { type: 'boolean', default: false },
+        quick: { type: 'boolean', default: false },
+        backend: { type: 'string', default: 'auto' },
+      },
     }).values;
   } catch (err) {
     process.stderr.write(`police bench: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -205,13 +227,17 @@ export async function benchCommand(args: string[]): Promise<number> {
     if (quick && (config.D > 2 || config.W > 256)) continue;
     const bytes = estimateBytes(config);
     if (choice.backend !== 'tensorflow' && bytes > WASM_HEAP_LIMIT) {
-      say(`skipped (D=${config.D}, L=${config.L}, W=${config.W}): needs about ${(bytes / 1024 ** 3).toFixed(1)} GiB, the ${choice.backend} heap ends at 4 GiB`);
+      say(
+        `skipped (D=${config.D}, L=${config.L}, W=${config.W}): needs about ${(bytes / 1024 ** 3).toFixed(1)} GiB, the ${choice.backend} heap ends at 4 GiB`,
+      );
       continue;
     }
     // One warm-up round and at least two interleaved rounds of the three step kinds.
     const estimateS = (9 * stepFlops(config)) / (gflops * 1e9);
     if (estimateS > configBudgetS) {
-      say(`skipped (D=${config.D}, L=${config.L}, W=${config.W}): estimated ${estimateS.toFixed(0)} s at ${gflops.toFixed(1)} GFLOP/s, over this run's ${configBudgetS} s per configuration`);
+      say(
+        `skipped (D=${config.D}, L=${config.L}, W=${config.W}): estimated ${estimateS.toFixed(0)} s at ${gflops.toFixed(1)} GFLOP/s, over this run's ${configBudgetS} s per configuration`,
+      );
       continue;
     }
     const row = benchConfig(config, roundsBudgetMs, quick ? 10 : 40);

@@ -40,7 +40,9 @@ function formatVector(values: number[], maxEntries = 12): string {
 export function certificateSummary(certificate: Certificate): string[] {
   const lines = certificate.regions.map((region) => {
     const head = `  ${region.name}: ${region.status === 'proved' ? 'proved' : region.status === 'approximate' ? 'approximate (not proved)' : 'NOT proved'}`;
-    const where = region.firstViolation ? `, first sign disagreement at layer ${region.firstViolation.layer} unit ${region.firstViolation.unit}` : '';
+    const where = region.firstViolation
+      ? `, first sign disagreement at layer ${region.firstViolation.layer} unit ${region.firstViolation.unit}`
+      : '';
     const map = `f(x) = A x + b, A = ${formatMatrix(region.affineMap.A)}, b = ${formatVector(region.affineMap.b)}`;
     return `${head} (min margin ${formatNumber(region.minMargin)}, max residual ${formatNumber(region.maxResidual)}${where}); ${map}`;
   });
@@ -129,7 +131,10 @@ export async function trainCommand(args: string[]): Promise<number> {
   const errors = problems.filter((p) => p.severity === 'error');
   if (!spec || errors.length > 0) {
     // The same shapes as `police validate`.
-    if (values.json) process.stdout.write(`${JSON.stringify({ problems: problems.map(({ message, severity, range }) => ({ message, severity, range })) })}\n`);
+    if (values.json)
+      process.stdout.write(
+        `${JSON.stringify({ problems: problems.map(({ message, severity, range }) => ({ message, severity, range })) })}\n`,
+      );
     else for (const problem of problems) process.stderr.write(`${problemLine(specPath, problem)}\n`);
     return EXIT_BAD_INPUT;
   }
@@ -147,7 +152,9 @@ export async function trainCommand(args: string[]): Promise<number> {
     const totalSteps = steps ?? spec.training.steps;
     const vertices = spec.regions.map((r) => `${r.name} (${r.vertices.length} vertices)`).join(', ');
     const rule = effectiveShiftRule(spec);
-    process.stderr.write(`police train: ${spec.name}: ${totalSteps} steps on ${choice.backend}, POLICE ${spec.police.enabled ? `on (rule ${rule})` : 'OFF'} for ${vertices}\n`);
+    process.stderr.write(
+      `police train: ${spec.name}: ${totalSteps} steps on ${choice.backend}, POLICE ${spec.police.enabled ? `on (rule ${rule})` : 'OFF'} for ${vertices}\n`,
+    );
     const trainOptions: Parameters<typeof train>[1] = {
       backend,
       progressIntervalMs: process.stderr.isTTY ? 100 : 250,
@@ -166,7 +173,9 @@ export async function trainCommand(args: string[]): Promise<number> {
     const certificate = await finishRun(spec, text, result, runDir);
     const sideFlips = result.health.reduce((n, h) => n + h.sideFlips, 0);
     if (sideFlips > 0 && rule !== 'fixed') {
-      process.stderr.write(`police train: ${sideFlips} side flips under rule '${rule}', each a jump of the function on a region (the loss spikes); "police": {"rule": "fixed"} keeps every unit's side\n`);
+      process.stderr.write(
+        `police train: ${sideFlips} side flips under rule '${rule}', each a jump of the function on a region (the loss spikes); "police": {"rule": "fixed"} keeps every unit's side\n`,
+      );
     }
     if (values.json) {
       process.stdout.write(
@@ -180,7 +189,13 @@ export async function trainCommand(args: string[]): Promise<number> {
           accuracy: result.accuracy,
           elapsedMs: result.elapsedMs,
           proved: certificate.proved,
-          regions: certificate.regions.map((r) => ({ name: r.name, status: r.status, minMargin: r.minMargin, maxResidual: r.maxResidual, affineMap: r.affineMap })),
+          regions: certificate.regions.map((r) => ({
+            name: r.name,
+            status: r.status,
+            minMargin: r.minMargin,
+            maxResidual: r.maxResidual,
+            affineMap: r.affineMap,
+          })),
         })}\n`,
       );
     } else {

@@ -17,7 +17,8 @@ export async function validateCommand(args: string[]): Promise<number> {
   try {
     const parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
     json = parsed.values.json === true;
-    if (parsed.positionals.length !== 1) throw new Error(parsed.positionals.length === 0 ? 'missing SPEC' : `expected one SPEC, got ${parsed.positionals.length}`);
+    if (parsed.positionals.length !== 1)
+      throw new Error(parsed.positionals.length === 0 ? 'missing SPEC' : `expected one SPEC, got ${parsed.positionals.length}`);
     specPath = parsed.positionals[0];
   } catch (err) {
     process.stderr.write(`police validate: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
@@ -29,7 +30,16 @@ export async function validateCommand(args: string[]): Promise<number> {
     text = readFileSync(specPath, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a spec file' : code === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err);
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, not a spec file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : err instanceof Error
+              ? err.message
+              : String(err);
     const message = `cannot read ${specPath}: ${reason}`;
     if (json) {
       const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
@@ -49,7 +59,9 @@ export async function validateCommand(args: string[]): Promise<number> {
     }
     if (result.spec) {
       const regions = result.spec.regions.map((r) => `${r.name} (${r.form}, ${r.vertices.length} vertices)`).join(', ');
-      process.stdout.write(`${shown}: valid: ${result.spec.inputDim}-D input, ${result.spec.regions.length} region${result.spec.regions.length === 1 ? '' : 's'}: ${regions}\n`);
+      process.stdout.write(
+        `${shown}: valid: ${result.spec.inputDim}-D input, ${result.spec.regions.length} region${result.spec.regions.length === 1 ? '' : 's'}: ${regions}\n`,
+      );
     } else {
       const errors = result.problems.filter((p) => p.severity === 'error').length;
       process.stdout.write(`${shown}: ${errors} error${errors === 1 ? '' : 's'}\n`);

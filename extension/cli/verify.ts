@@ -63,7 +63,10 @@ function compareStored(dir: string, certificate: Certificate): StoredComparison 
     if (typeof stored.weightsSha256 !== 'string') return { matches: false, detail: `${path} names no weightsSha256` };
     return stored.weightsSha256 === certificate.weightsSha256
       ? { matches: true, detail: `weights match ${path}` }
-      : { matches: false, detail: `weights DIFFER from ${path} (stored ${stored.weightsSha256.slice(0, 12)}…, now ${certificate.weightsSha256.slice(0, 12)}…)` };
+      : {
+          matches: false,
+          detail: `weights DIFFER from ${path} (stored ${stored.weightsSha256.slice(0, 12)}…, now ${certificate.weightsSha256.slice(0, 12)}…)`,
+        };
   } catch (error) {
     return { matches: false, detail: `cannot read ${path}: ${(error as Error).message}` };
   }
@@ -105,27 +108,38 @@ export async function verifyCommand(args: string[]): Promise<number> {
     const [specPath, dir] = positionals;
     const samples = values.samples === undefined ? 256 : Number(values.samples);
     const seed = values.seed === undefined ? 0 : Number(values.seed);
-    if (!Number.isInteger(samples) || samples < 0) throw new InputError(`--samples must be a non-negative integer, got '${values.samples}'`);
+    if (!Number.isInteger(samples) || samples < 0)
+      throw new InputError(`--samples must be a non-negative integer, got '${values.samples}'`);
     if (!Number.isInteger(seed)) throw new InputError(`--seed must be an integer, got '${values.seed}'`);
 
     const spec = readSpec(specPath);
     const network = readNetwork(dir);
     if (network.input_dim !== spec.inputDim) {
-      throw new InputError(`${join(dir, RUN_FILES.network)} has input_dim ${network.input_dim} but spec '${spec.name}' has input.dim ${spec.inputDim}`);
+      throw new InputError(
+        `${join(dir, RUN_FILES.network)} has input_dim ${network.input_dim} but spec '${spec.name}' has input.dim ${spec.inputDim}`,
+      );
     }
     if (network.output_dim !== spec.outputUnits) {
-      throw new InputError(`${join(dir, RUN_FILES.network)} has output_dim ${network.output_dim} but spec '${spec.name}' has ${spec.outputUnits} output units`);
+      throw new InputError(
+        `${join(dir, RUN_FILES.network)} has output_dim ${network.output_dim} but spec '${spec.name}' has ${spec.outputUnits} output units`,
+      );
     }
     const certificate = certify(network, spec.regions, { spec: spec.name, samples, seed });
     const stored = compareStored(dir, certificate);
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ ...certificate, storedCertificateMatches: stored.matches })}\n`);
     } else {
-      const out = [`spec '${spec.name}' (${specPath}), network ${join(dir, RUN_FILES.network)}`, `weights sha256 ${certificate.weightsSha256}: ${stored.detail}`];
+      const out = [
+        `spec '${spec.name}' (${specPath}), network ${join(dir, RUN_FILES.network)}`,
+        `weights sha256 ${certificate.weightsSha256}: ${stored.detail}`,
+      ];
       for (const r of certificate.regions) out.push(...describeRegion(r));
-      if (certificate.overlaps.length) out.push(`overlapping regions: ${certificate.overlaps.map(([a, b]) => `'${a}' and '${b}'`).join(', ')}`);
+      if (certificate.overlaps.length)
+        out.push(`overlapping regions: ${certificate.overlaps.map(([a, b]) => `'${a}' and '${b}'`).join(', ')}`);
       const failed = certificate.regions.filter((r) => r.status !== 'proved').length;
-      out.push(failed ? `${failed} of ${certificate.regions.length} region(s) NOT proved` : `all ${certificate.regions.length} region(s) proved`);
+      out.push(
+        failed ? `${failed} of ${certificate.regions.length} region(s) NOT proved` : `all ${certificate.regions.length} region(s) proved`,
+      );
       process.stdout.write(`${out.join('\n')}\n`);
     }
     return certificate.proved ? 0 : 2;

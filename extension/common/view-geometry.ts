@@ -24,9 +24,7 @@ export function principalDirections(points: number[][]): [number[], number[]] {
   const dim = points[0].length;
   const c = centroid(points);
   const centered = points.map((p) => p.map((x, d) => x - c[d]));
-  const cov = Array.from({ length: dim }, (_, i) =>
-    Array.from({ length: dim }, (_, j) => centered.reduce((s, p) => s + p[i] * p[j], 0)),
-  );
+  const cov = Array.from({ length: dim }, (_, i) => Array.from({ length: dim }, (_, j) => centered.reduce((s, p) => s + p[i] * p[j], 0)));
   const found: number[][] = [];
   for (let k = 0; k < 2; k++) {
     // Start away from already-found directions, deterministically.
@@ -47,7 +45,10 @@ export function principalDirections(points: number[][]): [number[], number[]] {
     }
     const norm = Math.hypot(...v);
     const candidate = v.map((x) => x / (norm || 1));
-    const variance = dot(candidate, cov.map((row) => dot(row, candidate)));
+    const variance = dot(
+      candidate,
+      cov.map((row) => dot(row, candidate)),
+    );
     if (variance > 1e-12 && found.every((f) => Math.abs(dot(f, candidate)) < 1e-6)) found.push(candidate);
     else found.push(orthogonalAxis(dim, found));
   }
@@ -125,7 +126,13 @@ export function choosePlane(dim: number, domain: [number, number][], regions: nu
   const projected = vertices.map((x) => projectToPlane(plane, x));
   const minSpan = 0.1 * Math.max(...domain.map(([lo, hi]) => hi - lo));
   const half = (k: 0 | 1) => Math.max(minSpan / 2, 1.5 * Math.max(...projected.map((p) => Math.abs(p[k]))));
-  return { plane, window: [[-half(0), half(0)], [-half(1), half(1)]] };
+  return {
+    plane,
+    window: [
+      [-half(0), half(0)],
+      [-half(1), half(1)],
+    ],
+  };
 }
 
 /** Indices of the convex hull of 2-D points (monotone chain), counter-clockwise. */
@@ -177,7 +184,7 @@ export function clipPolygon(polygon: ArrayLike<number>, a: number, b: number, c:
     const fa = a * ua + b * va + c;
     const fb = a * ub + b * vb + c;
     if (fa >= 0) out.push(ua, va);
-    if ((fa >= 0) !== (fb >= 0)) {
+    if (fa >= 0 !== fb >= 0) {
       const t = fa / (fa - fb);
       out.push(ua + t * (ub - ua), va + t * (vb - va));
     }
@@ -186,7 +193,12 @@ export function clipPolygon(polygon: ArrayLike<number>, a: number, b: number, c:
 }
 
 /** The segment where a·u + b·v + c = 0 crosses a convex polygon, or undefined. */
-export function lineThroughPolygon(polygon: ArrayLike<number>, a: number, b: number, c: number): [number, number, number, number] | undefined {
+export function lineThroughPolygon(
+  polygon: ArrayLike<number>,
+  a: number,
+  b: number,
+  c: number,
+): [number, number, number, number] | undefined {
   const n = polygon.length / 2;
   const hits: number[] = [];
   for (let k = 0; k < n; k++) {
@@ -220,7 +232,12 @@ export function decisionBoundarySegments(polygon: ArrayLike<number>, maps: Array
       }
       if (piece.length < 6) continue;
       // ...the boundary is where they tie.
-      const segment = lineThroughPolygon(piece, maps[3 * k] - maps[3 * j], maps[3 * k + 1] - maps[3 * j + 1], maps[3 * k + 2] - maps[3 * j + 2]);
+      const segment = lineThroughPolygon(
+        piece,
+        maps[3 * k] - maps[3 * j],
+        maps[3 * k + 1] - maps[3 * j + 1],
+        maps[3 * k + 2] - maps[3 * j + 2],
+      );
       if (segment) segments.push(...segment);
     }
   }

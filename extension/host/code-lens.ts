@@ -24,11 +24,26 @@ export class SpecCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
         top,
         training
           ? { title: '$(debug-stop) Stop', command: 'police.stop', arguments: [document.uri], tooltip: 'Stop this training' }
-          : { title: '$(play) Train', command: 'police.train', arguments: [document.uri], tooltip: 'Train this spec in a background process' },
+          : {
+              title: '$(play) Train',
+              command: 'police.train',
+              arguments: [document.uri],
+              tooltip: 'Train this spec in a background process',
+            },
       ),
       new vscode.CodeLens(top, { title: 'Show view', command: 'police.showView', arguments: [document.uri] }),
-      new vscode.CodeLens(top, { title: 'Verify', command: 'police.verify', arguments: [document.uri], tooltip: "Re-check the newest run's certificate" }),
-      new vscode.CodeLens(top, { title: 'Analyze', command: 'police.analyze', arguments: [document.uri], tooltip: "Orthogonality, injectivity and smooth-activation residual of the newest run" }),
+      new vscode.CodeLens(top, {
+        title: 'Verify',
+        command: 'police.verify',
+        arguments: [document.uri],
+        tooltip: "Re-check the newest run's certificate",
+      }),
+      new vscode.CodeLens(top, {
+        title: 'Analyze',
+        command: 'police.analyze',
+        arguments: [document.uri],
+        tooltip: 'Orthogonality, injectivity and smooth-activation residual of the newest run',
+      }),
     ];
   }
 

@@ -32,7 +32,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         await run(...args);
       } catch (err) {
         // A command failure is the user's business: say which command and why, keep the stack in the log.
-        log.error(`${name} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        log.error(`${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
         void vscode.window.showErrorMessage(`POLICE: ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     };
@@ -40,7 +40,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   return [
     // Verify/analyze children still running at deactivation end with it.
     { dispose: () => liveCliChildren.forEach((child) => child.kill()) },
-    vscode.commands.registerCommand('police.train', guard('Train', (target?: Target) => train(deps, target))),
+    vscode.commands.registerCommand(
+      'police.train',
+      guard('Train', (target?: Target) => train(deps, target)),
+    ),
     vscode.commands.registerCommand(
       'police.stop',
       guard('Stop training', async (target?: Target) => {
@@ -50,7 +53,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         else void vscode.window.showInformationMessage('POLICE: nothing is training.');
       }),
     ),
-    vscode.commands.registerCommand('police.showView', guard('Show view', (target?: Target) => showView(deps, target))),
+    vscode.commands.registerCommand(
+      'police.showView',
+      guard('Show view', (target?: Target) => showView(deps, target)),
+    ),
     vscode.commands.registerCommand(
       'police.showRun',
       guard('Show run', async (target?: Target) => {
@@ -58,9 +64,18 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         if (run) await PoliceViewPanel.show(context).showRun(run.dir);
       }),
     ),
-    vscode.commands.registerCommand('police.verify', guard('Verify run', (target?: Target) => verify(deps, cliScript, target))),
-    vscode.commands.registerCommand('police.analyze', guard('Analyze run', (target?: Target) => analyzeRun(deps, cliScript, target))),
-    vscode.commands.registerCommand('police.export', guard('Export model', (target?: Target) => exportModel(target))),
+    vscode.commands.registerCommand(
+      'police.verify',
+      guard('Verify run', (target?: Target) => verify(deps, cliScript, target)),
+    ),
+    vscode.commands.registerCommand(
+      'police.analyze',
+      guard('Analyze run', (target?: Target) => analyzeRun(deps, cliScript, target)),
+    ),
+    vscode.commands.registerCommand(
+      'police.export',
+      guard('Export model', (target?: Target) => exportModel(target)),
+    ),
     vscode.commands.registerCommand(
       'police.openRunFolder',
       guard('Open run folder', async (target?: Target) => {
@@ -68,11 +83,15 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         if (!run) return;
         const uri = vscode.Uri.file(run.dir);
         // Desktop VS Code can show the folder in the OS file manager; in a browser workbench reveal it in the Explorer.
-        if (vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName) await vscode.commands.executeCommand('revealFileInOS', uri);
+        if (vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName)
+          await vscode.commands.executeCommand('revealFileInOS', uri);
         else await vscode.commands.executeCommand('revealInExplorer', uri);
       }),
     ),
-    vscode.commands.registerCommand('police.newSpec', guard('New spec from template', () => newSpec(context))),
+    vscode.commands.registerCommand(
+      'police.newSpec',
+      guard('New spec from template', () => newSpec(context)),
+    ),
     vscode.commands.registerCommand('police.showLog', () => log.show()),
     vscode.commands.registerCommand('police.refreshRuns', () => deps.runsTree.refresh()),
   ];
@@ -109,7 +128,10 @@ async function showView(deps: CommandDeps, target: Target): Promise<void> {
   if (!document) return;
   const parsed = validateSpecText(document.getText(), document.uri.fsPath);
   if (parsed.spec) panel.showSpec(parsed.spec, document.uri);
-  else void vscode.window.showWarningMessage(`POLICE: ${specNameFromPath(document.uri.fsPath)} has errors; the view shows it once they are fixed.`);
+  else
+    void vscode.window.showWarningMessage(
+      `POLICE: ${specNameFromPath(document.uri.fsPath)} has errors; the view shows it once they are fixed.`,
+    );
 }
 
 async function verify(deps: CommandDeps, cliScript: string, target: Target): Promise<void> {
@@ -163,7 +185,9 @@ async function analyzeRun(deps: CommandDeps, cliScript: string, target: Target):
     await vscode.window.showTextDocument(markdown, { viewColumn: vscode.ViewColumn.Beside, preview: true });
   }
   const verdict = injectivityVerdict(result.output);
-  void vscode.window.showInformationMessage(`POLICE: analysed ${label}${verdict ? `: the network is ${verdict}` : ''}. Report: ${ANALYSIS_FILES.markdown} in the run folder.`);
+  void vscode.window.showInformationMessage(
+    `POLICE: analysed ${label}${verdict ? `: the network is ${verdict}` : ''}. Report: ${ANALYSIS_FILES.markdown} in the run folder.`,
+  );
 }
 
 /** The whole-network injectivity verdict from `police analyze --json`, in words (undefined when unreadable). */
@@ -178,7 +202,7 @@ function injectivityVerdict(output: string): string | undefined {
       'no-counter-example': 'without an injectivity counter-example',
       undecided: 'undecided for injectivity',
     };
-    return verdict ? words[verdict] ?? verdict : undefined;
+    return verdict ? (words[verdict] ?? verdict) : undefined;
   } catch {
     return undefined;
   }
@@ -257,7 +281,9 @@ async function specDocument(target: Target, askIfNone: boolean): Promise<vscode.
   if (!askIfNone) return undefined;
   const found = await vscode.workspace.findFiles('**/*.police.json', '**/{node_modules,.police}/**', 200);
   if (found.length === 0) {
-    void vscode.window.showInformationMessage('POLICE: open a *.police.json spec first (or create one with "POLICE: New spec from template").');
+    void vscode.window.showInformationMessage(
+      'POLICE: open a *.police.json spec first (or create one with "POLICE: New spec from template").',
+    );
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(

@@ -57,7 +57,7 @@ export class SpecDiagnostics implements vscode.Disposable {
       problems = validateSpecText(document.getText(), document.uri.fsPath).problems;
     } catch (err) {
       // A validator bug must not take the editor down: report it once, as a diagnostic and in the log.
-      this.log.error(`validating ${document.uri.fsPath} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      this.log.error(`validating ${document.uri.fsPath} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       problems = [
         {
           message: `POLICE could not validate this spec: ${err instanceof Error ? err.message : String(err)}`,

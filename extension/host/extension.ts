@@ -21,7 +21,8 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(trainings, diagnostics, statusBar, runsTree, codeLens);
 
   // Context key behind the editor-title Train/Stop buttons.
-  const setTrainingContext = (): Thenable<unknown> => vscode.commands.executeCommand('setContext', 'police.training', trainings.isTraining());
+  const setTrainingContext = (): Thenable<unknown> =>
+    vscode.commands.executeCommand('setContext', 'police.training', trainings.isTraining());
   void setTrainingContext();
   context.subscriptions.push(
     trainings.onDidChange(() => void setTrainingContext()),

@@ -131,7 +131,8 @@ export class TrainerClient {
    */
   stop(): Promise<void> {
     // A second Stop must not postpone the kill deadline set by the first.
-    if (this.finishingRun || this.stopRequested || this.outcome || this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    if (this.finishingRun || this.stopRequested || this.outcome || this.child.exitCode !== null || this.child.signalCode !== null)
+      return this.exited;
     this.stopRequested = true;
     this.channel.send({ type: 'stop' });
     clearTimeout(this.killTimer);
@@ -164,7 +165,16 @@ export class TrainerClient {
 
 // A Record, so that a new message type fails to compile until it is listed here.
 const TRAINER_MESSAGE_TYPES: ReadonlySet<string> = new Set(
-  Object.keys({ ready: true, progress: true, snapshot: true, finishing: true, done: true, stopped: true, error: true, log: true } satisfies Record<TrainerToHost['type'], true>),
+  Object.keys({
+    ready: true,
+    progress: true,
+    snapshot: true,
+    finishing: true,
+    done: true,
+    stopped: true,
+    error: true,
+    log: true,
+  } satisfies Record<TrainerToHost['type'], true>),
 );
 
 function isTrainerMessage(raw: unknown): raw is TrainerToHost {

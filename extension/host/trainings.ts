@@ -1,7 +1,14 @@
 // The trainings running now: start (with trust and concurrency checks), stop, and fan-out of their events.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { BackendPreference, TrainerToHost, TrainingDone, TrainingFinishing, TrainingProgress, TrainingSnapshot } from '../protocol/messages';
+import type {
+  BackendPreference,
+  TrainerToHost,
+  TrainingDone,
+  TrainingFinishing,
+  TrainingProgress,
+  TrainingSnapshot,
+} from '../protocol/messages';
 import { formatLoss, newRunDir, removeLeftovers, specNameFromPath } from './run-folders';
 import { TrainerClient, type TrainingOutcome } from './trainer-client';
 
@@ -130,7 +137,9 @@ export class Trainings implements vscode.Disposable {
     const targets = specPath === undefined ? [...this.active.values()] : [this.active.get(specPath)].filter((a) => a !== undefined);
     for (const { client, state } of targets) {
       if (client.finishing) {
-        void vscode.window.showInformationMessage(`POLICE: ${state.specName} has finished training; its run is being certified and written, and will be kept.`);
+        void vscode.window.showInformationMessage(
+          `POLICE: ${state.specName} has finished training; its run is being certified and written, and will be kept.`,
+        );
       }
     }
     await Promise.all(targets.map((a) => a.client.stop()));
@@ -166,17 +175,17 @@ export class Trainings implements vscode.Disposable {
         return;
       case 'stopped':
         this.log.info(`${state.specName}: stopped at step ${outcome.step}${outcome.killed ? ' (trainer killed after no answer)' : ''}`);
-        void vscode.window.showInformationMessage(`POLICE: training of ${state.specName} stopped at step ${outcome.step}; earlier runs are untouched.`);
+        void vscode.window.showInformationMessage(
+          `POLICE: training of ${state.specName} stopped at step ${outcome.step}; earlier runs are untouched.`,
+        );
         return;
       case 'error':
       case 'crashed': {
         this.log.error(`${state.specName}: ${outcome.message}${outcome.kind === 'error' && outcome.detail ? `\n${outcome.detail}` : ''}`);
         const showLog = 'Show log';
-        void vscode.window
-          .showErrorMessage(`POLICE: training of ${state.specName} failed: ${outcome.message}`, showLog)
-          .then((choice) => {
-            if (choice === showLog) this.log.show(true);
-          });
+        void vscode.window.showErrorMessage(`POLICE: training of ${state.specName} failed: ${outcome.message}`, showLog).then((choice) => {
+          if (choice === showLog) this.log.show(true);
+        });
         return;
       }
     }
@@ -187,7 +196,7 @@ export class Trainings implements vscode.Disposable {
       try {
         call(listener);
       } catch (err) {
-        this.log.error(`a training listener failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        this.log.error(`a training listener failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       }
     }
   }

@@ -7,8 +7,6 @@ import type { LayerHealth } from '../police/training/train';
 
 export type { BackendPreference, LayerHealth };
 
-
-
 // ---------- host → trainer ----------
 
 export interface StartTraining {
@@ -78,14 +76,7 @@ export interface TrainerLog {
   message: string;
 }
 export type TrainerToHost =
-  | TrainerReady
-  | TrainingProgress
-  | TrainingSnapshot
-  | TrainingFinishing
-  | TrainingDone
-  | TrainingStopped
-  | TrainingError
-  | TrainerLog;
+  TrainerReady | TrainingProgress | TrainingSnapshot | TrainingFinishing | TrainingDone | TrainingStopped | TrainingError | TrainerLog;
 
 /** Compile-time exhaustiveness for switch statements over a union's `type`. */
 export function assertNever(value: never): never {

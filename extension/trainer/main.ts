@@ -20,7 +20,8 @@ const channel = new MessageChannel<TrainerToHost, HostToTrainer>(
       if (!running) send({ type: 'stopped', step: 0 });
     },
   },
-  (raw, reason) => send({ type: 'log', level: 'warn', message: `trainer ignored a message (${reason}): ${JSON.stringify(raw)?.slice(0, 200)}` }),
+  (raw, reason) =>
+    send({ type: 'log', level: 'warn', message: `trainer ignored a message (${reason}): ${JSON.stringify(raw)?.slice(0, 200)}` }),
 );
 
 function send(message: TrainerToHost): void {
@@ -64,7 +65,8 @@ async function start(request: StartTraining): Promise<void> {
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
       backend: request.backend,
       progressIntervalMs: request.progressIntervalMs,
-      onProgress: (p) => send({ type: 'progress', step: p.step, totalSteps: p.totalSteps, loss: p.loss, health: p.health, elapsedMs: p.elapsedMs }),
+      onProgress: (p) =>
+        send({ type: 'progress', step: p.step, totalSteps: p.totalSteps, loss: p.loss, health: p.health, elapsedMs: p.elapsedMs }),
       onSnapshot: (step, network) => send({ type: 'snapshot', step, network }),
       shouldStop: () => stopRequested,
       // From here on the run is kept: the host must not kill us for a Stop while we certify and write.
@@ -75,7 +77,11 @@ async function start(request: StartTraining): Promise<void> {
       send({ type: 'stopped', step: result.stepsDone });
       return;
     }
-    send({ type: 'log', level: 'info', message: `${spec.name}: ${result.stepsDone} steps on ${result.backend}, certifying and writing ${request.runDir}` });
+    send({
+      type: 'log',
+      level: 'info',
+      message: `${spec.name}: ${result.stepsDone} steps on ${result.backend}, certifying and writing ${request.runDir}`,
+    });
     const certificate = await finishRun(spec, request.specText, result, request.runDir);
     send({ type: 'done', runDir: request.runDir, certificate, finalLoss: result.finalLoss });
   } catch (err) {

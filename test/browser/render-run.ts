@@ -29,8 +29,19 @@ async function main(): Promise<void> {
     args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--use-gl=angle'],
   });
   try {
-    await esbuild.build({ entryPoints: ['webview/main.ts'], bundle: true, platform: 'browser', target: 'es2022', format: 'iife', outfile: join(dir, 'webview.js'), logLevel: 'warning' });
-    writeFileSync(join(dir, 'theme.css'), ':root { --vscode-editor-background: #1e1e1e; --vscode-editor-foreground: #d4d4d4; --vscode-focusBorder: #007fd4; }');
+    await esbuild.build({
+      entryPoints: ['webview/main.ts'],
+      bundle: true,
+      platform: 'browser',
+      target: 'es2022',
+      format: 'iife',
+      outfile: join(dir, 'webview.js'),
+      logLevel: 'warning',
+    });
+    writeFileSync(
+      join(dir, 'theme.css'),
+      ':root { --vscode-editor-background: #1e1e1e; --vscode-editor-foreground: #d4d4d4; --vscode-focusBorder: #007fd4; }',
+    );
     writeFileSync(
       join(dir, 'index.html'),
       `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy('file:', 'r')}">
@@ -51,12 +62,27 @@ async function main(): Promise<void> {
       // A run without a certificate still renders.
     }
     // The view asks for its plane; answer it as the host's worker would.
-    const request = (await page.evaluate(() => (window as unknown as { __posted: WebviewToHost[] }).__posted)).filter((m) => m.type === 'setPlane').pop();
+    const request = (await page.evaluate(() => (window as unknown as { __posted: WebviewToHost[] }).__posted))
+      .filter((m) => m.type === 'setPlane')
+      .pop();
     if (!request || request.type !== 'setPlane') throw new Error('the view asked for no plane');
     const started = performance.now();
     const { partition, error } = partitionOnPlane(network, request.plane, request.window);
     const partitionMs = performance.now() - started;
-    const surface = buildSurface({ step: spec.training.steps, network, plane: request.plane, window: request.window, resolution: request.resolution, regions: spec.regions.map((r) => r.vertices), classification: spec.data.task === 'classification' }, partition, partitionMs, { partitionError: error });
+    const surface = buildSurface(
+      {
+        step: spec.training.steps,
+        network,
+        plane: request.plane,
+        window: request.window,
+        resolution: request.resolution,
+        regions: spec.regions.map((r) => r.vertices),
+        classification: spec.data.task === 'classification',
+      },
+      partition,
+      partitionMs,
+      { partitionError: error },
+    );
     console.log(`${spec.name}: ${surface.cellCount} linear regions in ${partitionMs.toFixed(0)} ms${error ? ` (${error})` : ''}`);
     await post({ type: 'surface', surface });
     await page.waitForFunction(() => document.body.dataset.surfaceStep !== undefined);

@@ -127,7 +127,10 @@ export async function revertEditor() {
 }
 
 export function statusBarText() {
-  return page.locator('.statusbar-item').allInnerTexts().then((texts) => texts.join(' | '));
+  return page
+    .locator('.statusbar-item')
+    .allInnerTexts()
+    .then((texts) => texts.join(' | '));
 }
 
 /**

@@ -121,7 +121,10 @@ function pidsMentioning(marker) {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker) || readFileSync(`/proc/${entry}/environ`, 'utf8').includes(marker)) {
+      if (
+        readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker) ||
+        readFileSync(`/proc/${entry}/environ`, 'utf8').includes(marker)
+      ) {
         pids.push(Number(entry));
       }
     } catch {
@@ -142,7 +145,7 @@ function killTree(marker) {
 }
 
 async function main() {
-  requireTool('/usr/bin/chromium', 'apt-get install chromium (the workbench is driven by Debian\'s Chromium)');
+  requireTool('/usr/bin/chromium', "apt-get install chromium (the workbench is driven by Debian's Chromium)");
   rmSync(resultsDir, { recursive: true, force: true });
   mkdirSync(resultsDir, { recursive: true });
   ensureCodeServer();
@@ -249,9 +252,12 @@ async function startSession(root, name, { trusted, vsixes, servers }) {
 
   const codeServerArgs = (extra) => [
     codeServerEntry,
-    '--config', config,
-    '--user-data-dir', dirs.userData,
-    '--extensions-dir', dirs.extensions,
+    '--config',
+    config,
+    '--user-data-dir',
+    dirs.userData,
+    '--extensions-dir',
+    dirs.extensions,
     ...extra,
   ];
   for (const file of vsixes) run(process.execPath, codeServerArgs(['--install-extension', file]));
@@ -263,8 +269,10 @@ async function startSession(root, name, { trusted, vsixes, servers }) {
   const server = spawn(
     process.execPath,
     codeServerArgs([
-      '--bind-addr', `127.0.0.1:${port}`,
-      '--auth', 'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
       '--disable-telemetry',
       '--disable-update-check',
       ...(trusted ? ['--disable-workspace-trust'] : []),
@@ -291,6 +299,6 @@ async function startSession(root, name, { trusted, vsixes, servers }) {
 }
 
 main().catch((err) => {
-  log(err instanceof Error ? err.stack ?? err.message : String(err));
+  log(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exitCode = 1;
 });

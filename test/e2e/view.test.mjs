@@ -26,7 +26,9 @@ openWorkbench({ probe: false });
 /** The view's webview frame (webviews are nested iframes): looked up on every read, so a re-created frame is found. */
 async function viewFrame() {
   for (const frame of page.frames()) {
-    const isView = await frame.evaluate(() => document.body?.dataset.webgl !== undefined && Boolean(document.getElementById('app'))).catch(() => false);
+    const isView = await frame
+      .evaluate(() => document.body?.dataset.webgl !== undefined && Boolean(document.getElementById('app')))
+      .catch(() => false);
     if (isView) return frame;
   }
   return undefined;
@@ -41,7 +43,13 @@ async function viewState() {
 /** The spec's `"vertices"` line as the editor shows it. */
 async function verticesLine() {
   const text = await page.locator('.monaco-editor .view-lines').first().innerText();
-  return text.replace(/\u00a0/g, ' ').split('\n').find((line) => line.includes('"vertices"'))?.trim() ?? '';
+  return (
+    text
+      .replace(/\u00a0/g, ' ')
+      .split('\n')
+      .find((line) => line.includes('"vertices"'))
+      ?.trim() ?? ''
+  );
 }
 
 async function focusSpecEditor() {
@@ -52,10 +60,14 @@ test('POLICE: Show view from the palette opens the view, drawn with WebGL2', asy
   await openFile(SPEC_FILE);
   await runFromPalette('POLICE: Show view');
   await page.locator('.tab', { hasText: 'POLICE view' }).first().waitFor({ timeout: 30_000 });
-  const state = await waitFor('the view to draw the spec', async () => {
-    const current = await viewState();
-    return current.state === 'rendered' ? current : undefined;
-  }, 60_000);
+  const state = await waitFor(
+    'the view to draw the spec',
+    async () => {
+      const current = await viewState();
+      return current.state === 'rendered' ? current : undefined;
+    },
+    60_000,
+  );
   assert.equal(state.webgl, '2', `the view's WebGL: ${state.webgl}`);
   assert.equal(state.certificate, 'none');
   await screenshot('view-open');
@@ -66,14 +78,22 @@ let firstRead;
 test('POLICE: Train grows the loss curve in the view while the training runs', async () => {
   await focusSpecEditor();
   await runFromPalette('POLICE: Train');
-  firstRead = await waitFor('loss points in the view during the training', async () => {
-    const current = await viewState();
-    return current.status === 'training' && Number(current.lossPoints) > 0 ? current : undefined;
-  }, 90_000);
-  const secondRead = await waitFor('the loss curve to grow', async () => {
-    const current = await viewState();
-    return current.status === 'training' && Number(current.lossPoints) > Number(firstRead.lossPoints) ? current : undefined;
-  }, 60_000);
+  firstRead = await waitFor(
+    'loss points in the view during the training',
+    async () => {
+      const current = await viewState();
+      return current.status === 'training' && Number(current.lossPoints) > 0 ? current : undefined;
+    },
+    90_000,
+  );
+  const secondRead = await waitFor(
+    'the loss curve to grow',
+    async () => {
+      const current = await viewState();
+      return current.status === 'training' && Number(current.lossPoints) > Number(firstRead.lossPoints) ? current : undefined;
+    },
+    60_000,
+  );
   await screenshot('training-loss-curve');
   assert.ok(Number(firstRead.step) < TOTAL_STEPS, `first read at step ${firstRead.step} of ${TOTAL_STEPS}`);
   assert.equal(secondRead.status, 'training', `second read: ${JSON.stringify(secondRead)}`);
@@ -87,10 +107,19 @@ test('when the training is done the view shows the proved certificate and the tr
   const runs = readdirSync(runsDir).filter((name) => !name.startsWith('.'));
   assert.equal(runs.length, 1, `runs: ${runs.join(', ')}`);
   const keptStep = String(JSON.parse(readFileSync(join(runsDir, runs[0], 'network.json'), 'utf8')).step);
-  const done = await waitFor('the certificate and the run\'s network in the view', async () => {
-    const current = await viewState();
-    return current.certificate !== 'none' && Number(current.cells) > 0 && current.surfaceStep === keptStep && current.drawnSurfaceStep === keptStep ? current : undefined;
-  }, 60_000);
+  const done = await waitFor(
+    "the certificate and the run's network in the view",
+    async () => {
+      const current = await viewState();
+      return current.certificate !== 'none' &&
+        Number(current.cells) > 0 &&
+        current.surfaceStep === keptStep &&
+        current.drawnSurfaceStep === keptStep
+        ? current
+        : undefined;
+    },
+    60_000,
+  );
   assert.equal(done.certificate, 'proved', `view: ${JSON.stringify(done)}`);
   // The picture of the proof: R lies inside one linear region of the trained network's partition.
   assert.equal(done.regionCells, '1', `view: ${JSON.stringify(done)}`);
@@ -107,10 +136,19 @@ test('hovering the surface shows the cell, its pattern distance to R and, from t
   const box = await (await frame.frameElement()).boundingBox();
   assert.ok(vertex && box, `vertex ${JSON.stringify(vertex)}, frame box ${JSON.stringify(box)}`);
   await page.mouse.move(box.x + vertex.x + 12, box.y + vertex.y - 12, { steps: 3 });
-  const text = await waitFor('the tooltip to show the cell\'s affine map', async () => {
-    const current = await (await viewFrame())?.locator('.tooltip').innerText().catch(() => '');
-    return current && /y0 = \[/.test(current) ? current : undefined;
-  }, 15_000);
+  const text = await waitFor(
+    "the tooltip to show the cell's affine map",
+    async () => {
+      const current = await (
+        await viewFrame()
+      )
+        ?.locator('.tooltip')
+        .innerText()
+        .catch(() => '');
+      return current && /y0 = \[/.test(current) ? current : undefined;
+    },
+    15_000,
+  );
   assert.match(text, /linear region #\d+/);
   assert.match(text, /same activation pattern as R|activation-pattern distance to R: \d+/);
   await screenshot('hover-cell-map');
@@ -134,10 +172,14 @@ test('dragging a region vertex in the view edits the spec, and one Undo puts it 
   await page.mouse.down();
   await page.mouse.move(box.x + vertex.x + 30, box.y + vertex.y + 20, { steps: 5 });
   await page.mouse.up();
-  const dragged = await waitFor('the spec text to change', async () => {
-    const line = await verticesLine();
-    return line !== before ? line : undefined;
-  }, 15_000);
+  const dragged = await waitFor(
+    'the spec text to change',
+    async () => {
+      const line = await verticesLine();
+      return line !== before ? line : undefined;
+    },
+    15_000,
+  );
   assert.doesNotMatch(dragged, /\[0, 0\.5\]/, `the top vertex did not move: ${dragged}`);
   // Only the dragged vertex moves; the other two stay where they were.
   assert.match(dragged, /\[\[-0\.5, -0\.5\], \[0\.5, -0\.5\], \[-?[\d.]+(e-?\d+)?, -?[\d.]+(e-?\d+)?\]\]/, dragged);
@@ -151,7 +193,7 @@ test('dragging a region vertex in the view edits the spec, and one Undo puts it 
   await screenshot('vertex-drag-undone');
 });
 
-test('after Developer: Reload Window the view comes back with the run\'s certificate and partition', async () => {
+test("after Developer: Reload Window the view comes back with the run's certificate and partition", async () => {
   // The palette's reload saves the workbench state (the view's saved runDir) first; a bare page reload may not.
   await page.evaluate(() => {
     window.policeE2EBeforeReload = true;
@@ -160,10 +202,16 @@ test('after Developer: Reload Window the view comes back with the run\'s certifi
   // Only a fresh page counts: the old one still shows the run until it unloads.
   await waitFor('the window to reload', () => page.evaluate(() => !window.policeE2EBeforeReload).catch(() => false), 60_000);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  const restored = await waitFor('the restored view to show the run', async () => {
-    const current = await viewState();
-    return current.certificate === 'proved' && Number(current.cells) > 0 && current.drawnSurfaceStep === current.surfaceStep ? current : undefined;
-  }, 90_000);
+  const restored = await waitFor(
+    'the restored view to show the run',
+    async () => {
+      const current = await viewState();
+      return current.certificate === 'proved' && Number(current.cells) > 0 && current.drawnSurfaceStep === current.surfaceStep
+        ? current
+        : undefined;
+    },
+    90_000,
+  );
   assert.equal(restored.webgl, '2');
   await screenshot('view-after-reload');
 });

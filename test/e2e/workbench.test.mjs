@@ -94,7 +94,10 @@ test('schema completion offers a field, hover shows its documentation', async ()
     'the suggest widget to offer "rule"',
     async () => {
       await page.keyboard.press('Control+Space');
-      return suggestion.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => undefined);
+      return suggestion.waitFor({ state: 'visible', timeout: 5000 }).then(
+        () => true,
+        () => undefined,
+      );
     },
     30_000,
   );
@@ -129,7 +132,7 @@ test('an error shows as a squiggle and a Problems entry with the right range', a
   await check('noErrors', { path: tinySpec });
 });
 
-test('a schema error shows one squiggle, the JSON language server\'s, not a second one from POLICE', async () => {
+test("a schema error shows one squiggle, the JSON language server's, not a second one from POLICE", async () => {
   await revertEditor();
   // Line 13 is the training block: "steps": 200 becomes -200, below the schema's minimum of 1.
   await gotoLine(13, 26);
@@ -195,7 +198,10 @@ test('selecting the run in the Runs view shows it in the POLICE view', async () 
   const keptStep = String(JSON.parse(readFileSync(join(runsRoot, 'e2e-triangle', trainedRun(), 'network.json'), 'utf8')).step);
   const frame = await webviewFrame(
     'the run drawn in the view',
-    (step) => document.body?.dataset.certificate === 'proved' && Number(document.body.dataset.cells) > 0 && document.body.dataset.drawnSurfaceStep === step,
+    (step) =>
+      document.body?.dataset.certificate === 'proved' &&
+      Number(document.body.dataset.cells) > 0 &&
+      document.body.dataset.drawnSurfaceStep === step,
     60_000,
     keptStep,
   );
@@ -217,7 +223,7 @@ async function webviewFrame(what, probe, timeoutMs, arg) {
   );
 }
 
-test('the POLICE view shows the Gram heat-map of the run\'s filters, layer by layer', async () => {
+test("the POLICE view shows the Gram heat-map of the run's filters, layer by layer", async () => {
   const frame = await webviewFrame('the Gram heat-map in the view', () => Boolean(document.body?.dataset.gramLayer), 30_000);
   // e2e-triangle: 16 and 16 hidden units, then one output unit (no pair of filters to compare).
   assert.equal(await frame.evaluate(() => document.body.dataset.gramLayers), '2');
@@ -248,14 +254,19 @@ test('POLICE: Analyze run writes analysis.md with its heat-maps and opens the re
   await runFromPalette('View: Focus First Editor Group');
   await runFromPalette('POLICE: Analyze run');
   // The toast comes when the preview opens and leaves after 15 s: watch for it from now on.
-  const analysedToast = page.locator('.notification-toast', { hasText: `analysed e2e-triangle/${trainedRun()}` }).first().waitFor({ timeout: 120_000 });
+  const analysedToast = page
+    .locator('.notification-toast', { hasText: `analysed e2e-triangle/${trainedRun()}` })
+    .first()
+    .waitFor({ timeout: 120_000 });
   await waitFor('analysis.md in the run folder', () => existsSync(join(runDir, 'analysis.md')), 60_000);
   assert.ok(existsSync(join(runDir, 'gram-layer-1.png')) && existsSync(join(runDir, 'gram-layer-2.png')), readdirSync(runDir).join(', '));
   await page.locator('.tab', { hasText: 'analysis.md' }).first().waitFor({ timeout: 30_000 });
   // The Markdown preview is a webview: find the frame that renders the report.
   const frame = await webviewFrame(
     'the report in the Markdown preview',
-    () => /Orthogonality of the filters/.test(document.body?.innerText ?? '') && /Injectivity, layer by layer/.test(document.body?.innerText ?? ''),
+    () =>
+      /Orthogonality of the filters/.test(document.body?.innerText ?? '') &&
+      /Injectivity, layer by layer/.test(document.body?.innerText ?? ''),
     60_000,
   );
   const headings = await frame.locator('h2').allInnerTexts();
@@ -285,9 +296,15 @@ test('POLICE: Export model copies the tfjs model, network.json and the certifica
   await page.locator('.quick-input-widget .monaco-button', { hasText: 'Export here' }).first().click();
   const exported = join(target, `e2e-triangle-${trainedRun()}`);
   // The toast comes once every file is copied; a file seen before that may be half written.
-  await page.locator('.notification-toast', { hasText: `to ${exported}` }).first().waitFor({ timeout: 30_000 });
+  await page
+    .locator('.notification-toast', { hasText: `to ${exported}` })
+    .first()
+    .waitFor({ timeout: 30_000 });
   assert.deepEqual(readdirSync(exported).sort(), ['certificate.json', 'model.json', 'network.json', 'weights.bin']);
-  assert.equal(readFileSync(join(exported, 'network.json'), 'utf8'), readFileSync(join(runsRoot, 'e2e-triangle', trainedRun(), 'network.json'), 'utf8'));
+  assert.equal(
+    readFileSync(join(exported, 'network.json'), 'utf8'),
+    readFileSync(join(runsRoot, 'e2e-triangle', trainedRun(), 'network.json'), 'utf8'),
+  );
   await screenshot('export');
 });
 
@@ -301,11 +318,7 @@ test('stopping a second training midway keeps the first run intact and leaves no
   const before = hashTree(join(runsRoot, 'e2e-triangle', trainedRun()));
   await openFile('e2e-long.police.json');
   await runFromPalette('POLICE: Train');
-  await waitFor(
-    'the second training to make progress',
-    async () => /POLICE e2e-long [1-9]\d*\/200000/.test(await statusBarText()),
-    60_000,
-  );
+  await waitFor('the second training to make progress', async () => /POLICE e2e-long [1-9]\d*\/200000/.test(await statusBarText()), 60_000);
   await screenshot('second-training');
   await runFromPalette('POLICE: Stop training');
   await waitFor('the stop to show', async () => /e2e-long: stopped/.test(await statusBarText()), 15_000);
@@ -329,7 +342,10 @@ test('a trainer killed mid-run: an error names the spec and the cause, Show log 
   assert.match(await toast.innerText(), /SIGKILL/);
   await screenshot('trainer-killed');
   await toast.getByRole('button', { name: 'Show log' }).click();
-  await page.locator('.output-view, .panel', { hasText: /trainer.process.was.killed.by.SIGKILL/ }).first().waitFor({ timeout: 15_000 });
+  await page
+    .locator('.output-view, .panel', { hasText: /trainer.process.was.killed.by.SIGKILL/ })
+    .first()
+    .waitFor({ timeout: 15_000 });
   await screenshot('log');
   assert.equal(hashTree(join(runsRoot, 'e2e-triangle', trainedRun())), before, 'the first run folder changed');
   assertOnlyWholeRuns();

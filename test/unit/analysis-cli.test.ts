@@ -19,7 +19,17 @@ function network(activation: 'swish' | 'relu'): FoldedNetwork {
     input_dim: 2,
     output_dim: 1,
     layers: [
-      { weights: [[2, 1], [-0.5, 1.5], [-1, -0.5], [1.5, -4.5]], bias: [4, 3, 2, 7], activation, ...(activation === 'swish' ? { beta: 2 } : {}) },
+      {
+        weights: [
+          [2, 1],
+          [-0.5, 1.5],
+          [-1, -0.5],
+          [1.5, -4.5],
+        ],
+        bias: [4, 3, 2, 7],
+        activation,
+        ...(activation === 'swish' ? { beta: 2 } : {}),
+      },
       { weights: [[1, -1, 0.5, 0.25]], bias: [0], activation: 'linear' },
     ],
   };
@@ -50,7 +60,10 @@ test('police analyze prints Markdown and writes analysis.json/.md beside the run
   const report = JSON.parse(readFileSync(join(dir, 'analysis.json'), 'utf8')) as AnalysisReport;
   assert.equal(report.smooth.regions[0].kind, 'approximate');
   assert.equal(report.orthogonality[0].metricBefore, report.orthogonality[0].metric);
-  assert.deepEqual(report.smooth.anneal, [{ step: 10, beta: 1, residual: 0.2 }, { step: 20, beta: 100, residual: 0.001 }]);
+  assert.deepEqual(report.smooth.anneal, [
+    { step: 10, beta: 1, residual: 0.2 },
+    { step: 20, beta: 100, residual: 0.001 },
+  ]);
 });
 
 test('--json prints the report; a ReLU layer gets an exact injectivity verdict', async () => {

@@ -1,12 +1,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { absInjectivity, analyzeInjectivity, centralCells, layerInjectivity, reluInjectivity } from '../../extension/police/analysis/injectivity';
+import {
+  absInjectivity,
+  analyzeInjectivity,
+  centralCells,
+  layerInjectivity,
+  reluInjectivity,
+} from '../../extension/police/analysis/injectivity';
 import { smallestSingular } from '../../extension/police/analysis/dense';
 import { leastSquares, rank } from '../../extension/police/geometry/linalg';
 import type { FoldedNetwork, NetworkLayer } from '../../extension/police/network/network';
 import { createRng } from '../../extension/police/common/random';
 
-const relu = (w: number[][], b: number[], x: number[]) => w.map((row, i) => Math.max(0, row.reduce((s, v, j) => s + v * x[j], b[i])));
+const relu = (w: number[][], b: number[], x: number[]) =>
+  w.map((row, i) =>
+    Math.max(
+      0,
+      row.reduce((s, v, j) => s + v * x[j], b[i]),
+    ),
+  );
 
 // W = [B; −DB] with B invertible and D positive diagonal: the slides' canonical injective 2n×n layer.
 function stacked(b: number[][], d: number[]): number[][] {
@@ -117,7 +129,9 @@ test('above n = 3 the verdict is a probe result, never "injective"; a half-space
   const good = reluInjectivity(stacked(B, [1, 2, 0.5, 1, 3]), new Array(2 * n).fill(0), { probes: 300 });
   assert.equal(good.verdict, 'no-counter-example');
   assert.match(good.reason, /No counter-example found in \d+ probes/);
-  const halfSpace = Array.from({ length: 2 * n }, (_, i) => Array.from({ length: n }, (_, j) => (j === 0 ? 1 + i * 0.1 : Math.sin(1.7 * i + 0.9 * j * j + i * j))));
+  const halfSpace = Array.from({ length: 2 * n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => (j === 0 ? 1 + i * 0.1 : Math.sin(1.7 * i + 0.9 * j * j + i * j))),
+  );
   const bad = reluInjectivity(halfSpace, new Array(2 * n).fill(0), { probes: 300 });
   assert.equal(bad.verdict, 'not-injective');
   assert.equal(bad.method, 'probing');
@@ -125,10 +139,24 @@ test('above n = 3 the verdict is a probe result, never "injective"; a half-space
 
 test('leaky-ReLU is injective iff W has full column rank', () => {
   const layer = (weights: number[][]): NetworkLayer => ({ weights, bias: weights.map(() => 0), activation: 'leaky_relu', alpha: 0.1 });
-  const full = layerInjectivity(layer([[1, 0], [0, 2], [1, 1]]), 0);
+  const full = layerInjectivity(
+    layer([
+      [1, 0],
+      [0, 2],
+      [1, 1],
+    ]),
+    0,
+  );
   assert.equal(full.verdict, 'injective');
   assert.ok(Math.abs(full.inverseLipschitz!.bound - 0.1 * full.inverseLipschitz!.minSingularValue) < 1e-15);
-  const deficient = layerInjectivity(layer([[1, 2], [2, 4], [-1, -2]]), 0);
+  const deficient = layerInjectivity(
+    layer([
+      [1, 2],
+      [2, 4],
+      [-1, -2],
+    ]),
+    0,
+  );
   assert.equal(deficient.verdict, 'not-injective');
 });
 
@@ -169,11 +197,24 @@ test('a whole network: fewer outputs than inputs is never injective; all-injecti
     output_dim: 4,
     layers: [
       { weights: w, bias: [0, 0, 0, 0], activation: 'relu' },
-      { weights: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], bias: [0, 0, 0, 0], activation: 'linear' },
+      {
+        weights: [
+          [1, 0, 0, 0],
+          [0, 1, 0, 0],
+          [0, 0, 1, 0],
+          [0, 0, 0, 1],
+        ],
+        bias: [0, 0, 0, 0],
+        activation: 'linear',
+      },
     ],
   };
   assert.equal(analyzeInjectivity(net).network.verdict, 'injective');
-  const narrow: FoldedNetwork = { ...net, output_dim: 1, layers: [net.layers[0], { weights: [[1, 1, 1, 1]], bias: [0], activation: 'linear' }] };
+  const narrow: FoldedNetwork = {
+    ...net,
+    output_dim: 1,
+    layers: [net.layers[0], { weights: [[1, 1, 1, 1]], bias: [0], activation: 'linear' }],
+  };
   const report = analyzeInjectivity(narrow);
   assert.equal(report.network.verdict, 'not-injective');
   assert.equal(report.layers[0].verdict, 'injective');
@@ -195,7 +236,8 @@ test('exact verdicts agree with brute force on random small layers: witnesses ar
     };
     if (result.verdict === 'injective') {
       injective++;
-      for (let k = 0; k < 3000; k++) assert.ok(activeRank(Array.from({ length: n }, () => rng.normal())) > 1e-7, `case ${t}: a probe refutes the exact verdict`);
+      for (let k = 0; k < 3000; k++)
+        assert.ok(activeRank(Array.from({ length: n }, () => rng.normal())) > 1e-7, `case ${t}: a probe refutes the exact verdict`);
     } else if (result.method === 'exact-wedges') {
       refuted++;
       assert.ok(activeRank(result.counterExample!.direction!) < 1e-6, `case ${t}: the witness wedge spans`);

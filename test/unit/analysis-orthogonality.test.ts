@@ -44,11 +44,25 @@ test('the Gram and cosine matrices for the heat-map are symmetric with the expec
   assert.ok(cosine);
   for (let i = 0; i < 3; i++) assert.ok(Math.abs(cosine[i][i] - 1) < 1e-15);
   assert.ok(Math.abs(cosine[0][2] - 4 / (Math.sqrt(5) * 2)) < 1e-15);
-  assert.equal(layerOrthogonality(Array.from({ length: 100 }, () => [1, 0]), 0).gram, undefined);
+  assert.equal(
+    layerOrthogonality(
+      Array.from({ length: 100 }, () => [1, 0]),
+      0,
+    ).gram,
+    undefined,
+  );
 });
 
 test('the heat-map PNG has one sharp square per entry: red for +1, white for 0, blue for −1', () => {
-  const png = Buffer.from(heatmapPng([[1, 0], [-1, 1]], 3));
+  const png = Buffer.from(
+    heatmapPng(
+      [
+        [1, 0],
+        [-1, 1],
+      ],
+      3,
+    ),
+  );
   assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   assert.equal(png.readUInt32BE(16), 6, 'width = 2 cells × 3 px');
   assert.equal(png.readUInt32BE(20), 6, 'height');

@@ -36,7 +36,28 @@ function network(activation: 'relu' | 'swish'): FoldedNetwork {
 
 test('a ReLU run: exact residual ~0, the injective first layer is proved, the Markdown says so', () => {
   const initial = network('relu');
-  const report = analyze(network('relu'), { name: 'demo', regions: [region] }, { initialNetwork: { ...initial, layers: [{ ...initial.layers[0], weights: [[1, 0], [1, 0.1], [0, 1], [0.2, 1]] }, initial.layers[1]] }, createdAt: 'T' });
+  const report = analyze(
+    network('relu'),
+    { name: 'demo', regions: [region] },
+    {
+      initialNetwork: {
+        ...initial,
+        layers: [
+          {
+            ...initial.layers[0],
+            weights: [
+              [1, 0],
+              [1, 0.1],
+              [0, 1],
+              [0.2, 1],
+            ],
+          },
+          initial.layers[1],
+        ],
+      },
+      createdAt: 'T',
+    },
+  );
   assert.equal(report.smooth.approximate, false);
   assert.ok(report.smooth.regions[0].maxResidual < 1e-12);
   assert.equal(report.smooth.regions[0].betaSweep, undefined);

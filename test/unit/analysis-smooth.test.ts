@@ -31,7 +31,16 @@ function swishNet(bias: number[], beta: number | number[]): FoldedNetwork {
     input_dim: 2,
     output_dim: 1,
     layers: [
-      { weights: [[1, 0.5], [-0.3, 1], [0.8, -0.6]], bias, activation: 'swish', beta },
+      {
+        weights: [
+          [1, 0.5],
+          [-0.3, 1],
+          [0.8, -0.6],
+        ],
+        bias,
+        activation: 'swish',
+        beta,
+      },
       { weights: [[1, -0.7, 0.4]], bias: [0.1], activation: 'linear' },
     ],
   };

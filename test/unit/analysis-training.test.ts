@@ -10,13 +10,25 @@ import type { ResolvedLayer, ResolvedRegion, ResolvedSpec, ResolvedTraining } fr
 import { train } from '../../extension/police/training/train';
 import { waveData } from './train-fixtures';
 
-const triangle: ResolvedRegion = { name: 'triangle', vertices: [[-1, -1], [0, 1], [1, -1]], constraint: { kind: 'affine' }, form: 'vertices' };
+const triangle: ResolvedRegion = {
+  name: 'triangle',
+  vertices: [
+    [-1, -1],
+    [0, 1],
+    [1, -1],
+  ],
+  constraint: { kind: 'affine' },
+  form: 'vertices',
+};
 
 function spec(layers: ResolvedLayer[], training: Partial<ResolvedTraining> = {}): ResolvedSpec {
   return {
     name: 'companion',
     inputDim: 2,
-    domain: [[-2, 2], [-2, 2]],
+    domain: [
+      [-2, 2],
+      [-2, 2],
+    ],
     layers,
     outputUnits: 1,
     regions: [triangle],
@@ -27,14 +39,24 @@ function spec(layers: ResolvedLayer[], training: Partial<ResolvedTraining> = {})
   };
 }
 
-const swish = (units: number, extra: Partial<ResolvedLayer> = {}): ResolvedLayer => ({ units, activation: 'swish', alpha: 0, beta: 1, ...extra });
+const swish = (units: number, extra: Partial<ResolvedLayer> = {}): ResolvedLayer => ({
+  units,
+  activation: 'swish',
+  alpha: 0,
+  beta: 1,
+  ...extra,
+});
 
 test('a swish network without anneal trains, keeps swish and β in network.json, and is certified approximate, never proved', async () => {
   const s = spec([swish(12), swish(12)]);
   const result = await train(s, { data: waveData(256), backend: 'wasm' });
   assert.deepEqual(
     result.network.layers.map((l) => [l.activation, l.beta]),
-    [['swish', 1], ['swish', 1], ['linear', undefined]],
+    [
+      ['swish', 1],
+      ['swish', 1],
+      ['linear', undefined],
+    ],
   );
   assert.ok(result.finalLoss < result.metrics[0].loss, 'the loss falls');
   const certificate = certify(result.network, s.regions);
@@ -46,7 +68,10 @@ test('learned β: each unit gets its own β, changed by training', async () => {
   const result = await train(spec([swish(8, { learnBeta: true })]), { data: waveData(256), backend: 'wasm' });
   const beta = result.network.layers[0].beta;
   assert.ok(Array.isArray(beta) && beta.length === 8, `per-unit β, got ${JSON.stringify(beta)}`);
-  assert.ok(beta.some((b) => Math.abs(b - 1) > 1e-4), 'β moved from its initial value');
+  assert.ok(
+    beta.some((b) => Math.abs(b - 1) > 1e-4),
+    'β moved from its initial value',
+  );
 });
 
 test('anneal: β rises geometrically to beta_end, the residual on R falls, and the exported hard-ReLU network is proved', async () => {
@@ -60,7 +85,10 @@ test('anneal: β rises geometrically to beta_end, the residual on R falls, and t
   );
   assert.ok(certify(result.network, s.regions).proved, 'the hard network is proved affine on the triangle');
   const betas = result.metrics.map((row) => row.beta ?? NaN);
-  assert.ok(betas.every((b, i) => i === 0 || b > betas[i - 1]), 'β increases step by step');
+  assert.ok(
+    betas.every((b, i) => i === 0 || b > betas[i - 1]),
+    'β increases step by step',
+  );
   assert.ok(Math.abs(betas[betas.length - 1] - 1000) < 1e-6);
   const residuals = result.metrics.filter((row) => row.residual !== undefined).map((row) => row.residual!);
   assert.ok(residuals.length >= 5, `residual measured ${residuals.length} times`);

@@ -23,7 +23,15 @@ function affineOnTriangle(): FoldedNetwork {
     input_dim: 2,
     output_dim: 1,
     layers: [
-      { weights: [[1, 0], [0, 1]], bias: [5, 5], activation: 'leaky_relu', alpha: 0.01 },
+      {
+        weights: [
+          [1, 0],
+          [0, 1],
+        ],
+        bias: [5, 5],
+        activation: 'leaky_relu',
+        alpha: 0.01,
+      },
       { weights: [[1, 2]], bias: [0.5], activation: 'linear' },
     ],
   };
@@ -37,9 +45,7 @@ function randomNetwork(seed: number, widths: number[], inputDim = 2, outputDim =
   for (const [l, units] of [...widths, outputDim].entries()) {
     const last = l === widths.length;
     layers.push({
-      weights: Array.from({ length: units }, () =>
-        Array.from({ length: fanIn }, () => Math.fround(rng.normal() * Math.sqrt(2 / fanIn))),
-      ),
+      weights: Array.from({ length: units }, () => Array.from({ length: fanIn }, () => Math.fround(rng.normal() * Math.sqrt(2 / fanIn)))),
       bias: new Array<number>(units).fill(0),
       activation: last ? 'linear' : 'leaky_relu',
       ...(last ? {} : { alpha: 0.01 }),
@@ -87,7 +93,10 @@ test('a network affine on a triangle is proved, with its affine map and margin',
   assert.ok(r.maxResidual < 1e-12);
   assert.equal(r.samplesChecked, 256);
   assert.equal(r.firstViolation, undefined);
-  assert.ok(r.checks.every((c) => c.passed), JSON.stringify(r.checks));
+  assert.ok(
+    r.checks.every((c) => c.passed),
+    JSON.stringify(r.checks),
+  );
 });
 
 test('a hyperplane through the region is not proved, naming its layer and unit', () => {
@@ -134,9 +143,21 @@ test('a fold without margin leaves a vertex on the hyperplane within rounding: r
 test('a vertex exactly on the hyperplane with exact arithmetic is on the closed side', () => {
   const network = affineOnTriangle();
   network.layers[0].bias = [1.414, 5]; // x0 + 1.414 is exactly 0 at the first vertex, positive elsewhere
-  const r = certify(network, [region('triangle', [[-1.5, -1], [0, 2], [1, -1]])]).regions[0];
+  const r = certify(network, [
+    region('triangle', [
+      [-1.5, -1],
+      [0, 2],
+      [1, -1],
+    ]),
+  ]).regions[0];
   assert.equal(r.status, 'not-proved'); // −1.5 + 1.414 < 0: a genuine crossing
-  const onEdge = certify(network, [region('triangle', [[-1.414, -1], [0, 2], [1, -1]])]).regions[0];
+  const onEdge = certify(network, [
+    region('triangle', [
+      [-1.414, -1],
+      [0, 2],
+      [1, -1],
+    ]),
+  ]).regions[0];
   assert.equal(onEdge.status, 'proved', JSON.stringify(onEdge.checks));
   assert.equal(onEdge.minMargin, 0);
 });
@@ -145,10 +166,28 @@ test('several regions get separate verdicts and maps; overlapping regions are na
   const network = affineOnTriangle();
   network.layers[0].bias = [0, 0]; // hyperplanes are the axes
   const cert = certify(network, [
-    region('first-quadrant', [[1, 1], [3, 1], [3, 3], [1, 3]]),
-    region('third-quadrant', [[-3, -3], [-1, -3], [-1, -1], [-3, -1]]),
-    region('straddles', [[-1, 1], [1, 1], [0, 2]]),
-    region('inside-first', [[2, 2], [2.5, 2], [2, 2.5]]),
+    region('first-quadrant', [
+      [1, 1],
+      [3, 1],
+      [3, 3],
+      [1, 3],
+    ]),
+    region('third-quadrant', [
+      [-3, -3],
+      [-1, -3],
+      [-1, -1],
+      [-3, -1],
+    ]),
+    region('straddles', [
+      [-1, 1],
+      [1, 1],
+      [0, 2],
+    ]),
+    region('inside-first', [
+      [2, 2],
+      [2.5, 2],
+      [2, 2.5],
+    ]),
   ]);
   assert.deepEqual(
     cert.regions.map((r) => r.status),
@@ -184,7 +223,15 @@ test('the skip term is part of f and of the certified map', () => {
 test('the weights hash is stable, ignores key order, and sees a one-ulp change', () => {
   const a = affineOnTriangle();
   const reordered: FoldedNetwork = JSON.parse(JSON.stringify(a));
-  reordered.layers[0] = { activation: 'leaky_relu', bias: [5, 5], alpha: 0.01, weights: [[1, 0], [0, 1]] };
+  reordered.layers[0] = {
+    activation: 'leaky_relu',
+    bias: [5, 5],
+    alpha: 0.01,
+    weights: [
+      [1, 0],
+      [0, 1],
+    ],
+  };
   assert.equal(weightsSha256(a), weightsSha256(reordered));
   assert.match(weightsSha256(a), /^[0-9a-f]{64}$/);
   const nudged = affineOnTriangle();
@@ -197,7 +244,13 @@ test('the weights hash is stable, ignores key order, and sees a one-ulp change',
 });
 
 test('a region of the wrong dimension is reported, not thrown', () => {
-  const r = certify(affineOnTriangle(), [region('3d', [[0, 0, 0], [1, 0, 0], [0, 1, 0]])]).regions[0];
+  const r = certify(affineOnTriangle(), [
+    region('3d', [
+      [0, 0, 0],
+      [1, 0, 0],
+      [0, 1, 0],
+    ]),
+  ]).regions[0];
   assert.equal(r.status, 'not-proved');
   assert.match(r.checks[0].detail, /vertex 0 has 3 finite coordinates expected 2/);
 });

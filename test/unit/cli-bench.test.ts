@@ -6,17 +6,34 @@ import { test } from 'node:test';
 
 test('police bench --quick --json prints one well-formed row per Table 1 configuration it ran', () => {
   const main = join(__dirname, '..', '..', 'extension', 'cli', 'main.ts');
-  const run = spawnSync(process.execPath, ['--import', 'tsx', main, 'bench', '--quick', '--json', '--backend', 'wasm'], { encoding: 'utf8', timeout: 300_000 });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', main, 'bench', '--quick', '--json', '--backend', 'wasm'], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   assert.equal(run.status, 0, run.stderr);
-  const rows = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-  assert.deepEqual(rows.map((r) => [r.D, r.L, r.W]), [[2, 2, 256], [2, 4, 64]], 'the quick run covers the D = 2, W ≤ 256 rows of Table 1');
+  const rows = run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.deepEqual(
+    rows.map((r) => [r.D, r.L, r.W]),
+    [
+      [2, 2, 256],
+      [2, 4, 64],
+    ],
+    'the quick run covers the D = 2, W ≤ 256 rows of Table 1',
+  );
   for (const row of rows) {
-    for (const key of ['D', 'L', 'W', 'N', 'P', 'backend', 'unconstrained_ms', 'police_ms', 'ratio']) assert.ok(key in row, `row lacks ${key}: ${JSON.stringify(row)}`);
+    for (const key of ['D', 'L', 'W', 'N', 'P', 'backend', 'unconstrained_ms', 'police_ms', 'ratio'])
+      assert.ok(key in row, `row lacks ${key}: ${JSON.stringify(row)}`);
     assert.equal(row.N, 1024);
     assert.equal(row.P, (row.D as number) + 1, 'the simplex region has D + 1 vertices');
     assert.equal(row.backend, 'wasm');
     assert.ok((row.police_ms as number) > 0 && (row.unconstrained_ms as number) > 0);
-    assert.ok(Math.abs((row.ratio as number) - (row.police_ms as number) / (row.unconstrained_ms as number)) < 1e-9, 'ratio is police / unconstrained');
+    assert.ok(
+      Math.abs((row.ratio as number) - (row.police_ms as number) / (row.unconstrained_ms as number)) < 1e-9,
+      'ratio is police / unconstrained',
+    );
   }
   assert.match(run.stderr, /exact partition/, 'the partition timings follow the table (on stderr with --json)');
 });

@@ -14,9 +14,30 @@ after(() => rmSync(work, { recursive: true, force: true }));
 function specText(overrides: Record<string, unknown> = {}): string {
   const spec = {
     name: 'cli-tiny',
-    input: { dim: 2, domain: [[-2, 2], [-2, 2]] },
-    model: { layers: [{ units: 12, activation: 'leaky_relu' }, { units: 12, activation: 'leaky_relu' }], output: { units: 1 } },
-    regions: [{ name: 'triangle', vertices: [[-1.5, -1.5], [0, 1.5], [1.5, -1.5]] }],
+    input: {
+      dim: 2,
+      domain: [
+        [-2, 2],
+        [-2, 2],
+      ],
+    },
+    model: {
+      layers: [
+        { units: 12, activation: 'leaky_relu' },
+        { units: 12, activation: 'leaky_relu' },
+      ],
+      output: { units: 1 },
+    },
+    regions: [
+      {
+        name: 'triangle',
+        vertices: [
+          [-1.5, -1.5],
+          [0, 1.5],
+          [1.5, -1.5],
+        ],
+      },
+    ],
     data: { task: 'regression', target: 'sin(2*x0)*cos(x1)', samples: 256 },
     training: { steps: 20, batch: 64, optimizer: 'adam', lr: 0.01, seed: 0 },
     ...overrides,
@@ -43,12 +64,23 @@ test('a valid spec trains, writes the whole run folder and exits 0 with a proved
   const summary = JSON.parse(result.stdout) as { proved: boolean; steps: number; regions: { name: string; status: string }[] };
   assert.equal(summary.proved, true);
   assert.equal(summary.steps, 20);
-  assert.deepEqual(readdirSync(out).sort(), ['certificate.json', 'metrics.jsonl', 'model.json', 'network-init.json', 'network.json', 'spec.police.json', 'weights.bin']);
+  assert.deepEqual(readdirSync(out).sort(), [
+    'certificate.json',
+    'metrics.jsonl',
+    'model.json',
+    'network-init.json',
+    'network.json',
+    'spec.police.json',
+    'weights.bin',
+  ]);
   assert.equal(readFileSync(path.join(out, 'spec.police.json'), 'utf8'), readFileSync(spec, 'utf8'));
   const certificate = JSON.parse(readFileSync(path.join(out, 'certificate.json'), 'utf8')) as { proved: boolean; spec: string };
   assert.equal(certificate.proved, true);
   assert.equal(certificate.spec, 'cli-tiny');
-  const rows = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { step: number; loss: number; backend: string });
+  const rows = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { step: number; loss: number; backend: string });
   assert.equal(rows.at(-1)?.step, 20);
   assert.ok(rows.every((row) => Number.isFinite(row.loss) && typeof row.backend === 'string'));
   // No temp folder is left beside the run.
@@ -65,7 +97,18 @@ test('--steps overrides the spec and plain output names each region', () => {
 });
 
 test('a bad spec exits 1 with a located problem and writes nothing', () => {
-  const text = specText({ regions: [{ name: 'bad', vertices: [[0, 0, 0], [1, 0, 0], [0, 1, 0]] }] });
+  const text = specText({
+    regions: [
+      {
+        name: 'bad',
+        vertices: [
+          [0, 0, 0],
+          [1, 0, 0],
+          [0, 1, 0],
+        ],
+      },
+    ],
+  });
   const spec = writeSpec('bad', text);
   const out = path.join(work, 'runs', 'bad');
   const result = runCli(['train', spec, '--out', out]);
@@ -105,7 +148,10 @@ test('an existing run folder is refused and left untouched', () => {
 test('a trainer killed mid-run leaves no run folder, and the next run to the same place succeeds', async () => {
   const spec = writeSpec('killed', specText({ training: { steps: 1000000, batch: 64, lr: 0.01 } }));
   const out = path.join(work, 'runs', 'killed');
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'train', spec, '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'train', spec, '--out', out], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     let seen = '';
     child.stderr.setEncoding('utf8').on('data', (text: string) => {
@@ -123,7 +169,10 @@ test('a trainer killed mid-run leaves no run folder, and the next run to the sam
   writeFileSync(path.join(stale, 'network.json'), '{"partial":');
   const again = runCli(['train', writeSpec('again', specText()), '--out', out]);
   assert.equal(again.status, 0, again.stderr);
-  assert.deepEqual(readdirSync(path.dirname(out)).filter((name) => name.includes('killed')), ['killed']);
+  assert.deepEqual(
+    readdirSync(path.dirname(out)).filter((name) => name.includes('killed')),
+    ['killed'],
+  );
 });
 
 test('the rule in use is named; side flips are counted, and under majority a hint names the fixed rule', () => {

@@ -19,7 +19,15 @@ function network(bias1 = 5): FoldedNetwork {
     input_dim: 2,
     output_dim: 1,
     layers: [
-      { weights: [[1, 0], [0, 1]], bias: [5, bias1], activation: 'leaky_relu', alpha: 0.01 },
+      {
+        weights: [
+          [1, 0],
+          [0, 1],
+        ],
+        bias: [5, bias1],
+        activation: 'leaky_relu',
+        alpha: 0.01,
+      },
       { weights: [[1, 2]], bias: [0.5], activation: 'linear' },
     ],
   };
@@ -89,7 +97,10 @@ test('exit 1 with a message naming the file for bad input', async () => {
   assert.match(badStep.stderr, /step must be a non-negative integer/);
 
   const wide = { ...network(), input_dim: 3 };
-  wide.layers[0].weights = [[1, 0, 0], [0, 1, 0]];
+  wide.layers[0].weights = [
+    [1, 0, 0],
+    [0, 1, 0],
+  ];
   const dims = await verify([SPEC, runDir('dims', { 'network.json': JSON.stringify(wide) })]);
   assert.equal(dims.code, 1);
   assert.match(dims.stderr, /input_dim 3 but spec 'verify-triangle' has input\.dim 2/);

@@ -16,7 +16,13 @@ function resolve(spec: Record<string, unknown>): ResolvedSpec {
 
 const base = (data: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   name: 'd',
-  input: { dim: 2, domain: [[-1, 3], [0, 2]] },
+  input: {
+    dim: 2,
+    domain: [
+      [-1, 3],
+      [0, 2],
+    ],
+  },
   model: { layers: [{ units: 4 }], output: { units: 1 } },
   regions: [{ simplex: { scale: 0.5 } }],
   data,
@@ -68,7 +74,9 @@ describe('loadData', () => {
   });
 
   it('several expressions give several outputs', () => {
-    const data = loadData(resolve(base({ target: ['x0', 'x1', '1'], samples: 10 }, { model: { layers: [{ units: 4 }], output: { units: 3 } } })));
+    const data = loadData(
+      resolve(base({ target: ['x0', 'x1', '1'], samples: 10 }, { model: { layers: [{ units: 4 }], output: { units: 3 } } })),
+    );
     assert.equal(data.outputDim, 3);
     for (let i = 0; i < 10; i++) {
       assert.equal(data.y[3 * i], data.x[2 * i]);
@@ -78,7 +86,9 @@ describe('loadData', () => {
   });
 
   it('classification from one expression: label 1 where it is positive, one-hot targets', () => {
-    const spec = resolve(base({ task: 'classification', target: 'x0 - 1', samples: 100 }, { model: { layers: [{ units: 4 }], output: { units: 2 } } }));
+    const spec = resolve(
+      base({ task: 'classification', target: 'x0 - 1', samples: 100 }, { model: { layers: [{ units: 4 }], output: { units: 2 } } }),
+    );
     const data = loadData(spec);
     assert.ok(data.labels);
     for (let i = 0; i < 100; i++) {
@@ -111,7 +121,10 @@ describe('loadData', () => {
   });
 
   it('without a domain, the moons points lie inside the default domain', () => {
-    const spec = resolve({ ...base({ dataset: 'moons', samples: 500 }, { model: { layers: [{ units: 4 }], output: { units: 2 } } }), input: { dim: 2 } });
+    const spec = resolve({
+      ...base({ dataset: 'moons', samples: 500 }, { model: { layers: [{ units: 4 }], output: { units: 2 } } }),
+      input: { dim: 2 },
+    });
     const data = loadData(spec);
     let outside = 0;
     for (let i = 0; i < data.count; i++) {
@@ -132,24 +145,39 @@ describe('loadData', () => {
     // Point the validated spec at the broken file, as if it changed after validation.
     return {
       ...spec,
-      data: { ...spec.data, task, classes: task === 'classification' ? 2 : 0, source: { kind: 'csv', path: join(fixtures, path), inputs: ['a', 'b'], targets: [target] } },
+      data: {
+        ...spec.data,
+        task,
+        classes: task === 'classification' ? 2 : 0,
+        source: { kind: 'csv', path: join(fixtures, path), inputs: ['a', 'b'], targets: [target] },
+      },
     };
   };
 
   it('a non-numeric value names the file, line and column', () => {
     assert.throws(
       () => loadData(csvSpec('bad-value.csv')),
-      (err: unknown) => err instanceof DataError && /bad-value\.csv:3:2: value "abc" is not a number in column 'b'/.test(err.message) && err.line === 3 && err.column === 2,
+      (err: unknown) =>
+        err instanceof DataError &&
+        /bad-value\.csv:3:2: value "abc" is not a number in column 'b'/.test(err.message) &&
+        err.line === 3 &&
+        err.column === 2,
     );
   });
 
   it('an empty file and a missing column are explained', () => {
     assert.throws(() => loadData(csvSpec('empty.csv')), /empty\.csv: the file is empty/);
-    assert.throws(() => loadData(csvSpec('plane.csv', 'regression', 'w')), /plane\.csv:1: column 'w' not found in the header \(columns: a, b, z\)/);
+    assert.throws(
+      () => loadData(csvSpec('plane.csv', 'regression', 'w')),
+      /plane\.csv:1: column 'w' not found in the header \(columns: a, b, z\)/,
+    );
     assert.throws(() => loadData(csvSpec('missing.csv')), /cannot read csv file .*missing\.csv/);
   });
 
   it('a class id out of range names its line', () => {
-    assert.throws(() => loadData(csvSpec('bad-label.csv', 'classification', 'label')), /bad-label\.csv:4:3: class "5" in column 'label' is not an integer in 0\.\.1/);
+    assert.throws(
+      () => loadData(csvSpec('bad-label.csv', 'classification', 'label')),
+      /bad-label\.csv:4:3: class "5" in column 'label' is not an integer in 0\.\.1/,
+    );
   });
 });

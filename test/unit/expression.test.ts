@@ -12,9 +12,19 @@ const firstError = (text: string, dim = 2) => {
 
 describe('expressions', () => {
   it('evaluates arithmetic, functions and constants like Math', () => {
-    const f = compileTarget('cos(3*x0)*cos(x1) + atan2(x1, x0) - 2^x0 + max(x0, x1, 0.5) + sqrt(abs(x1)) * pi / e - sigmoid(x0) + tanh(-x1)', 2);
+    const f = compileTarget(
+      'cos(3*x0)*cos(x1) + atan2(x1, x0) - 2^x0 + max(x0, x1, 0.5) + sqrt(abs(x1)) * pi / e - sigmoid(x0) + tanh(-x1)',
+      2,
+    );
     const [a, b] = [0.3, -1.7];
-    const expected = Math.cos(3 * a) * Math.cos(b) + Math.atan2(b, a) - 2 ** a + Math.max(a, b, 0.5) + (Math.sqrt(Math.abs(b)) * Math.PI) / Math.E - 1 / (1 + Math.exp(-a)) + Math.tanh(-b);
+    const expected =
+      Math.cos(3 * a) * Math.cos(b) +
+      Math.atan2(b, a) -
+      2 ** a +
+      Math.max(a, b, 0.5) +
+      (Math.sqrt(Math.abs(b)) * Math.PI) / Math.E -
+      1 / (1 + Math.exp(-a)) +
+      Math.tanh(-b);
     assert.ok(Math.abs(f([a, b]) - expected) < 1e-12);
   });
 

@@ -4,7 +4,14 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { exportLayersModel, loadExportedModel } from '../../extension/police/io/export';
 import { currentShifts, foldNetwork } from '../../extension/police/training/fold';
-import { buildPoliceContext, createMlp, disposeMlp, disposePoliceTensors, forwardPolice, policeTensors } from '../../extension/police/training/model';
+import {
+  buildPoliceContext,
+  createMlp,
+  disposeMlp,
+  disposePoliceTensors,
+  forwardPolice,
+  policeTensors,
+} from '../../extension/police/training/model';
 import { forward, type FoldedNetwork } from '../../extension/police/network/network';
 import { createRng } from '../../extension/police/common/random';
 import type { ResolvedLayer, ResolvedRegion, ResolvedSpec } from '../../extension/police/spec/types';
@@ -29,11 +36,32 @@ function makeSpec(layers: ResolvedLayer[], regions: ResolvedRegion[], outputUnit
   };
 }
 
-const triangle: ResolvedRegion = { name: 'triangle', vertices: [[-1, -1], [0, 1.5], [1, -1]], constraint: { kind: 'affine' }, form: 'vertices' };
+const triangle: ResolvedRegion = {
+  name: 'triangle',
+  vertices: [
+    [-1, -1],
+    [0, 1.5],
+    [1, -1],
+  ],
+  constraint: { kind: 'affine' },
+  form: 'vertices',
+};
 const corner: ResolvedRegion = {
   name: 'corner',
-  vertices: [[2, 2], [3, 2], [2, 3], [3, 3]],
-  constraint: { kind: 'affine_map', A: [[0.5, -0.25], [1, 2]], b: [0.1, -0.3] },
+  vertices: [
+    [2, 2],
+    [3, 2],
+    [2, 3],
+    [3, 3],
+  ],
+  constraint: {
+    kind: 'affine_map',
+    A: [
+      [0.5, -0.25],
+      [1, 2],
+    ],
+    b: [0.1, -0.3],
+  },
   form: 'box',
 };
 
@@ -67,7 +95,9 @@ test('the folded network computes what the training-time POLICE forward computes
   const trained = tf.tidy(() => forwardPolice(mlp, tf.tensor2d(points), police).output.arraySync());
   points.forEach((p, i) => {
     const folded = forward(network, p);
-    folded.forEach((value, o) => assert.ok(Math.abs(value - trained[i][o]) < 1e-4 * (1 + Math.abs(value)), `point ${p}: ${value} vs ${trained[i][o]}`));
+    folded.forEach((value, o) =>
+      assert.ok(Math.abs(value - trained[i][o]) < 1e-4 * (1 + Math.abs(value)), `point ${p}: ${value} vs ${trained[i][o]}`),
+    );
   });
   assert.ok(network.skip, 'an affine_map region gives the folded network a skip term');
   disposePoliceTensors(police);
@@ -75,7 +105,13 @@ test('the folded network computes what the training-time POLICE forward computes
 });
 
 test('after folding every vertex of every region shares one sign pattern, and the affine_map region maps exactly to A*, b*', () => {
-  const spec = makeSpec([{ units: 32, activation: 'leaky_relu', alpha: 0.01 }, { units: 32, activation: 'leaky_relu', alpha: 0.01 }], [triangle, corner]);
+  const spec = makeSpec(
+    [
+      { units: 32, activation: 'leaky_relu', alpha: 0.01 },
+      { units: 32, activation: 'leaky_relu', alpha: 0.01 },
+    ],
+    [triangle, corner],
+  );
   const mlp = createMlp({ inputDim: 2, layers: spec.layers, outputUnits: 2 }, 11);
   const police = policeTensors(buildPoliceContext(spec), 2);
   const network = foldNetwork(mlp, police);
@@ -105,7 +141,20 @@ test('the exported tfjs Layers model reproduces network.json to 1e-5', async () 
     [triangle, corner],
     3,
   );
-  spec.regions = [{ ...corner, constraint: { kind: 'affine_map', A: [[1, 0], [0, 1], [1, 1]], b: [0, 1, 2] } }];
+  spec.regions = [
+    {
+      ...corner,
+      constraint: {
+        kind: 'affine_map',
+        A: [
+          [1, 0],
+          [0, 1],
+          [1, 1],
+        ],
+        b: [0, 1, 2],
+      },
+    },
+  ];
   const mlp = createMlp({ inputDim: 2, layers: spec.layers, outputUnits: 3 }, 2);
   const police = policeTensors(buildPoliceContext(spec), 2);
   const network = JSON.parse(JSON.stringify(foldNetwork(mlp, police))) as FoldedNetwork;
@@ -118,7 +167,9 @@ test('the exported tfjs Layers model reproduces network.json to 1e-5', async () 
   const predicted = tf.tidy(() => (model.predict(tf.tensor2d(points)) as tf.Tensor2D).arraySync());
   points.forEach((p, i) => {
     const expected = forward(network, p);
-    expected.forEach((v, o) => assert.ok(Math.abs(v - predicted[i][o]) < 1e-5 * Math.max(1, Math.abs(v)), `point ${p}[${o}]: tfjs ${predicted[i][o]} vs ${v}`));
+    expected.forEach((v, o) =>
+      assert.ok(Math.abs(v - predicted[i][o]) < 1e-5 * Math.max(1, Math.abs(v)), `point ${p}[${o}]: tfjs ${predicted[i][o]} vs ${v}`),
+    );
   });
   model.dispose();
 });
@@ -145,12 +196,15 @@ test('smooth activations export too: swish and softplus with per-unit β, sigmoi
   const predicted = tf.tidy(() => (model.predict(tf.tensor2d(points)) as tf.Tensor2D).arraySync());
   points.forEach((p, i) => {
     const expected = forward(network, p)[0];
-    assert.ok(Math.abs(expected - predicted[i][0]) < 1e-5 * Math.max(1, Math.abs(expected)), `point ${p}: tfjs ${predicted[i][0]} vs ${expected}`);
+    assert.ok(
+      Math.abs(expected - predicted[i][0]) < 1e-5 * Math.max(1, Math.abs(expected)),
+      `point ${p}: tfjs ${predicted[i][0]} vs ${expected}`,
+    );
   });
   model.dispose();
 });
 
-test("fixed rule: sides voted on the initial weights are kept when the weights turn, and the fold still matches training", () => {
+test('fixed rule: sides voted on the initial weights are kept when the weights turn, and the fold still matches training', () => {
   const layers: ResolvedLayer[] = [
     { units: 12, activation: 'leaky_relu', alpha: 0.1 },
     { units: 12, activation: 'relu', alpha: 0 },
@@ -160,7 +214,10 @@ test("fixed rule: sides voted on the initial weights are kept when the weights t
   const police = policeTensors(buildPoliceContext(spec), 2);
   currentShifts(mlp, police);
   const voted = Array.from(police.keptSides[0]);
-  assert.ok(voted.every((s) => s === 1 || s === -1), `voted sides ${voted}`);
+  assert.ok(
+    voted.every((s) => s === 1 || s === -1),
+    `voted sides ${voted}`,
+  );
   // Negating layer 0 flips every pre-activation there: a fresh vote would pick the other side for each unit.
   tf.tidy(() => {
     mlp.kernels[0].assign(tf.neg(mlp.kernels[0]));
@@ -169,14 +226,20 @@ test("fixed rule: sides voted on the initial weights are kept when the weights t
   const [layer0] = currentShifts(mlp, police);
   assert.deepEqual(Array.from(layer0.sides), voted, 'fixed keeps the first vote');
   const majority = policeTensors(buildPoliceContext({ ...spec, police: { ...spec.police, rule: 'majority' } }), 2);
-  assert.deepEqual(Array.from(currentShifts(mlp, majority)[0].sides), voted.map((s) => -s), 'a fresh majority vote flips every unit');
+  assert.deepEqual(
+    Array.from(currentShifts(mlp, majority)[0].sides),
+    voted.map((s) => -s),
+    'a fresh majority vote flips every unit',
+  );
   const network = foldNetwork(mlp, police);
   assert.ok(signPatternsAgree(network, triangle.vertices));
   const points = randomPoints(40, 4);
   const trained = tf.tidy(() => forwardPolice(mlp, tf.tensor2d(points), police).output.arraySync());
   points.forEach((p, i) => {
     const folded = forward(network, p);
-    folded.forEach((value, o) => assert.ok(Math.abs(value - trained[i][o]) < 1e-4 * (1 + Math.abs(value)), `point ${p}: ${value} vs ${trained[i][o]}`));
+    folded.forEach((value, o) =>
+      assert.ok(Math.abs(value - trained[i][o]) < 1e-4 * (1 + Math.abs(value)), `point ${p}: ${value} vs ${trained[i][o]}`),
+    );
   });
   disposePoliceTensors(police);
   disposePoliceTensors(majority);

@@ -11,10 +11,19 @@ const broken = readFileSync(brokenPath, 'utf8');
 
 test('a saved spec: schema errors are left to the JSON language server, semantic errors stay', () => {
   const { problems } = validateSpecText(broken, brokenPath);
-  assert.ok(problems.some((p) => p.code === 'schema' && /unknown property 'dropout'/.test(p.message)), 'the fixture has a schema error');
+  assert.ok(
+    problems.some((p) => p.code === 'schema' && /unknown property 'dropout'/.test(p.message)),
+    'the fixture has a schema error',
+  );
   const shown = editorProblems(problems, { untitled: false, text: broken });
-  assert.deepEqual(shown.filter((p) => p.code === 'schema' || p.code === 'unknown-activation' || p.code === 'syntax'), []);
-  assert.ok(shown.some((p) => p.code === 'dimension-mismatch' && /vertex 1 has 3 coordinates/.test(p.message)), JSON.stringify(shown.map((p) => p.code)));
+  assert.deepEqual(
+    shown.filter((p) => p.code === 'schema' || p.code === 'unknown-activation' || p.code === 'syntax'),
+    [],
+  );
+  assert.ok(
+    shown.some((p) => p.code === 'dimension-mismatch' && /vertex 1 has 3 coordinates/.test(p.message)),
+    JSON.stringify(shown.map((p) => p.code)),
+  );
 });
 
 test('an untitled spec (no schema from the language server) keeps its schema errors', () => {

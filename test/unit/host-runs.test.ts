@@ -4,7 +4,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { describeRun, listRuns, newRunDir, removeLeftovers, removeWriterTempFiles, specNameFromPath } from '../../extension/host/run-folders';
+import {
+  describeRun,
+  listRuns,
+  newRunDir,
+  removeLeftovers,
+  removeWriterTempFiles,
+  specNameFromPath,
+} from '../../extension/host/run-folders';
 
 const root = mkdtempSync(join(tmpdir(), 'police-host-runs-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -14,7 +21,10 @@ function writeRun(dir: string, options: { proved?: boolean; metrics?: string; ce
   writeFileSync(join(dir, 'network.json'), '{}');
   if (options.certificate !== undefined) writeFileSync(join(dir, 'certificate.json'), options.certificate);
   else if (options.proved !== undefined) {
-    writeFileSync(join(dir, 'certificate.json'), JSON.stringify({ proved: options.proved, regions: [{ status: options.proved ? 'proved' : 'not-proved' }] }));
+    writeFileSync(
+      join(dir, 'certificate.json'),
+      JSON.stringify({ proved: options.proved, regions: [{ status: options.proved ? 'proved' : 'not-proved' }] }),
+    );
   }
   if (options.metrics !== undefined) writeFileSync(join(dir, 'metrics.jsonl'), options.metrics);
 }
@@ -56,7 +66,7 @@ test('a missing runs folder lists nothing instead of failing', async () => {
   assert.equal((await listRuns(join(root, 'does-not-exist'))).size, 0);
 });
 
-test('after a stop, the stopped run\'s temporary sibling is removed and other runs stay', async () => {
+test("after a stop, the stopped run's temporary sibling is removed and other runs stay", async () => {
   const spec = join(root, 'stop', 'wave');
   const kept = join(spec, '2026-01-01T00-00-00-000Z');
   const stopped = join(spec, '2026-01-02T00-00-00-000Z');
@@ -76,7 +86,8 @@ test('after a stop, the stopped run\'s temporary sibling is removed and other ru
 test('a cancelled analysis: only the files its own process was writing are removed from the run', async () => {
   const run = join(root, 'analyze', 'wave', '2026-01-01T00-00-00-000Z');
   writeRun(run, { proved: true });
-  for (const name of ['analysis.json', 'analysis.md.tmp-1234', 'gram-layer-1.png.tmp-1234', 'analysis.json.tmp-11234']) writeFileSync(join(run, name), 'x');
+  for (const name of ['analysis.json', 'analysis.md.tmp-1234', 'gram-layer-1.png.tmp-1234', 'analysis.json.tmp-11234'])
+    writeFileSync(join(run, name), 'x');
   assert.deepEqual((await removeWriterTempFiles(run, 1234)).sort(), ['analysis.md.tmp-1234', 'gram-layer-1.png.tmp-1234']);
   assert.deepEqual(readdirSync(run).sort(), ['analysis.json', 'analysis.json.tmp-11234', 'certificate.json', 'network.json']);
 });

@@ -26,7 +26,10 @@ const start: StartTraining = {
 };
 
 /** Runs a stand-in trainer; with `stopOn`, the user presses Stop when that event first arrives. */
-function train(path: string, stopOn?: 'progress' | 'finishing'): Promise<{ outcome: TrainingOutcome; messages: TrainerToHost[]; logs: string[] }> {
+function train(
+  path: string,
+  stopOn?: 'progress' | 'finishing',
+): Promise<{ outcome: TrainingOutcome; messages: TrainerToHost[]; logs: string[] }> {
   return new Promise((resolve) => {
     const messages: TrainerToHost[] = [];
     const logs: string[] = [];
@@ -63,7 +66,10 @@ test('a trainer that finishes reports done with its certificate, and the typed s
   const { outcome, messages } = await train(path);
   assert.equal(outcome.kind, 'done');
   assert.equal(outcome.kind === 'done' && outcome.done.runDir, start.runDir);
-  assert.deepEqual(messages.map((m) => m.type), ['ready', 'progress', 'done']);
+  assert.deepEqual(
+    messages.map((m) => m.type),
+    ['ready', 'progress', 'done'],
+  );
 });
 
 test('stop is prompt: a trainer that ignores it is killed and reported as stopped', async () => {
@@ -98,7 +104,10 @@ test('a crash is reported with the exit code and the last line the trainer print
 });
 
 test('an error message from the trainer ends the training with its text', async () => {
-  const path = script('error', `process.on('message', () => process.send({ type: 'error', message: "data.csv.path: 'x.csv' not found" }));`);
+  const path = script(
+    'error',
+    `process.on('message', () => process.send({ type: 'error', message: "data.csv.path: 'x.csv' not found" }));`,
+  );
   const { outcome } = await train(path);
   assert.deepEqual(outcome, { kind: 'error', message: "data.csv.path: 'x.csv' not found", detail: undefined });
 });
@@ -114,7 +123,10 @@ const SLOW_WRITER = `process.on('message', (m) => {
 test('a Stop once the trainer is certifying and writing keeps the run: no kill, the outcome is done', async () => {
   const { outcome, messages } = await train(script('slow-writer', SLOW_WRITER), 'finishing');
   assert.equal(outcome.kind, 'done', JSON.stringify(outcome));
-  assert.deepEqual(messages.map((m) => m.type), ['progress', 'finishing', 'done']);
+  assert.deepEqual(
+    messages.map((m) => m.type),
+    ['progress', 'finishing', 'done'],
+  );
 });
 
 test('a Stop that crosses the finishing message (trainer past its loop) does not kill the trainer while it writes', async () => {

@@ -27,7 +27,9 @@ function importGraph(): Map<string, string[]> {
         continue;
       }
       const base = path.resolve(path.dirname(file), fileName);
-      const hit = [base, `${base}.ts`, path.join(base, 'index.ts')].find((candidate) => existsSync(candidate) && statSync(candidate).isFile());
+      const hit = [base, `${base}.ts`, path.join(base, 'index.ts')].find(
+        (candidate) => existsSync(candidate) && statSync(candidate).isFile(),
+      );
       targets.push(path.relative(root, hit ?? base));
     }
     graph.set(path.relative(root, file), targets);
@@ -78,18 +80,35 @@ test('the import graph of extension/ and webview/ has no cycle', () => {
 });
 
 test('the cycle finder finds a cycle (the check above can fail)', () => {
-  const tangled = new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]]);
+  const tangled = new Map([
+    ['a.ts', ['b.ts']],
+    ['b.ts', ['c.ts']],
+    ['c.ts', ['a.ts']],
+    ['d.ts', ['a.ts']],
+  ]);
   assert.deepEqual(cycles(tangled), [['a.ts', 'b.ts', 'c.ts']]);
 });
 
 /** Which folders each layer may import from (besides npm packages, checked separately). */
 const allowed: Array<{ layer: string; may: string[]; packagesForbidden: string[] }> = [
   { layer: 'extension/police/', may: ['extension/police/', 'schemas/'], packagesForbidden: ['vscode', 'three'] },
-  { layer: 'extension/common/', may: ['extension/common/', 'extension/protocol/', 'extension/police/'], packagesForbidden: ['vscode', 'three'] },
+  {
+    layer: 'extension/common/',
+    may: ['extension/common/', 'extension/protocol/', 'extension/police/'],
+    packagesForbidden: ['vscode', 'three'],
+  },
   { layer: 'extension/protocol/', may: ['extension/protocol/', 'extension/police/'], packagesForbidden: ['vscode', 'three'] },
-  { layer: 'extension/trainer/', may: ['extension/trainer/', 'extension/protocol/', 'extension/police/'], packagesForbidden: ['vscode', 'three'] },
+  {
+    layer: 'extension/trainer/',
+    may: ['extension/trainer/', 'extension/protocol/', 'extension/police/'],
+    packagesForbidden: ['vscode', 'three'],
+  },
   { layer: 'extension/cli/', may: ['extension/cli/', 'extension/protocol/', 'extension/police/'], packagesForbidden: ['vscode', 'three'] },
-  { layer: 'extension/host/', may: ['extension/host/', 'extension/common/', 'extension/protocol/', 'extension/police/', 'schemas/'], packagesForbidden: ['three'] },
+  {
+    layer: 'extension/host/',
+    may: ['extension/host/', 'extension/common/', 'extension/protocol/', 'extension/police/', 'schemas/'],
+    packagesForbidden: ['three'],
+  },
   { layer: 'webview/', may: ['webview/', 'extension/common/', 'extension/protocol/', 'extension/police/'], packagesForbidden: ['vscode'] },
 ];
 
@@ -100,7 +119,8 @@ test('each layer imports only the layers below it: the host no webview file, the
     assert.ok(rule, `${file} is in no layer of the layout`);
     for (const target of targets) {
       const relative = target.includes('/') && !target.startsWith('@') && existsSync(path.join(root, target));
-      if (relative ? !rule.may.some((prefix) => target.startsWith(prefix)) : rule.packagesForbidden.includes(target)) violations.push(`${file} → ${target}`);
+      if (relative ? !rule.may.some((prefix) => target.startsWith(prefix)) : rule.packagesForbidden.includes(target))
+        violations.push(`${file} → ${target}`);
     }
   }
   assert.deepEqual(violations, []);

@@ -66,7 +66,7 @@ test('minimal rule with three regions keeps each region on one side and no small
   for (let k = 0; k < units; k++) {
     const c = shift[k];
     for (let t = 0; t < 200; t++) {
-      const candidate = (c * t) / 200 * (t % 2 === 0 ? 1 : -1);
+      const candidate = ((c * t) / 200) * (t % 2 === 0 ? 1 : -1);
       if (Math.abs(candidate) >= Math.abs(c) - 1e-6) continue;
       let row = 0;
       let straddles = false;
@@ -88,7 +88,8 @@ test('gradient of the custom op equals the gradient of a plain-tf Algorithm 1', 
   const z = tf.tensor2d(randomMatrix(batch + P, units, 3), [batch + P, units]);
   const weights = tf.tensor2d(randomMatrix(batch + P, units, 4), [batch + P, units]);
   // A non-linear loss downstream so the vertex rows and the batch rows both carry gradient.
-  const loss = (shift: (z: tf.Tensor2D) => tf.Tensor2D) => (input: tf.Tensor) => tf.sum(tf.mul(tf.square(tf.leakyRelu(shift(input as tf.Tensor2D), 0.1)), weights));
+  const loss = (shift: (z: tf.Tensor2D) => tf.Tensor2D) => (input: tf.Tensor) =>
+    tf.sum(tf.mul(tf.square(tf.leakyRelu(shift(input as tf.Tensor2D), 0.1)), weights));
   const ours = tf.grad(loss((x) => policeShift(x, { batchRows: batch, regionSizes: [P] }, 'majority', margin)))(z);
   const reference = tf.grad(loss((x) => referenceMajorityShift(x, batch, margin)))(z);
   const a = ours.dataSync();
@@ -115,7 +116,13 @@ test('fixed rule: the first call votes each side and keeps it; a later vote the 
   const later = Float32Array.from([-1, 1, -2, -1, 1, 3, 1, -1, -2]);
   const fixed = computeShift(later, units, [3], 'fixed', margin, kept);
   assert.deepEqual(Array.from(fixed.sides), [1, -1, 1], 'fixed keeps the first sides');
-  assertOneSidePerRegion(Float32Array.from(later, (v, i) => v + fixed.shift[i % units]), 0, units, [3], margin);
+  assertOneSidePerRegion(
+    Float32Array.from(later, (v, i) => v + fixed.shift[i % units]),
+    0,
+    units,
+    [3],
+    margin,
+  );
   assert.ok(fixed.shift[0] > 0 && fixed.shift[1] < 0, `shifts ${Array.from(fixed.shift)}`);
   assert.equal(sideFlips(start, fixed), 0);
   const majority = computeShift(later, units, [3], 'majority', margin);
@@ -161,12 +168,24 @@ test('fixed rule with two regions keeps both sides while one shift can, and lets
   assert.deepEqual(Array.from(fixed.sides), [1, -1]);
   assert.ok(Math.abs(fixed.shift[0] - (1 + margin)) < 1e-6, `shift ${fixed.shift[0]}`);
   assert.equal(fixed.vertex[0], 0, 'c follows the first region lowest vertex');
-  assertOneSidePerRegion(Float32Array.from(moved, (v) => v + fixed.shift[0]), 0, 1, [2, 2], margin);
+  assertOneSidePerRegion(
+    Float32Array.from(moved, (v) => v + fixed.shift[0]),
+    0,
+    1,
+    [2, 2],
+    margin,
+  );
   // Now no c keeps the first region above 0 and the second below: the minimal shift decides, and its sides are kept.
   const apart = Float32Array.from([0, 1, 2, 3]);
   const fallback = computeShift(apart, 1, [2, 2], 'fixed', margin, kept);
   assert.deepEqual(Array.from(fallback.sides), [1, 1]);
   assert.deepEqual(Array.from(kept), [1, 1]);
   assert.equal(sideFlips(fixed, fallback), 1);
-  assertOneSidePerRegion(Float32Array.from(apart, (v) => v + fallback.shift[0]), 0, 1, [2, 2], margin);
+  assertOneSidePerRegion(
+    Float32Array.from(apart, (v) => v + fallback.shift[0]),
+    0,
+    1,
+    [2, 2],
+    margin,
+  );
 });

@@ -18,7 +18,8 @@ import {
 } from '../../extension/police/geometry/regions';
 import type { Matrix, RawRegionSpec } from '../../extension/police/spec/types';
 
-const sortRows = (m: Matrix): Matrix => m.map((r) => r.map((v) => Number(v.toFixed(9)))).sort((a, b) => a[0] - b[0] || a[1] - b[1] || (a[2] ?? 0) - (b[2] ?? 0));
+const sortRows = (m: Matrix): Matrix =>
+  m.map((r) => r.map((v) => Number(v.toFixed(9)))).sort((a, b) => a[0] - b[0] || a[1] - b[1] || (a[2] ?? 0) - (b[2] ?? 0));
 const convert = (region: object, dim: number) => regionToVertices(region as RawRegionSpec, dim);
 
 describe('region forms', () => {
@@ -26,7 +27,8 @@ describe('region forms', () => {
     const corners = boxVertices([0, -1, 2], [1, 1, 5]);
     assert.equal(corners.length, 8);
     const keys = new Set(corners.map((c) => c.join(',')));
-    for (const x of [0, 1]) for (const y of [-1, 1]) for (const z of [2, 5]) assert.ok(keys.has(`${x},${y},${z}`), `missing corner ${x},${y},${z}`);
+    for (const x of [0, 1])
+      for (const y of [-1, 1]) for (const z of [2, 5]) assert.ok(keys.has(`${x},${y},${z}`), `missing corner ${x},${y},${z}`);
   });
 
   it('a simplex is the origin plus scaled unit vectors', () => {
@@ -69,7 +71,20 @@ describe('region forms', () => {
   });
 
   it('half-spaces with a redundant constraint still give the triangle', () => {
-    const result = convert({ halfspaces: { A: [[-1, 0], [0, -1], [1, 1], [1, 0]], b: [0, 0, 1, 5] } }, 2);
+    const result = convert(
+      {
+        halfspaces: {
+          A: [
+            [-1, 0],
+            [0, -1],
+            [1, 1],
+            [1, 0],
+          ],
+          b: [0, 0, 1, 5],
+        },
+      },
+      2,
+    );
     assert.deepEqual(result.issues, []);
     assert.deepEqual(sortRows(result.vertices ?? []), [
       [0, 0],
@@ -79,7 +94,19 @@ describe('region forms', () => {
   });
 
   it('an unbounded half-space set is refused with its escape direction', () => {
-    const result = convert({ halfspaces: { A: [[1, 0], [-1, 0], [0, 1]], b: [1, 1, 1] } }, 2);
+    const result = convert(
+      {
+        halfspaces: {
+          A: [
+            [1, 0],
+            [-1, 0],
+            [0, 1],
+          ],
+          b: [1, 1, 1],
+        },
+      },
+      2,
+    );
     assert.equal(result.vertices, undefined);
     assert.equal(result.issues[0].code, 'unbounded-region');
     assert.match(result.issues[0].message, /unbounded.*\[0, -1\]/);
@@ -87,19 +114,56 @@ describe('region forms', () => {
   });
 
   it('an unbounded set with enough rows (a wedge) is refused too', () => {
-    const result = convert({ halfspaces: { A: [[-1, 0], [0, -1], [1, -1]], b: [0, 0, 0] } }, 2);
+    const result = convert(
+      {
+        halfspaces: {
+          A: [
+            [-1, 0],
+            [0, -1],
+            [1, -1],
+          ],
+          b: [0, 0, 0],
+        },
+      },
+      2,
+    );
     assert.equal(result.issues[0]?.code, 'unbounded-region');
   });
 
   it('an empty half-space set is refused', () => {
-    const result = convert({ halfspaces: { A: [[1, 0], [-1, 0], [0, 1], [0, -1]], b: [0, -1, 1, 1] } }, 2);
+    const result = convert(
+      {
+        halfspaces: {
+          A: [
+            [1, 0],
+            [-1, 0],
+            [0, 1],
+            [0, -1],
+          ],
+          b: [0, -1, 1, 1],
+        },
+      },
+      2,
+    );
     assert.equal(result.vertices, undefined);
     assert.equal(result.issues[0].code, 'empty-region');
     assert.match(result.issues[0].message, /empty/);
   });
 
   it('half-spaces with mismatched A and b name the shape', () => {
-    const result = convert({ halfspaces: { A: [[1, 0], [-1, 0], [0, 1]], b: [1, 1] } }, 2);
+    const result = convert(
+      {
+        halfspaces: {
+          A: [
+            [1, 0],
+            [-1, 0],
+            [0, 1],
+          ],
+          b: [1, 1],
+        },
+      },
+      2,
+    );
     assert.equal(result.issues[0].code, 'dimension-mismatch');
     assert.deepEqual(result.issues[0].path, ['halfspaces', 'b']);
   });
@@ -131,21 +195,65 @@ describe('region forms', () => {
   it('a polygon outside 2-D, a flat box and a vertex of the wrong length are errors at the right path', () => {
     assert.deepEqual(convert({ polygon: { center: [0, 0, 0], radius: 1, sides: 5 } }, 3).issues[0].path, ['polygon']);
     assert.deepEqual(convert({ box: { min: [0, 0], max: [1, 0] } }, 2).issues[0].path, ['box', 'max', 1]);
-    assert.deepEqual(convert({ vertices: [[0, 0], [1, 0, 0], [0, 1]] }, 2).issues[0].path, ['vertices', 1]);
+    assert.deepEqual(
+      convert(
+        {
+          vertices: [
+            [0, 0],
+            [1, 0, 0],
+            [0, 1],
+          ],
+        },
+        2,
+      ).issues[0].path,
+      ['vertices', 1],
+    );
     assert.deepEqual(convert({ box: { min: [0, 0], max: [1, 1] }, vertices: [[0, 0]] }, 2).issues[0].code, 'region-form');
   });
 });
 
 describe('geometry', () => {
   it('affine rank sees collinear and coplanar points', () => {
-    assert.equal(affineRank([[0, 0], [1, 1], [3, 3]]), 1);
-    assert.equal(affineRank([[0, 0], [1, 1], [3, 2]]), 2);
+    assert.equal(
+      affineRank([
+        [0, 0],
+        [1, 1],
+        [3, 3],
+      ]),
+      1,
+    );
+    assert.equal(
+      affineRank([
+        [0, 0],
+        [1, 1],
+        [3, 2],
+      ]),
+      2,
+    );
     assert.equal(affineRank(simplexVertices(6)), 6);
-    assert.equal(affineRank([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]]), 2);
+    assert.equal(
+      affineRank([
+        [0, 0, 0],
+        [1, 0, 0],
+        [0, 1, 0],
+        [1, 1, 0],
+      ]),
+      2,
+    );
   });
 
   it('checks vertex sets: duplicate, redundant, degenerate', () => {
-    const issues = checkVertexSet('vertices', [[0, 0], [2, 0], [0, 2], [0.5, 0.5], [2, 0]], 2);
+    const issues = checkVertexSet(
+      'vertices',
+      [
+        [0, 0],
+        [2, 0],
+        [0, 2],
+        [0.5, 0.5],
+        [2, 0],
+      ],
+      2,
+    );
     assert.deepEqual(
       issues.map((i) => [i.code, i.path[1]]),
       [
@@ -153,14 +261,37 @@ describe('geometry', () => {
         ['redundant-vertex', 3],
       ],
     );
-    const flat = checkVertexSet('vertices', [[0, 0], [1, 1], [2, 2]], 2);
+    const flat = checkVertexSet(
+      'vertices',
+      [
+        [0, 0],
+        [1, 1],
+        [2, 2],
+      ],
+      2,
+    );
     assert.equal(flat[0].code, 'degenerate-region');
     assert.equal(flat[0].severity, 'error');
-    assert.equal(checkVertexSet('vertices', [[0, 0], [1, 0], [0, 1]], 2).length, 0);
+    assert.equal(
+      checkVertexSet(
+        'vertices',
+        [
+          [0, 0],
+          [1, 0],
+          [0, 1],
+        ],
+        2,
+      ).length,
+      0,
+    );
   });
 
   it('point in hull, in 2-D and through the LP in 4-D', () => {
-    const triangle = [[0, 0], [1, 0], [0, 1]];
+    const triangle = [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+    ];
     assert.equal(pointInHull([0.25, 0.25], triangle), true);
     assert.equal(pointInHull([0.5, 0.5], triangle), true, 'a boundary point is inside');
     assert.equal(pointInHull([0.6, 0.6], triangle), false);
@@ -177,7 +308,10 @@ describe('geometry', () => {
       const vs = Array.from({ length: 4 }, () => [rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(-1, 1)]);
       const p = [rng.uniform(-0.6, 0.6), rng.uniform(-0.6, 0.6), rng.uniform(-0.6, 0.6)];
       const m = [0, 1, 2].map((j) => [1, 2, 3].map((i) => vs[i][j] - vs[0][j]));
-      const weights = solveSquare(m, [0, 1, 2].map((j) => p[j] - vs[0][j]));
+      const weights = solveSquare(
+        m,
+        [0, 1, 2].map((j) => p[j] - vs[0][j]),
+      );
       if (!weights) continue;
       const bary = [1 - weights.reduce((a, b) => a + b, 0), ...weights];
       const margin = Math.min(...bary);
@@ -226,7 +360,12 @@ describe('geometry', () => {
   });
 
   it('principal directions follow the longest spread', () => {
-    const [first, second] = principalDirections([[-3, -3], [3, 3], [-0.5, 0.5], [0.5, -0.5]]);
+    const [first, second] = principalDirections([
+      [-3, -3],
+      [3, 3],
+      [-0.5, 0.5],
+      [0.5, -0.5],
+    ]);
     assert.ok(Math.abs(Math.abs(first[0]) - Math.SQRT1_2) < 1e-6 && Math.abs(first[0] - first[1]) < 1e-6);
     assert.ok(Math.abs(first[0] * second[0] + first[1] * second[1]) < 1e-9, 'orthogonal');
     assert.ok(Math.abs(Math.hypot(...second) - 1) < 1e-9, 'unit length');
@@ -234,7 +373,15 @@ describe('geometry', () => {
 
   it('the LP solver finds a known optimum and detects infeasibility', () => {
     // max 3x + 2y, x + y ≤ 4, x + 3y ≤ 6, x ≤ 3 → (3, 1), value 11.
-    const result = solveLp({ c: [3, 2], aub: [[1, 1], [1, 3], [1, 0]], bub: [4, 6, 3] });
+    const result = solveLp({
+      c: [3, 2],
+      aub: [
+        [1, 1],
+        [1, 3],
+        [1, 0],
+      ],
+      bub: [4, 6, 3],
+    });
     assert.equal(result.status, 'optimal');
     if (result.status === 'optimal') {
       assert.ok(Math.abs(result.value - 11) < 1e-9);

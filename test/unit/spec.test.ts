@@ -12,12 +12,28 @@ const fixture = (name: string): string => readFileSync(join(fixtures, name), 'ut
 const specPath = join(fixtures, 'inline.police.json');
 
 /** A minimal valid spec as an object, to be tweaked per test. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests tweak arbitrary paths of a spec object
 function base(): Record<string, any> {
   return {
     name: 't',
-    input: { dim: 2, domain: [[-2, 2], [-2, 2]] },
+    input: {
+      dim: 2,
+      domain: [
+        [-2, 2],
+        [-2, 2],
+      ],
+    },
     model: { layers: [{ units: 8 }], output: { units: 1 } },
-    regions: [{ name: 'tri', vertices: [[0, 0], [1, 0], [0, 1]] }],
+    regions: [
+      {
+        name: 'tri',
+        vertices: [
+          [0, 0],
+          [1, 0],
+          [0, 1],
+        ],
+      },
+    ],
     data: { target: 'sin(x0) * x1', samples: 64 },
   };
 }
@@ -40,16 +56,25 @@ describe('spec validation', () => {
     const spec = result.spec;
     assert.ok(spec);
     assert.equal(spec.inputDim, 2);
-    assert.deepEqual(spec.domain, [[-4, 4], [-4, 4]]);
-    assert.deepEqual(spec.regions.map((r) => [r.name, r.form, r.vertices.length]), [
-      ['triangle', 'vertices', 3],
-      ['corner', 'box', 4],
+    assert.deepEqual(spec.domain, [
+      [-4, 4],
+      [-4, 4],
     ]);
+    assert.deepEqual(
+      spec.regions.map((r) => [r.name, r.form, r.vertices.length]),
+      [
+        ['triangle', 'vertices', 3],
+        ['corner', 'box', 4],
+      ],
+    );
     assert.deepEqual(spec.regions[1].constraint, { kind: 'affine_map', A: [[0.5, -0.25]], b: [0.1] });
-    assert.deepEqual(spec.layers.map((l) => [l.units, l.activation, l.alpha]), [
-      [256, 'leaky_relu', 0.01],
-      [256, 'leaky_relu', 0.01],
-    ]);
+    assert.deepEqual(
+      spec.layers.map((l) => [l.units, l.activation, l.alpha]),
+      [
+        [256, 'leaky_relu', 0.01],
+        [256, 'leaky_relu', 0.01],
+      ],
+    );
     assert.deepEqual(spec.data.source, { kind: 'expression', expressions: ['cos(3*x0)*cos(x1)'] });
     assert.equal(spec.training.optimizer, 'adamw');
   });
@@ -125,22 +150,39 @@ describe('spec validation', () => {
     const spec = base();
     spec.regions[0].constraint = { jacobian: [['a', 1]] };
     const { text, problems } = validate(spec);
-    assert.deepEqual(problems.map((p) => p.message), ['expected a number']);
+    assert.deepEqual(
+      problems.map((p) => p.message),
+      ['expected a number'],
+    );
     assert.equal(slice(text, problems[0]), '"a"');
   });
 
   it('alternatives (oneOf) give one clear message: a number for a target, both constraint kinds at once', () => {
     const spec = base();
     spec.data.target = 5;
-    assert.deepEqual(validate(spec).problems.map((p) => p.message), ['expected an expression (a string) or an array of expressions, one per output']);
+    assert.deepEqual(
+      validate(spec).problems.map((p) => p.message),
+      ['expected an expression (a string) or an array of expressions, one per output'],
+    );
     const both = base();
     both.regions[0].constraint = { jacobian: [[1, 0]], affine_map: { A: [[1, 0]], b: [0] } };
-    assert.deepEqual(validate(both).problems.map((p) => p.message), ['a constraint takes either jacobian or affine_map, not both']);
+    assert.deepEqual(
+      validate(both).problems.map((p) => p.message),
+      ['a constraint takes either jacobian or affine_map, not both'],
+    );
   });
 
   it('jacobian and affine_map shapes are checked against output units and input.dim', () => {
     const spec = base();
-    spec.regions[0].constraint = { affine_map: { A: [[1, 2], [3, 4]], b: [1, 2] } };
+    spec.regions[0].constraint = {
+      affine_map: {
+        A: [
+          [1, 2],
+          [3, 4],
+        ],
+        b: [1, 2],
+      },
+    };
     const { text, problems } = validate(spec);
     const rows = problems.find((p) => /affine_map\.A has 2 rows but model\.output\.units is 1/.test(p.message));
     assert.ok(rows);
@@ -178,7 +220,13 @@ describe('spec validation', () => {
 
   it('duplicate and redundant vertices are warnings on the vertex', () => {
     const spec = base();
-    spec.regions[0].vertices = [[0, 0], [1, 0], [0, 1], [0.2, 0.2], [1, 0]];
+    spec.regions[0].vertices = [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [0.2, 0.2],
+      [1, 0],
+    ];
     const { text, problems } = validate(spec);
     assert.equal(slice(text, only(problems, 'duplicate-vertex')).replace(/\s/g, ''), '[1,0]');
     assert.equal(slice(text, only(problems, 'redundant-vertex')).replace(/\s/g, ''), '[0.2,0.2]');
@@ -187,7 +235,24 @@ describe('spec validation', () => {
   it('a degenerate region and a region with too few vertices are errors', () => {
     const spec = base();
     spec.input = { dim: 3 };
-    spec.regions = [{ name: 'flat', vertices: [[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]] }, { name: 'few', vertices: [[0, 0, 0], [1, 0, 0]] }];
+    spec.regions = [
+      {
+        name: 'flat',
+        vertices: [
+          [0, 0, 0],
+          [1, 0, 0],
+          [0, 1, 0],
+          [1, 1, 0],
+        ],
+      },
+      {
+        name: 'few',
+        vertices: [
+          [0, 0, 0],
+          [1, 0, 0],
+        ],
+      },
+    ];
     spec.data.target = 'x0 + x2';
     const { problems, spec: resolved } = validate(spec);
     assert.equal(resolved, undefined);
@@ -210,7 +275,8 @@ describe('spec validation', () => {
   });
 
   it('expression errors point inside the JSON string, escapes included', () => {
-    const text = '{"name":"t","input":{"dim":2},"model":{"layers":[{"units":4}],"output":{"units":1}},"regions":[{"simplex":{}}],"data":{"target":"\\u0073in(x0) + x7"}}';
+    const text =
+      '{"name":"t","input":{"dim":2},"model":{"layers":[{"units":4}],"output":{"units":1}},"regions":[{"simplex":{}}],"data":{"target":"\\u0073in(x0) + x7"}}';
     const { problems } = validateSpecText(text, specPath);
     const p = only(problems, 'unknown-variable');
     assert.equal(text.slice(p.offset, p.offset + p.length), 'x7');
@@ -223,7 +289,10 @@ describe('spec validation', () => {
       spec.data.target = target;
       const { problems, spec: resolved } = validate(spec);
       assert.equal(resolved, undefined, target);
-      assert.ok(problems.some((p) => p.severity === 'error'), target);
+      assert.ok(
+        problems.some((p) => p.severity === 'error'),
+        target,
+      );
     }
   });
 
@@ -300,8 +369,18 @@ describe('spec validation', () => {
       assert.equal(result.spec, undefined);
       assert.ok(result.problems.length > 0, `prefix of ${cut} characters`);
     }
-    for (const junk of ['', '[]', '42', 'null', '{"regions": {"__proto__": 1}}', '{"input": {"dim": 1e308}, "regions": [{"box": {"min": [], "max": []}}]}']) {
-      assert.ok(validateSpecText(junk, specPath).problems.some((p) => p.severity === 'error'), junk);
+    for (const junk of [
+      '',
+      '[]',
+      '42',
+      'null',
+      '{"regions": {"__proto__": 1}}',
+      '{"input": {"dim": 1e308}, "regions": [{"box": {"min": [], "max": []}}]}',
+    ]) {
+      assert.ok(
+        validateSpecText(junk, specPath).problems.some((p) => p.severity === 'error'),
+        junk,
+      );
     }
   });
 });
@@ -327,19 +406,45 @@ describe('schema', () => {
 describe('spec validation under random mutation', () => {
   it('mutated specs give problems, never an internal error', () => {
     const rng = createRng(2024);
-    const junk: unknown[] = [null, 0, -1, 1e308, 0.5, 'x', '', [], {}, [[]], [[1]], true, [1, 2, 3], { a: 1 }, 'x9', 'sin(', 100000, [[0, 0], [0, 0]]];
+    const junk: unknown[] = [
+      null,
+      0,
+      -1,
+      1e308,
+      0.5,
+      'x',
+      '',
+      [],
+      {},
+      [[]],
+      [[1]],
+      true,
+      [1, 2, 3],
+      { a: 1 },
+      'x9',
+      'sin(',
+      100000,
+      [
+        [0, 0],
+        [0, 0],
+      ],
+    ];
     const mutate = (value: unknown): unknown => {
       if (rng.next() < 0.08) return junk[rng.int(junk.length)];
       if (Array.isArray(value)) return value.map(mutate).slice(0, rng.next() < 0.05 ? -1 : undefined);
       if (value && typeof value === 'object') {
         const out: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(value)) if (rng.next() > 0.03) out[k] = mutate(v);
-        if (rng.next() < 0.05) out[['box', 'vertices', 'simplex', 'polygon', 'halfspaces', 'target', 'dataset', 'constraint'][rng.int(8)]] = junk[rng.int(junk.length)];
+        if (rng.next() < 0.05)
+          out[['box', 'vertices', 'simplex', 'polygon', 'halfspaces', 'target', 'dataset', 'constraint'][rng.int(8)]] =
+            junk[rng.int(junk.length)];
         return out;
       }
       return value;
     };
-    const sources = ['issue-example.police.json', 'moons.police.json', 'csv-regression.police.json'].map((n) => JSON.parse(fixture(n).replace(/^\s*\/\/.*$/gm, '')) as unknown);
+    const sources = ['issue-example.police.json', 'moons.police.json', 'csv-regression.police.json'].map(
+      (n) => JSON.parse(fixture(n).replace(/^\s*\/\/.*$/gm, '')) as unknown,
+    );
     for (let i = 0; i < 400; i++) {
       const text = JSON.stringify(mutate(sources[i % sources.length]), null, 1);
       const { problems } = validateSpecText(text, join(fixtures, 'mutated.police.json'));
@@ -352,7 +457,10 @@ describe('spec validation under random mutation', () => {
 
 describe('police validate (CLI)', () => {
   const cli = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'extension', 'cli', 'main.ts'), 'validate', ...args], { encoding: 'utf8', timeout: 60_000 });
+    spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'extension', 'cli', 'main.ts'), 'validate', ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
 
   it('exits 0 on a valid spec and 1 with file:line:col problems on a broken one', () => {
     const ok = cli(join(fixtures, 'issue-example.police.json'));
@@ -367,7 +475,10 @@ describe('police validate (CLI)', () => {
     const warned = cli(join(fixtures, 'warnings.police.json'), '--json');
     assert.equal(warned.status, 0, warned.stderr);
     const { problems } = JSON.parse(warned.stdout) as { problems: { message: string; severity: string }[] };
-    assert.deepEqual(problems.map((p) => p.severity), ['warning', 'warning']);
+    assert.deepEqual(
+      problems.map((p) => p.severity),
+      ['warning', 'warning'],
+    );
     assert.match(problems[0].message, /'a' and 'b' overlap/, 'problems come in file order');
     assert.match(problems[1].message, /vertex 3 lies inside the hull/);
   });

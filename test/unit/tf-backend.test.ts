@@ -19,19 +19,44 @@ test('auto picks wasm here (tfjs-node is not installed) and a tensorflow prefere
 
 test('the explicit-transpose matMul gradient equals the analytic gradient for every transpose combination', async () => {
   await initBackend('wasm');
-  const a = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
-  const b = tf.tensor2d([[0.5, -1], [2, 0], [1, 3]]);
-  for (const [transposeA, transposeB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+  const a = tf.tensor2d([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
+  const b = tf.tensor2d([
+    [0.5, -1],
+    [2, 0],
+    [1, 3],
+  ]);
+  for (const [transposeA, transposeB] of [
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ] as const) {
     const left = transposeA ? tf.transpose(a) : a;
     const right = transposeB ? tf.transpose(b) : b;
-    const weights = tf.tensor2d([[1, -2], [3, 0.5]]);
-    const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, transposeA, transposeB), weights)))([left, right]);
+    const weights = tf.tensor2d([
+      [1, -2],
+      [3, 0.5],
+    ]);
+    const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+      tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, transposeA, transposeB), weights)),
+    )([left, right]);
     // d/dA sum(G ⊙ A B) = G Bᵀ, d/dB = Aᵀ G, taken through the transposes the flags imply.
     const A = a;
     const B = b;
     const expectA = tf.matMul(weights, tf.transpose(B));
     const expectB = tf.matMul(tf.transpose(A), weights);
-    assert.deepEqual(Array.from(ga.dataSync()), Array.from((transposeA ? tf.transpose(expectA) : expectA).dataSync()), `dA with transposeA=${transposeA} transposeB=${transposeB}`);
-    assert.deepEqual(Array.from(gb.dataSync()), Array.from((transposeB ? tf.transpose(expectB) : expectB).dataSync()), `dB with transposeA=${transposeA} transposeB=${transposeB}`);
+    assert.deepEqual(
+      Array.from(ga.dataSync()),
+      Array.from((transposeA ? tf.transpose(expectA) : expectA).dataSync()),
+      `dA with transposeA=${transposeA} transposeB=${transposeB}`,
+    );
+    assert.deepEqual(
+      Array.from(gb.dataSync()),
+      Array.from((transposeB ? tf.transpose(expectB) : expectB).dataSync()),
+      `dB with transposeA=${transposeA} transposeB=${transposeB}`,
+    );
   }
 });

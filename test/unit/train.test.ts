@@ -12,7 +12,10 @@ function tinySpec(regions: ResolvedRegion[], overrides: Partial<ResolvedSpec> = 
   return {
     name: 'tiny',
     inputDim: 2,
-    domain: [[-2, 2], [-2, 2]],
+    domain: [
+      [-2, 2],
+      [-2, 2],
+    ],
     layers: [
       { units: 16, activation: 'leaky_relu', alpha: 0.01 },
       { units: 16, activation: 'leaky_relu', alpha: 0.01 },
@@ -27,7 +30,16 @@ function tinySpec(regions: ResolvedRegion[], overrides: Partial<ResolvedSpec> = 
   };
 }
 
-const triangle: ResolvedRegion = { name: 'triangle', vertices: [[-1, -1], [0, 1], [1, -1]], constraint: { kind: 'affine' }, form: 'vertices' };
+const triangle: ResolvedRegion = {
+  name: 'triangle',
+  vertices: [
+    [-1, -1],
+    [0, 1],
+    [1, -1],
+  ],
+  constraint: { kind: 'affine' },
+  form: 'vertices',
+};
 
 test('the loss falls over a few dozen steps and the result is certified affine on the region', async () => {
   const spec = tinySpec([triangle]);
@@ -45,7 +57,9 @@ test('the loss falls over a few dozen steps and the result is certified affine o
 });
 
 test('the same seed gives the same weights', async () => {
-  const spec = tinySpec([triangle], { training: { steps: 5, batch: 64, optimizer: 'adamw', lr: 0.01, weightDecay: 1e-3, seed: 3, snapshotEvery: 0 } });
+  const spec = tinySpec([triangle], {
+    training: { steps: 5, batch: 64, optimizer: 'adamw', lr: 0.01, weightDecay: 1e-3, seed: 3, snapshotEvery: 0 },
+  });
   const a = await train(spec, { data: waveData(128), backend: 'wasm' });
   const b = await train(spec, { data: waveData(128), backend: 'wasm' });
   assert.deepEqual(a.network, b.network);
@@ -54,7 +68,9 @@ test('the same seed gives the same weights', async () => {
 });
 
 test('a stop request ends training before the next step', async () => {
-  const spec = tinySpec([triangle], { training: { steps: 10000, batch: 64, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0 } });
+  const spec = tinySpec([triangle], {
+    training: { steps: 10000, batch: 64, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0 },
+  });
   let stop = false;
   const result = await train(spec, {
     data: waveData(128),
@@ -70,7 +86,9 @@ test('a stop request ends training before the next step', async () => {
 });
 
 test('a stop requested from a timer (as an IPC message would arrive) is seen while training runs', async () => {
-  const spec = tinySpec([triangle], { training: { steps: 100000, batch: 64, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0 } });
+  const spec = tinySpec([triangle], {
+    training: { steps: 100000, batch: 64, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0 },
+  });
   let stop = false;
   setTimeout(() => (stop = true), 300);
   const result = await train(spec, { data: waveData(128), backend: 'wasm', shouldStop: () => stop });
@@ -89,7 +107,17 @@ function fitAffine(network: Parameters<typeof forward>[0]): { A: number[]; b: nu
 }
 
 test('Eq. (2): an affine_map region gets exactly f(x) = A* x + b* after training', async () => {
-  const region: ResolvedRegion = { name: 'square', vertices: [[0, 0], [0.5, 0], [0, 0.5], [0.5, 0.5]], constraint: { kind: 'affine_map', A: [[0.5, -0.25]], b: [0.1] }, form: 'box' };
+  const region: ResolvedRegion = {
+    name: 'square',
+    vertices: [
+      [0, 0],
+      [0.5, 0],
+      [0, 0.5],
+      [0.5, 0.5],
+    ],
+    constraint: { kind: 'affine_map', A: [[0.5, -0.25]], b: [0.1] },
+    form: 'box',
+  };
   const spec = tinySpec([region]);
   const result = await train(spec, { data: waveData(256), backend: 'wasm', steps: 30 });
   const { A, b } = fitAffine(result.network);
@@ -100,7 +128,17 @@ test('Eq. (2): an affine_map region gets exactly f(x) = A* x + b* after training
 });
 
 test('Eq. (1): a jacobian region gets exactly the Jacobian A, with a learned offset', async () => {
-  const region: ResolvedRegion = { name: 'square', vertices: [[0, 0], [0.5, 0], [0, 0.5], [0.5, 0.5]], constraint: { kind: 'jacobian', A: [[2, 3]] }, form: 'box' };
+  const region: ResolvedRegion = {
+    name: 'square',
+    vertices: [
+      [0, 0],
+      [0.5, 0],
+      [0, 0.5],
+      [0.5, 0.5],
+    ],
+    constraint: { kind: 'jacobian', A: [[2, 3]] },
+    form: 'box',
+  };
   const spec = tinySpec([region]);
   const result = await train(spec, { data: waveData(256), backend: 'wasm', steps: 30 });
   const { A } = fitAffine(result.network);
@@ -109,10 +147,29 @@ test('Eq. (1): a jacobian region gets exactly the Jacobian A, with a learned off
 });
 
 test('three regions with the minimal rule are all affine; the first affine_map is exact, the second is pulled towards its map by the penalty', async () => {
-  const left = (constraint: ResolvedRegion['constraint']): ResolvedRegion => ({ name: 'left', vertices: [[-1.9, 0.5], [-1.3, 0.5], [-1.6, 1.5]], constraint, form: 'vertices' });
+  const left = (constraint: ResolvedRegion['constraint']): ResolvedRegion => ({
+    name: 'left',
+    vertices: [
+      [-1.9, 0.5],
+      [-1.3, 0.5],
+      [-1.6, 1.5],
+    ],
+    constraint,
+    form: 'vertices',
+  });
   const regions = (third: ResolvedRegion): ResolvedRegion[] => [
     triangle,
-    { name: 'corner', vertices: [[1.2, 1.2], [1.8, 1.2], [1.2, 1.8], [1.8, 1.8]], constraint: { kind: 'affine_map', A: [[1, 0]], b: [0] }, form: 'box' },
+    {
+      name: 'corner',
+      vertices: [
+        [1.2, 1.2],
+        [1.8, 1.2],
+        [1.2, 1.8],
+        [1.8, 1.8],
+      ],
+      constraint: { kind: 'affine_map', A: [[1, 0]], b: [0] },
+      form: 'box',
+    },
     third,
   ];
   const leftMap: ResolvedRegion['constraint'] = { kind: 'affine_map', A: [[0, 1]], b: [-1] };
@@ -127,14 +184,27 @@ test('three regions with the minimal rule are all affine; the first affine_map i
   const corner = certificate.regions[1].affineMap;
   assert.ok(Math.abs(corner.A[0][0] - 1) < 1e-5 && Math.abs(corner.A[0][1]) < 1e-5 && Math.abs(corner.b[0]) < 1e-5, JSON.stringify(corner));
   // The same training with 'left' only asked to be affine lands farther from left's map.
-  const free = await train(tinySpec(regions(left({ kind: 'affine' })), { police: spec.police }), { data: waveData(256), backend: 'wasm', steps: 80 });
+  const free = await train(tinySpec(regions(left({ kind: 'affine' })), { police: spec.police }), {
+    data: waveData(256),
+    backend: 'wasm',
+    steps: 80,
+  });
   const freeLeft = certify(free.network, [left(leftMap)]).regions[0].constraintResidual ?? 0;
   const penalised = certificate.regions[2].constraintResidual ?? Infinity;
   assert.ok(penalised < freeLeft, `penalised residual ${penalised} vs unpenalised ${freeLeft}`);
 });
 
 test('without POLICE the trained network is not proved affine on the region', async () => {
-  const big: ResolvedRegion = { name: 'big', vertices: [[-1.8, -1.8], [1.8, -1.8], [0, 1.8]], constraint: { kind: 'affine' }, form: 'vertices' };
+  const big: ResolvedRegion = {
+    name: 'big',
+    vertices: [
+      [-1.8, -1.8],
+      [1.8, -1.8],
+      [0, 1.8],
+    ],
+    constraint: { kind: 'affine' },
+    form: 'vertices',
+  };
   const spec = tinySpec([big], { police: { enabled: false, rule: 'majority', margin: 1e-4 } });
   const result = await train(spec, { data: waveData(256), backend: 'wasm', steps: 30 });
   assert.equal(certify(result.network, spec.regions).proved, false);
@@ -152,7 +222,16 @@ test('classification trains with softmax cross-entropy: two separable classes en
     const label = x[2 * i + 1] > x[2 * i] * x[2 * i] - 1 ? 1 : 0;
     y[2 * i + label] = 1;
   }
-  const inside: ResolvedRegion = { name: 'inside', vertices: [[-0.5, 1], [0.5, 1], [0, 1.8]], constraint: { kind: 'affine' }, form: 'vertices' };
+  const inside: ResolvedRegion = {
+    name: 'inside',
+    vertices: [
+      [-0.5, 1],
+      [0.5, 1],
+      [0, 1.8],
+    ],
+    constraint: { kind: 'affine' },
+    form: 'vertices',
+  };
   const spec = tinySpec([inside], {
     outputUnits: 2,
     data: { task: 'classification', source: { kind: 'dataset', name: 'test' }, samples: count, noise: 0, classes: 2 },
@@ -168,15 +247,46 @@ test('a training run releases every tensor it made, companions (swish anneal, ex
   const tf = await import('@tensorflow/tfjs-core');
   const variants: Partial<ResolvedSpec>[] = [
     {},
-    { layers: [{ units: 8, activation: 'swish', alpha: 0, beta: 1 }], training: { steps: 6, batch: 64, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0, anneal: { betaStart: 1, betaEnd: 100 } } },
-    { layers: [{ units: 8, activation: 'leaky_relu', alpha: 0.01 }], training: { steps: 6, batch: 64, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0, orthogonality: { kind: 'exact' } } },
+    {
+      layers: [{ units: 8, activation: 'swish', alpha: 0, beta: 1 }],
+      training: {
+        steps: 6,
+        batch: 64,
+        optimizer: 'adam',
+        lr: 0.01,
+        weightDecay: 0,
+        seed: 0,
+        snapshotEvery: 0,
+        anneal: { betaStart: 1, betaEnd: 100 },
+      },
+    },
+    {
+      layers: [{ units: 8, activation: 'leaky_relu', alpha: 0.01 }],
+      training: {
+        steps: 6,
+        batch: 64,
+        optimizer: 'adam',
+        lr: 0.01,
+        weightDecay: 0,
+        seed: 0,
+        snapshotEvery: 0,
+        orthogonality: { kind: 'exact' },
+      },
+    },
   ];
   for (const overrides of variants) {
-    const spec = tinySpec([triangle], { training: { steps: 6, batch: 64, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0 }, ...overrides });
+    const spec = tinySpec([triangle], {
+      training: { steps: 6, batch: 64, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0 },
+      ...overrides,
+    });
     await train(spec, { data: waveData(64), backend: 'wasm' }); // warm-up: backend and kernel caches
     const before = tf.memory().numTensors;
     await train(spec, { data: waveData(64), backend: 'wasm' });
-    assert.equal(tf.memory().numTensors - before, 0, `tensors left behind by ${JSON.stringify(overrides.layers?.[0]?.activation ?? 'plain')} ${JSON.stringify(overrides.training ?? {})}`);
+    assert.equal(
+      tf.memory().numTensors - before,
+      0,
+      `tensors left behind by ${JSON.stringify(overrides.layers?.[0]?.activation ?? 'plain')} ${JSON.stringify(overrides.training ?? {})}`,
+    );
   }
 });
 

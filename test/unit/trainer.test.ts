@@ -14,7 +14,13 @@ after(() => rmSync(work, { recursive: true, force: true }));
 function spec(steps: number): string {
   return JSON.stringify({
     name: 'ipc-tiny',
-    input: { dim: 2, domain: [[-2, 2], [-2, 2]] },
+    input: {
+      dim: 2,
+      domain: [
+        [-2, 2],
+        [-2, 2],
+      ],
+    },
     model: { layers: [{ units: 8 }, { units: 8 }], output: { units: 1 } },
     regions: [{ name: 'box', box: { min: [-1, -1], max: [1, 1] } }],
     data: { target: 'x0*x1', samples: 128 },
@@ -23,7 +29,10 @@ function spec(steps: number): string {
 }
 
 function startTrainer(): { child: ChildProcess; messages: TrainerToHost[]; next: (type: TrainerToHost['type']) => Promise<TrainerToHost> } {
-  const child = fork(path.join(root, 'extension', 'trainer', 'main.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = fork(path.join(root, 'extension', 'trainer', 'main.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
   const messages: TrainerToHost[] = [];
   const waiting: Array<{ type: string; resolve: (m: TrainerToHost) => void }> = [];
   child.on('message', (raw) => {
@@ -39,7 +48,9 @@ function startTrainer(): { child: ChildProcess; messages: TrainerToHost[]; next:
       const seen = messages.find((m) => m.type === type);
       if (seen) return resolve(seen);
       waiting.push({ type, resolve });
-      child.once('exit', (code) => reject(new Error(`trainer exited (${code}) before '${type}': ${JSON.stringify(messages.filter((m) => m.type === 'error'))}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`trainer exited (${code}) before '${type}': ${JSON.stringify(messages.filter((m) => m.type === 'error'))}`)),
+      );
     });
   return { child, messages, next };
 }
@@ -60,7 +71,10 @@ test('a start message trains, streams ready/progress/snapshot and ends with done
   assert.equal(ready.backend, 'wasm');
   const steps = messages.filter((m) => m.type === 'progress').map((m) => (m as Extract<TrainerToHost, { type: 'progress' }>).step);
   assert.equal(steps.at(-1), 12);
-  assert.deepEqual(messages.filter((m) => m.type === 'snapshot').map((m) => (m as Extract<TrainerToHost, { type: 'snapshot' }>).step), [5, 10]);
+  assert.deepEqual(
+    messages.filter((m) => m.type === 'snapshot').map((m) => (m as Extract<TrainerToHost, { type: 'snapshot' }>).step),
+    [5, 10],
+  );
   assert.ok(messages.indexOf(ready) < messages.findIndex((m) => m.type === 'progress'));
   // After the loop, before the run is written: from then on a Stop no longer kills the trainer.
   const finishing = messages.find((m) => m.type === 'finishing') as Extract<TrainerToHost, { type: 'finishing' }>;

@@ -22,12 +22,19 @@ const exactPartitionOf = (window: Window2) => exactPartition(network, window);
 /** The partition of the surface on screen, to answer the view's cell-map questions. */
 let shownPartition: Partition | undefined;
 
-const triangle = [[-1.4, -1.4], [0, 2], [1.4, -1.4]];
+const triangle = [
+  [-1.4, -1.4],
+  [0, 2],
+  [1.4, -1.4],
+];
 const viewSpec: ViewSpec = {
   name: 'browser-harness',
   inputDim: 2,
   outputUnits: 1,
-  domain: [[-4, 4], [-4, 4]],
+  domain: [
+    [-4, 4],
+    [-4, 4],
+  ],
   task: 'regression',
   regions: [{ name: 'triangle', vertices: triangle, form: 'vertices', draggable: true }],
 };
@@ -40,7 +47,16 @@ const certificate: Certificate = {
   proved: true,
   overlaps: [],
   regions: [
-    { name: 'triangle', status: 'proved', vertexCount: 3, minMargin: 0.012, affineMap: { A: [[1, 2]], b: [0] }, maxResidual: 1e-15, samplesChecked: 64, checks: [] },
+    {
+      name: 'triangle',
+      status: 'proved',
+      vertexCount: 3,
+      minMargin: 0.012,
+      affineMap: { A: [[1, 2]], b: [0] },
+      maxResidual: 1e-15,
+      samplesChecked: 64,
+      checks: [],
+    },
   ],
 };
 
@@ -51,7 +67,15 @@ let dir: string;
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set POLICE_CHROMIUM)`);
   dir = mkdtempSync(join(tmpdir(), 'police-view-'));
-  await esbuild.build({ entryPoints: ['webview/main.ts'], bundle: true, platform: 'browser', target: 'es2022', format: 'iife', outfile: join(dir, 'webview.js'), logLevel: 'warning' });
+  await esbuild.build({
+    entryPoints: ['webview/main.ts'],
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    outfile: join(dir, 'webview.js'),
+    logLevel: 'warning',
+  });
   // The fake VS Code API records what the view posts and keeps its state, like the real one.
   writeFileSync(
     join(dir, 'index.html'),
@@ -65,7 +89,10 @@ window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), 
 </head><body class="vscode-dark" data-state="loading"><div id="app"></div><script nonce="harness" src="webview.js"></script></body></html>`,
   );
   // VS Code sets its theme variables on the page; here a stylesheet stands in for it (inline styles are not allowed).
-  writeFileSync(join(dir, 'theme.css'), ':root { --vscode-editor-background: #1e1e1e; --vscode-editor-foreground: #d4d4d4; --vscode-focusBorder: #007fd4; }');
+  writeFileSync(
+    join(dir, 'theme.css'),
+    ':root { --vscode-editor-background: #1e1e1e; --vscode-editor-foreground: #d4d4d4; --vscode-focusBorder: #007fd4; }',
+  );
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--use-gl=angle'],
@@ -100,9 +127,16 @@ test('the view says ready, renders a spec with WebGL2 and asks for the surface o
   await page.waitForFunction(() => document.body.dataset.state === 'rendered');
   const messages = await posted();
   assert.equal(messages[0].type, 'ready');
-  const setPlane = messages.find((m) => m.type === 'setPlane') as unknown as { plane: { e1: number[] }; window: number[][]; resolution: number };
+  const setPlane = messages.find((m) => m.type === 'setPlane') as unknown as {
+    plane: { e1: number[] };
+    window: number[][];
+    resolution: number;
+  };
   assert.ok(setPlane, 'the view asks the host for a surface');
-  assert.deepEqual(setPlane.window, [[-4, 4], [-4, 4]]);
+  assert.deepEqual(setPlane.window, [
+    [-4, 4],
+    [-4, 4],
+  ]);
   assert.equal(setPlane.resolution, 200);
   assert.ok(await page.getByText('triangle (drag its vertices)').isVisible());
 });
@@ -110,13 +144,26 @@ test('the view says ready, renders a spec with WebGL2 and asks for the surface o
 test('training progress grows the loss curve; a surface shows its linear regions; the certificate reads proved', async () => {
   await post({ type: 'trainingStarted', totalSteps: 200, backend: 'wasm' });
   for (let step = 0; step < 40; step++) {
-    await post({ type: 'progress', step: step * 5, totalSteps: 200, loss: 2 * Math.exp(-step / 8) + 0.01, health: [{ layer: 0, units: 3, shifted: 2, meanAbsShift: 0.05, maxAbsShift: 0.2, sideFlips: 1 }] });
+    await post({
+      type: 'progress',
+      step: step * 5,
+      totalSteps: 200,
+      loss: 2 * Math.exp(-step / 8) + 0.01,
+      health: [{ layer: 0, units: 3, shifted: 2, meanAbsShift: 0.05, maxAbsShift: 0.2, sideFlips: 1 }],
+    });
   }
   await page.waitForFunction(() => document.body.dataset.lossPoints === '40');
-  const window: Window2 = [[-4, 4], [-4, 4]];
+  const window: Window2 = [
+    [-4, 4],
+    [-4, 4],
+  ];
   const partition = exactPartitionOf(window);
   shownPartition = partition;
-  const surface = buildSurface({ step: 195, network, plane: { origin: [0, 0], e1: [1, 0], e2: [0, 1] }, window, resolution: 200, regions: [triangle] }, partition, 1);
+  const surface = buildSurface(
+    { step: 195, network, plane: { origin: [0, 0], e1: [1, 0], e2: [0, 1] }, window, resolution: 200, regions: [triangle] },
+    partition,
+    1,
+  );
   await post({ type: 'surface', surface });
   await page.waitForFunction((n) => document.body.dataset.cells === String(n), partition.cellCount);
   assert.ok(await page.getByText(`${partition.cellCount} linear regions · step 195`).isVisible());
@@ -154,7 +201,7 @@ test('hovering the surface names the cell, its affine map and its pattern distan
   assert.match(await tooltip.innerText(), /affine map: computing…/);
   // The view asks for the hovered cell's map in input coordinates; answer as the host's worker would.
   const ask = (await posted()).filter((m) => m.type === 'askCellMap').pop() as unknown as { surfaceId: number; cell: number } | undefined;
-  assert.ok(ask, 'the view asked for the hovered cell\'s map');
+  assert.ok(ask, "the view asked for the hovered cell's map");
   const map = cellInputMap(network, shownPartition!, ask.cell);
   await post({ type: 'cellMap', surfaceId: ask.surfaceId, cell: ask.cell, map });
   await page.waitForFunction(() => /y0 = \[/.test(document.querySelector('.tooltip')?.textContent ?? ''));
@@ -167,7 +214,9 @@ test('hovering the surface names the cell, its affine map and its pattern distan
 test('dragging a region vertex posts one moveVertex with the dropped position', async () => {
   const target = await page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted.length);
   const found = await page.evaluate(() =>
-    (window as unknown as { policeView: { vertexScreenPosition(r: number, v: number): { x: number; y: number } | undefined } }).policeView.vertexScreenPosition(0, 1),
+    (
+      window as unknown as { policeView: { vertexScreenPosition(r: number, v: number): { x: number; y: number } | undefined } }
+    ).policeView.vertexScreenPosition(0, 1),
   );
   assert.ok(found, 'vertex (0, 2) is on screen');
   await page.mouse.move(found.x, found.y);
@@ -184,13 +233,34 @@ test('dragging a region vertex posts one moveVertex with the dropped position', 
   assert.equal(move.specUri, 'file:///tmp/harness.police.json');
 });
 
-test('the Gram heat-map draws one layer\'s filter cosines (red +1, white 0, blue −1) and switches layer', async () => {
+test("the Gram heat-map draws one layer's filter cosines (red +1, white 0, blue −1) and switches layer", async () => {
   await post({
     type: 'gram',
     step: 200,
     layers: [
-      { layer: 0, units: 3, activation: 'leaky_relu', metric: 0.2747, shown: 3, cosine: [[1, 0, -1], [0, 1, 0], [-1, 0, 1]] },
-      { layer: 1, units: 2, activation: 'linear', metric: 0, shown: 2, cosine: [[1, 0], [0, 1]] },
+      {
+        layer: 0,
+        units: 3,
+        activation: 'leaky_relu',
+        metric: 0.2747,
+        shown: 3,
+        cosine: [
+          [1, 0, -1],
+          [0, 1, 0],
+          [-1, 0, 1],
+        ],
+      },
+      {
+        layer: 1,
+        units: 2,
+        activation: 'linear',
+        metric: 0,
+        shown: 2,
+        cosine: [
+          [1, 0],
+          [0, 1],
+        ],
+      },
     ],
   });
   await page.waitForFunction(() => document.body.dataset.gramLayer === '1');
@@ -231,10 +301,23 @@ test('the view keeps its settings and camera with setState (what survives a relo
 });
 
 test('a classification spec draws a decision map with the exact decision boundary', async () => {
-  const classifier = oneLayerNetwork([[0.8, -1.1, 0.6], [-0.5, 0.9, 0.4]], [0.2, -0.1]);
-  const window: Window2 = [[-4, 4], [-4, 4]];
+  const classifier = oneLayerNetwork(
+    [
+      [0.8, -1.1, 0.6],
+      [-0.5, 0.9, 0.4],
+    ],
+    [0.2, -0.1],
+  );
+  const window: Window2 = [
+    [-4, 4],
+    [-4, 4],
+  ];
   const partition = exactPartition(classifier, window);
-  await post({ type: 'spec', spec: { ...viewSpec, name: 'classifier', task: 'classification', outputUnits: 2 }, specUri: 'file:///tmp/classifier.police.json' });
+  await post({
+    type: 'spec',
+    spec: { ...viewSpec, name: 'classifier', task: 'classification', outputUnits: 2 },
+    specUri: 'file:///tmp/classifier.police.json',
+  });
   const inputs: number[] = [];
   const targets: number[] = [];
   for (let n = 0; n < 200; n++) {
@@ -243,7 +326,19 @@ test('a classification spec draws a decision map with the exact decision boundar
     targets.push(x[0] + x[1] > 0 ? 1 : 0);
   }
   await post({ type: 'data', inputs, targets, count: 200, labels: true });
-  const surface = buildSurface({ step: 200, network: classifier, plane: { origin: [0, 0], e1: [1, 0], e2: [0, 1] }, window, resolution: 200, regions: [triangle], classification: true }, partition, 1);
+  const surface = buildSurface(
+    {
+      step: 200,
+      network: classifier,
+      plane: { origin: [0, 0], e1: [1, 0], e2: [0, 1] },
+      window,
+      resolution: 200,
+      regions: [triangle],
+      classification: true,
+    },
+    partition,
+    1,
+  );
   await post({ type: 'surface', surface });
   await page.waitForFunction(() => Number(document.body.dataset.boundarySegments) > 0);
   assert.equal(await page.evaluate(() => document.body.dataset.dataPoints), '200');
@@ -259,8 +354,27 @@ function lastSetPlane(messages: { type: string }[]): { plane: { origin: number[]
 }
 
 test('3-D inputs: regions are convex-hull meshes and moving the slice asks for the function on the new plane', async () => {
-  const simplex = [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]];
-  await post({ type: 'spec', spec: { ...viewSpec, name: 'three-d', inputDim: 3, domain: [[-2, 2], [-2, 2], [-2, 2]], regions: [{ name: 'simplex', vertices: simplex, form: 'simplex', draggable: false }] }, specUri: 'file:///tmp/three.police.json' });
+  const simplex = [
+    [0, 0, 0],
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ];
+  await post({
+    type: 'spec',
+    spec: {
+      ...viewSpec,
+      name: 'three-d',
+      inputDim: 3,
+      domain: [
+        [-2, 2],
+        [-2, 2],
+        [-2, 2],
+      ],
+      regions: [{ name: 'simplex', vertices: simplex, form: 'simplex', draggable: false }],
+    },
+    specUri: 'file:///tmp/three.police.json',
+  });
   await page.waitForFunction(() => document.body.dataset.regionHulls === '1');
   assert.deepEqual(lastSetPlane(await posted()).plane, { origin: [0, 0, 0], e1: [1, 0, 0], e2: [0, 1, 0] });
   await page.locator('input[type=range]').fill('750');
@@ -269,7 +383,12 @@ test('3-D inputs: regions are convex-hull meshes and moving the slice asks for t
   const net3 = oneLayerNetwork();
   net3.input_dim = 3;
   net3.layers[0] = { ...net3.layers[0], weights: net3.layers[0].weights.map((w) => [...w, 0.8]) };
-  const surface = buildSurface({ step: 1, network: net3, plane: moved.plane, window: moved.window as Window2, resolution: 100, regions: [simplex] }, undefined, 1, { partitionError: 'sampled' });
+  const surface = buildSurface(
+    { step: 1, network: net3, plane: moved.plane, window: moved.window as Window2, resolution: 100, regions: [simplex] },
+    undefined,
+    1,
+    { partitionError: 'sampled' },
+  );
   await post({ type: 'surface', surface });
   await page.waitForFunction(() => document.body.dataset.surfaceStep === '1');
   await page.getByText('Reset view').click();
@@ -277,8 +396,25 @@ test('3-D inputs: regions are convex-hull meshes and moving the slice asks for t
 });
 
 test('D > 3: the plane goes through the region centroid along its main directions, or along two chosen axes', async () => {
-  const region = [[0, 0, 0, 0, 0], [2, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 0.5, 0, 0], [0, 0, 0, 0.2, 0], [0, 0, 0, 0, 0.1]];
-  await post({ type: 'spec', spec: { ...viewSpec, name: 'five-d', inputDim: 5, domain: Array.from({ length: 5 }, () => [-3, 3] as [number, number]), regions: [{ name: 'simplex', vertices: region, form: 'simplex', draggable: false }] }, specUri: 'file:///tmp/five.police.json' });
+  const region = [
+    [0, 0, 0, 0, 0],
+    [2, 0, 0, 0, 0],
+    [0, 1, 0, 0, 0],
+    [0, 0, 0.5, 0, 0],
+    [0, 0, 0, 0.2, 0],
+    [0, 0, 0, 0, 0.1],
+  ];
+  await post({
+    type: 'spec',
+    spec: {
+      ...viewSpec,
+      name: 'five-d',
+      inputDim: 5,
+      domain: Array.from({ length: 5 }, () => [-3, 3] as [number, number]),
+      regions: [{ name: 'simplex', vertices: region, form: 'simplex', draggable: false }],
+    },
+    specUri: 'file:///tmp/five.police.json',
+  });
   const principal = lastSetPlane(await posted()).plane;
   const centroid = [0, 1, 2, 3, 4].map((d) => region.reduce((s, x) => s + x[d], 0) / region.length);
   principal.origin.forEach((o, d) => assert.ok(Math.abs(o - centroid[d]) < 1e-12));

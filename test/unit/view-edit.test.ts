@@ -15,6 +15,7 @@ const spec = `{
   ]
 }`;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the edited spec is read at arbitrary paths
 function edited(result: ReturnType<typeof computeVertexEdit>): { text: string; json: any } {
   if ('error' in result) throw new Error(result.error);
   return { text: result.newText, json: parse(result.newText) };
@@ -22,7 +23,11 @@ function edited(result: ReturnType<typeof computeVertexEdit>): { text: string; j
 
 test('dragging a vertex of a vertices region moves only that vertex and keeps comments', () => {
   const { text, json } = edited(computeVertexEdit(spec, 0, 1, [0, 2], [0.123456, 2.5]));
-  assert.deepEqual(json.regions[0].vertices, [[-1, -1], [0.1235, 2.5], [1, -1]]);
+  assert.deepEqual(json.regions[0].vertices, [
+    [-1, -1],
+    [0.1235, 2.5],
+    [1, -1],
+  ]);
   assert.ok(text.includes('// a comment the edit must keep'));
   assert.deepEqual(json.regions[1], parse(spec).regions[1]);
 });

@@ -11,7 +11,16 @@ export function oneLayerNetwork(outputRows: number[][] = [[0.8, -1.1, 0.6]], out
     input_dim: 2,
     output_dim: outputRows.length,
     layers: [
-      { weights: [[1, 0.3], [-0.4, 1], [0.7, -0.7]], bias: [2, 1.5, -2.4], activation: 'leaky_relu', alpha: 0.1 },
+      {
+        weights: [
+          [1, 0.3],
+          [-0.4, 1],
+          [0.7, -0.7],
+        ],
+        bias: [2, 1.5, -2.4],
+        activation: 'leaky_relu',
+        alpha: 0.1,
+      },
       { weights: outputRows, bias: outputBias, activation: 'linear' },
     ],
   };
@@ -46,7 +55,11 @@ export function exactPartition(network: FoldedNetwork, window: Window2): Partiti
     const slopes = bits.map((bit) => (bit === 1 ? 1 : (hidden.alpha ?? 0)));
     out.weights.forEach((row, o) => {
       const a = [0, 1].map((d) => hidden.weights.reduce((s, w, k) => s + row[k] * slopes[k] * w[d], 0));
-      planeMaps.push(a[0], a[1], hidden.bias.reduce((s, bk, k) => s + row[k] * slopes[k] * bk, out.bias[o]));
+      planeMaps.push(
+        a[0],
+        a[1],
+        hidden.bias.reduce((s, bk, k) => s + row[k] * slopes[k] * bk, out.bias[o]),
+      );
     });
   });
   return {

@@ -21,15 +21,38 @@ import { exactPartition, oneLayerNetwork, type Window2 } from './view-fixtures';
 const close = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol;
 
 test('a 2-D spec is viewed on its own plane over its domain', () => {
-  const { plane, window } = choosePlane(2, [[-4, 4], [-2, 3]], [], { kind: 'principal', region: 0 });
+  const { plane, window } = choosePlane(
+    2,
+    [
+      [-4, 4],
+      [-2, 3],
+    ],
+    [],
+    { kind: 'principal', region: 0 },
+  );
   assert.deepEqual(plane, { origin: [0, 0], e1: [1, 0], e2: [0, 1] });
-  assert.deepEqual(window, [[-4, 4], [-2, 3]]);
+  assert.deepEqual(window, [
+    [-4, 4],
+    [-2, 3],
+  ]);
 });
 
 test('a 3-D spec is sliced normal to the axis left out, at the chosen offset', () => {
-  const { plane, window } = choosePlane(3, [[-1, 1], [-2, 2], [0, 5]], [], { kind: 'axes', axisU: 0, axisV: 2, offset: 0.5 });
+  const { plane, window } = choosePlane(
+    3,
+    [
+      [-1, 1],
+      [-2, 2],
+      [0, 5],
+    ],
+    [],
+    { kind: 'axes', axisU: 0, axisV: 2, offset: 0.5 },
+  );
   assert.deepEqual(plane, { origin: [0, 0.5, 0], e1: [1, 0, 0], e2: [0, 0, 1] });
-  assert.deepEqual(window, [[-1, 1], [0, 5]]);
+  assert.deepEqual(window, [
+    [-1, 1],
+    [0, 5],
+  ]);
 });
 
 test('for D > 3 the default plane passes through the region centroid along its two main directions', () => {
@@ -53,17 +76,33 @@ test('for D > 3 the default plane passes through the region centroid along its t
 });
 
 test('for D > 3 two chosen axes give a plane through the centroid along those axes', () => {
-  const region = [[1, 1, 1, 1], [2, 1, 1, 1], [1, 2, 1, 1], [1, 1, 2, 1], [1, 1, 1, 2]];
+  const region = [
+    [1, 1, 1, 1],
+    [2, 1, 1, 1],
+    [1, 2, 1, 1],
+    [1, 1, 2, 1],
+    [1, 1, 1, 2],
+  ];
   const domain = Array.from({ length: 4 }, () => [-4, 4] as [number, number]);
   const { plane, window } = choosePlane(4, domain, [region], { kind: 'axes', axisU: 1, axisV: 3, offset: 0 });
   assert.deepEqual(plane.e1, [0, 1, 0, 0]);
   assert.deepEqual(plane.e2, [0, 0, 0, 1]);
   assert.deepEqual(plane.origin, [1.2, 0, 1.2, 0]);
-  assert.deepEqual(window, [[-4, 4], [-4, 4]]);
+  assert.deepEqual(window, [
+    [-4, 4],
+    [-4, 4],
+  ]);
 });
 
 test('the convex hull drops interior points and keeps the corners in order', () => {
-  const hull = convexHullIndices([[0, 0], [2, 0], [1, 1], [2, 2], [0, 2], [1, 0.5]]);
+  const hull = convexHullIndices([
+    [0, 0],
+    [2, 0],
+    [1, 1],
+    [2, 2],
+    [0, 2],
+    [1, 0.5],
+  ]);
   assert.deepEqual([...hull].sort(), [0, 1, 3, 4]);
 });
 
@@ -76,8 +115,25 @@ test('clipping and point-in-polygon agree on a split square', () => {
 });
 
 test('the wireframe draws every boundary of the partition once: interior edges by one of their two cells, the border by its cell', () => {
-  const window: Window2 = [[-4, 4], [-3, 5]];
-  const deep = { ...oneLayerNetwork(), layers: [oneLayerNetwork().layers[0], { weights: [[0.9, -0.5, 0.3], [-0.2, 0.8, 0.6]], bias: [0.1, -0.4], activation: 'relu' as const }, { weights: [[1, -1]], bias: [0], activation: 'linear' as const }] };
+  const window: Window2 = [
+    [-4, 4],
+    [-3, 5],
+  ];
+  const deep = {
+    ...oneLayerNetwork(),
+    layers: [
+      oneLayerNetwork().layers[0],
+      {
+        weights: [
+          [0.9, -0.5, 0.3],
+          [-0.2, 0.8, 0.6],
+        ],
+        bias: [0.1, -0.4],
+        activation: 'relu' as const,
+      },
+      { weights: [[1, -1]], bias: [0], activation: 'linear' as const },
+    ],
+  };
   for (const partition of [exactPartition(oneLayerNetwork(), window), partitionPlane(deep, identityPlane(), window)]) {
     assert.ok(partition.cellCount > 4);
     const all: number[][] = [];
@@ -172,7 +228,10 @@ test('health rows and the hover text say what a user needs', () => {
 });
 
 test('the smoothed loss follows the trend: exact on a constant, debiased at the start, lagging a jump, skipping NaN', () => {
-  assert.deepEqual(smoothLosses([2, 2, 2]).map((v) => Number(v.toFixed(12))), [2, 2, 2]);
+  assert.deepEqual(
+    smoothLosses([2, 2, 2]).map((v) => Number(v.toFixed(12))),
+    [2, 2, 2],
+  );
   const jump = smoothLosses([1, 1, 1, 5], 0.5);
   assert.ok(close(jump[0], 1) && close(jump[2], 1), 'no pull towards 0 at the start');
   assert.ok(jump[3] > 1 && jump[3] < 5, `after a jump the average lags: ${jump[3]}`);

@@ -16,7 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const network = oneLayerNetwork();
-const window: Window2 = [[-4, 4], [-3, 5]];
+const window: Window2 = [
+  [-4, 4],
+  [-3, 5],
+];
 const identity = { origin: [0, 0], e1: [1, 0], e2: [0, 1] };
 
 test('every grid point falls in the cell the rasterizer assigns it', () => {
@@ -37,7 +40,11 @@ test('every grid point falls in the cell the rasterizer assigns it', () => {
 
 test('the surface sampled from cell maps equals the network, and R sits at pattern distance 0 from its cell', () => {
   const partition = exactPartition(network, window);
-  const region = [[-0.5, -0.5], [0, 0.5], [0.5, -0.5]];
+  const region = [
+    [-0.5, -0.5],
+    [0, 0.5],
+    [0.5, -0.5],
+  ];
   const R = 41;
   const surface = buildSurface({ step: 7, network, plane: identity, window, resolution: R, regions: [region] }, partition, 0.5);
   assert.equal(surface.values.length, R * R);
@@ -66,54 +73,173 @@ test('the surface sampled from cell maps equals the network, and R sits at patte
 test('region distances count switched units over patterns longer than one 32-bit word, linear hidden layers included', () => {
   let seed = 3;
   const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-  const dense = (rows: number, cols: number, activation: 'relu' | 'leaky_relu' | 'linear') => ({ weights: Array.from({ length: rows }, () => Array.from({ length: cols }, random)), bias: Array.from({ length: rows }, () => 0.3 * random()), activation, alpha: 0.05 });
-  const wide = { format: 'police-network/1' as const, input_dim: 2, output_dim: 1, layers: [dense(40, 2, 'relu'), dense(6, 40, 'linear'), dense(37, 6, 'leaky_relu'), dense(1, 37, 'linear')] };
-  const region = [[0.1, 0.1], [0.3, 0.1], [0.2, 0.3]];
-  const partition = partitionPlane(wide, identity, [[-1, 1], [-1, 1]]);
+  const dense = (rows: number, cols: number, activation: 'relu' | 'leaky_relu' | 'linear') => ({
+    weights: Array.from({ length: rows }, () => Array.from({ length: cols }, random)),
+    bias: Array.from({ length: rows }, () => 0.3 * random()),
+    activation,
+    alpha: 0.05,
+  });
+  const wide = {
+    format: 'police-network/1' as const,
+    input_dim: 2,
+    output_dim: 1,
+    layers: [dense(40, 2, 'relu'), dense(6, 40, 'linear'), dense(37, 6, 'leaky_relu'), dense(1, 37, 'linear')],
+  };
+  const region = [
+    [0.1, 0.1],
+    [0.3, 0.1],
+    [0.2, 0.3],
+  ];
+  const partition = partitionPlane(wide, identity, [
+    [-1, 1],
+    [-1, 1],
+  ]);
   assert.equal(partition.patternWords, 3);
   assert.ok(partition.cellCount > 10, `${partition.cellCount} cells`);
-  const surface = buildSurface({ step: 0, network: wide, plane: identity, window: [[-1, 1], [-1, 1]], resolution: 9, regions: [region] }, partition, 0);
+  const surface = buildSurface(
+    {
+      step: 0,
+      network: wide,
+      plane: identity,
+      window: [
+        [-1, 1],
+        [-1, 1],
+      ],
+      resolution: 9,
+      regions: [region],
+    },
+    partition,
+    0,
+  );
   const regionPattern = patternAt(wide, [0.2, 0.5 / 3]);
-  for (let c = 0; c < surface.cells.count; c++) assert.equal(surface.cells.regionDistances[c], patternDistance(cellPattern(partition, c), regionPattern), `cell ${c}`);
+  for (let c = 0; c < surface.cells.count; c++)
+    assert.equal(surface.cells.regionDistances[c], patternDistance(cellPattern(partition, c), regionPattern), `cell ${c}`);
 });
 
 test('each region in the plane reports how many linear regions it meets: one when inside a cell, every cell when it covers the window', () => {
   const partition = exactPartition(network, window);
-  const inside = [[-0.5, -0.5], [0, 0.5], [0.5, -0.5]];
-  const everything = [[-4, -3], [4, -3], [4, 5], [-4, 5]];
+  const inside = [
+    [-0.5, -0.5],
+    [0, 0.5],
+    [0.5, -0.5],
+  ];
+  const everything = [
+    [-4, -3],
+    [4, -3],
+    [4, 5],
+    [-4, 5],
+  ];
   // A thin box straddling the line of unit 0 (u + 0.3 v + 2 = 0) near (−2, 0): two cells.
-  const straddling = [[-2.2, -0.05], [-1.8, -0.05], [-1.8, 0.05], [-2.2, 0.05]];
-  const surface = buildSurface({ step: 1, network, plane: identity, window, resolution: 9, regions: [inside, everything, straddling] }, partition, 0);
-  assert.deepEqual(surface.regionCells.map((cells) => cells?.meets), [1, partition.cellCount, 2]);
-  assert.ok(pointInConvexPolygon(cellPolygonOf(partition, surface.regionCells[0]!.cell), 0, -0.1), 'the one cell holding R is the cell around it');
+  const straddling = [
+    [-2.2, -0.05],
+    [-1.8, -0.05],
+    [-1.8, 0.05],
+    [-2.2, 0.05],
+  ];
+  const surface = buildSurface(
+    { step: 1, network, plane: identity, window, resolution: 9, regions: [inside, everything, straddling] },
+    partition,
+    0,
+  );
+  assert.deepEqual(
+    surface.regionCells.map((cells) => cells?.meets),
+    [1, partition.cellCount, 2],
+  );
+  assert.ok(
+    pointInConvexPolygon(cellPolygonOf(partition, surface.regionCells[0]!.cell), 0, -0.1),
+    'the one cell holding R is the cell around it',
+  );
   assert.equal(surface.regionCells[1]!.cell, -1);
   // The holding cell travels with its polygon and map, so the view can outline it even when the cells are not sent.
   const holding = surface.regionCells[0]!;
   assert.ok(pointInConvexPolygon(holding.polygon, 0, -0.1));
-  assert.ok(Math.abs(holding.planeMaps[0] * 0 + holding.planeMaps[1] * -0.1 + holding.planeMaps[2] - forward(network, [0, -0.1])[0]) < 1e-12);
+  assert.ok(
+    Math.abs(holding.planeMaps[0] * 0 + holding.planeMaps[1] * -0.1 + holding.planeMaps[2] - forward(network, [0, -0.1])[0]) < 1e-12,
+  );
   // Off the plane (a 3-D region seen on a slice) there is no such count; without a partition neither.
-  const net3 = { ...network, input_dim: 3, layers: [{ ...network.layers[0], weights: network.layers[0].weights.map((w) => [...w, 0.5]) }, network.layers[1]] };
+  const net3 = {
+    ...network,
+    input_dim: 3,
+    layers: [{ ...network.layers[0], weights: network.layers[0].weights.map((w) => [...w, 0.5]) }, network.layers[1]],
+  };
   const slice = { origin: [0, 0, 0], e1: [1, 0, 0], e2: [0, 1, 0] };
-  const tetrahedron = [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]];
-  const onSlice = buildSurface({ step: 1, network: net3, plane: slice, window, resolution: 9, regions: [tetrahedron, [[0, 0, 0], [1, 0, 0], [0, 1, 0]]] }, partitionPlane(net3, slice, window), 0);
-  assert.deepEqual(onSlice.regionCells.map((cells) => cells?.meets ?? null), [null, 1]);
-  assert.deepEqual(buildSurface({ step: 1, network, plane: identity, window, resolution: 9, regions: [inside] }, undefined, 0).regionCells, [null]);
+  const tetrahedron = [
+    [0, 0, 0],
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ];
+  const onSlice = buildSurface(
+    {
+      step: 1,
+      network: net3,
+      plane: slice,
+      window,
+      resolution: 9,
+      regions: [
+        tetrahedron,
+        [
+          [0, 0, 0],
+          [1, 0, 0],
+          [0, 1, 0],
+        ],
+      ],
+    },
+    partitionPlane(net3, slice, window),
+    0,
+  );
+  assert.deepEqual(
+    onSlice.regionCells.map((cells) => cells?.meets ?? null),
+    [null, 1],
+  );
+  assert.deepEqual(
+    buildSurface({ step: 1, network, plane: identity, window, resolution: 9, regions: [inside] }, undefined, 0).regionCells,
+    [null],
+  );
   // A region reaching past the window has no verdict: its cells beyond the window were never computed.
-  const pastWindow = [[3, 0], [4.5, 0], [4.5, 1], [3, 1]];
-  assert.deepEqual(buildSurface({ step: 1, network, plane: identity, window, resolution: 9, regions: [pastWindow] }, partition, 0).regionCells, [null]);
+  const pastWindow = [
+    [3, 0],
+    [4.5, 0],
+    [4.5, 1],
+    [3, 1],
+  ];
+  assert.deepEqual(
+    buildSurface({ step: 1, network, plane: identity, window, resolution: 9, regions: [pastWindow] }, partition, 0).regionCells,
+    [null],
+  );
 });
 
 test('without cells the surface falls back to forward passes and says why', () => {
-  const surface = buildSurface({ step: 0, network, plane: identity, window, resolution: 9, regions: [] }, undefined, 0, { partitionError: 'no partition' });
+  const surface = buildSurface({ step: 0, network, plane: identity, window, resolution: 9, regions: [] }, undefined, 0, {
+    partitionError: 'no partition',
+  });
   assert.equal(surface.partitionError, 'no partition');
   assert.ok(surface.cellIndex.every((c) => c === -1));
   assert.ok(Math.abs(surface.values[0] - forward(network, [-4, -3])[0]) < 1e-12);
 });
 
 test('a plane through a higher-dimensional input maps grid points through origin + u e1 + v e2', () => {
-  const net3 = { ...network, input_dim: 3, layers: [{ ...network.layers[0], weights: network.layers[0].weights.map((w) => [...w, 0.5]) }, network.layers[1]] };
+  const net3 = {
+    ...network,
+    input_dim: 3,
+    layers: [{ ...network.layers[0], weights: network.layers[0].weights.map((w) => [...w, 0.5]) }, network.layers[1]],
+  };
   const plane = { origin: [0, 0, 1], e1: [1, 0, 0], e2: [0, 1, 0] };
-  const surface = buildSurface({ step: 0, network: net3, plane, window: [[-1, 1], [-1, 1]], resolution: 3, regions: [] }, undefined, 0);
+  const surface = buildSurface(
+    {
+      step: 0,
+      network: net3,
+      plane,
+      window: [
+        [-1, 1],
+        [-1, 1],
+      ],
+      resolution: 3,
+      regions: [],
+    },
+    undefined,
+    0,
+  );
   assert.ok(Math.abs(surface.values[4] - forward(net3, [0, 0, 1])[0]) < 1e-12);
 });
 
@@ -170,7 +296,7 @@ test('the message channel routes each type to its handler and reports unknown on
   assert.deepEqual(sent, [{ type: 'ready' }]);
 });
 
-test('a run\'s loss curve is read from metrics.jsonl, skipping a torn last line', async () => {
+test("a run's loss curve is read from metrics.jsonl, skipping a torn last line", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'police-metrics-'));
   try {
     writeFileSync(join(dir, 'metrics.jsonl'), '{"step":0,"loss":2}\n{"step":10,"loss":1.5,"health":[]}\n{"step":20,"lo');
@@ -183,13 +309,30 @@ test('a run\'s loss curve is read from metrics.jsonl, skipping a torn last line'
 
 test('the sampled fallback keeps the grid unless the network is too big to sample it in about a second', () => {
   assert.equal(sampledResolution(network, 200), 200);
-  const wide = { ...network, layers: [{ ...network.layers[0], weights: Array.from({ length: 2048 }, () => [1, 1]), bias: new Array(2048).fill(0) }, { weights: Array.from({ length: 2048 }, () => new Array(2048).fill(0.001)), bias: new Array(2048).fill(0), activation: 'relu' as const }, { weights: [new Array(2048).fill(1)], bias: [0], activation: 'linear' as const }] };
+  const wide = {
+    ...network,
+    layers: [
+      { ...network.layers[0], weights: Array.from({ length: 2048 }, () => [1, 1]), bias: new Array(2048).fill(0) },
+      {
+        weights: Array.from({ length: 2048 }, () => new Array(2048).fill(0.001)),
+        bias: new Array(2048).fill(0),
+        activation: 'relu' as const,
+      },
+      { weights: [new Array(2048).fill(1)], bias: [0], activation: 'linear' as const },
+    ],
+  };
   const side = sampledResolution(wide, 200);
   assert.ok(side < 200 && side >= 16, `side ${side}`);
 });
 
 test('classification surfaces carry the exact decision boundary, also when the cells are too many to send', () => {
-  const classifier = oneLayerNetwork([[0.8, -1.1, 0.6], [-0.5, 0.9, 0.4]], [0.2, -0.1]);
+  const classifier = oneLayerNetwork(
+    [
+      [0.8, -1.1, 0.6],
+      [-0.5, 0.9, 0.4],
+    ],
+    [0.2, -0.1],
+  );
   const partition = exactPartition(classifier, window);
   const request = { step: 1, network: classifier, plane: identity, window, resolution: 21, regions: [], classification: true };
   const surface = buildSurface(request, partition, 0, { maxViewCells: 0 });

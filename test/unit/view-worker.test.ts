@@ -18,7 +18,12 @@ function seededNetwork(width: number, depth: number, seed: number, inputDim = 2)
   const layers: FoldedNetwork['layers'] = [];
   let inputs = inputDim;
   for (let l = 0; l < depth; l++) {
-    layers.push({ weights: Array.from({ length: width }, () => Array.from({ length: inputs }, () => random() * Math.sqrt(6 / inputs))), bias: Array.from({ length: width }, () => 0.5 * random()), activation: 'leaky_relu', alpha: 0.01 });
+    layers.push({
+      weights: Array.from({ length: width }, () => Array.from({ length: inputs }, () => random() * Math.sqrt(6 / inputs))),
+      bias: Array.from({ length: width }, () => 0.5 * random()),
+      activation: 'leaky_relu',
+      alpha: 0.01,
+    });
     inputs = width;
   }
   layers.push({ weights: [Array.from({ length: inputs }, () => random())], bias: [0], activation: 'linear' });
@@ -31,19 +36,39 @@ let workerPath = '';
 before(async () => {
   bundleDir = mkdtempSync(join(tmpdir(), 'police-worker-'));
   workerPath = join(bundleDir, 'partition-worker.js');
-  await esbuild.build({ entryPoints: ['extension/host/view/partition-worker.ts'], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: workerPath, logLevel: 'warning' });
+  await esbuild.build({
+    entryPoints: ['extension/host/view/partition-worker.ts'],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: workerPath,
+    logLevel: 'warning',
+  });
 });
 after(() => rmSync(bundleDir, { recursive: true, force: true }));
 
-function startService(onSurface: (s: ViewSurface) => void, onData: (d: ViewShowData) => void = () => undefined, errors: string[] = [], onCellMap: (m: ViewCellMap) => void = () => undefined): SurfaceService {
+function startService(
+  onSurface: (s: ViewSurface) => void,
+  onData: (d: ViewShowData) => void = () => undefined,
+  errors: string[] = [],
+  onCellMap: (m: ViewCellMap) => void = () => undefined,
+): SurfaceService {
   return new SurfaceService(workerPath, { onSurface, onData, onCellMap, onError: (m) => errors.push(m) }, 1000);
 }
 
 const plane = { origin: [0, 0], e1: [1, 0], e2: [0, 1] };
-const window: [[number, number], [number, number]] = [[-2, 2], [-2, 2]];
+const window: [[number, number], [number, number]] = [
+  [-2, 2],
+  [-2, 2],
+];
 
 /** One surface from a fresh worker, then the input-space maps of the given grid points' cells; rejects on an error or a missing answer. */
-async function surfaceAndCellMaps(network: FoldedNetwork, request: Omit<SurfaceRequest, 'network'>, gridPoints: number[]): Promise<{ surface: ViewSurface; maps: Map<number, CellInputMap> }> {
+async function surfaceAndCellMaps(
+  network: FoldedNetwork,
+  request: Omit<SurfaceRequest, 'network'>,
+  gridPoints: number[],
+): Promise<{ surface: ViewSurface; maps: Map<number, CellInputMap> }> {
   const maps = new Map<number, CellInputMap>();
   let surface: ViewSurface | undefined;
   await new Promise<void>((resolve, reject) => {
@@ -78,21 +103,47 @@ async function surfaceAndCellMaps(network: FoldedNetwork, request: Omit<SurfaceR
   return { surface: surface!, maps };
 }
 
-test('the worker returns the exact cells, a surface that matches the network, and each asked cell\'s map in input coordinates', { timeout: 60_000 }, async () => {
-  const network = seededNetwork(12, 2, 7);
-  const grid = Array.from({ length: 68 }, (_, n) => n * 37);
-  const { surface, maps } = await surfaceAndCellMaps(network, { step: 3, plane, window, resolution: 50, regions: [[[-0.1, -0.1], [0.1, -0.1], [0, 0.1]]] }, grid);
-  assert.equal(surface.partitionError, undefined);
-  assert.ok(surface.cells.count > 5, `${surface.cells.count} cells`);
-  assert.ok(surface.values instanceof Float64Array && surface.cells.vertices instanceof Float64Array, 'the cells cross the thread as typed arrays');
-  for (const g of grid) {
-    const x = [gridCoordinate(-2, 2, 50, g % 50), gridCoordinate(-2, 2, 50, Math.floor(g / 50))];
-    assert.ok(Math.abs(surface.values[g] - forward(network, x)[0]) < 1e-9, `value at ${x}`);
-    assert.ok(pointInConvexPolygon(cellPolygonOf(surface.cells, surface.cellIndex[g]), x[0], x[1], 1e-7));
-    const { A, b } = maps.get(surface.cellIndex[g])!;
-    assert.ok(Math.abs(A[0][0] * x[0] + A[0][1] * x[1] + b[0] - forward(network, x)[0]) < 1e-9, 'the cell map in input coordinates reproduces f');
-  }
-});
+test(
+  "the worker returns the exact cells, a surface that matches the network, and each asked cell's map in input coordinates",
+  { timeout: 60_000 },
+  async () => {
+    const network = seededNetwork(12, 2, 7);
+    const grid = Array.from({ length: 68 }, (_, n) => n * 37);
+    const { surface, maps } = await surfaceAndCellMaps(
+      network,
+      {
+        step: 3,
+        plane,
+        window,
+        resolution: 50,
+        regions: [
+          [
+            [-0.1, -0.1],
+            [0.1, -0.1],
+            [0, 0.1],
+          ],
+        ],
+      },
+      grid,
+    );
+    assert.equal(surface.partitionError, undefined);
+    assert.ok(surface.cells.count > 5, `${surface.cells.count} cells`);
+    assert.ok(
+      surface.values instanceof Float64Array && surface.cells.vertices instanceof Float64Array,
+      'the cells cross the thread as typed arrays',
+    );
+    for (const g of grid) {
+      const x = [gridCoordinate(-2, 2, 50, g % 50), gridCoordinate(-2, 2, 50, Math.floor(g / 50))];
+      assert.ok(Math.abs(surface.values[g] - forward(network, x)[0]) < 1e-9, `value at ${x}`);
+      assert.ok(pointInConvexPolygon(cellPolygonOf(surface.cells, surface.cellIndex[g]), x[0], x[1], 1e-7));
+      const { A, b } = maps.get(surface.cellIndex[g])!;
+      assert.ok(
+        Math.abs(A[0][0] * x[0] + A[0][1] * x[1] + b[0] - forward(network, x)[0]) < 1e-9,
+        'the cell map in input coordinates reproduces f',
+      );
+    }
+  },
+);
 
 test('on a slice of a 3-D input the cell map is the full input-space map, off-plane slope included', { timeout: 60_000 }, async () => {
   const network = seededNetwork(10, 2, 5, 3);
@@ -110,34 +161,45 @@ test('on a slice of a 3-D input the cell map is the full input-space map, off-pl
   }
 });
 
-test('an ask about the surface on screen is answered after the next surface is made; one two surfaces old gets null', { timeout: 60_000 }, async () => {
-  const network = seededNetwork(12, 2, 7);
-  const surfaces: ViewSurface[] = [];
-  const answers: ViewCellMap[] = [];
-  let next: (() => void) | undefined;
-  const service = startService((s) => {
-    surfaces.push(s);
-    next?.();
-  }, undefined, [], (answer) => {
-    answers.push(answer);
-    next?.();
-  });
-  const wait = (work: () => void) => new Promise<void>((resolve) => {
-    next = resolve;
-    work();
-  });
-  try {
-    for (const step of [1, 2, 3]) await wait(() => service.requestSurface({ step, network, plane, window, resolution: 20, regions: [] }, true));
-    await wait(() => service.requestCellMap(surfaces[1].surfaceId, 0));
-    await wait(() => service.requestCellMap(surfaces[0].surfaceId, 0));
-  } finally {
-    service.dispose();
-  }
-  assert.equal(answers[0].surfaceId, surfaces[1].surfaceId);
-  assert.ok(answers[0].map && answers[0].map.A[0].length === 2, 'the previous surface is still answered');
-  assert.equal(answers[1].surfaceId, surfaces[0].surfaceId);
-  assert.equal(answers[1].map, null, 'a surface two behind is gone, and the answer says so');
-});
+test(
+  'an ask about the surface on screen is answered after the next surface is made; one two surfaces old gets null',
+  { timeout: 60_000 },
+  async () => {
+    const network = seededNetwork(12, 2, 7);
+    const surfaces: ViewSurface[] = [];
+    const answers: ViewCellMap[] = [];
+    let next: (() => void) | undefined;
+    const service = startService(
+      (s) => {
+        surfaces.push(s);
+        next?.();
+      },
+      undefined,
+      [],
+      (answer) => {
+        answers.push(answer);
+        next?.();
+      },
+    );
+    const wait = (work: () => void) =>
+      new Promise<void>((resolve) => {
+        next = resolve;
+        work();
+      });
+    try {
+      for (const step of [1, 2, 3])
+        await wait(() => service.requestSurface({ step, network, plane, window, resolution: 20, regions: [] }, true));
+      await wait(() => service.requestCellMap(surfaces[1].surfaceId, 0));
+      await wait(() => service.requestCellMap(surfaces[0].surfaceId, 0));
+    } finally {
+      service.dispose();
+    }
+    assert.equal(answers[0].surfaceId, surfaces[1].surfaceId);
+    assert.ok(answers[0].map && answers[0].map.A[0].length === 2, 'the previous surface is still answered');
+    assert.equal(answers[1].surfaceId, surfaces[0].surfaceId);
+    assert.equal(answers[1].map, null, 'a surface two behind is gone, and the answer says so');
+  },
+);
 
 test('requests made while the worker is busy collapse to the newest one', async () => {
   const network = seededNetwork(32, 3, 11);
@@ -156,15 +218,18 @@ test('requests made while the worker is busy collapse to the newest one', async 
   assert.equal(steps[steps.length - 1], 5);
 });
 
-test('the worker subsamples the spec\'s training data for the view', async () => {
+test("the worker subsamples the spec's training data for the view", async () => {
   const path = 'test/fixtures/spec/moons.police.json';
   const { spec, problems } = validateSpecText(readFileSync(path, 'utf8'), path);
   assert.ok(spec, JSON.stringify(problems));
   const data = await new Promise<ViewShowData>((resolve) => {
-    const service = startService(() => undefined, (d) => {
-      service.dispose();
-      resolve(d);
-    });
+    const service = startService(
+      () => undefined,
+      (d) => {
+        service.dispose();
+        resolve(d);
+      },
+    );
     service.requestData(spec, 300);
   });
   assert.ok(data.count > 0 && data.count <= 300);

@@ -14,8 +14,16 @@ export function gramMessage(network: FoldedNetwork, step: number): ViewGram {
     if (units < 2) return;
     const shown = Math.min(units, GRAM_MAX_UNITS);
     const subset = layerOrthogonality(layer.weights.slice(0, shown), index, true);
-    const metric = units === shown ? subset.metric : units <= GRAM_METRIC_MAX_UNITS ? layerOrthogonality(layer.weights, index, false).metric : undefined;
-    layers.push({ layer: index, units, activation: layer.activation, cosine: subset.cosine ?? [], shown, ...(metric === undefined ? {} : { metric }) });
+    const metric =
+      units === shown ? subset.metric : units <= GRAM_METRIC_MAX_UNITS ? layerOrthogonality(layer.weights, index, false).metric : undefined;
+    layers.push({
+      layer: index,
+      units,
+      activation: layer.activation,
+      cosine: subset.cosine ?? [],
+      shown,
+      ...(metric === undefined ? {} : { metric }),
+    });
   });
   return { type: 'gram', step, layers };
 }

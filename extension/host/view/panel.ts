@@ -184,7 +184,13 @@ export class PoliceViewPanel {
         this.totalSteps = message.totalSteps;
         this.lossSteps.push(message.step);
         this.losses.push(message.loss);
-        this.lastHealth = { type: 'progress', step: message.step, totalSteps: message.totalSteps, loss: message.loss, health: message.health };
+        this.lastHealth = {
+          type: 'progress',
+          step: message.step,
+          totalSteps: message.totalSteps,
+          loss: message.loss,
+          health: message.health,
+        };
         this.channel.send(this.lastHealth);
         break;
       case 'snapshot':
@@ -199,7 +205,11 @@ export class PoliceViewPanel {
       case 'done':
         this.lastCertificate = message.certificate;
         this.channel.send({ type: 'certificate', certificate: message.certificate });
-        this.setStatus('done', `${message.certificate.proved ? 'proved' : 'not proved'} · final loss ${message.finalLoss.toPrecision(4)}`, message.runDir);
+        this.setStatus(
+          'done',
+          `${message.certificate.proved ? 'proved' : 'not proved'} · final loss ${message.finalLoss.toPrecision(4)}`,
+          message.runDir,
+        );
         void this.loadRunNetwork(message.runDir);
         break;
       case 'stopped':
@@ -394,4 +404,3 @@ export function registerPoliceViewSerializer(context: vscode.ExtensionContext): 
   context.subscriptions.push(disposable);
   return disposable;
 }
-

@@ -44,12 +44,14 @@ const channel = new MessageChannel<WorkerToHost, HostToWorker>(
         const held = kept.find((entry) => entry.surfaceId === surfaceId);
         // A surface replaced twice since: the view is about to show a newer one and will ask there.
         if (!held) return { type: 'cellMap', id: job.id, surfaceId, cell, map: null };
-        if (!Number.isInteger(cell) || cell < 0 || cell >= held.partition.cellCount) throw new Error(`no cell ${cell} in surface ${surfaceId}`);
+        if (!Number.isInteger(cell) || cell < 0 || cell >= held.partition.cellCount)
+          throw new Error(`no cell ${cell} in surface ${surfaceId}`);
         return { type: 'cellMap', id: job.id, surfaceId, cell, map: cellInputMap(held.network, held.partition, cell) };
       }),
     data: (job) => guarded(job.id, () => ({ type: 'data', id: job.id, data: subsampleData(job.spec, job.maxPoints) })),
   },
-  (raw, reason) => channel.send({ type: 'failure', id: -1, message: `view worker ignored a message (${reason}): ${JSON.stringify(raw)?.slice(0, 200)}` }),
+  (raw, reason) =>
+    channel.send({ type: 'failure', id: -1, message: `view worker ignored a message (${reason}): ${JSON.stringify(raw)?.slice(0, 200)}` }),
 );
 
 parentPort?.on('message', (message: unknown) => channel.receive(message));

@@ -3,7 +3,16 @@ import { activate, forward, unitBeta, type FoldedNetwork } from '../../police/ne
 import { ACTIVATIONS } from '../../police/spec/activations';
 import { cellPatternDistance, packPattern, patternAt, type Partition } from '../../police/partition/partition';
 import type { RegionCells, SurfaceRequest, ViewCells, ViewPlane, ViewSurface, ViewWindow } from '../../protocol/messages';
-import { cellPlaneMapsOf, cellPolygonOf, clipPolygon, convexHullIndices, decisionBoundarySegments, planePoint, projectToPlane, signedArea } from '../../common/view-geometry';
+import {
+  cellPlaneMapsOf,
+  cellPolygonOf,
+  clipPolygon,
+  convexHullIndices,
+  decisionBoundarySegments,
+  planePoint,
+  projectToPlane,
+  signedArea,
+} from '../../common/view-geometry';
 
 export type { SurfaceRequest };
 
@@ -79,7 +88,14 @@ const BATCH = 1024;
  * f on the grid points listed in `points` (grid indices), by batched float64 forward passes over flat
  * typed arrays (rows of W streamed once per batch instead of once per point).
  */
-export function sampleGrid(network: FoldedNetwork, plane: ViewPlane, window: ViewWindow, resolution: number, points: Int32Array, out: Float64Array): void {
+export function sampleGrid(
+  network: FoldedNetwork,
+  plane: ViewPlane,
+  window: ViewWindow,
+  resolution: number,
+  points: Int32Array,
+  out: Float64Array,
+): void {
   const [[u0, u1], [v0, v1]] = window;
   const dim = network.input_dim;
   const widest = Math.max(dim, ...network.layers.map((l) => l.weights.length));
@@ -108,7 +124,11 @@ export function sampleGrid(network: FoldedNetwork, plane: ViewPlane, window: Vie
       for (let p = 0; p < n; p++) {
         for (let k = 0; k < units; k++) {
           const sum = z[p * units + k];
-          z[p * units + k] = Number.isNaN(negativeSlope) ? activate(sum, layer.activation, layer.alpha ?? 0, unitBeta(layer, k)) : sum >= 0 ? sum : negativeSlope * sum;
+          z[p * units + k] = Number.isNaN(negativeSlope)
+            ? activate(sum, layer.activation, layer.alpha ?? 0, unitBeta(layer, k))
+            : sum >= 0
+              ? sum
+              : negativeSlope * sum;
         }
       }
       const swap = h;
@@ -154,10 +174,27 @@ export function sampledResolution(network: FoldedNetwork, resolution: number): n
 export function viewCells(network: FoldedNetwork, partition: Partition, regions: number[][][]): ViewCells {
   const count = partition.cellCount;
   // Each region's pattern is taken at its vertices' centroid (inside R, where POLICE makes it one pattern).
-  const regionPatterns = regions.map((vertices) => packPattern(partition, patternAt(network, vertices[0].map((_, d) => vertices.reduce((s, x) => s + x[d], 0) / vertices.length))));
+  const regionPatterns = regions.map((vertices) =>
+    packPattern(
+      partition,
+      patternAt(
+        network,
+        vertices[0].map((_, d) => vertices.reduce((s, x) => s + x[d], 0) / vertices.length),
+      ),
+    ),
+  );
   const regionDistances = new Int32Array(count * regions.length);
-  for (let i = 0; i < count; i++) regionPatterns.forEach((pattern, r) => (regionDistances[i * regions.length + r] = cellPatternDistance(partition, i, pattern)));
-  return { count, outputs: partition.outputDim, regions: regions.length, polygonStart: partition.polygonStart, vertices: partition.vertices, planeMaps: partition.planeMaps, regionDistances };
+  for (let i = 0; i < count; i++)
+    regionPatterns.forEach((pattern, r) => (regionDistances[i * regions.length + r] = cellPatternDistance(partition, i, pattern)));
+  return {
+    count,
+    outputs: partition.outputDim,
+    regions: regions.length,
+    polygonStart: partition.polygonStart,
+    vertices: partition.vertices,
+    planeMaps: partition.planeMaps,
+    regionDistances,
+  };
 }
 
 /**
@@ -167,7 +204,9 @@ export function viewCells(network: FoldedNetwork, partition: Partition, regions:
  */
 export function regionCells(partition: Partition, plane: ViewPlane, vertices: number[][]): RegionCells | null {
   const points = vertices.map((x) => projectToPlane(plane, x));
-  const offPlane = vertices.some((x, i) => planePoint(plane, ...points[i]).some((y, d) => Math.abs(y - x[d]) > 1e-9 * (1 + Math.abs(x[d]))));
+  const offPlane = vertices.some((x, i) =>
+    planePoint(plane, ...points[i]).some((y, d) => Math.abs(y - x[d]) > 1e-9 * (1 + Math.abs(x[d]))),
+  );
   const hull = convexHullIndices(points);
   if (offPlane || hull.length < 3) return null;
   const region = hull.flatMap((i) => points[i]);
@@ -176,7 +215,12 @@ export function regionCells(partition: Partition, plane: ViewPlane, vertices: nu
   const [[wu0, wu1], [wv0, wv1]] = partition.window;
   const slack = 1e-9 * Math.max(wu1 - wu0, wv1 - wv0);
   if (points.some(([u, v]) => u < wu0 - slack || u > wu1 + slack || v < wv0 - slack || v > wv1 + slack)) return null;
-  const [uLo, uHi, vLo, vHi] = [Math.min(...points.map((p) => p[0])), Math.max(...points.map((p) => p[0])), Math.min(...points.map((p) => p[1])), Math.max(...points.map((p) => p[1]))];
+  const [uLo, uHi, vLo, vHi] = [
+    Math.min(...points.map((p) => p[0])),
+    Math.max(...points.map((p) => p[0])),
+    Math.min(...points.map((p) => p[1])),
+    Math.max(...points.map((p) => p[1])),
+  ];
   let count = 0;
   let last = -1;
   for (let c = 0; c < partition.cellCount; c++) {
@@ -202,11 +246,24 @@ export function regionCells(partition: Partition, plane: ViewPlane, vertices: nu
     }
   }
   if (count !== 1) return { meets: count, cell: -1, polygon: [], planeMaps: [] };
-  return { meets: 1, cell: last, polygon: Array.from(cellPolygonOf(partition, last)), planeMaps: Array.from(cellPlaneMapsOf({ planeMaps: partition.planeMaps, outputs: partition.outputDim }, last)) };
+  return {
+    meets: 1,
+    cell: last,
+    polygon: Array.from(cellPolygonOf(partition, last)),
+    planeMaps: Array.from(cellPlaneMapsOf({ planeMaps: partition.planeMaps, outputs: partition.outputDim }, last)),
+  };
 }
 
 function noCells(outputs: number, regions: number): ViewCells {
-  return { count: 0, outputs, regions, polygonStart: new Uint32Array([0]), vertices: new Float64Array(0), planeMaps: new Float64Array(0), regionDistances: new Int32Array(0) };
+  return {
+    count: 0,
+    outputs,
+    regions,
+    polygonStart: new Uint32Array([0]),
+    vertices: new Float64Array(0),
+    planeMaps: new Float64Array(0),
+    regionDistances: new Int32Array(0),
+  };
 }
 
 export interface SurfaceOptions {
@@ -223,7 +280,12 @@ export interface SurfaceOptions {
  * (exact, since f is affine on each cell), by a float64 forward pass elsewhere. Without a partition
  * (smooth network, too many cells) the whole grid is sampled and `partitionError` says why.
  */
-export function buildSurface(request: SurfaceRequest, partition: Partition | undefined, partitionMs: number, options: SurfaceOptions = {}): ViewSurface {
+export function buildSurface(
+  request: SurfaceRequest,
+  partition: Partition | undefined,
+  partitionMs: number,
+  options: SurfaceOptions = {},
+): ViewSurface {
   const { network, plane, window } = request;
   const { surfaceId = 0, partitionError, maxViewCells = MAX_VIEW_CELLS } = options;
   const cellCount = partition?.cellCount ?? 0;
@@ -259,7 +321,8 @@ export function buildSurface(request: SurfaceRequest, partition: Partition | und
   let boundary: Float64Array | undefined;
   if (partition && request.classification && outputs > 1) {
     const segments: number[] = [];
-    for (let c = 0; c < cellCount; c++) decisionBoundarySegments(cellPolygonOf(partition, c), cellPlaneMapsOf({ planeMaps: partition.planeMaps, outputs }, c), segments);
+    for (let c = 0; c < cellCount; c++)
+      decisionBoundarySegments(cellPolygonOf(partition, c), cellPlaneMapsOf({ planeMaps: partition.planeMaps, outputs }, c), segments);
     boundary = Float64Array.from(segments);
   }
   return {

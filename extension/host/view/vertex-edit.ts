@@ -61,7 +61,10 @@ export function computeVertexEdit(
     const minNode = findNodeAtLocation(box, ['min']);
     const maxNode = findNodeAtLocation(box, ['max']);
     if (!minNode || !maxNode) return { error: `${name}.box needs min and max` };
-    const edited = applyEdits(text, [replaceNode(minNode, lo), replaceNode(maxNode, hi)].sort((a, b) => b.offset - a.offset));
+    const edited = applyEdits(
+      text,
+      [replaceNode(minNode, lo), replaceNode(maxNode, hi)].sort((a, b) => b.offset - a.offset),
+    );
     // One edit over the union keeps a single undo step and avoids overlapping ranges.
     return finish(text, [spanningEdit(text, edited)]);
   }

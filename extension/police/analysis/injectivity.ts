@@ -89,7 +89,12 @@ export function layerInjectivity(layer: NetworkLayer, index: number, options: In
       const alpha = layer.alpha ?? 0;
       if (alpha === 0) return { ...base, ...reluInjectivity(w, layer.bias, options) };
       if (alpha < 0) {
-        return { ...base, verdict: 'undecided', method: 'none', reason: `leaky_relu with a negative slope (alpha = ${alpha}) is not one-to-one; not analysed.` };
+        return {
+          ...base,
+          verdict: 'undecided',
+          method: 'none',
+          reason: `leaky_relu with a negative slope (alpha = ${alpha}) is not one-to-one; not analysed.`,
+        };
       }
       return { ...base, ...columnRankInjectivity(w, Math.min(1, alpha), `Leaky-ReLU (alpha = ${alpha}) is one-to-one`) };
     }
@@ -107,7 +112,8 @@ export function layerInjectivity(layer: NetworkLayer, index: number, options: In
         ...base,
         verdict: 'undecided',
         method: 'none',
-        reason: 'swish is not one-to-one (it dips below 0 for negative inputs); injectivity is not analysed for it. Anneal β → ∞ to get a ReLU layer that can be analysed.',
+        reason:
+          'swish is not one-to-one (it dips below 0 for negative inputs); injectivity is not analysed for it. Anneal β → ∞ to get a ReLU layer that can be analysed.',
       };
   }
 }
@@ -235,10 +241,20 @@ export function centralCells(rows: Matrix, n: number): ArrangementCell[] {
     if (!cells.has(key)) cells.set(key, { sign, direction });
   };
   if (n === 1) {
-    add(rows.map((w) => Math.sign(w[0])), [1]);
-    add(rows.map((w) => -Math.sign(w[0])), [-1]);
+    add(
+      rows.map((w) => Math.sign(w[0])),
+      [1],
+    );
+    add(
+      rows.map((w) => -Math.sign(w[0])),
+      [-1],
+    );
   } else if (n === 2) {
-    for (const u of sectorMidpoints(rows.map((w) => [w[0], w[1]]))) add(rows.map((w) => Math.sign(w[0] * u[0] + w[1] * u[1])), u);
+    for (const u of sectorMidpoints(rows.map((w) => [w[0], w[1]])))
+      add(
+        rows.map((w) => Math.sign(w[0] * u[0] + w[1] * u[1])),
+        u,
+      );
   } else if (n === 3) {
     // On the sphere every cell touches a vertex ±(w_i × w_j); around a vertex the planes through it are lines.
     const unit = rows.map((w) => w.map((v) => v / norm(w)));
@@ -267,7 +283,10 @@ export function centralCells(rows: Matrix, n: number): ArrangementCell[] {
             const sign = base.slice();
             through.forEach((k, t) => (sign[k] = Math.sign(local[t][0] * u[0] + local[t][1] * u[1])));
             const d = v.map((x, k) => x + step * (u[0] * e1[k] + u[1] * e2[k]));
-            add(sign, d.map((x) => x / norm(d)));
+            add(
+              sign,
+              d.map((x) => x / norm(d)),
+            );
           }
         }
       }
@@ -301,7 +320,11 @@ function columnRankInjectivity(w: Matrix, slope: number, what: string): LayerRes
   const n = m === 0 ? 0 : w[0].length;
   const scale = w.reduce((max, row) => Math.max(max, norm(row)), 0);
   if (m < n) {
-    return { verdict: 'not-injective', method: 'column-rank', reason: `${what}, so the layer is injective iff W has full column rank; W is ${m}×${n} with m < n.` };
+    return {
+      verdict: 'not-injective',
+      method: 'column-rank',
+      reason: `${what}, so the layer is injective iff W has full column rank; W is ${m}×${n} with m < n.`,
+    };
   }
   if (n > SVD_MAX_DIM) {
     const full = relativeMinPivot(rowGram(w, n)) > RANK_TOL * RANK_TOL;
@@ -344,13 +367,22 @@ export function absInjectivity(w: Matrix, b: Vector): LayerResult {
   const rank = matrixRank(w, 1e-10);
   if (rank < n) {
     const kernel = n <= SVD_MAX_DIM ? smallestSingular(w, n).direction : undefined;
-    return { verdict: 'not-injective', method: 'rank', reason: `W has rank ${rank} < n = ${n}: inputs differing along its kernel collide.`, counterExample: kernel ? { kernel } : undefined };
+    return {
+      verdict: 'not-injective',
+      method: 'rank',
+      reason: `W has rank ${rank} < n = ${n}: inputs differing along its kernel collide.`,
+      counterExample: kernel ? { kernel } : undefined,
+    };
   }
   if (b.every((v) => v === 0)) {
     return { verdict: 'not-injective', method: 'abs-hyperplanes', reason: 'With b = 0, |Wx| = |W(−x)|: x and −x always collide.' };
   }
   if (n > 3) {
-    return { verdict: 'undecided', method: 'none', reason: `abs layers are decided exactly for n ≤ 3 only (n = ${n}); |Wx+b| is injective iff no hyperplane through n−1 rows leaves a solvable system W_B s = −b_B.` };
+    return {
+      verdict: 'undecided',
+      method: 'none',
+      reason: `abs layers are decided exactly for n ≤ 3 only (n = ${n}); |Wx+b| is injective iff no hyperplane through n−1 rows leaves a solvable system W_B s = −b_B.`,
+    };
   }
   const normals: Vector[] = [];
   if (n === 1) normals.push([1]);
@@ -404,10 +436,14 @@ function solveOffRows(w: Matrix, b: Vector, rows: number[]): { s: Vector; residu
 
 function networkVerdict(network: FoldedNetwork, layers: LayerInjectivity[]): { verdict: InjectivityVerdict; reason: string } {
   if (network.output_dim < network.input_dim) {
-    return { verdict: 'not-injective', reason: `A continuous map from ℝ^${network.input_dim} to ℝ^${network.output_dim} (fewer outputs than inputs) cannot be injective.` };
+    return {
+      verdict: 'not-injective',
+      reason: `A continuous map from ℝ^${network.input_dim} to ℝ^${network.output_dim} (fewer outputs than inputs) cannot be injective.`,
+    };
   }
   if (layers.every((l) => l.verdict === 'injective')) {
-    if (network.skip) return { verdict: 'undecided', reason: 'Every layer is injective, but the global linear skip can break injectivity of the sum.' };
+    if (network.skip)
+      return { verdict: 'undecided', reason: 'Every layer is injective, but the global linear skip can break injectivity of the sum.' };
     return { verdict: 'injective', reason: 'Every layer is injective, and a composition of injective layers is injective.' };
   }
   const weakest = layers.find((l) => l.verdict !== 'injective');

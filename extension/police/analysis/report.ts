@@ -53,7 +53,11 @@ export interface AnalyzeOptions extends InjectivityOptions {
   createdAt?: string;
 }
 
-export function analyze(network: FoldedNetwork, spec: { name: string; regions: ResolvedRegion[] }, options: AnalyzeOptions = {}): AnalysisReport {
+export function analyze(
+  network: FoldedNetwork,
+  spec: { name: string; regions: ResolvedRegion[] },
+  options: AnalyzeOptions = {},
+): AnalysisReport {
   const smoothLayers = network.layers.flatMap((layer, i) => (isSmoothActivation(layer.activation) ? [i] : []));
   const approximate = hasSmoothLayers(network);
   const annealable = hasAnnealableLayers(network);
@@ -91,7 +95,8 @@ export function analyze(network: FoldedNetwork, spec: { name: string; regions: R
   };
 }
 
-const fmt = (v: number | undefined): string => (v === undefined ? '—' : v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(4) : v.toExponential(2));
+const fmt = (v: number | undefined): string =>
+  v === undefined ? '—' : v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(4) : v.toExponential(2);
 
 const VERDICT_TEXT: Record<string, string> = {
   injective: 'injective (proved)',
@@ -109,7 +114,12 @@ export interface MarkdownOptions {
 export function renderMarkdown(report: AnalysisReport, options: MarkdownOptions = {}): string {
   const lines: string[] = [];
   const arch = [String(report.network.inputDim), ...report.network.layers.map((l) => `${l.units} ${l.activation}`)].join(' → ');
-  lines.push(`# Analysis of ${report.spec}`, '', `Network: ${arch}${report.network.skip ? ' (+ linear skip)' : ''}. Created ${report.createdAt}.`, '');
+  lines.push(
+    `# Analysis of ${report.spec}`,
+    '',
+    `Network: ${arch}${report.network.skip ? ' (+ linear skip)' : ''}. Created ${report.createdAt}.`,
+    '',
+  );
 
   lines.push('## Affine on the regions');
   lines.push('');
@@ -122,7 +132,8 @@ export function renderMarkdown(report: AnalysisReport, options: MarkdownOptions 
     lines.push('Every activation is piecewise affine: the certificate decides exactly; the residual below is a float64 cross-check.');
   }
   lines.push('', '| region | kind | max residual | at vertices | output scale | samples |', '|---|---|---|---|---|---|');
-  for (const r of report.smooth.regions) lines.push(`| ${r.name} | ${r.kind} | ${fmt(r.maxResidual)} | ${fmt(r.vertexResidual)} | ${fmt(r.outputScale)} | ${r.samples} |`);
+  for (const r of report.smooth.regions)
+    lines.push(`| ${r.name} | ${r.kind} | ${fmt(r.maxResidual)} | ${fmt(r.vertexResidual)} | ${fmt(r.outputScale)} | ${r.samples} |`);
   for (const r of report.smooth.regions.filter((x) => x.betaSweep)) {
     lines.push('', `Residual on ${r.name} for the final weights with β set to each value (∞ = hard ReLU):`, '');
     lines.push(`| β | ${r.betaSweep!.map((p) => (p.beta === null ? '∞' : String(p.beta))).join(' | ')} |`);
@@ -137,29 +148,52 @@ export function renderMarkdown(report: AnalysisReport, options: MarkdownOptions 
   lines.push('', '## Orthogonality of the filters', '');
   lines.push('Metric ‖WWᵀ − diag(WWᵀ)‖_F / ‖WWᵀ‖_F per layer (0 = orthogonal rows).', '');
   lines.push('| layer | units | at init | trained | Σ⟨w_k, w_k′⟩² | ‖WWᵀ − I‖_F |', '|---|---|---|---|---|---|');
-  for (const o of report.orthogonality) lines.push(`| ${o.layer + 1} | ${o.units} | ${fmt(o.metricBefore)} | ${fmt(o.metric)} | ${fmt(o.penalty)} | ${fmt(o.distanceToIdentity)} |`);
+  for (const o of report.orthogonality)
+    lines.push(
+      `| ${o.layer + 1} | ${o.units} | ${fmt(o.metricBefore)} | ${fmt(o.metric)} | ${fmt(o.penalty)} | ${fmt(o.distanceToIdentity)} |`,
+    );
   const images = Object.entries(options.gramImages ?? {});
   if (images.length) {
-    lines.push('', 'Cosines between the filters of each layer (red +1, white 0, blue −1; an orthogonal layer is white off the diagonal):', '');
+    lines.push(
+      '',
+      'Cosines between the filters of each layer (red +1, white 0, blue −1; an orthogonal layer is white off the diagonal):',
+      '',
+    );
     for (const [layer, file] of images) lines.push(`![Filter cosines of layer ${Number(layer) + 1}](${file}) `);
   }
   const wide = report.orthogonality.filter((o) => o.units > o.inputs);
   if (wide.length) {
-    lines.push('', `Layer${wide.length > 1 ? 's' : ''} ${wide.map((o) => o.layer + 1).join(', ')} ${wide.length > 1 ? 'have' : 'has'} more units than inputs: at most as many rows as inputs can be orthogonal (the exact parametrisation makes the columns orthonormal there instead).`);
+    lines.push(
+      '',
+      `Layer${wide.length > 1 ? 's' : ''} ${wide.map((o) => o.layer + 1).join(', ')} ${wide.length > 1 ? 'have' : 'has'} more units than inputs: at most as many rows as inputs can be orthogonal (the exact parametrisation makes the columns orthonormal there instead).`,
+    );
   }
 
   lines.push('', '## Injectivity, layer by layer', '');
   lines.push(`Whole network: **${VERDICT_TEXT[report.injectivity.network.verdict]}**. ${report.injectivity.network.reason}`, '');
-  lines.push(`Ranks are numerical: a singular value below ${RANK_TOL} × the largest row norm counts as zero. "No counter-example found" comes from probing and is never a proof.`, '');
-  lines.push('| layer | activation | n → m | counting rows | verdict | method | inverse-Lipschitz bound |', '|---|---|---|---|---|---|---|');
+  lines.push(
+    `Ranks are numerical: a singular value below ${RANK_TOL} × the largest row norm counts as zero. "No counter-example found" comes from probing and is never a proof.`,
+    '',
+  );
+  lines.push(
+    '| layer | activation | n → m | counting rows | verdict | method | inverse-Lipschitz bound |',
+    '|---|---|---|---|---|---|---|',
+  );
   for (const l of report.injectivity.layers) {
-    const bound = l.inverseLipschitz ? `${fmt(l.inverseLipschitz.bound)}${l.inverseLipschitz.appliesTo === 'bias-free-layer' ? ' (bias-free layer¹)' : ''}` : '—';
-    lines.push(`| ${l.layer + 1} | ${l.activation} | ${l.inputDim} → ${l.rows} | ${l.countingRows ?? '—'} | ${VERDICT_TEXT[l.verdict]} | ${l.method} | ${bound} |`);
+    const bound = l.inverseLipschitz
+      ? `${fmt(l.inverseLipschitz.bound)}${l.inverseLipschitz.appliesTo === 'bias-free-layer' ? ' (bias-free layer¹)' : ''}`
+      : '—';
+    lines.push(
+      `| ${l.layer + 1} | ${l.activation} | ${l.inputDim} → ${l.rows} | ${l.countingRows ?? '—'} | ${VERDICT_TEXT[l.verdict]} | ${l.method} | ${bound} |`,
+    );
   }
   lines.push('');
   for (const l of report.injectivity.layers) lines.push(`- Layer ${l.layer + 1}: ${l.reason}`);
   if (report.injectivity.layers.some((l) => l.inverseLipschitz?.appliesTo === 'bias-free-layer')) {
-    lines.push('', '¹ The slides state the bound for ReLU(Wx); with biases it is the bound of the equivalent layer ReLU(W₊x), W₊ keeping the rows with b ≥ 0 (the lemma), not of ReLU(Wx + b) itself.');
+    lines.push(
+      '',
+      '¹ The slides state the bound for ReLU(Wx); with biases it is the bound of the equivalent layer ReLU(W₊x), W₊ keeping the rows with b ≥ 0 (the lemma), not of ReLU(Wx + b) itself.',
+    );
   }
   lines.push('');
   return lines.join('\n');

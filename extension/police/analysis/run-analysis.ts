@@ -18,11 +18,16 @@ export interface RunAnalysis {
 }
 
 /** Reads network.json (and network-init.json, metrics.jsonl when present), analyses, writes the files; throws with the failing file named. */
-export function analyzeRun(spec: ResolvedSpec, runDir: string, options: Pick<AnalyzeOptions, 'probes' | 'seed' | 'samples'> = {}): RunAnalysis {
+export function analyzeRun(
+  spec: ResolvedSpec,
+  runDir: string,
+  options: Pick<AnalyzeOptions, 'probes' | 'seed' | 'samples'> = {},
+): RunAnalysis {
   const networkPath = path.join(runDir, RUN_FILES.network);
   if (!existsSync(networkPath)) throw new Error(`${networkPath} does not exist; train the spec first`);
   const network = readNetwork(networkPath);
-  if (network.input_dim !== spec.inputDim) throw new Error(`${networkPath} takes ${network.input_dim} inputs but the spec declares input.dim = ${spec.inputDim}`);
+  if (network.input_dim !== spec.inputDim)
+    throw new Error(`${networkPath} takes ${network.input_dim} inputs but the spec declares input.dim = ${spec.inputDim}`);
   const initialPath = path.join(runDir, RUN_FILES.initialNetwork);
   const initialNetwork = existsSync(initialPath) ? readNetwork(initialPath) : undefined;
   const report = analyze(network, spec, { ...options, initialNetwork, anneal: readAnneal(path.join(runDir, RUN_FILES.metrics)) });
@@ -66,7 +71,9 @@ export function readAnneal(file: string): AnnealPoint[] {
         throw new Error(`${file}:${i + 1}: not a JSON line`);
       }
       if (typeof row.step !== 'number' || typeof row.beta !== 'number') return;
-      points.push(typeof row.residual === 'number' ? { step: row.step, beta: row.beta, residual: row.residual } : { step: row.step, beta: row.beta });
+      points.push(
+        typeof row.residual === 'number' ? { step: row.step, beta: row.beta, residual: row.residual } : { step: row.step, beta: row.beta },
+      );
     });
   return points;
 }

@@ -40,8 +40,16 @@ export interface BetaPoint {
 export const DEFAULT_BETAS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
 /** Residual on the region for the same weights with β swept (every unit set to the same β), then the hard limit. */
-export function residualVersusBeta(network: FoldedNetwork, vertices: Matrix, betas = DEFAULT_BETAS, options: ResidualOptions = {}): BetaPoint[] {
-  const points: BetaPoint[] = betas.map((beta) => ({ beta, maxResidual: affineResidual(withBeta(network, beta), vertices, options).maxResidual }));
+export function residualVersusBeta(
+  network: FoldedNetwork,
+  vertices: Matrix,
+  betas = DEFAULT_BETAS,
+  options: ResidualOptions = {},
+): BetaPoint[] {
+  const points: BetaPoint[] = betas.map((beta) => ({
+    beta,
+    maxResidual: affineResidual(withBeta(network, beta), vertices, options).maxResidual,
+  }));
   points.push({ beta: null, maxResidual: affineResidual(hardened(network), vertices, options).maxResidual });
   return points;
 }

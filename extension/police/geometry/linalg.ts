@@ -80,7 +80,11 @@ export function normFrobenius(a: Matrix): number {
 /** Induced ∞-norm: largest absolute row sum. */
 export function normInf(a: Matrix): number {
   let m = 0;
-  for (const row of a) m = Math.max(m, row.reduce((s, v) => s + Math.abs(v), 0));
+  for (const row of a)
+    m = Math.max(
+      m,
+      row.reduce((s, v) => s + Math.abs(v), 0),
+    );
   return m;
 }
 

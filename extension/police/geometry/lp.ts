@@ -13,10 +13,7 @@ export interface LinearProgram {
 }
 
 export type LpResult =
-  | { status: 'optimal'; x: number[]; value: number }
-  | { status: 'infeasible' }
-  | { status: 'unbounded' }
-  | { status: 'iteration-limit' };
+  { status: 'optimal'; x: number[]; value: number } | { status: 'infeasible' } | { status: 'unbounded' } | { status: 'iteration-limit' };
 
 const PIVOT_EPS = 1e-11;
 

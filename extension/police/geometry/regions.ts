@@ -178,17 +178,38 @@ export function sortCounterClockwise(points: Matrix): Matrix {
 function blowUpIssues(count: number, form: RegionForm, dim: number, limits: RegionLimits): RegionIssue[] {
   const why = form === 'box' ? ` (a box in ${dim} dimensions has 2^${dim} corners)` : '';
   if (count > limits.maxCount) {
-    return [{ message: `this ${form} has ${count} vertices${why}, more than the ${limits.maxCount} POLICE can handle; use a simplex or fewer vertices`, severity: 'error', path: [form], code: 'vertex-blow-up' }];
+    return [
+      {
+        message: `this ${form} has ${count} vertices${why}, more than the ${limits.maxCount} POLICE can handle; use a simplex or fewer vertices`,
+        severity: 'error',
+        path: [form],
+        code: 'vertex-blow-up',
+      },
+    ];
   }
   if (count > limits.warnCount) {
-    return [{ message: `this ${form} has ${count} vertices${why}: every training step evaluates all of them; a simplex needs only ${dim + 1}`, severity: 'warning', path: [form], code: 'vertex-blow-up' }];
+    return [
+      {
+        message: `this ${form} has ${count} vertices${why}: every training step evaluates all of them; a simplex needs only ${dim + 1}`,
+        severity: 'warning',
+        path: [form],
+        code: 'vertex-blow-up',
+      },
+    ];
   }
   return [];
 }
 
 function lengthIssue(value: unknown, dim: number, path: (string | number)[], what: string): RegionIssue[] {
   if (Array.isArray(value) && value.length !== dim) {
-    return [{ message: `${what} has ${value.length} coordinate${value.length === 1 ? '' : 's'} but input.dim is ${dim}`, severity: 'error', path, code: 'dimension-mismatch' }];
+    return [
+      {
+        message: `${what} has ${value.length} coordinate${value.length === 1 ? '' : 's'} but input.dim is ${dim}`,
+        severity: 'error',
+        path,
+        code: 'dimension-mismatch',
+      },
+    ];
   }
   return [];
 }
@@ -204,7 +225,12 @@ export function regionToVertices(region: RawRegionSpec, dim: number, limits: Reg
       issues: [
         forms.length === 0
           ? { message: `a region needs one of: ${REGION_FORMS.join(', ')}`, severity: 'error', path: [], code: 'region-form' }
-          : { message: `a region takes exactly one of ${REGION_FORMS.join(', ')}; found ${forms.map((f) => `'${f}'`).join(' and ')}`, severity: 'error', path: [forms[1]], code: 'region-form' },
+          : {
+              message: `a region takes exactly one of ${REGION_FORMS.join(', ')}; found ${forms.map((f) => `'${f}'`).join(' and ')}`,
+              severity: 'error',
+              path: [forms[1]],
+              code: 'region-form',
+            },
       ],
     };
   }
@@ -234,7 +260,10 @@ export function regionToVertices(region: RawRegionSpec, dim: number, limits: Reg
           const hi = (box.max as number[])[k];
           if (!(lo < hi)) {
             issues.push({
-              message: lo === hi ? `box is flat on axis ${k}: min = max = ${lo} (the region would be lower-dimensional)` : `box.min[${k}] = ${lo} is above box.max[${k}] = ${hi}`,
+              message:
+                lo === hi
+                  ? `box is flat on axis ${k}: min = max = ${lo} (the region would be lower-dimensional)`
+                  : `box.min[${k}] = ${lo} is above box.max[${k}] = ${hi}`,
               severity: 'error',
               path: ['box', 'max', k],
               code: lo === hi ? 'degenerate-region' : 'empty-region',
@@ -251,7 +280,13 @@ export function regionToVertices(region: RawRegionSpec, dim: number, limits: Reg
       if (simplex.origin !== undefined && !isNumberArray(simplex.origin)) return result();
       if (simplex.scale !== undefined && typeof simplex.scale !== 'number') return result();
       if (simplex.origin !== undefined) issues.push(...lengthIssue(simplex.origin, dim, ['simplex', 'origin'], 'simplex.origin'));
-      if (simplex.scale === 0) issues.push({ message: 'simplex.scale must not be 0 (the simplex would be a single point)', severity: 'error', path: ['simplex', 'scale'], code: 'degenerate-region' });
+      if (simplex.scale === 0)
+        issues.push({
+          message: 'simplex.scale must not be 0 (the simplex would be a single point)',
+          severity: 'error',
+          path: ['simplex', 'scale'],
+          code: 'degenerate-region',
+        });
       issues.push(...blowUpIssues(dim + 1, form, dim, limits));
       if (issues.some((i) => i.severity === 'error')) return result();
       return result(simplexVertices(dim, simplex.origin as number[] | undefined, (simplex.scale as number | undefined) ?? 1));
@@ -259,13 +294,30 @@ export function regionToVertices(region: RawRegionSpec, dim: number, limits: Reg
     case 'polygon': {
       const polygon = r.polygon as { center?: unknown; radius?: unknown; sides?: unknown };
       if (dim !== 2) {
-        issues.push({ message: `a polygon region is 2-D but input.dim is ${dim}; use vertices, box, simplex or halfspaces`, severity: 'error', path: ['polygon'], code: 'dimension-mismatch' });
+        issues.push({
+          message: `a polygon region is 2-D but input.dim is ${dim}; use vertices, box, simplex or halfspaces`,
+          severity: 'error',
+          path: ['polygon'],
+          code: 'dimension-mismatch',
+        });
         return result();
       }
       if (!isNumberArray(polygon?.center) || typeof polygon.radius !== 'number' || typeof polygon.sides !== 'number') return result();
       issues.push(...lengthIssue(polygon.center, 2, ['polygon', 'center'], 'polygon.center'));
-      if (!(polygon.radius > 0)) issues.push({ message: `polygon.radius must be positive, got ${polygon.radius}`, severity: 'error', path: ['polygon', 'radius'], code: 'degenerate-region' });
-      if (!Number.isInteger(polygon.sides) || polygon.sides < 3) issues.push({ message: `polygon.sides must be an integer ≥ 3, got ${polygon.sides}`, severity: 'error', path: ['polygon', 'sides'], code: 'degenerate-region' });
+      if (!(polygon.radius > 0))
+        issues.push({
+          message: `polygon.radius must be positive, got ${polygon.radius}`,
+          severity: 'error',
+          path: ['polygon', 'radius'],
+          code: 'degenerate-region',
+        });
+      if (!Number.isInteger(polygon.sides) || polygon.sides < 3)
+        issues.push({
+          message: `polygon.sides must be an integer ≥ 3, got ${polygon.sides}`,
+          severity: 'error',
+          path: ['polygon', 'sides'],
+          code: 'degenerate-region',
+        });
       else issues.push(...blowUpIssues(polygon.sides, form, dim, limits));
       if (issues.some((i) => i.severity === 'error')) return result();
       return result(polygonVertices(polygon.center, polygon.radius, polygon.sides));
@@ -277,25 +329,50 @@ export function regionToVertices(region: RawRegionSpec, dim: number, limits: Reg
       const b = hs.b;
       a.forEach((row, i) => issues.push(...lengthIssue(row, dim, ['halfspaces', 'A', i], `row ${i} of A`)));
       if (b.length !== a.length) {
-        issues.push({ message: `halfspaces.b has ${b.length} entries but A has ${a.length} rows (one bound per row of A x ≤ b)`, severity: 'error', path: ['halfspaces', 'b'], code: 'dimension-mismatch' });
+        issues.push({
+          message: `halfspaces.b has ${b.length} entries but A has ${a.length} rows (one bound per row of A x ≤ b)`,
+          severity: 'error',
+          path: ['halfspaces', 'b'],
+          code: 'dimension-mismatch',
+        });
       }
       if (issues.length > 0) return result();
       if (a.length < dim + 1) {
-        issues.push({ message: `${a.length} half-spaces cannot bound a region in ${dim} dimensions (at least ${dim + 1} are needed): the set is unbounded`, severity: 'error', path: ['halfspaces'], code: 'unbounded-region' });
+        issues.push({
+          message: `${a.length} half-spaces cannot bound a region in ${dim} dimensions (at least ${dim + 1} are needed): the set is unbounded`,
+          severity: 'error',
+          path: ['halfspaces'],
+          code: 'unbounded-region',
+        });
         return result();
       }
       const subsets = binomial(a.length, dim);
       if (subsets > limits.maxSubsets) {
-        issues.push({ message: `converting ${a.length} half-spaces in ${dim} dimensions means solving ${subsets} systems (more than ${limits.maxSubsets}); give the vertices instead`, severity: 'error', path: ['halfspaces'], code: 'vertex-blow-up' });
+        issues.push({
+          message: `converting ${a.length} half-spaces in ${dim} dimensions means solving ${subsets} systems (more than ${limits.maxSubsets}); give the vertices instead`,
+          severity: 'error',
+          path: ['halfspaces'],
+          code: 'vertex-blow-up',
+        });
         return result();
       }
       const status = halfspaceStatus(a, b);
       if (status.kind === 'empty') {
-        issues.push({ message: 'these half-spaces have no point in common: the region A x ≤ b is empty', severity: 'error', path: ['halfspaces'], code: 'empty-region' });
+        issues.push({
+          message: 'these half-spaces have no point in common: the region A x ≤ b is empty',
+          severity: 'error',
+          path: ['halfspaces'],
+          code: 'empty-region',
+        });
         return result();
       }
       if (status.kind === 'unbounded') {
-        issues.push({ message: `the region A x ≤ b is unbounded: it extends forever along [${status.direction.join(', ')}]; add a half-space that closes it`, severity: 'error', path: ['halfspaces'], code: 'unbounded-region' });
+        issues.push({
+          message: `the region A x ≤ b is unbounded: it extends forever along [${status.direction.join(', ')}]; add a half-space that closes it`,
+          severity: 'error',
+          path: ['halfspaces'],
+          code: 'unbounded-region',
+        });
         return result();
       }
       const vertices = halfspaceVertices(a, b);
@@ -396,7 +473,13 @@ export function pointInHull(point: Vector, vertices: Matrix, relTol = 1e-9): boo
     aub.push(vertices.map((v) => -v[j]));
     bub.push(-point[j] + tol);
   }
-  const result = solveLp({ c: new Array<number>(vertices.length).fill(0), aub, bub, aeq: [new Array<number>(vertices.length).fill(1)], beq: [1] });
+  const result = solveLp({
+    c: new Array<number>(vertices.length).fill(0),
+    aub,
+    bub,
+    aeq: [new Array<number>(vertices.length).fill(1)],
+    beq: [1],
+  });
   return result.status === 'optimal';
 }
 
@@ -513,7 +596,13 @@ export function checkVertexSet(form: RegionForm, vertices: Matrix, dim: number):
   if (form === 'vertices') {
     for (let i = 1; i < vertices.length; i++) {
       const twin = vertices.findIndex((v, k) => k < i && v.every((c, j) => Math.abs(c - vertices[i][j]) <= 1e-12 * scale));
-      if (twin >= 0) issues.push({ message: `vertex ${i} duplicates vertex ${twin}`, severity: 'warning', path: ['vertices', i], code: 'duplicate-vertex' });
+      if (twin >= 0)
+        issues.push({
+          message: `vertex ${i} duplicates vertex ${twin}`,
+          severity: 'warning',
+          path: ['vertices', i],
+          code: 'duplicate-vertex',
+        });
     }
   }
   // Boxes, simplices and polygons that passed their shape checks are full-dimensional by construction.
@@ -537,7 +626,12 @@ export function checkVertexSet(form: RegionForm, vertices: Matrix, dim: number):
       if (duplicates.has(i)) continue;
       const others = vertices.filter((_, k) => k !== i && !duplicates.has(k));
       if (pointInHull(vertices[i], others)) {
-        issues.push({ message: `vertex ${i} lies inside the hull of the other vertices: it is redundant (harmless, but it costs a vertex per layer)`, severity: 'warning', path: ['vertices', i], code: 'redundant-vertex' });
+        issues.push({
+          message: `vertex ${i} lies inside the hull of the other vertices: it is redundant (harmless, but it costs a vertex per layer)`,
+          severity: 'warning',
+          path: ['vertices', i],
+          code: 'redundant-vertex',
+        });
       }
     }
   }

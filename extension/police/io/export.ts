@@ -58,7 +58,8 @@ export function buildLayersModel(network: FoldedNetwork): tfl.LayersModel {
     const dense = tfl.layers.dense({ units, activation, name: `dense_${index}` });
     h = dense.apply(h) as tfl.SymbolicTensor;
     assignments.push({ layer: dense, kernel, bias });
-    if (layer.activation === 'leaky_relu') h = tfl.layers.leakyReLU({ alpha: layer.alpha ?? 0.01, name: `leaky_relu_${index}` }).apply(h) as tfl.SymbolicTensor;
+    if (layer.activation === 'leaky_relu')
+      h = tfl.layers.leakyReLU({ alpha: layer.alpha ?? 0.01, name: `leaky_relu_${index}` }).apply(h) as tfl.SymbolicTensor;
     pendingAbs = isAbs;
   });
   let output = h;

@@ -18,7 +18,8 @@ function checkMatrix(value: unknown, rows: number | undefined, cols: number, whe
   value.forEach((row: unknown, i) => {
     if (!Array.isArray(row)) errors.push(`${where}[${i}] must be an array of numbers`);
     else if (row.length !== cols) errors.push(`${where}[${i}] has ${row.length} entries, expected ${cols}`);
-    else if (!row.every((v) => typeof v === 'number' && Number.isFinite(v))) errors.push(`${where}[${i}] holds a value that is not a finite number`);
+    else if (!row.every((v) => typeof v === 'number' && Number.isFinite(v)))
+      errors.push(`${where}[${i}] holds a value that is not a finite number`);
   });
   return value.length;
 }
@@ -26,7 +27,8 @@ function checkMatrix(value: unknown, rows: number | undefined, cols: number, whe
 function checkVector(value: unknown, length: number, where: string, errors: string[]): void {
   if (!Array.isArray(value)) errors.push(`${where} must be an array of numbers`);
   else if (value.length !== length) errors.push(`${where} has ${value.length} entries, expected ${length}`);
-  else if (!value.every((v) => typeof v === 'number' && Number.isFinite(v))) errors.push(`${where} holds a value that is not a finite number`);
+  else if (!value.every((v) => typeof v === 'number' && Number.isFinite(v)))
+    errors.push(`${where} holds a value that is not a finite number`);
 }
 
 /** network.json's text as a checked network; errors name `file` and the offending field. */
@@ -67,7 +69,8 @@ export function checkNetwork(value: unknown): NetworkCheck {
     if (typeof activation !== 'string' || !isNetworkActivation(activation)) {
       errors.push(`${where}.activation is ${JSON.stringify(activation)}, expected one of ${NETWORK_ACTIVATIONS.join(', ')}`);
     }
-    if (alpha !== undefined && (typeof alpha !== 'number' || !Number.isFinite(alpha))) errors.push(`${where}.alpha must be a finite number`);
+    if (alpha !== undefined && (typeof alpha !== 'number' || !Number.isFinite(alpha)))
+      errors.push(`${where}.alpha must be a finite number`);
     if (beta !== undefined && typeof beta !== 'number' && units !== undefined) checkVector(beta, units, `${where}.beta`, errors);
     else if (typeof beta === 'number' && !(Number.isFinite(beta) && beta > 0)) errors.push(`${where}.beta must be a positive number`);
     width = units ?? width;

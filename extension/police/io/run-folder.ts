@@ -35,10 +35,10 @@ function removeStaleTemps(runDir: string): void {
   for (const entry of readdirSync(parent)) {
     if (!entry.startsWith(prefix)) continue;
     const pid = Number(entry.slice(prefix.length));
-    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) rmSync(path.join(parent, entry), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid))
+      rmSync(path.join(parent, entry), { recursive: true, force: true });
   }
 }
-
 
 /**
  * Writes every file of the run into `.<name>.tmp-<pid>` beside `runDir`, then renames it into place.
@@ -60,7 +60,10 @@ export async function writeRunFolder(runDir: string, contents: RunContents): Pro
     writeFileSync(path.join(temp, RUN_FILES.weights), exported.weights);
     writeFileSync(path.join(temp, RUN_FILES.certificate), JSON.stringify(contents.certificate, null, 2));
     if (contents.initialNetwork) writeFileSync(path.join(temp, RUN_FILES.initialNetwork), JSON.stringify(contents.initialNetwork));
-    writeFileSync(path.join(temp, RUN_FILES.metrics), contents.metrics.map((row) => JSON.stringify(row)).join('\n') + (contents.metrics.length ? '\n' : ''));
+    writeFileSync(
+      path.join(temp, RUN_FILES.metrics),
+      contents.metrics.map((row) => JSON.stringify(row)).join('\n') + (contents.metrics.length ? '\n' : ''),
+    );
     if (existsSync(target)) throw new Error(`run folder ${target} appeared while writing; refusing to overwrite it`);
     renameSync(temp, target);
   } catch (err) {
@@ -72,6 +75,12 @@ export async function writeRunFolder(runDir: string, contents: RunContents): Pro
 /** Certifies a trained network for the spec's regions and writes the whole run; returns the certificate. */
 export async function finishRun(spec: ResolvedSpec, specText: string, result: TrainResult, runDir: string): Promise<Certificate> {
   const certificate = certify(result.network, spec.regions, { spec: spec.name });
-  await writeRunFolder(runDir, { specText, network: result.network, certificate, metrics: result.metrics, initialNetwork: result.initialNetwork });
+  await writeRunFolder(runDir, {
+    specText,
+    network: result.network,
+    certificate,
+    metrics: result.metrics,
+    initialNetwork: result.initialNetwork,
+  });
   return certificate;
 }

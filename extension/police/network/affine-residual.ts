@@ -47,7 +47,11 @@ export function affineResidual(network: FoldedNetwork, vertices: Matrix, options
   const samples = options.samples ?? defaultSamples(network, vertices);
   let maxResidual = vertexResidual;
   for (let s = 0; s < samples; s++) {
-    const x = convexCombination(vertices, rng, s % 2 === 0 ? vertices.length : 2 + rng.int(Math.min(vertices.length, vertices[0].length + 1) - 1));
+    const x = convexCombination(
+      vertices,
+      rng,
+      s % 2 === 0 ? vertices.length : 2 + rng.int(Math.min(vertices.length, vertices[0].length + 1) - 1),
+    );
     maxResidual = Math.max(maxResidual, deviation(x, forward(network, x)));
   }
   return { maxResidual, vertexResidual, outputScale, samples, fit: { A: fit.A, b: fit.b } };

@@ -36,7 +36,15 @@ export interface PartitionBenchResult {
   runs: number;
 }
 
-export function benchPartition(width: number, depth: number, runs: number, window: PartitionWindow = [[-4, 4], [-4, 4]]): PartitionBenchResult {
+export function benchPartition(
+  width: number,
+  depth: number,
+  runs: number,
+  window: PartitionWindow = [
+    [-4, 4],
+    [-4, 4],
+  ],
+): PartitionBenchResult {
   const network = randomLeakyNetwork(width, depth, 0);
   const wall: number[] = [];
   const cpu: number[] = [];
@@ -55,10 +63,12 @@ export function benchPartition(width: number, depth: number, runs: number, windo
 
 /** Lines for `police bench`: the partition's time and cell count at width 64 and 256 (targets 0.2 s and 2 s). */
 export async function runPartitionBench(options: { quick?: boolean } = {}): Promise<string[]> {
-  const configs = options.quick ? [{ width: 64, depth: 3, runs: 3 }] : [
-    { width: 64, depth: 3, runs: 5 },
-    { width: 256, depth: 3, runs: 3 },
-  ];
+  const configs = options.quick
+    ? [{ width: 64, depth: 3, runs: 3 }]
+    : [
+        { width: 64, depth: 3, runs: 5 },
+        { width: 256, depth: 3, runs: 3 },
+      ];
   const lines = ['exact partition, window [-4, 4]², random leaky-ReLU networks (He init, seed 0):'];
   for (const { width, depth, runs } of configs) {
     // One warm-up run so the JIT has compiled the hot loops.

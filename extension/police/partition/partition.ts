@@ -295,7 +295,7 @@ class MapState {
     let count = 0;
     const first = layer.bitOffset;
     const end = first + layer.rows;
-    for (let b = first; b < end; ) {
+    for (let b = first; b < end;) {
       const word = b >>> 5;
       const diff = (pattern[offset + word] ^ this.bits[word]) >>> 0;
       const wordEnd = Math.min(end, (word + 1) << 5);
@@ -454,7 +454,11 @@ function dot(a: Vector, b: Vector): number {
 
 function checkInputs(network: FoldedNetwork, plane: PartitionPlane, window: PartitionWindow): void {
   const d = network.input_dim;
-  for (const [name, v] of [['origin', plane.origin], ['e1', plane.e1], ['e2', plane.e2]] as const) {
+  for (const [name, v] of [
+    ['origin', plane.origin],
+    ['e1', plane.e1],
+    ['e2', plane.e2],
+  ] as const) {
     if (v.length !== d || v.some((x) => !Number.isFinite(x))) throw new Error(`partition: plane ${name} must hold ${d} finite numbers`);
   }
   const [[u0, u1], [v0, v1]] = window;
@@ -462,11 +466,17 @@ function checkInputs(network: FoldedNetwork, plane: PartitionPlane, window: Part
     throw new Error(`partition: window ${JSON.stringify(window)} must be [[uMin, uMax], [vMin, vMax]] with min < max`);
   }
   const smooth = network.layers.find((l) => !isPiecewiseAffine(l.activation));
-  if (smooth) throw new Error(`partition: activation '${smooth.activation}' is not piecewise affine, so the network has no exact linear regions`);
+  if (smooth)
+    throw new Error(`partition: activation '${smooth.activation}' is not piecewise affine, so the network has no exact linear regions`);
 }
 
 /** The exact linear regions of the network on the window of the plane. */
-export function partitionPlane(network: FoldedNetwork, plane: PartitionPlane, window: PartitionWindow, options: PartitionOptions = {}): Partition {
+export function partitionPlane(
+  network: FoldedNetwork,
+  plane: PartitionPlane,
+  window: PartitionWindow,
+  options: PartitionOptions = {},
+): Partition {
   checkInputs(network, plane, window);
   const maxCells = options.maxCells ?? 2_000_000;
   const deadline = performance.now() + (options.timeLimitMs ?? Infinity);
@@ -729,7 +739,15 @@ class Splitter {
   }
 
   /** Output maps through a linear tail; each piece starts from the previous one and corrects the units that differ. */
-  private tailMaps(order: Uint32Array, maps: F64, z: Float64Array, layer: DenseLayer, tail: LinearTail, outputs: number, skip: Float64Array): void {
+  private tailMaps(
+    order: Uint32Array,
+    maps: F64,
+    z: Float64Array,
+    layer: DenseLayer,
+    tail: LinearTail,
+    outputs: number,
+    skip: Float64Array,
+  ): void {
     const rows = layer.rows;
     const stride = this.stride;
     let previous = -1;
@@ -816,7 +834,8 @@ class Splitter {
     const sx = x1 > x0 ? 65535 / (x1 - x0) : 0;
     const sy = y1 > y0 ? 65535 / (y1 - y0) : 0;
     const keys = this.keys;
-    for (let p = 0; p < n; p++) keys[p] = hilbertIndex(Math.round((cxy[2 * p] - x0) * sx), Math.round((cxy[2 * p + 1] - y0) * sy)) * 65536 + p;
+    for (let p = 0; p < n; p++)
+      keys[p] = hilbertIndex(Math.round((cxy[2 * p] - x0) * sx), Math.round((cxy[2 * p + 1] - y0) * sy)) * 65536 + p;
     order.sort((a, b) => keys[a] - keys[b]);
     return order;
   }
@@ -855,7 +874,15 @@ class Splitter {
    * Output maps of the pieces (in emitted order) after the last bending layer: the tail T·diag(slope)·z + t,
    * or slope·z when the output layer itself bends; plus the skip term.
    */
-  outputMaps(order: Uint32Array, maps: F64, z: Float64Array, layer: DenseLayer, tail: LinearTail | undefined, outputs: number, skip: Float64Array): void {
+  outputMaps(
+    order: Uint32Array,
+    maps: F64,
+    z: Float64Array,
+    layer: DenseLayer,
+    tail: LinearTail | undefined,
+    outputs: number,
+    skip: Float64Array,
+  ): void {
     if (tail) {
       this.tailMaps(order, maps, z, layer, tail, outputs, skip);
       return;
@@ -1135,4 +1162,3 @@ export function cellContaining(partition: Partition, points: [number, number][])
   const tol = 1e-12 * Math.max(u1 - u0, v1 - v0, Math.abs(u0), Math.abs(u1), Math.abs(v0), Math.abs(v1));
   return points.every(([u, v]) => depthIn(partition, home, u, v) >= -tol) ? home : -1;
 }
-

@@ -191,7 +191,10 @@ function boundedActivation(layer: NetworkLayer, z: Float64Array, zErr: Float64Ar
     const slope = definition.slope(z[i] > 0 ? 1 : 0, alpha);
     h[i] = slope * z[i];
     const productExact = productError(slope, z[i], h[i]) === 0;
-    err[i] = lipschitz === 1 && productExact ? zErr[i] : (lipschitz * zErr[i] + (productExact ? 0 : UNIT_ROUNDOFF * Math.abs(h[i]))) * BOUND_SAFETY;
+    err[i] =
+      lipschitz === 1 && productExact
+        ? zErr[i]
+        : (lipschitz * zErr[i] + (productExact ? 0 : UNIT_ROUNDOFF * Math.abs(h[i]))) * BOUND_SAFETY;
   }
   return [h, err];
 }
@@ -285,7 +288,12 @@ function dimensionProblem(network: FoldedNetwork, region: ResolvedRegion): strin
   return undefined;
 }
 
-function certifyRegion(network: FoldedNetwork, region: ResolvedRegion, options: Required<Pick<CertifyOptions, 'samples' | 'seed' | 'constraintTolerance'>>, index: number): RegionCertificate {
+function certifyRegion(
+  network: FoldedNetwork,
+  region: ResolvedRegion,
+  options: Required<Pick<CertifyOptions, 'samples' | 'seed' | 'constraintTolerance'>>,
+  index: number,
+): RegionCertificate {
   const vertices = region.vertices;
   const problem = dimensionProblem(network, region);
   if (problem) {
@@ -337,8 +345,7 @@ function certifyRegion(network: FoldedNetwork, region: ResolvedRegion, options: 
     affineMap = affineMapForPattern(network, verdict.pattern);
     mapSource = 'the shared activation pattern';
   }
-  const mapAt = (x: ArrayLike<number>): Vector =>
-    affineMap.A.map((row, k) => row.reduce((s, a, j) => s + a * x[j], affineMap.b[k]));
+  const mapAt = (x: ArrayLike<number>): Vector => affineMap.A.map((row, k) => row.reduce((s, a, j) => s + a * x[j], affineMap.b[k]));
 
   // Corroboration: f at random convex combinations against the same combination of the vertex outputs.
   const random = mulberry32((options.seed * 0x9e3779b1 + index * 0x85ebca6b) >>> 0);

@@ -128,7 +128,9 @@ export type SmoothActivation = Where<'piecewiseAffine', false>;
 /** Every activation a spec's hidden layer may name; smooth ones make the certificate approximate. */
 export type Activation = ExactActivation | SmoothActivation;
 
-export const EXACT_ACTIVATIONS = NETWORK_ACTIVATIONS.filter((a) => ACTIVATIONS[a].piecewiseAffine && ACTIVATIONS[a].inSpec) as ExactActivation[];
+export const EXACT_ACTIVATIONS = NETWORK_ACTIVATIONS.filter(
+  (a) => ACTIVATIONS[a].piecewiseAffine && ACTIVATIONS[a].inSpec,
+) as ExactActivation[];
 export const SMOOTH_ACTIVATIONS = NETWORK_ACTIVATIONS.filter((a) => !ACTIVATIONS[a].piecewiseAffine) as SmoothActivation[];
 export const SPEC_ACTIVATIONS: Activation[] = [...EXACT_ACTIVATIONS, ...SMOOTH_ACTIVATIONS];
 

@@ -96,7 +96,10 @@ export interface ParseResult {
 export function parseExpression(text: string, inputDim: number): ParseResult {
   const variables = new Set<number>();
   if (text.trim().length === 0) {
-    return { errors: [{ message: 'the expression is empty', code: 'expression-syntax', offset: 0, length: Math.max(1, text.length) }], variables };
+    return {
+      errors: [{ message: 'the expression is empty', code: 'expression-syntax', offset: 0, length: Math.max(1, text.length) }],
+      variables,
+    };
   }
   let root: MathNode;
   try {
@@ -112,7 +115,11 @@ export function parseExpression(text: string, inputDim: number): ParseResult {
   const seen = new Map<string, number>();
   const fail = (message: string, needle: string): undefined => {
     const occurrence = seen.get(needle) ?? 0;
-    const code = message.startsWith('unknown variable') ? 'unknown-variable' : message.startsWith('unknown function') ? 'unknown-function' : 'forbidden-expression';
+    const code = message.startsWith('unknown variable')
+      ? 'unknown-variable'
+      : message.startsWith('unknown function')
+        ? 'unknown-function'
+        : 'forbidden-expression';
     errors.push({ message, code, ...locate(text, needle, occurrence) });
     return undefined;
   };
@@ -138,7 +145,10 @@ export function parseExpression(text: string, inputDim: number): ParseResult {
         if (match) {
           const index = Number(match[1]);
           if (index >= inputDim) {
-            const result = fail(`unknown variable '${name}': the input has ${inputDim} dimension${inputDim === 1 ? '' : 's'}, use ${validNames()}`, name);
+            const result = fail(
+              `unknown variable '${name}': the input has ${inputDim} dimension${inputDim === 1 ? '' : 's'}, use ${validNames()}`,
+              name,
+            );
             bump(name);
             return result;
           }
@@ -211,7 +221,7 @@ export function parseExpression(text: string, inputDim: number): ParseResult {
       case 'BlockNode':
         return fail('only one expression is allowed (no ; or line breaks)', text.includes(';') ? ';' : '\n');
       case 'ConditionalNode':
-        return fail("conditionals (a ? b : c) are not allowed; use min, max, abs or sign", '?');
+        return fail('conditionals (a ? b : c) are not allowed; use min, max, abs or sign', '?');
       case 'RangeNode':
         return fail('ranges (a:b) are not allowed', ':');
       case 'RelationalNode':
@@ -225,7 +235,12 @@ export function parseExpression(text: string, inputDim: number): ParseResult {
   try {
     expr = walk(root);
   } catch (err) {
-    errors.push({ message: `cannot check expression: ${err instanceof Error ? err.message : String(err)}`, code: 'forbidden-expression', offset: 0, length: Math.max(1, text.length) });
+    errors.push({
+      message: `cannot check expression: ${err instanceof Error ? err.message : String(err)}`,
+      code: 'forbidden-expression',
+      offset: 0,
+      length: Math.max(1, text.length),
+    });
   }
   return errors.length === 0 && expr ? { expr, errors, variables } : { errors, variables };
 }
@@ -298,7 +313,10 @@ export function compileTarget(text: string, inputDim: number): (x: ArrayLike<num
 }
 
 /** Describes the first point where `fn` is not finite, or undefined when all points give finite values. */
-export function findNonFinite(fn: (x: ArrayLike<number>) => number, points: ArrayLike<number>[]): { x: number[]; value: number } | undefined {
+export function findNonFinite(
+  fn: (x: ArrayLike<number>) => number,
+  points: ArrayLike<number>[],
+): { x: number[]; value: number } | undefined {
   for (const point of points) {
     const value = fn(point);
     if (!Number.isFinite(value)) return { x: Array.from(point), value };

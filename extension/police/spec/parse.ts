@@ -103,7 +103,15 @@ const SYNTAX_MESSAGES: Record<string, string> = {
 };
 
 function describeType(type: unknown): string {
-  const names: Record<string, string> = { number: 'a number', integer: 'an integer', string: 'a string', array: 'an array', object: 'an object', boolean: 'true or false', null: 'null' };
+  const names: Record<string, string> = {
+    number: 'a number',
+    integer: 'an integer',
+    string: 'a string',
+    array: 'an array',
+    object: 'an object',
+    boolean: 'true or false',
+    null: 'null',
+  };
   const list = (Array.isArray(type) ? type : [type]).map((t) => names[String(t)] ?? String(t));
   return list.length > 1 ? `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}` : list[0];
 }
@@ -136,7 +144,12 @@ function suggestion(word: string, candidates: string[]): string {
 }
 
 function pointerToPath(pointer: string): string[] {
-  return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 class Validator {
@@ -161,7 +174,11 @@ class Validator {
     for (const segment of path) {
       if (!node) return { node, complete: false };
       const next: JsonNode | undefined =
-        node.type === 'array' ? node.children?.[Number(segment)] : node.type === 'object' ? node.children?.find((p) => p.children?.[0]?.value === String(segment))?.children?.[1] : undefined;
+        node.type === 'array'
+          ? node.children?.[Number(segment)]
+          : node.type === 'object'
+            ? node.children?.find((p) => p.children?.[0]?.value === String(segment))?.children?.[1]
+            : undefined;
       if (!next) return { node, complete: false };
       node = next;
     }
@@ -224,7 +241,9 @@ function schemaProblems(v: Validator, value: unknown): void {
     const branches = (error.schema ?? []) as { required?: string[]; const?: unknown }[];
     const data = error.data;
     const passing = (error.params as { passingSchemas?: number[] | null }).passingSchemas;
-    const keyed = branches.map((b, i) => (isObject(data) && b.required?.length === 1 && Object.prototype.hasOwnProperty.call(data, b.required[0]) ? i : -1)).filter((i) => i >= 0);
+    const keyed = branches
+      .map((b, i) => (isObject(data) && b.required?.length === 1 && Object.prototype.hasOwnProperty.call(data, b.required[0]) ? i : -1))
+      .filter((i) => i >= 0);
     if (keyed.length > 1) {
       // Keys of two alternatives at once: one message saying so, not each branch's complaint about the other's key.
       for (const e of sameSpot) dropped.add(e);
@@ -250,7 +269,13 @@ function schemaProblems(v: Validator, value: unknown): void {
       case 'additionalProperties': {
         const name = String(params.additionalProperty);
         const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-        v.at([...path, name], `unknown property '${name}'${suggestion(name, known)}${known.length > 0 ? `; ${where} takes ${known.filter((k) => k !== '$schema').join(', ')}` : ''}`, 'error', 'schema', { key: true });
+        v.at(
+          [...path, name],
+          `unknown property '${name}'${suggestion(name, known)}${known.length > 0 ? `; ${where} takes ${known.filter((k) => k !== '$schema').join(', ')}` : ''}`,
+          'error',
+          'schema',
+          { key: true },
+        );
         break;
       }
       case 'required': {
@@ -265,7 +290,12 @@ function schemaProblems(v: Validator, value: unknown): void {
         const allowed = (params.allowedValues as unknown[]).map(String);
         const last = String(path[path.length - 1] ?? '');
         const what = last === 'activation' ? 'activation' : last === 'dataset' ? 'dataset' : `value for '${last}'`;
-        v.at(path, `unknown ${what} ${JSON.stringify(error.data)}${typeof error.data === 'string' ? suggestion(error.data, allowed) : ''}: valid ones are ${allowed.join(', ')}`, 'error', last === 'activation' ? 'unknown-activation' : 'schema');
+        v.at(
+          path,
+          `unknown ${what} ${JSON.stringify(error.data)}${typeof error.data === 'string' ? suggestion(error.data, allowed) : ''}: valid ones are ${allowed.join(', ')}`,
+          'error',
+          last === 'activation' ? 'unknown-activation' : 'schema',
+        );
         break;
       }
       case 'const':
@@ -294,7 +324,14 @@ function schemaProblems(v: Validator, value: unknown): void {
         if (path[0] === 'regions' && path.length === 2) {
           // The region checks report the form, with the region's name.
         } else if (last === 'constraint') {
-          v.at(path, passing || ambiguous.has(error) ? 'a constraint takes either jacobian or affine_map, not both' : 'a constraint is "affine", {"jacobian": A} or {"affine_map": {"A": …, "b": …}}', 'error', 'schema');
+          v.at(
+            path,
+            passing || ambiguous.has(error)
+              ? 'a constraint takes either jacobian or affine_map, not both'
+              : 'a constraint is "affine", {"jacobian": A} or {"affine_map": {"A": …, "b": …}}',
+            'error',
+            'schema',
+          );
         } else if (last === 'target') {
           v.at(path, 'expected an expression (a string) or an array of expressions, one per output', 'error', 'schema');
         } else {
@@ -333,17 +370,35 @@ interface Context {
   specDir: string;
 }
 
-function checkMatrixShape(c: Context, path: Path, value: unknown, rows: number | undefined, cols: number | undefined, what: string, owner: string): boolean {
+function checkMatrixShape(
+  c: Context,
+  path: Path,
+  value: unknown,
+  rows: number | undefined,
+  cols: number | undefined,
+  what: string,
+  owner: string,
+): boolean {
   if (!isMatrix(value)) return false;
   let ok = true;
   if (rows !== undefined && value.length !== rows) {
-    c.v.at(path, `${owner}${what} has ${plural(value.length, 'row')} but model.output.units is ${rows} (one row per output)`, 'error', 'dimension-mismatch');
+    c.v.at(
+      path,
+      `${owner}${what} has ${plural(value.length, 'row')} but model.output.units is ${rows} (one row per output)`,
+      'error',
+      'dimension-mismatch',
+    );
     ok = false;
   }
   if (cols !== undefined) {
     value.forEach((row, i) => {
       if (row.length !== cols) {
-        c.v.at([...path, i], `${owner}row ${i} of ${what} has ${plural(row.length, 'column')} but input.dim is ${cols}`, 'error', 'dimension-mismatch');
+        c.v.at(
+          [...path, i],
+          `${owner}row ${i} of ${what} has ${plural(row.length, 'column')} but input.dim is ${cols}`,
+          'error',
+          'dimension-mismatch',
+        );
         ok = false;
       }
     });
@@ -356,14 +411,21 @@ function resolveConstraint(c: Context, path: Path, raw: unknown, regionName: str
   const owner = `region '${regionName}': `;
   if (!isObject(raw)) return undefined;
   if (raw.jacobian !== undefined) {
-    return checkMatrixShape(c, [...path, 'jacobian'], raw.jacobian, c.outputUnits, c.dim, 'the jacobian', owner) ? { kind: 'jacobian', A: raw.jacobian as Matrix } : undefined;
+    return checkMatrixShape(c, [...path, 'jacobian'], raw.jacobian, c.outputUnits, c.dim, 'the jacobian', owner)
+      ? { kind: 'jacobian', A: raw.jacobian as Matrix }
+      : undefined;
   }
   const map = raw.affine_map;
   if (isObject(map)) {
     const okA = checkMatrixShape(c, [...path, 'affine_map', 'A'], map.A, c.outputUnits, c.dim, 'affine_map.A', owner);
     let okB = isNumberArray(map.b);
     if (okB && c.outputUnits !== undefined && (map.b as number[]).length !== c.outputUnits) {
-      c.v.at([...path, 'affine_map', 'b'], `${owner}affine_map.b has ${plural((map.b as number[]).length, 'entry')} but model.output.units is ${c.outputUnits}`, 'error', 'dimension-mismatch');
+      c.v.at(
+        [...path, 'affine_map', 'b'],
+        `${owner}affine_map.b has ${plural((map.b as number[]).length, 'entry')} but model.output.units is ${c.outputUnits}`,
+        'error',
+        'dimension-mismatch',
+      );
       okB = false;
     }
     return okA && okB ? { kind: 'affine_map', A: map.A as Matrix, b: map.b as number[] } : undefined;
@@ -385,7 +447,13 @@ function checkRegions(c: Context, domain: [number, number][] | undefined): Resol
     }
     const base: Path = ['regions', index];
     const name = typeof region.name === 'string' && region.name.length > 0 ? region.name : `region ${index}`;
-    if (names.has(name)) c.v.at([...base, 'name'], `region name '${name}' is already used by region ${names.get(name)}; names must be unique`, 'error', 'duplicate-name');
+    if (names.has(name))
+      c.v.at(
+        [...base, 'name'],
+        `region name '${name}' is already used by region ${names.get(name)}; names must be unique`,
+        'error',
+        'duplicate-name',
+      );
     names.set(name, index);
 
     const conversion = regionToVertices(region as unknown as RawRegionSpec, dim);
@@ -395,7 +463,10 @@ function checkRegions(c: Context, domain: [number, number][] | undefined): Resol
     let vertices = conversion.vertices;
     if (vertices && conversion.form) {
       const shapeIssues = checkVertexSet(conversion.form, vertices, dim);
-      for (const issue of shapeIssues) c.v.at([...base, ...issue.path], `region '${name}': ${issue.message}`, issue.severity, issue.code, { key: issue.path.length === 1 });
+      for (const issue of shapeIssues)
+        c.v.at([...base, ...issue.path], `region '${name}': ${issue.message}`, issue.severity, issue.code, {
+          key: issue.path.length === 1,
+        });
       if (shapeIssues.some((i) => i.severity === 'error')) vertices = undefined;
     }
     const constraint = resolveConstraint(c, [...base, 'constraint'], region.constraint, name);
@@ -414,7 +485,13 @@ function checkRegions(c: Context, domain: [number, number][] | undefined): Resol
     if (vertices && domain && conversion.form) {
       const outside = vertices.findIndex((p) => p.some((x, k) => x < domain[k][0] || x > domain[k][1]));
       if (outside >= 0) {
-        c.v.at([...base, conversion.form], `region '${name}': vertex ${outside} ${formatPoint(vertices[outside])} lies outside input.domain, where no training data are drawn`, 'warning', 'outside-domain', { key: true });
+        c.v.at(
+          [...base, conversion.form],
+          `region '${name}': vertex ${outside} ${formatPoint(vertices[outside])} lies outside input.domain, where no training data are drawn`,
+          'warning',
+          'outside-domain',
+          { key: true },
+        );
       }
     }
     resolved.push(vertices && constraint && conversion.form ? { name, vertices, constraint, form: conversion.form } : undefined);
@@ -425,9 +502,16 @@ function checkRegions(c: Context, domain: [number, number][] | undefined): Resol
     for (let j = i + 1; j < resolved.length; j++) {
       const a = resolved[i];
       const b = resolved[j];
-      if (!a || !b || a.vertices.length + b.vertices.length > 2000 || (a.vertices.length + b.vertices.length) * (dim + 2) > 200_000) continue;
+      if (!a || !b || a.vertices.length + b.vertices.length > 2000 || (a.vertices.length + b.vertices.length) * (dim + 2) > 200_000)
+        continue;
       if (regionsOverlap(a.vertices, b.vertices) === 'overlap') {
-        c.v.at(['regions', j, b.form], `regions '${a.name}' and '${b.name}' overlap: the network must be affine on both at once, so they share one affine map (and their constraints must agree there)`, 'warning', 'region-overlap', { key: true });
+        c.v.at(
+          ['regions', j, b.form],
+          `regions '${a.name}' and '${b.name}' overlap: the network must be affine on both at once, so they share one affine map (and their constraints must agree there)`,
+          'warning',
+          'region-overlap',
+          { key: true },
+        );
       }
     }
   }
@@ -459,7 +543,10 @@ function readFirstLine(path: string): string {
   try {
     const buffer = Buffer.alloc(64 * 1024);
     const read = readSync(fd, buffer, 0, buffer.length, 0);
-    const text = buffer.subarray(0, read).toString('utf8').replace(/^\uFEFF/, '');
+    const text = buffer
+      .subarray(0, read)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '');
     const newline = text.search(/\r?\n/);
     return newline >= 0 ? text.slice(0, newline) : text;
   } finally {
@@ -491,7 +578,12 @@ function checkExpression(c: Context, path: Path, text: string, domain: [number, 
   for (let i = 0; i < 256; i++) points.push(domain.map(([lo, hi]) => rng.uniform(lo, hi)));
   const bad = findNonFinite(fn, points);
   if (bad) {
-    c.v.at(path, `target produced ${bad.value} at x=${formatPoint(bad.x)}: every sample on input.domain must give a finite number`, 'error', 'non-finite-target');
+    c.v.at(
+      path,
+      `target produced ${bad.value} at x=${formatPoint(bad.x)}: every sample on input.domain must give a finite number`,
+      'error',
+      'non-finite-target',
+    );
     return false;
   }
   return true;
@@ -503,11 +595,23 @@ function checkData(c: Context, domain: [number, number][] | undefined): Resolved
   const K = c.outputUnits;
   const sources = (['target', 'dataset', 'csv'] as const).filter((k) => data[k] !== undefined);
   if (sources.length === 0) {
-    c.v.at(['data'], 'data needs one of: target (expressions), dataset (wave, rays, spiral, moons, two-spirals) or csv', 'error', 'data-source', { key: true });
+    c.v.at(
+      ['data'],
+      'data needs one of: target (expressions), dataset (wave, rays, spiral, moons, two-spirals) or csv',
+      'error',
+      'data-source',
+      { key: true },
+    );
     return undefined;
   }
   if (sources.length > 1) {
-    c.v.at(['data', sources[1]], `data takes exactly one of target, dataset or csv; found ${sources.map((s) => `'${s}'`).join(' and ')}`, 'error', 'data-source', { key: true });
+    c.v.at(
+      ['data', sources[1]],
+      `data takes exactly one of target, dataset or csv; found ${sources.map((s) => `'${s}'`).join(' and ')}`,
+      'error',
+      'data-source',
+      { key: true },
+    );
     return undefined;
   }
   const explicitTask = data.task === 'regression' || data.task === 'classification' ? data.task : undefined;
@@ -521,7 +625,12 @@ function checkData(c: Context, domain: [number, number][] | undefined): Resolved
     const dataset = DATASETS[data.dataset];
     if (!dataset) return undefined; // the schema's enum already reported it
     if (explicitTask && explicitTask !== dataset.task) {
-      c.v.at(['data', 'dataset'], `dataset '${data.dataset}' is a ${dataset.task} set but data.task is '${explicitTask}'`, 'error', 'data-source');
+      c.v.at(
+        ['data', 'dataset'],
+        `dataset '${data.dataset}' is a ${dataset.task} set but data.task is '${explicitTask}'`,
+        'error',
+        'data-source',
+      );
       ok = false;
     }
     task = dataset.task;
@@ -530,30 +639,55 @@ function checkData(c: Context, domain: [number, number][] | undefined): Resolved
       ok = false;
     }
     if (dataset.task === 'regression' && K !== undefined && K !== 1) {
-      c.v.at(['model', 'output', 'units'], `dataset '${data.dataset}' has one target but model.output.units is ${K}`, 'error', 'dimension-mismatch');
+      c.v.at(
+        ['model', 'output', 'units'],
+        `dataset '${data.dataset}' has one target but model.output.units is ${K}`,
+        'error',
+        'dimension-mismatch',
+      );
       ok = false;
     }
     if (dataset.task === 'classification') {
       if (typeof data.classes === 'number' && data.classes !== dataset.classes) {
-        c.v.at(['data', 'classes'], `dataset '${data.dataset}' has ${dataset.classes} classes, not ${data.classes}`, 'error', 'classes-mismatch');
+        c.v.at(
+          ['data', 'classes'],
+          `dataset '${data.dataset}' has ${dataset.classes} classes, not ${data.classes}`,
+          'error',
+          'classes-mismatch',
+        );
         ok = false;
       }
       if (typeof data.noise !== 'number') noise = dataset.defaultNoise;
     }
     source = { kind: 'dataset', name: data.dataset };
   } else if (sources[0] === 'target') {
-    const targets = typeof data.target === 'string' ? [data.target] : Array.isArray(data.target) && data.target.every((t) => typeof t === 'string') ? (data.target as string[]) : undefined;
+    const targets =
+      typeof data.target === 'string'
+        ? [data.target]
+        : Array.isArray(data.target) && data.target.every((t) => typeof t === 'string')
+          ? (data.target as string[])
+          : undefined;
     if (!targets) return undefined;
     targets.forEach((text, i) => {
       if (!checkExpression(c, typeof data.target === 'string' ? ['data', 'target'] : ['data', 'target', i], text, domain, seed)) ok = false;
     });
     if (K !== undefined) {
       if (task === 'regression' && targets.length !== K) {
-        c.v.at(['data', 'target'], `data.target has ${plural(targets.length, 'expression')} but model.output.units is ${K} (one expression per output)`, 'error', 'dimension-mismatch');
+        c.v.at(
+          ['data', 'target'],
+          `data.target has ${plural(targets.length, 'expression')} but model.output.units is ${K} (one expression per output)`,
+          'error',
+          'dimension-mismatch',
+        );
         ok = false;
       }
       if (task === 'classification' && targets.length !== K && !(targets.length === 1 && K === 2)) {
-        c.v.at(['data', 'target'], `for classification give one expression per class (${K}), or one expression for two classes; got ${targets.length}`, 'error', 'dimension-mismatch');
+        c.v.at(
+          ['data', 'target'],
+          `for classification give one expression per class (${K}), or one expression for two classes; got ${targets.length}`,
+          'error',
+          'dimension-mismatch',
+        );
         ok = false;
       }
     }
@@ -561,7 +695,8 @@ function checkData(c: Context, domain: [number, number][] | undefined): Resolved
   } else if (sources[0] === 'csv' && isObject(data.csv)) {
     const csv = data.csv;
     const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-    if (typeof csv.path !== 'string' || !isStrings(csv.inputs) || !(typeof csv.target === 'string' || isStrings(csv.target))) return undefined;
+    if (typeof csv.path !== 'string' || !isStrings(csv.inputs) || !(typeof csv.target === 'string' || isStrings(csv.target)))
+      return undefined;
     const inputs = csv.inputs;
     const targets = typeof csv.target === 'string' ? [csv.target] : csv.target;
     const file = resolve(c.specDir, csv.path);
@@ -574,7 +709,12 @@ function checkData(c: Context, domain: [number, number][] | undefined): Resolved
         const records = parseCsv(readFirstLine(file), { trim: true, relax_column_count: true }) as string[][];
         header = records[0] ?? [];
       } catch (err) {
-        c.v.at(['data', 'csv', 'path'], `cannot read the header row of ${file}: ${err instanceof Error ? err.message : String(err)}`, 'error', 'csv-format');
+        c.v.at(
+          ['data', 'csv', 'path'],
+          `cannot read the header row of ${file}: ${err instanceof Error ? err.message : String(err)}`,
+          'error',
+          'csv-format',
+        );
         ok = false;
       }
       if (ok && header.length === 0) {
@@ -583,20 +723,37 @@ function checkData(c: Context, domain: [number, number][] | undefined): Resolved
       } else if (ok) {
         const checkColumn = (name: string, path: Path): void => {
           if (!header.includes(name)) {
-            c.v.at(path, `column '${name}' is not in ${csv.path}${suggestion(name, header)}; its columns are ${header.join(', ')}`, 'error', 'csv-column');
+            c.v.at(
+              path,
+              `column '${name}' is not in ${csv.path}${suggestion(name, header)}; its columns are ${header.join(', ')}`,
+              'error',
+              'csv-column',
+            );
             ok = false;
           }
         };
         inputs.forEach((name, i) => checkColumn(name, ['data', 'csv', 'inputs', i]));
-        targets.forEach((name, i) => checkColumn(name, typeof csv.target === 'string' ? ['data', 'csv', 'target'] : ['data', 'csv', 'target', i]));
+        targets.forEach((name, i) =>
+          checkColumn(name, typeof csv.target === 'string' ? ['data', 'csv', 'target'] : ['data', 'csv', 'target', i]),
+        );
       }
     }
     if (c.dim !== undefined && inputs.length !== c.dim) {
-      c.v.at(['data', 'csv', 'inputs'], `csv.inputs names ${plural(inputs.length, 'column')} but input.dim is ${c.dim}`, 'error', 'dimension-mismatch');
+      c.v.at(
+        ['data', 'csv', 'inputs'],
+        `csv.inputs names ${plural(inputs.length, 'column')} but input.dim is ${c.dim}`,
+        'error',
+        'dimension-mismatch',
+      );
       ok = false;
     }
     if (task === 'regression' && K !== undefined && targets.length !== K) {
-      c.v.at(['data', 'csv', 'target'], `csv.target names ${plural(targets.length, 'column')} but model.output.units is ${K}`, 'error', 'dimension-mismatch');
+      c.v.at(
+        ['data', 'csv', 'target'],
+        `csv.target names ${plural(targets.length, 'column')} but model.output.units is ${K}`,
+        'error',
+        'dimension-mismatch',
+      );
       ok = false;
     }
     if (task === 'classification' && targets.length !== 1) {
@@ -611,10 +768,20 @@ function checkData(c: Context, domain: [number, number][] | undefined): Resolved
     const dataset = source?.kind === 'dataset' ? DATASETS[source.name] : undefined;
     classes = dataset?.task === 'classification' ? dataset.classes : typeof data.classes === 'number' ? data.classes : K;
     if (K < 2) {
-      c.v.at(['model', 'output', 'units'], 'classification needs at least 2 output units (one logit per class)', 'error', 'classes-mismatch');
+      c.v.at(
+        ['model', 'output', 'units'],
+        'classification needs at least 2 output units (one logit per class)',
+        'error',
+        'classes-mismatch',
+      );
       ok = false;
     } else if (classes !== K) {
-      c.v.at(['model', 'output', 'units'], `model.output.units is ${K} but the data have ${classes} classes: classification needs one output per class`, 'error', 'classes-mismatch');
+      c.v.at(
+        ['model', 'output', 'units'],
+        `model.output.units is ${K} but the data have ${classes} classes: classification needs one output per class`,
+        'error',
+        'classes-mismatch',
+      );
       ok = false;
     }
   } else if (task === 'regression' && data.classes !== undefined) {
@@ -623,7 +790,12 @@ function checkData(c: Context, domain: [number, number][] | undefined): Resolved
   const samples = isPositiveInt(data.samples) ? data.samples : DEFAULTS.samples;
   const batch = isObject(c.raw.training) && isPositiveInt(c.raw.training.batch) ? c.raw.training.batch : DEFAULTS.batch;
   if (source?.kind !== 'csv' && batch > samples && isObject(c.raw.training) && c.raw.training.batch !== undefined) {
-    c.v.at(['training', 'batch'], `batch ${batch} is larger than data.samples ${samples}: every step will use all ${samples} samples`, 'warning', 'batch-size');
+    c.v.at(
+      ['training', 'batch'],
+      `batch ${batch} is larger than data.samples ${samples}: every step will use all ${samples} samples`,
+      'warning',
+      'batch-size',
+    );
   }
   return ok && source ? { task, source, samples, noise, classes } : undefined;
 }
@@ -642,12 +814,28 @@ function checkLayers(c: Context): ResolvedSpec['layers'] | undefined {
     const exact = (EXACT_ACTIVATIONS as readonly string[]).includes(activation);
     const annealed = isAnnealable(activation) && isObject(c.raw.training) && c.raw.training.anneal !== undefined;
     if (!exact && KNOWN_ACTIVATIONS.includes(activation) && annealed) {
-      c.v.at(['model', 'layers', i, 'activation'], `'${activation}' is annealed to ReLU by training.anneal: training is approximate, the exported network is hard ReLU and can be proved`, 'info', 'approximate-activation');
+      c.v.at(
+        ['model', 'layers', i, 'activation'],
+        `'${activation}' is annealed to ReLU by training.anneal: training is approximate, the exported network is hard ReLU and can be proved`,
+        'info',
+        'approximate-activation',
+      );
     } else if (!exact && KNOWN_ACTIVATIONS.includes(activation)) {
-      c.v.at(['model', 'layers', i, 'activation'], `POLICE is only approximate for '${activation}' (not piecewise affine): the certificate can report the residual on each region, never "proved"`, 'warning', 'approximate-activation');
+      c.v.at(
+        ['model', 'layers', i, 'activation'],
+        `POLICE is only approximate for '${activation}' (not piecewise affine): the certificate can report the residual on each region, never "proved"`,
+        'warning',
+        'approximate-activation',
+      );
     }
     if (layer.alpha !== undefined && activation !== 'leaky_relu') {
-      c.v.at(['model', 'layers', i, 'alpha'], `alpha is ignored by '${activation}' (it is the negative slope of leaky_relu)`, 'warning', 'unused-setting', { key: true });
+      c.v.at(
+        ['model', 'layers', i, 'alpha'],
+        `alpha is ignored by '${activation}' (it is the negative slope of leaky_relu)`,
+        'warning',
+        'unused-setting',
+        { key: true },
+      );
     }
     const alpha = activation === 'leaky_relu' ? (typeof layer.alpha === 'number' ? layer.alpha : DEFAULTS.alpha) : 0;
     const resolved: ResolvedSpec['layers'][number] = { units: layer.units, activation: activation as Activation, alpha };
@@ -655,11 +843,27 @@ function checkLayers(c: Context): ResolvedSpec['layers'] | undefined {
     if (isAnnealable(activation)) {
       resolved.beta = typeof layer.beta === 'number' ? layer.beta : DEFAULTS.beta;
       if (layer.learn_beta === true) resolved.learnBeta = true;
-      if (layer.learn_beta === true && annealed) c.v.at(['model', 'layers', i, 'learn_beta'], 'learn_beta is ignored while training.anneal drives β', 'warning', 'unused-setting', { key: true });
-      if (!annealed) c.v.at(['model', 'layers', i, 'activation'], `'${activation}' stays smooth after training: add training.anneal ({"beta_start": 1, "beta_end": 1000}) to end with a hard ReLU network the certificate can prove`, 'info', 'anneal-hint');
+      if (layer.learn_beta === true && annealed)
+        c.v.at(['model', 'layers', i, 'learn_beta'], 'learn_beta is ignored while training.anneal drives β', 'warning', 'unused-setting', {
+          key: true,
+        });
+      if (!annealed)
+        c.v.at(
+          ['model', 'layers', i, 'activation'],
+          `'${activation}' stays smooth after training: add training.anneal ({"beta_start": 1, "beta_end": 1000}) to end with a hard ReLU network the certificate can prove`,
+          'info',
+          'anneal-hint',
+        );
     } else {
       for (const key of ['beta', 'learn_beta']) {
-        if (layer[key] !== undefined) c.v.at(['model', 'layers', i, key], `${key} is ignored by '${activation}' (it belongs to swish and softplus)`, 'warning', 'unused-setting', { key: true });
+        if (layer[key] !== undefined)
+          c.v.at(
+            ['model', 'layers', i, key],
+            `${key} is ignored by '${activation}' (it belongs to swish and softplus)`,
+            'warning',
+            'unused-setting',
+            { key: true },
+          );
       }
     }
     layers.push(resolved);
@@ -683,12 +887,22 @@ function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec
   let domainOk = true;
   if (Array.isArray(input.domain) && c.dim !== undefined) {
     if (input.domain.length !== c.dim) {
-      v.at(['input', 'domain'], `input.domain has ${plural(input.domain.length, 'interval')} but input.dim is ${c.dim} (one [low, high] per coordinate)`, 'error', 'dimension-mismatch');
+      v.at(
+        ['input', 'domain'],
+        `input.domain has ${plural(input.domain.length, 'interval')} but input.dim is ${c.dim} (one [low, high] per coordinate)`,
+        'error',
+        'dimension-mismatch',
+      );
       domainOk = false;
     }
     input.domain.forEach((interval: unknown, k) => {
       if (isNumberArray(interval) && interval.length === 2 && !(interval[0] < interval[1])) {
-        v.at(['input', 'domain', k], `input.domain[${k}] = [${interval.join(', ')}] is empty: low must be below high`, 'error', 'empty-domain');
+        v.at(
+          ['input', 'domain', k],
+          `input.domain[${k}] = [${interval.join(', ')}] is empty: low must be below high`,
+          'error',
+          'empty-domain',
+        );
         domainOk = false;
       }
     });
@@ -697,9 +911,20 @@ function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec
 
   const layers = section(v, () => checkLayers(c));
   const regions = section(v, () => checkRegions(c, domain));
-  if (!domain && domainOk && c.dim !== undefined && input.domain === undefined) domain = defaultDomain(c.dim, regions, isObject(raw.data) ? raw.data.dataset : undefined);
+  if (!domain && domainOk && c.dim !== undefined && input.domain === undefined)
+    domain = defaultDomain(c.dim, regions, isObject(raw.data) ? raw.data.dataset : undefined);
   const data = section(v, () => checkData(c, domain));
-  if (v.hasErrors() || !layers || !regions || !data || !domain || c.dim === undefined || c.outputUnits === undefined || typeof raw.name !== 'string') return undefined;
+  if (
+    v.hasErrors() ||
+    !layers ||
+    !regions ||
+    !data ||
+    !domain ||
+    c.dim === undefined ||
+    c.outputUnits === undefined ||
+    typeof raw.name !== 'string'
+  )
+    return undefined;
 
   const training = isObject(raw.training) ? raw.training : {};
   const police = isObject(raw.police) ? raw.police : {};
@@ -715,7 +940,10 @@ function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec
     training: {
       steps: num(training.steps, DEFAULTS.steps),
       batch: num(training.batch, DEFAULTS.batch),
-      optimizer: training.optimizer === 'adam' || training.optimizer === 'sgd' || training.optimizer === 'adamw' ? training.optimizer : DEFAULTS.optimizer,
+      optimizer:
+        training.optimizer === 'adam' || training.optimizer === 'sgd' || training.optimizer === 'adamw'
+          ? training.optimizer
+          : DEFAULTS.optimizer,
       lr: num(training.lr, DEFAULTS.lr),
       weightDecay: num(training.weight_decay, DEFAULTS.weightDecay),
       seed: num(training.seed, DEFAULTS.seed),
@@ -732,16 +960,32 @@ function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec
 }
 
 /** training.anneal and training.orthogonality (issue 5), with a warning when the anneal has nothing to drive. */
-function companionTraining(v: Validator, training: Json, layers: ResolvedSpec['layers'], inputDim: number): Pick<ResolvedSpec['training'], 'anneal' | 'orthogonality'> {
+function companionTraining(
+  v: Validator,
+  training: Json,
+  layers: ResolvedSpec['layers'],
+  inputDim: number,
+): Pick<ResolvedSpec['training'], 'anneal' | 'orthogonality'> {
   const out: Pick<ResolvedSpec['training'], 'anneal' | 'orthogonality'> = {};
   if (isObject(training.anneal)) {
     const start = typeof training.anneal.beta_start === 'number' ? training.anneal.beta_start : DEFAULTS.annealBetaStart;
     const end = typeof training.anneal.beta_end === 'number' ? training.anneal.beta_end : DEFAULTS.annealBetaEnd;
     out.anneal = { betaStart: start, betaEnd: end };
     if (!layers.some((l) => isAnnealable(l.activation))) {
-      v.at(['training', 'anneal'], 'training.anneal drives β of swish/softplus layers, and this model has none: it is ignored', 'warning', 'unused-setting', { key: true });
+      v.at(
+        ['training', 'anneal'],
+        'training.anneal drives β of swish/softplus layers, and this model has none: it is ignored',
+        'warning',
+        'unused-setting',
+        { key: true },
+      );
     } else if (end < 100) {
-      v.at(['training', 'anneal', 'beta_end'], `beta_end ${end} is small: the network is exported as hard ReLU, which then differs visibly from the swish it was trained with (use ≥ 100)`, 'warning', 'anneal-too-soft');
+      v.at(
+        ['training', 'anneal', 'beta_end'],
+        `beta_end ${end} is small: the network is exported as hard ReLU, which then differs visibly from the swish it was trained with (use ≥ 100)`,
+        'warning',
+        'anneal-too-soft',
+      );
     }
   }
   const ortho = training.orthogonality;
@@ -749,9 +993,17 @@ function companionTraining(v: Validator, training: Json, layers: ResolvedSpec['l
   else if (isObject(ortho) && ortho.parametrization === 'exact') {
     out.orthogonality = { kind: 'exact' };
     // More filters than inputs cannot all be orthogonal: say what the parametrisation does there instead.
-    const wide = layers.map((l, i) => ({ i, units: l.units, inputs: i === 0 ? inputDim : layers[i - 1].units })).filter((l) => l.units > l.inputs);
+    const wide = layers
+      .map((l, i) => ({ i, units: l.units, inputs: i === 0 ? inputDim : layers[i - 1].units }))
+      .filter((l) => l.units > l.inputs);
     if (wide.length) {
-      v.at(['training', 'orthogonality', 'parametrization'], `${wide.map((l) => `layer ${l.i + 1} (${l.units} units on ${l.inputs} inputs)`).join(', ')}: more filters than inputs cannot all be orthogonal; their columns are made orthonormal instead`, 'info', 'orthogonality-wide', { key: true });
+      v.at(
+        ['training', 'orthogonality', 'parametrization'],
+        `${wide.map((l) => `layer ${l.i + 1} (${l.units} units on ${l.inputs} inputs)`).join(', ')}: more filters than inputs cannot all be orthogonal; their columns are made orthonormal instead`,
+        'info',
+        'orthogonality-wide',
+        { key: true },
+      );
     }
   }
   return out;

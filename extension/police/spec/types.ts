@@ -21,10 +21,7 @@ export interface RawLayerSpec {
   learn_beta?: boolean;
 }
 
-export type RawConstraint =
-  | 'affine'
-  | { jacobian: Matrix }
-  | { affine_map: { A: Matrix; b: Vector } };
+export type RawConstraint = 'affine' | { jacobian: Matrix } | { affine_map: { A: Matrix; b: Vector } };
 
 export interface RawRegionBase {
   name?: string;
@@ -83,10 +80,7 @@ export interface ResolvedLayer {
   learnBeta?: boolean;
 }
 
-export type ResolvedConstraint =
-  | { kind: 'affine' }
-  | { kind: 'jacobian'; A: Matrix }
-  | { kind: 'affine_map'; A: Matrix; b: Vector };
+export type ResolvedConstraint = { kind: 'affine' } | { kind: 'jacobian'; A: Matrix } | { kind: 'affine_map'; A: Matrix; b: Vector };
 
 export interface ResolvedRegion {
   name: string;

@@ -26,7 +26,6 @@ let gradientsPatched = false;
 /** Loads an optional native package without letting the bundler see it (it must stay external). */
 function optionalRequire(name: string): { error?: string } {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const req = typeof require === 'function' ? require : undefined;
     if (!req) return { error: 'require() is not available' };
     req(name);

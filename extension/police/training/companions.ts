@@ -93,7 +93,9 @@ export function attachCompanions(mlp: Mlp, spec: ResolvedSpec): Companions {
     },
     hardenForExport(completed) {
       if (!anneal || !mlp.betas || !completed) return;
-      mlp.layers = mlp.layers.map((layer) => (isAnnealable(layer.activation) ? { units: layer.units, activation: 'relu', alpha: 0 } : layer));
+      mlp.layers = mlp.layers.map((layer) =>
+        isAnnealable(layer.activation) ? { units: layer.units, activation: 'relu', alpha: 0 } : layer,
+      );
       mlp.betas = undefined;
       annealed = true;
     },

@@ -92,7 +92,8 @@ function fromDataset(spec: ResolvedSpec, name: string, rng: Rng): LoadedData {
   if (dataset.task === 'regression') {
     const x64 = sampleDomain(spec, count, rng);
     const y = new Float32Array(count);
-    for (let i = 0; i < count; i++) y[i] = dataset.target(x64[2 * i], x64[2 * i + 1]) + (spec.data.noise > 0 ? spec.data.noise * rng.normal() : 0);
+    for (let i = 0; i < count; i++)
+      y[i] = dataset.target(x64[2 * i], x64[2 * i + 1]) + (spec.data.noise > 0 ? spec.data.noise * rng.normal() : 0);
     return { x: Float32Array.from(x64), y, count, inputDim: 2, outputDim: 1 };
   }
   const x = new Float32Array(count * 2);
@@ -127,18 +128,25 @@ function fromCsv(spec: ResolvedSpec, path: string, inputs: string[], targets: st
     const line = (err as { lines?: number }).lines;
     throw new DataError(`${path}${line ? `:${line}` : ''}: ${err instanceof Error ? err.message : String(err)}`, path, line);
   }
-  if (records.length === 0) throw new DataError(`${path}: the file is empty; it needs a header row naming the columns, then one row per sample`, path, 1);
+  if (records.length === 0)
+    throw new DataError(`${path}: the file is empty; it needs a header row naming the columns, then one row per sample`, path, 1);
   const header = records[0].record;
   const columnOf = (name: string): number => {
     const index = header.indexOf(name);
-    if (index < 0) throw new DataError(`${path}:${records[0].info.lines}: column '${name}' not found in the header (columns: ${header.join(', ')})`, path, records[0].info.lines);
+    if (index < 0)
+      throw new DataError(
+        `${path}:${records[0].info.lines}: column '${name}' not found in the header (columns: ${header.join(', ')})`,
+        path,
+        records[0].info.lines,
+      );
     return index;
   };
   const inputColumns = inputs.map(columnOf);
   const targetColumns = targets.map(columnOf);
   const rows = records.slice(1);
   if (rows.length === 0) throw new DataError(`${path}: the file has a header but no data rows`, path, records[0].info.lines + 1);
-  if (inputs.length !== spec.inputDim) throw new DataError(`${path}: ${inputs.length} input columns but input.dim is ${spec.inputDim}`, path);
+  if (inputs.length !== spec.inputDim)
+    throw new DataError(`${path}: ${inputs.length} input columns but input.dim is ${spec.inputDim}`, path);
 
   const numberAt = (row: CsvRecord, column: number): number => {
     const raw = row.record[column];
@@ -164,7 +172,12 @@ function fromCsv(spec: ResolvedSpec, path: string, inputs: string[], targets: st
     rows.forEach((row, i) => {
       const value = numberAt(row, targetColumns[0]);
       if (!Number.isInteger(value) || value < 0 || value >= classes) {
-        throw new DataError(`${path}:${row.info.lines}:${targetColumns[0] + 1}: class ${JSON.stringify(row.record[targetColumns[0]])} in column '${targets[0]}' is not an integer in 0..${classes - 1}`, path, row.info.lines, targetColumns[0] + 1);
+        throw new DataError(
+          `${path}:${row.info.lines}:${targetColumns[0] + 1}: class ${JSON.stringify(row.record[targetColumns[0]])} in column '${targets[0]}' is not an integer in 0..${classes - 1}`,
+          path,
+          row.info.lines,
+          targetColumns[0] + 1,
+        );
       }
       labels[i] = value;
     });

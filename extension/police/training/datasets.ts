@@ -24,7 +24,11 @@ export const DATASETS: Record<string, Dataset> = {
   wave: { task: 'regression', target: (x0, x1) => Math.sin(2 * x0) * Math.cos(2 * x1), formula: 'sin(2*x0)*cos(2*x1)' },
   rays: { task: 'regression', target: (x0, x1) => Math.sin(6 * Math.atan2(x1, x0)), formula: 'sin(6*atan2(x1, x0))' },
   // An integer multiple of θ keeps the target continuous across θ = ±π.
-  spiral: { task: 'regression', target: (x0, x1) => Math.sin(3 * Math.hypot(x0, x1) - 2 * Math.atan2(x1, x0)), formula: 'sin(3*sqrt(x0^2+x1^2) - 2*atan2(x1, x0))' },
+  spiral: {
+    task: 'regression',
+    target: (x0, x1) => Math.sin(3 * Math.hypot(x0, x1) - 2 * Math.atan2(x1, x0)),
+    formula: 'sin(3*sqrt(x0^2+x1^2) - 2*atan2(x1, x0))',
+  },
   moons: {
     task: 'classification',
     classes: 2,

@@ -54,7 +54,17 @@ export function disposeMlp(mlp: Mlp): void {
   for (const v of [...mlp.kernels, ...mlp.biases]) v.dispose();
 }
 
-const ACTIVATION_OPS: Tf = { relu: tf.relu, leakyRelu: tf.leakyRelu, abs: tf.abs, mul: tf.mul, sigmoid: tf.sigmoid, tanh: tf.tanh, div: tf.div, maximum: tf.maximum, softplus: tf.softplus };
+const ACTIVATION_OPS: Tf = {
+  relu: tf.relu,
+  leakyRelu: tf.leakyRelu,
+  abs: tf.abs,
+  mul: tf.mul,
+  sigmoid: tf.sigmoid,
+  tanh: tf.tanh,
+  div: tf.div,
+  maximum: tf.maximum,
+  softplus: tf.softplus,
+};
 
 /** The layer's activation; β is the learned or annealed per-unit tensor, else the layer's fixed β. */
 export function activate(z: tf.Tensor2D, layer: ResolvedLayer, beta?: tf.Tensor1D): tf.Tensor2D {
@@ -143,7 +153,12 @@ export function buildPoliceContext(spec: ResolvedSpec): PoliceContext {
     const target =
       c.kind === 'affine_map'
         ? region.vertices.map((v) => matVec(c.A, v).map((value, i) => value + b[i]))
-        : region.vertices.slice(1).map((v) => matVec(c.A, v.map((x, j) => x - region.vertices[0][j])));
+        : region.vertices.slice(1).map((v) =>
+            matVec(
+              c.A,
+              v.map((x, j) => x - region.vertices[0][j]),
+            ),
+          );
     penalties.push({ kind: c.kind, region: index, offset, count: region.vertices.length, target });
   });
   return { vertices, regionSizes, rule: effectiveShiftRule(spec), margin: spec.police.margin, exact, penalties };
@@ -199,14 +214,19 @@ export interface PoliceForward {
 }
 
 /** Least-squares affine map of the network on the exact region from its vertex outputs: the skip (Wᵀ: D×O, b: 1×O). */
-export function exactSkipTensors(t: PoliceTensors, vertexOutputs: tf.Tensor2D, inputDim: number): { w: tf.Tensor2D; b: tf.Tensor2D } | undefined {
+export function exactSkipTensors(
+  t: PoliceTensors,
+  vertexOutputs: tf.Tensor2D,
+  inputDim: number,
+): { w: tf.Tensor2D; b: tf.Tensor2D } | undefined {
   const exact = t.context.exact;
   if (!exact || !t.pinv || !t.skipA || !t.skipB) return undefined;
   const outputs = vertexOutputs.shape[1];
   const theta = tf.matMul(t.pinv, tf.slice(vertexOutputs, [exact.offset, 0], [exact.count, outputs]));
   const mT = tf.slice(theta, [0, 0], [inputDim, outputs]);
   const w = tf.sub<tf.Tensor2D>(t.skipA, mT);
-  const b: tf.Tensor2D = exact.kind === 'affine_map' ? tf.sub<tf.Tensor2D>(t.skipB, tf.slice(theta, [inputDim, 0], [1, outputs])) : tf.zerosLike(t.skipB);
+  const b: tf.Tensor2D =
+    exact.kind === 'affine_map' ? tf.sub<tf.Tensor2D>(t.skipB, tf.slice(theta, [inputDim, 0], [1, outputs])) : tf.zerosLike(t.skipB);
   return { w, b };
 }
 
@@ -214,12 +234,18 @@ export function exactSkipTensors(t: PoliceTensors, vertexOutputs: tf.Tensor2D, i
  * Algorithm 1 with the vertices concatenated to the batch (one matmul per layer), then the exact
  * Eq. (1)/(2) skip for the first region that asks and penalties for the others.
  */
-export function forwardPolice(mlp: Mlp, x: tf.Tensor2D, t: PoliceTensors, onShift?: (layer: number, shift: LayerShift) => void): PoliceForward {
+export function forwardPolice(
+  mlp: Mlp,
+  x: tf.Tensor2D,
+  t: PoliceTensors,
+  onShift?: (layer: number, shift: LayerShift) => void,
+): PoliceForward {
   const batchRows = x.shape[0];
   const layout: VertexLayout = { batchRows, regionSizes: t.context.regionSizes };
   let h = batchRows > 0 ? tf.concat([x, t.vertices], 0) : t.vertices;
   for (let i = 0; i < mlp.layers.length; i++) {
-    const keptSides = t.context.rule === 'fixed' ? (t.keptSides[i] ??= new Int8Array(t.context.regionSizes.length * mlp.layers[i].units)) : undefined;
+    const keptSides =
+      t.context.rule === 'fixed' ? (t.keptSides[i] ??= new Int8Array(t.context.regionSizes.length * mlp.layers[i].units)) : undefined;
     const z = policeShift(dense(h, mlp, i), layout, t.context.rule, t.context.margin, onShift && ((s) => onShift(i, s)), keptSides);
     h = activate(z, mlp.layers[i], mlp.betas?.[i]);
   }
@@ -237,9 +263,7 @@ export function forwardPolice(mlp: Mlp, x: tf.Tensor2D, t: PoliceTensors, onShif
   t.context.penalties.forEach((term, i) => {
     const fv = tf.slice(vertexOutputs, [term.offset, 0], [term.count, outputs]);
     const got =
-      term.kind === 'affine_map'
-        ? fv
-        : tf.sub(tf.slice(fv, [1, 0], [term.count - 1, outputs]), tf.slice(fv, [0, 0], [1, outputs]));
+      term.kind === 'affine_map' ? fv : tf.sub(tf.slice(fv, [1, 0], [term.count - 1, outputs]), tf.slice(fv, [0, 0], [1, outputs]));
     const value = tf.mean(tf.square(tf.sub(got, t.penaltyTargets[i]))) as tf.Scalar;
     penalty = penalty ? tf.add<tf.Scalar>(penalty, value) : value;
   });

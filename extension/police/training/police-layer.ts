@@ -45,7 +45,8 @@ export function computeShift(
   const vertex = new Int32Array(units).fill(-1);
   const sides = new Int8Array(regionSizes.length * units);
   if (totalRows === 0) return { shift, vertex, sides };
-  if (rule === 'fixed' && keptSides?.length !== regionSizes.length * units) throw new Error("the 'fixed' shift rule needs the layer's kept sides");
+  if (rule === 'fixed' && keptSides?.length !== regionSizes.length * units)
+    throw new Error("the 'fixed' shift rule needs the layer's kept sides");
   if (rule === 'majority' && regionSizes.length === 1) {
     for (let k = 0; k < units; k++) {
       let positive = 0;
@@ -209,7 +210,13 @@ export function policeShift(
       if (!any) return dy;
       const columnSums = tf.sum(dy, 0, true);
       const correction = tf.mul(tf.tensor2d(mask, [vertexRows, units]), columnSums);
-      return tf.sub(dy, tf.pad(correction, [[layout.batchRows, 0], [0, 0]]));
+      return tf.sub(
+        dy,
+        tf.pad(correction, [
+          [layout.batchRows, 0],
+          [0, 0],
+        ]),
+      );
     };
     return { value, gradFunc };
   });

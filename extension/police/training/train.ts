@@ -148,7 +148,12 @@ class Batcher {
 }
 
 /** Builds the x and target tensors for the given sample rows. */
-function batchTensors(data: TrainingData, rows: ArrayLike<number>, task: 'regression' | 'classification', classes: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
+function batchTensors(
+  data: TrainingData,
+  rows: ArrayLike<number>,
+  task: 'regression' | 'classification',
+  classes: number,
+): { x: tf.Tensor2D; y: tf.Tensor2D } {
   const D = data.inputDim;
   const n = rows.length;
   const x = new Float32Array(n * D);
@@ -175,7 +180,12 @@ function specData(spec: ResolvedSpec): TrainingData {
 }
 
 /** Loss (and accuracy) of the current weights over the whole data set, POLICE forward when enabled. */
-function evaluate(mlp: Mlp, police: PoliceTensors | undefined, data: TrainingData, spec: ResolvedSpec): { loss: number; accuracy?: number } {
+function evaluate(
+  mlp: Mlp,
+  police: PoliceTensors | undefined,
+  data: TrainingData,
+  spec: ResolvedSpec,
+): { loss: number; accuracy?: number } {
   const task = spec.data.task;
   const classes = spec.outputUnits;
   const chunk = 4096;
@@ -256,7 +266,8 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   const steps = options.steps ?? spec.training.steps;
   const seed = options.seed ?? spec.training.seed;
   const data = options.data ?? specData(spec);
-  if (data.inputDim !== spec.inputDim) throw new Error(`data for '${spec.name}' has ${data.inputDim} inputs, the spec says input.dim = ${spec.inputDim}`);
+  if (data.inputDim !== spec.inputDim)
+    throw new Error(`data for '${spec.name}' has ${data.inputDim} inputs, the spec says input.dim = ${spec.inputDim}`);
   if (spec.data.task === 'regression' && data.outputDim !== spec.outputUnits) {
     throw new Error(`data for '${spec.name}' has ${data.outputDim} target(s), model.output.units is ${spec.outputUnits}`);
   }
@@ -335,8 +346,17 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
         health = shifts.map((s, layer) => layerHealth(layer, s, flipTotals[layer]));
       }
       loss.dispose();
-      if (!Number.isFinite(lastLoss) && (logged || report)) throw new Error(`training '${spec.name}' diverged at step ${step} (loss ${lastLoss}); lower training.lr`);
-      if (logged) metrics.push({ step, loss: lastLoss, health, elapsed_ms: now - started, backend: choice.backend, ...companions.metrics(step, steps, () => foldNetwork(mlp, police)) });
+      if (!Number.isFinite(lastLoss) && (logged || report))
+        throw new Error(`training '${spec.name}' diverged at step ${step} (loss ${lastLoss}); lower training.lr`);
+      if (logged)
+        metrics.push({
+          step,
+          loss: lastLoss,
+          health,
+          elapsed_ms: now - started,
+          backend: choice.backend,
+          ...companions.metrics(step, steps, () => foldNetwork(mlp, police)),
+        });
       if (report) {
         lastProgress = now;
         options.onProgress?.({ step, totalSteps: steps, loss: lastLoss, health, elapsedMs: now - started });
@@ -352,7 +372,10 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
     if (selecting && !stopped && stepsDone === steps && best.step !== steps && best.step > 0) {
       best.restore();
       keptStep = best.step;
-      options.onLog?.('info', `kept the network of step ${best.step} (loss ${best.loss.toPrecision(3)}), the lowest of the final fifth of training`);
+      options.onLog?.(
+        'info',
+        `kept the network of step ${best.step} (loss ${best.loss.toPrecision(3)}), the lowest of the final fifth of training`,
+      );
     }
     companions.hardenForExport(!stopped && stepsDone === steps);
     const network: FoldedNetwork = { ...foldNetwork(mlp, police), step: keptStep };

@@ -60,7 +60,12 @@ export async function specOpensAsPoliceJson(args: { path: string }): Promise<{ l
 }
 
 /** The JSON language server (through jsonLanguageParticipants + the schema) offers `label` at the position. */
-export async function completionOffers(args: { path: string; line: number; character: number; label: string }): Promise<{ labels: string[] }> {
+export async function completionOffers(args: {
+  path: string;
+  line: number;
+  character: number;
+  label: string;
+}): Promise<{ labels: string[] }> {
   const uri = fileUri(args.path);
   const labels = await until(`completion "${args.label}" at ${args.line}:${args.character}`, async () => {
     const list = await vscode.commands.executeCommand<vscode.CompletionList>(
@@ -78,7 +83,11 @@ export async function completionOffers(args: { path: string; line: number; chara
 export async function hoverShows(args: { path: string; line: number; character: number; text: string }): Promise<{ hover: string }> {
   const uri = fileUri(args.path);
   const hover = await until(`hover containing "${args.text}"`, async () => {
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(args.line, args.character));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      uri,
+      new vscode.Position(args.line, args.character),
+    );
     const text = hovers
       .flatMap((h) => h.contents)
       .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
@@ -101,7 +110,9 @@ export async function diagnosticAt(args: {
   try {
     await until(`a diagnostic /${args.message}/ at ${args.range.join(',')}`, () => {
       last = vscode.languages.getDiagnostics(uri).map(toSeen);
-      return last.some((d) => pattern.test(d.message) && d.range.join(',') === args.range.join(',') && (!args.severity || d.severity === args.severity))
+      return last.some(
+        (d) => pattern.test(d.message) && d.range.join(',') === args.range.join(',') && (!args.severity || d.severity === args.severity),
+      )
         ? true
         : undefined;
     });
