@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { validateSpecText } from '../police/spec/parse';
 import type { Problem } from '../police/spec/problems';
+import { Disposable, toDisposable } from './dispose';
 import { editorProblems } from './editor-problems';
 
 export const POLICE_LANGUAGE_ID = 'police-json';
@@ -30,19 +31,22 @@ export function toDiagnostic(problem: Problem): vscode.Diagnostic {
   return diagnostic;
 }
 
-export class SpecDiagnostics implements vscode.Disposable {
-  private readonly collection = vscode.languages.createDiagnosticCollection('police');
+export class SpecDiagnostics extends Disposable {
+  private readonly collection = this._register(vscode.languages.createDiagnosticCollection('police'));
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly log: vscode.LogOutputChannel) {
-    this.disposables.push(
-      this.collection,
-      vscode.workspace.onDidOpenTextDocument((d) => this.validateNow(d)),
-      vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)),
-      vscode.workspace.onDidSaveTextDocument((d) => this.validateNow(d)),
-      vscode.workspace.onDidCloseTextDocument((d) => this.forget(d)),
+    super();
+    this._register(
+      toDisposable(() => {
+        for (const timer of this.timers.values()) clearTimeout(timer);
+        this.timers.clear();
+      }),
     );
+    this._register(vscode.workspace.onDidOpenTextDocument((d) => this.validateNow(d)));
+    this._register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
+    this._register(vscode.workspace.onDidSaveTextDocument((d) => this.validateNow(d)));
+    this._register(vscode.workspace.onDidCloseTextDocument((d) => this.forget(d)));
     for (const document of vscode.workspace.textDocuments) this.validateNow(document);
   }
 
@@ -73,12 +77,6 @@ export class SpecDiagnostics implements vscode.Disposable {
     const shown = editorProblems(problems, { untitled: document.isUntitled, text: document.getText() });
     this.collection.set(document.uri, shown.map(toDiagnostic));
     return problems;
-  }
-
-  dispose(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-    while (this.disposables.length) this.disposables.pop()?.dispose();
   }
 
   private schedule(document: vscode.TextDocument): void {

@@ -1,5 +1,6 @@
 // The "POLICE Runs" tree: spec → runs (newest first) with final loss and certificate state; trainings in progress on top.
 import * as vscode from 'vscode';
+import { Disposable, MutableDisposable, toDisposable } from './dispose';
 import { describeRun, formatLoss, listRuns, type RunSummary } from './run-folders';
 import type { Trainings, TrainingState } from './trainings';
 
@@ -16,12 +17,11 @@ const CERTIFICATE_ICONS: Record<RunSummary['certificate'], [string, string | und
   unreadable: ['question', undefined],
 };
 
-export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvider<RunsNode> {
+  private readonly changed = this._register(new vscode.EventEmitter<RunsNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly disposables: vscode.Disposable[] = [];
   private refreshTimer: NodeJS.Timeout | undefined;
-  private watcher: vscode.FileSystemWatcher | undefined;
+  private readonly watcher = this._register(new MutableDisposable<vscode.FileSystemWatcher>());
   /** The training rows last handed to the tree, so progress repaints one row instead of re-listing every run. */
   private readonly trainingNodes = new Map<string, RunsNode>();
 
@@ -29,10 +29,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     private readonly runsRoot: () => string | undefined,
     private readonly trainings: Trainings,
   ) {
+    super();
+    this._register(toDisposable(() => clearTimeout(this.refreshTimer)));
     this.watchRunsRoot();
-    this.disposables.push(
-      this.changed,
-      trainings.onDidChange(() => this.refresh()),
+    this._register(trainings.onDidChange(() => this.refresh()));
+    this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('police.runsFolder')) return;
         this.watchRunsRoot();
@@ -43,17 +44,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   /** Runs also appear from the CLI: watch the runs folder itself (a renamed-in run folder is one event). */
   private watchRunsRoot(): void {
-    this.watcher?.dispose();
     const root = this.runsRoot();
-    if (!root) return;
-    this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**'));
-    this.watcher.onDidCreate(() => this.refresh());
-    this.watcher.onDidDelete(() => this.refresh());
+    this.watcher.value = root
+      ? vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**'))
+      : undefined;
+    this.watcher.value?.onDidCreate(() => this.refresh());
+    this.watcher.value?.onDidDelete(() => this.refresh());
   }
 
   refresh(): void {
     // Coalesce bursts (a run folder appears with several files at once; progress arrives at the view rate).
-    if (this.refreshTimer) return;
+    if (this.refreshTimer || this.isDisposed) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
       this.changed.fire(undefined);
@@ -122,11 +123,5 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         return item;
       }
     }
-  }
-
-  dispose(): void {
-    clearTimeout(this.refreshTimer);
-    this.watcher?.dispose();
-    while (this.disposables.length) this.disposables.pop()?.dispose();
   }
 }

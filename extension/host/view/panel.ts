@@ -16,6 +16,7 @@ import {
   type ViewWindow,
   type WebviewToHost,
 } from '../../protocol/messages';
+import { Disposable, toDisposable } from '../dispose';
 import { gramMessage } from './gram';
 import { makeNonce, renderHtml } from './html';
 import { SurfaceService } from './surface-service';
@@ -38,11 +39,10 @@ const DEFAULT_RESOLUTION = 200;
 /** Live Gram heat-map updates during training at most this often. */
 const GRAM_INTERVAL_MS = 1000;
 
-export class PoliceViewPanel {
+export class PoliceViewPanel extends Disposable {
   static readonly viewType = 'police.view';
   private static current: PoliceViewPanel | undefined;
 
-  private readonly disposables: vscode.Disposable[] = [];
   private readonly channel: MessageChannel<HostToWebview, WebviewToHost>;
   private readonly surfaces: SurfaceService;
   private spec: ResolvedSpec | undefined;
@@ -94,10 +94,21 @@ export class PoliceViewPanel {
     private readonly panel: vscode.WebviewPanel,
     private readonly extensionUri: vscode.Uri,
   ) {
+    super();
+    this._register(
+      toDisposable(() => {
+        if (PoliceViewPanel.current === this) PoliceViewPanel.current = undefined;
+      }),
+    );
+    // Closing the view from our side (deactivation, a revived panel replacing this one) closes the webview.
+    this._register(panel);
     panel.webview.options = PoliceViewPanel.webviewOptions(extensionUri);
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'police-view.svg');
     this.channel = new MessageChannel<HostToWebview, WebviewToHost>(
-      (message) => void panel.webview.postMessage(message),
+      // Async work (a run's files still loading) can finish after the panel closed: a disposed webview throws on post.
+      (message) => {
+        if (!this.isDisposed) void panel.webview.postMessage(message);
+      },
       {
         ready: () => this.replay(),
         moveVertex: (m) => void this.moveVertex(m.specUri, m.region, m.vertex, m.from, m.to),
@@ -110,39 +121,39 @@ export class PoliceViewPanel {
       },
       (raw, reason) => console.warn(`[police view] ignored message from the view (${reason}): ${JSON.stringify(raw)}`),
     );
-    this.surfaces = new SurfaceService(
-      vscode.Uri.joinPath(extensionUri, 'dist', 'partition-worker.js').fsPath,
-      {
-        onSurface: (surface) => {
-          this.lastSurface = surface;
-          this.channel.send({ type: 'surface', surface });
+    this.surfaces = this._register(
+      new SurfaceService(
+        vscode.Uri.joinPath(extensionUri, 'dist', 'partition-worker.js').fsPath,
+        {
+          onSurface: (surface) => {
+            this.lastSurface = surface;
+            this.channel.send({ type: 'surface', surface });
+          },
+          onCellMap: (answer) => this.channel.send(answer),
+          onData: (data) => {
+            this.lastData = data;
+            this.channel.send(data);
+          },
+          onError: (message) => this.setStatus('error', message),
         },
-        onCellMap: (answer) => this.channel.send(answer),
-        onData: (data) => {
-          this.lastData = data;
-          this.channel.send(data);
-        },
-        onError: (message) => this.setStatus('error', message),
-      },
-      viewRefreshRate(),
+        viewRefreshRate(),
+      ),
     );
+    this._register(toDisposable(() => clearTimeout(this.reparseTimer)));
     void this.surfaces.start();
     panel.webview.html = this.html();
-    panel.onDidDispose(() => this.dispose(), null, this.disposables);
-    panel.webview.onDidReceiveMessage((raw: unknown) => this.channel.receive(raw), null, this.disposables);
-    vscode.workspace.onDidChangeConfiguration(
-      (e) => {
+    // The user closed the panel; the guard in dispose() stops the re-entry when we closed it ourselves.
+    this._register(panel.onDidDispose(() => this.dispose()));
+    this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.channel.receive(raw)));
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('police.viewRefreshRate')) this.surfaces.rateHz = viewRefreshRate();
-      },
-      null,
-      this.disposables,
+      }),
     );
-    vscode.workspace.onDidChangeTextDocument(
-      (e) => {
+    this._register(
+      vscode.workspace.onDidChangeTextDocument((e) => {
         if (this.specUri && e.document.uri.toString() === this.specUri.toString()) this.scheduleReparse(e.document);
-      },
-      null,
-      this.disposables,
+      }),
     );
   }
 
@@ -255,14 +266,6 @@ export class PoliceViewPanel {
     }
     await this.loadRunNetwork(dir);
     this.setStatus('done', `run ${dir}`, dir);
-  }
-
-  dispose(): void {
-    if (PoliceViewPanel.current === this) PoliceViewPanel.current = undefined;
-    if (this.reparseTimer) clearTimeout(this.reparseTimer);
-    this.surfaces.dispose();
-    this.panel.dispose();
-    while (this.disposables.length) this.disposables.pop()?.dispose();
   }
 
   /** Bring back a panel VS Code restored after a reload, from the state the webview saved. */
