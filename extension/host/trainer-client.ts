@@ -85,7 +85,8 @@ export class TrainerClient {
       (raw, reason) => this.events.log('warn', `ignored a message from the trainer (${reason}): ${JSON.stringify(raw)}`),
     );
     this.child.on('message', (raw) => {
-      if (isTrainerMessage(raw)) this.events.message(raw);
+      // The view consumes the raw stream: every message the channel knows, before its typed handler runs.
+      if (this.channel.recognizes(raw)) this.events.message(raw);
       this.channel.receive(raw);
     });
 
@@ -161,22 +162,4 @@ export class TrainerClient {
   private logLines(level: 'info' | 'error', text: string): void {
     for (const line of text.split('\n')) if (line.trim()) this.events.log(level, `[trainer ${this.child.pid}] ${line}`);
   }
-}
-
-// A Record, so that a new message type fails to compile until it is listed here.
-const TRAINER_MESSAGE_TYPES: ReadonlySet<string> = new Set(
-  Object.keys({
-    ready: true,
-    progress: true,
-    snapshot: true,
-    finishing: true,
-    done: true,
-    stopped: true,
-    error: true,
-    log: true,
-  } satisfies Record<TrainerToHost['type'], true>),
-);
-
-function isTrainerMessage(raw: unknown): raw is TrainerToHost {
-  return typeof raw === 'object' && raw !== null && TRAINER_MESSAGE_TYPES.has((raw as { type?: unknown }).type as string);
 }

@@ -1,4 +1,5 @@
-// Every message between host, trainer and webview: one discriminated union per direction.
+// Every message between host, trainer, view worker and webview: one discriminated union per direction.
+// A request carries `messageId`; its one reply has the same `type` and `inReplyTo` (or is a ReplyFailure).
 import type { Certificate } from '../police/proof/certificate-types';
 import type { FoldedNetwork } from '../police/network/network';
 import type { ResolvedSpec } from '../police/spec/types';
@@ -6,6 +7,25 @@ import type { BackendPreference } from '../police/training/backend';
 import type { LayerHealth } from '../police/training/train';
 
 export type { BackendPreference, LayerHealth };
+
+// ---------- request / reply envelope (extension/protocol/channel.ts numbers and matches them) ----------
+
+/** A message that asks for one answer. */
+export interface Request {
+  type: string;
+  messageId: number;
+}
+/** The answer to request `inReplyTo`, of the same `type`. */
+export interface Reply {
+  type: string;
+  inReplyTo: number;
+}
+/** The answer to a request whose handler threw: the asker's promise rejects with `message`. */
+export interface ReplyFailure {
+  type: 'failure';
+  inReplyTo: number;
+  message: string;
+}
 
 // ---------- host → trainer ----------
 
@@ -308,21 +328,23 @@ export interface SurfaceRequest {
   classification?: boolean;
 }
 
+/** Request: a surface and its exact partition (reply: WorkerSurfaceResult). */
 export interface WorkerSurfaceJob {
   type: 'surface';
-  id: number;
+  messageId: number;
   request: SurfaceRequest;
 }
+/** Request: a subsample of the spec's data for the view (reply: WorkerDataResult). */
 export interface WorkerDataJob {
   type: 'data';
-  id: number;
+  messageId: number;
   spec: ResolvedSpec;
   maxPoints: number;
 }
-/** One cell's input-space map, from the partition of the worker's latest surface job `surfaceId`. */
+/** Request: one cell's input-space map, from the partition of the worker's surface `surfaceId` (reply: WorkerCellMapResult). */
 export interface WorkerCellMapJob {
   type: 'cellMap';
-  id: number;
+  messageId: number;
   surfaceId: number;
   cell: number;
 }
@@ -330,25 +352,37 @@ export type HostToWorker = WorkerSurfaceJob | WorkerDataJob | WorkerCellMapJob;
 
 export interface WorkerSurfaceResult {
   type: 'surface';
-  id: number;
+  inReplyTo: number;
   surface: ViewSurface;
 }
 export interface WorkerDataResult {
   type: 'data';
-  id: number;
+  inReplyTo: number;
   data: ViewShowData;
-}
-export interface WorkerFailure {
-  type: 'failure';
-  id: number;
-  message: string;
 }
 export interface WorkerCellMapResult {
   type: 'cellMap';
-  id: number;
-  surfaceId: number;
-  cell: number;
+  inReplyTo: number;
   /** null: the worker no longer holds that surface's partition (two newer surfaces replaced it). */
   map: CellInputMap | null;
 }
-export type WorkerToHost = WorkerSurfaceResult | WorkerDataResult | WorkerCellMapResult | WorkerFailure;
+/** Every job is a request; a job that throws comes back as a ReplyFailure. */
+export type WorkerToHost = WorkerSurfaceResult | WorkerDataResult | WorkerCellMapResult | ReplyFailure;
+
+/**
+ * Compile-time check that each request type in `Asks` has exactly one reply of the same type in `Answers`;
+ * `RequestPairsChecked<...>` is `true` or names the unpaired type.
+ */
+type UnpairedRequests<Asks extends { type: string }, Answers extends { type: string }> = {
+  [K in Extract<Asks, Request>['type']]: Extract<Answers, { type: K; inReplyTo: number }> extends never ? K : never;
+}[Extract<Asks, Request>['type']];
+type RequestPairsChecked<Asks extends { type: string }, Answers extends { type: string }> = [UnpairedRequests<Asks, Answers>] extends [
+  never,
+]
+  ? true
+  : UnpairedRequests<Asks, Answers>;
+export const REQUEST_PAIRS = {
+  hostToWorker: true satisfies RequestPairsChecked<HostToWorker, WorkerToHost>,
+  webviewToHost: true satisfies RequestPairsChecked<WebviewToHost, HostToWebview>,
+  hostToTrainer: true satisfies RequestPairsChecked<HostToTrainer, TrainerToHost>,
+} as const;

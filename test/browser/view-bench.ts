@@ -107,12 +107,10 @@ async function main(): Promise<void> {
 
     // One worker for the whole run, as one view panel has: the first job is cold, the next ones warm.
     let received: ((surface: ViewSurface) => void) | undefined;
-    let answered: (() => void) | undefined;
     const service = new SurfaceService(
       workerPath,
       {
         onSurface: (surface) => received?.(surface),
-        onCellMap: () => answered?.(),
         onData: () => undefined,
         onError: (message) => console.error(message),
       },
@@ -159,11 +157,7 @@ async function main(): Promise<void> {
         );
         // A hover asks the worker for its cell's map in input coordinates: the round trip, webview messaging excluded.
         const askedAt = performance.now();
-        if (surface.cells.count > 0)
-          await new Promise<void>((resolve) => {
-            answered = resolve;
-            service.requestCellMap(surface.surfaceId, Math.floor(surface.cells.count / 2));
-          });
+        if (surface.cells.count > 0) await service.requestCellMap(surface.surfaceId, Math.floor(surface.cells.count / 2));
         const cellMapMs = surface.cells.count > 0 ? `; a hovered cell's map ${(performance.now() - askedAt).toFixed(1)} ms` : '';
         console.log(
           `width ${width} depth ${depth}: ${surface.cellCount} cells; worker job ${ms.toFixed(0)} ms (partition ${surface.partitionMs.toFixed(0)} ms, rest surface, cells and the copy to the host); message ${(bytes / 1e6).toFixed(1)} MB binary; view update ${handleMs.toFixed(1)} ms${cellMapMs}${surface.partitionError ? `; ${surface.partitionError}` : ''}`,

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { forward, type FoldedNetwork } from '../../extension/police/network/network';
 import { validateSpecText } from '../../extension/police/spec/parse';
-import type { CellInputMap, SurfaceRequest, ViewCellMap, ViewShowData, ViewSurface } from '../../extension/protocol/messages';
+import type { CellInputMap, SurfaceRequest, ViewShowData, ViewSurface } from '../../extension/protocol/messages';
 import { SurfaceService } from '../../extension/host/view/surface-service';
+import { NoReplyError } from '../../extension/protocol/channel';
 import { gridCoordinate } from '../../extension/host/view/surface';
 import { cellPolygonOf, pointInConvexPolygon } from '../../extension/common/view-geometry';
 
@@ -52,9 +53,8 @@ function startService(
   onSurface: (s: ViewSurface) => void,
   onData: (d: ViewShowData) => void = () => undefined,
   errors: string[] = [],
-  onCellMap: (m: ViewCellMap) => void = () => undefined,
 ): SurfaceService {
-  return new SurfaceService(workerPath, { onSurface, onData, onCellMap, onError: (m) => errors.push(m) }, 1000);
+  return new SurfaceService(workerPath, { onSurface, onData, onError: (m) => errors.push(m) }, 1000);
 }
 
 const plane = { origin: [0, 0], e1: [1, 0], e2: [0, 1] };
@@ -72,7 +72,6 @@ async function surfaceAndCellMaps(
   const maps = new Map<number, CellInputMap>();
   let surface: ViewSurface | undefined;
   await new Promise<void>((resolve, reject) => {
-    const cells = new Set<number>();
     const fail = (why: string) => {
       service.dispose();
       reject(new Error(why));
@@ -82,19 +81,23 @@ async function surfaceAndCellMaps(
       {
         onSurface: (s) => {
           surface = s;
-          for (const g of gridPoints) cells.add(s.cellIndex[g]);
-          for (const cell of cells) service.requestCellMap(s.surfaceId, cell);
+          const cells = [...new Set(gridPoints.map((g) => s.cellIndex[g]))];
+          Promise.all(
+            cells.map(async (cell) => {
+              const map = await service.requestCellMap(s.surfaceId, cell);
+              if (!map) throw new Error(`no map for cell ${cell} of the surface just sent`);
+              maps.set(cell, map);
+            }),
+          ).then(
+            () => {
+              service.dispose();
+              resolve();
+            },
+            (error: Error) => fail(error.message),
+          );
         },
         onData: () => undefined,
         onError: (message) => fail(`worker error: ${message}`),
-        onCellMap: (answer) => {
-          if (!answer.map) return fail(`no map for cell ${answer.cell} of the surface just sent`);
-          maps.set(answer.cell, answer.map);
-          if (maps.size === cells.size) {
-            service.dispose();
-            resolve();
-          }
-        },
       },
       1000,
     );
@@ -167,20 +170,11 @@ test(
   async () => {
     const network = seededNetwork(12, 2, 7);
     const surfaces: ViewSurface[] = [];
-    const answers: ViewCellMap[] = [];
     let next: (() => void) | undefined;
-    const service = startService(
-      (s) => {
-        surfaces.push(s);
-        next?.();
-      },
-      undefined,
-      [],
-      (answer) => {
-        answers.push(answer);
-        next?.();
-      },
-    );
+    const service = startService((s) => {
+      surfaces.push(s);
+      next?.();
+    });
     const wait = (work: () => void) =>
       new Promise<void>((resolve) => {
         next = resolve;
@@ -189,15 +183,18 @@ test(
     try {
       for (const step of [1, 2, 3])
         await wait(() => service.requestSurface({ step, network, plane, window, resolution: 20, regions: [] }, true));
-      await wait(() => service.requestCellMap(surfaces[1].surfaceId, 0));
-      await wait(() => service.requestCellMap(surfaces[0].surfaceId, 0));
+      const previous = await service.requestCellMap(surfaces[1].surfaceId, 0);
+      const older = await service.requestCellMap(surfaces[0].surfaceId, 0);
+      assert.ok(previous && previous.A[0].length === 2, 'the previous surface is still answered');
+      assert.equal(older, null, 'a surface two behind is gone, and the answer says so');
+      await assert.rejects(service.requestCellMap(surfaces[2].surfaceId, 1e9), /no cell 1000000000 in surface/);
+      // Closing the view rejects what is still in flight instead of leaving its promise hanging.
+      const inFlight = service.requestCellMap(surfaces[2].surfaceId, 0);
+      service.dispose();
+      await assert.rejects(inFlight, NoReplyError);
     } finally {
       service.dispose();
     }
-    assert.equal(answers[0].surfaceId, surfaces[1].surfaceId);
-    assert.ok(answers[0].map && answers[0].map.A[0].length === 2, 'the previous surface is still answered');
-    assert.equal(answers[1].surfaceId, surfaces[0].surfaceId);
-    assert.equal(answers[1].map, null, 'a surface two behind is gone, and the answer says so');
   },
 );
 

@@ -5,13 +5,17 @@ import { join } from 'node:path';
 import type { FoldedNetwork } from '../../police/network/network';
 import type { ResolvedSpec } from '../../police/spec/types';
 import type { Certificate } from '../../police/proof/certificate-types';
-import { MessageChannel } from '../../protocol/channel';
+import { MessageChannel, NoReplyError } from '../../protocol/channel';
 import {
   assertNever,
   type HostToWebview,
   type TrainerToHost,
+  type ViewGram,
   type ViewPlane,
+  type ViewProgress,
   type ViewShowData,
+  type ViewShowSpec,
+  type ViewStatus,
   type ViewSurface,
   type ViewWindow,
   type WebviewToHost,
@@ -53,13 +57,13 @@ export class PoliceViewPanel extends Disposable {
   private lossSteps: number[] = [];
   private losses: number[] = [];
   private totalSteps = 0;
-  private lastSpecMessage: HostToWebview | undefined;
+  private lastSpecMessage: ViewShowSpec | undefined;
   private lastData: ViewShowData | undefined;
   private lastSurface: ViewSurface | undefined;
   private lastCertificate: Certificate | undefined;
-  private lastStatus: HostToWebview | undefined;
-  private lastHealth: HostToWebview | undefined;
-  private lastGram: HostToWebview | undefined;
+  private lastStatus: ViewStatus | undefined;
+  private lastHealth: ViewProgress | undefined;
+  private lastGram: ViewGram | undefined;
   private lastGramAt = 0;
   private reparseTimer: ReturnType<typeof setTimeout> | undefined;
   private editable = true;
@@ -116,7 +120,7 @@ export class PoliceViewPanel extends Disposable {
           this.plane = { plane: m.plane, window: m.window, resolution: m.resolution };
           this.refreshSurface(true);
         },
-        askCellMap: (m) => this.surfaces.requestCellMap(m.surfaceId, m.cell),
+        askCellMap: (m) => void this.answerCellMap(m.surfaceId, m.cell),
         log: (m) => console[m.level === 'info' ? 'log' : m.level](`[police view] ${m.message}`),
       },
       (raw, reason) => console.warn(`[police view] ignored message from the view (${reason}): ${JSON.stringify(raw)}`),
@@ -129,7 +133,6 @@ export class PoliceViewPanel extends Disposable {
             this.lastSurface = surface;
             this.channel.send({ type: 'surface', surface });
           },
-          onCellMap: (answer) => this.channel.send(answer),
           onData: (data) => {
             this.lastData = data;
             this.channel.send(data);
@@ -304,7 +307,7 @@ export class PoliceViewPanel extends Disposable {
     if (this.lastStatus) this.channel.send(this.lastStatus);
   }
 
-  private setStatus(state: 'idle' | 'training' | 'done' | 'stopped' | 'error', message: string, runDir?: string): void {
+  private setStatus(state: ViewStatus['state'], message: string, runDir?: string): void {
     this.lastStatus = { type: 'status', state, message, ...(runDir ? { runDir } : {}) };
     this.channel.send(this.lastStatus);
   }
@@ -369,6 +372,15 @@ export class PoliceViewPanel extends Disposable {
       this.channel.send(this.lastSpecMessage);
       this.refreshSurface(true);
     }, 250);
+  }
+
+  /** A failed ask leaves the view without the map; the tooltip then shows the cell without it. */
+  private async answerCellMap(surfaceId: number, cell: number): Promise<void> {
+    try {
+      this.channel.send({ type: 'cellMap', surfaceId, cell, map: await this.surfaces.requestCellMap(surfaceId, cell) });
+    } catch (error) {
+      if (!(error instanceof NoReplyError)) this.setStatus('error', `no map for cell ${cell}: ${(error as Error).message}`);
+    }
   }
 
   /** One WorkspaceEdit per drag, so a single undo puts the vertex back. */

@@ -1,41 +1,26 @@
 // Runs surface/partition jobs in a worker thread: one at a time, latest request wins, at most `rateHz` per second.
 import { Worker } from 'node:worker_threads';
 import type { ResolvedSpec } from '../../police/spec/types';
-import { MessageChannel } from '../../protocol/channel';
-import type { HostToWorker, SurfaceRequest, ViewCellMap, ViewShowData, ViewSurface, WorkerToHost } from '../../protocol/messages';
+import { MessageChannel, NoReplyError } from '../../protocol/channel';
+import type { CellInputMap, HostToWorker, SurfaceRequest, ViewShowData, ViewSurface, WorkerToHost } from '../../protocol/messages';
+import { Disposable, toDisposable } from '../dispose';
 
 export interface SurfaceServiceEvents {
   onSurface(surface: ViewSurface): void;
-  onCellMap(answer: ViewCellMap): void;
   onData(data: ViewShowData): void;
   onError(message: string): void;
 }
 
-export class SurfaceService {
+export class SurfaceService extends Disposable {
   private worker: Worker | undefined;
-  private nextId = 1;
   private busy = false;
-  private surfaceJobId = 0;
   private pending: SurfaceRequest | undefined;
   private lastStart = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private disposed = false;
+  // Every job is a request: its reply (or failure) settles the promise the job's caller holds.
   private readonly channel = new MessageChannel<HostToWorker, WorkerToHost>(
     (job) => this.ensureWorker().postMessage(job),
-    {
-      surface: (message) => {
-        this.busy = false;
-        this.events.onSurface(message.surface);
-        this.pump();
-      },
-      data: (message) => this.events.onData(message.data),
-      cellMap: ({ surfaceId, cell, map }) => this.events.onCellMap({ type: 'cellMap', surfaceId, cell, map }),
-      failure: (message) => {
-        if (message.id === this.surfaceJobId) this.busy = false;
-        this.events.onError(message.message);
-        this.pump();
-      },
-    },
+    {},
     (raw, reason) => this.events.onError(`view worker sent an unexpected message (${reason}): ${JSON.stringify(raw)?.slice(0, 200)}`),
   );
 
@@ -43,18 +28,23 @@ export class SurfaceService {
     private readonly workerPath: string,
     private readonly events: SurfaceServiceEvents,
     public rateHz: number,
-  ) {}
+  ) {
+    super();
+    this._register(
+      toDisposable(() => {
+        clearTimeout(this.timer);
+        this.channel.close('the view is closed');
+        void this.worker?.terminate();
+        this.worker = undefined;
+      }),
+    );
+  }
 
   /** Start the worker thread now (when the panel opens) so its start-up overlaps the webview's; resolves when it runs. */
   start(): Promise<void> {
-    if (this.disposed) return Promise.resolve();
-    let worker: Worker;
-    try {
-      worker = this.ensureWorker();
-    } catch (error) {
-      this.reportStartFailure(error);
-      return Promise.resolve();
-    }
+    if (this.isDisposed) return Promise.resolve();
+    const worker = this.startWorker();
+    if (!worker) return Promise.resolve();
     return new Promise((resolve) => {
       worker.once('online', () => resolve());
       worker.once('exit', () => resolve());
@@ -68,24 +58,25 @@ export class SurfaceService {
     this.pump();
   }
 
-  /** Ask for one cell's input-space map in surface `surfaceId` (answered only while that surface is the latest). */
-  requestCellMap(surfaceId: number, cell: number): void {
-    this.post({ type: 'cellMap', id: this.nextId++, surfaceId, cell });
+  /**
+   * One cell's input-space map in surface `surfaceId`: null when the worker no longer holds that surface;
+   * rejects when the cell is not in it or the worker is gone.
+   */
+  async requestCellMap(surfaceId: number, cell: number): Promise<CellInputMap | null> {
+    if (!this.startWorker()) throw new Error('the view worker is not running');
+    return (await this.channel.request('cellMap', { surfaceId, cell })).map;
   }
 
   requestData(spec: ResolvedSpec, maxPoints: number): void {
-    this.post({ type: 'data', id: this.nextId++, spec, maxPoints });
-  }
-
-  dispose(): void {
-    this.disposed = true;
-    if (this.timer) clearTimeout(this.timer);
-    void this.worker?.terminate();
-    this.worker = undefined;
+    if (this.isDisposed || !this.startWorker()) return;
+    this.channel.request('data', { spec, maxPoints }).then(
+      (reply) => this.events.onData(reply.data),
+      (error: Error) => this.reportJobFailure(error),
+    );
   }
 
   private pump(): void {
-    if (this.disposed || this.busy || !this.pending || this.timer) return;
+    if (this.isDisposed || this.busy || !this.pending || this.timer) return;
     const minGap = 1000 / Math.max(0.1, this.rateHz);
     const wait = this.lastStart + minGap - Date.now();
     if (wait > 0) {
@@ -95,42 +86,55 @@ export class SurfaceService {
       }, wait);
       return;
     }
+    if (!this.startWorker()) return;
     const request = this.pending;
     this.pending = undefined;
     this.busy = true;
     this.lastStart = Date.now();
-    this.surfaceJobId = this.nextId++;
-    this.post({ type: 'surface', id: this.surfaceJobId, request });
+    this.channel
+      .request('surface', { request })
+      .then(
+        (reply) => this.events.onSurface(reply.surface),
+        (error: Error) => this.reportJobFailure(error),
+      )
+      .finally(() => {
+        this.busy = false;
+        this.pump();
+      });
   }
 
-  private post(job: HostToWorker): void {
-    if (this.disposed) return;
+  private reportJobFailure(error: Error): void {
+    // A job lost with its worker was reported as the worker's failure (or the view closed): one message, not one per job.
+    if (!this.isDisposed && !(error instanceof NoReplyError)) this.events.onError(error.message);
+  }
+
+  /** The running worker, started if needed; undefined (and the error reported) when it cannot start. */
+  private startWorker(): Worker | undefined {
+    if (this.isDisposed) return undefined;
     try {
-      this.channel.send(job);
+      return this.ensureWorker();
     } catch (error) {
       // A missing or broken worker bundle must not take the extension host down.
-      if (job.type === 'surface') this.busy = false;
-      this.reportStartFailure(error);
+      this.events.onError(`view worker ${this.workerPath} could not start: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
     }
-  }
-
-  private reportStartFailure(error: unknown): void {
-    this.events.onError(`view worker ${this.workerPath} could not start: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(this.workerPath);
     worker.on('message', (message: unknown) => this.channel.receive(message));
+    // Jobs in flight die with their worker; a newer worker (started after an error) holds newer jobs.
+    const lost = (reason: string) => {
+      if (this.worker !== worker && this.worker !== undefined) return;
+      this.worker = undefined;
+      this.channel.rejectPending(reason);
+    };
     worker.on('error', (error) => {
       this.events.onError(`view worker ${this.workerPath} failed: ${error.message}`);
-      this.worker = undefined;
-      this.busy = false;
+      lost(`the view worker failed: ${error.message}`);
     });
-    worker.on('exit', () => {
-      if (this.worker === worker) this.worker = undefined;
-      this.busy = false;
-    });
+    worker.on('exit', (code) => lost(`the view worker exited (code ${code})`));
     this.worker = worker;
     return worker;
   }
