@@ -79,7 +79,7 @@ function signPatternsAgree(network: FoldedNetwork, vertices: number[][]): boolea
   return patterns.every((p) => JSON.stringify(p) === JSON.stringify(patterns[0]));
 }
 
-test('the folded network computes what the training-time POLICE forward computes, skip included', () => {
+test('the folded network computes what the training-time POLICE forward computes, skip included', async () => {
   const spec = makeSpec(
     [
       { units: 24, activation: 'leaky_relu', alpha: 0.1 },
@@ -90,7 +90,7 @@ test('the folded network computes what the training-time POLICE forward computes
   );
   const mlp = createMlp({ inputDim: 2, layers: spec.layers, outputUnits: 2 }, 5);
   const police = policeTensors(buildPoliceContext(spec), 2);
-  const network = foldNetwork(mlp, police);
+  const network = await foldNetwork(mlp, police);
   const points = randomPoints(50, 9);
   const trained = tf.tidy(() => forwardPolice(mlp, tf.tensor2d(points), police).output.arraySync());
   points.forEach((p, i) => {
@@ -104,7 +104,7 @@ test('the folded network computes what the training-time POLICE forward computes
   disposeMlp(mlp);
 });
 
-test('after folding every vertex of every region shares one sign pattern, and the affine_map region maps exactly to A*, b*', () => {
+test('after folding every vertex of every region shares one sign pattern, and the affine_map region maps exactly to A*, b*', async () => {
   const spec = makeSpec(
     [
       { units: 32, activation: 'leaky_relu', alpha: 0.01 },
@@ -114,7 +114,7 @@ test('after folding every vertex of every region shares one sign pattern, and th
   );
   const mlp = createMlp({ inputDim: 2, layers: spec.layers, outputUnits: 2 }, 11);
   const police = policeTensors(buildPoliceContext(spec), 2);
-  const network = foldNetwork(mlp, police);
+  const network = await foldNetwork(mlp, police);
   assert.ok(signPatternsAgree(network, triangle.vertices), 'triangle vertices straddle a hyperplane');
   assert.ok(signPatternsAgree(network, corner.vertices), 'corner vertices straddle a hyperplane');
   // Inside the corner box f(x) = A* x + b*.
@@ -126,7 +126,7 @@ test('after folding every vertex of every region shares one sign pattern, and th
     f.forEach((v, o) => assert.ok(Math.abs(v - expected[o]) < 1e-6, `f(${x})[${o}] = ${v}, expected ${expected[o]}`));
   }
   // Without POLICE the same weights are not affine on the triangle.
-  assert.equal(signPatternsAgree(foldNetwork(mlp), triangle.vertices), false);
+  assert.equal(signPatternsAgree(await foldNetwork(mlp), triangle.vertices), false);
   disposePoliceTensors(police);
   disposeMlp(mlp);
 });
@@ -157,7 +157,7 @@ test('the exported tfjs Layers model reproduces network.json to 1e-5', async () 
   ];
   const mlp = createMlp({ inputDim: 2, layers: spec.layers, outputUnits: 3 }, 2);
   const police = policeTensors(buildPoliceContext(spec), 2);
-  const network = JSON.parse(JSON.stringify(foldNetwork(mlp, police))) as FoldedNetwork;
+  const network = JSON.parse(JSON.stringify(await foldNetwork(mlp, police))) as FoldedNetwork;
   disposePoliceTensors(police);
   disposeMlp(mlp);
   const exported = await exportLayersModel(network);
@@ -204,7 +204,7 @@ test('smooth activations export too: swish and softplus with per-unit β, sigmoi
   model.dispose();
 });
 
-test('fixed rule: sides voted on the initial weights are kept when the weights turn, and the fold still matches training', () => {
+test('fixed rule: sides voted on the initial weights are kept when the weights turn, and the fold still matches training', async () => {
   const layers: ResolvedLayer[] = [
     { units: 12, activation: 'leaky_relu', alpha: 0.1 },
     { units: 12, activation: 'relu', alpha: 0 },
@@ -212,8 +212,8 @@ test('fixed rule: sides voted on the initial weights are kept when the weights t
   const spec = { ...makeSpec(layers, [triangle]), police: { enabled: true, rule: 'fixed' as const, margin: 1e-4 } };
   const mlp = createMlp({ inputDim: 2, layers, outputUnits: 2 }, 3);
   const police = policeTensors(buildPoliceContext(spec), 2);
-  currentShifts(mlp, police);
-  const voted = Array.from(police.keptSides[0]);
+  await currentShifts(mlp, police);
+  const voted = Array.from(await police.keptSides[0].data());
   assert.ok(
     voted.every((s) => s === 1 || s === -1),
     `voted sides ${voted}`,
@@ -223,15 +223,15 @@ test('fixed rule: sides voted on the initial weights are kept when the weights t
     mlp.kernels[0].assign(tf.neg(mlp.kernels[0]));
     mlp.biases[0].assign(tf.neg(mlp.biases[0]));
   });
-  const [layer0] = currentShifts(mlp, police);
+  const [layer0] = await currentShifts(mlp, police);
   assert.deepEqual(Array.from(layer0.sides), voted, 'fixed keeps the first vote');
   const majority = policeTensors(buildPoliceContext({ ...spec, police: { ...spec.police, rule: 'majority' } }), 2);
   assert.deepEqual(
-    Array.from(currentShifts(mlp, majority)[0].sides),
+    Array.from((await currentShifts(mlp, majority))[0].sides),
     voted.map((s) => -s),
     'a fresh majority vote flips every unit',
   );
-  const network = foldNetwork(mlp, police);
+  const network = await foldNetwork(mlp, police);
   assert.ok(signPatternsAgree(network, triangle.vertices));
   const points = randomPoints(40, 4);
   const trained = tf.tidy(() => forwardPolice(mlp, tf.tensor2d(points), police).output.arraySync());

@@ -2,7 +2,15 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { computeShift, policeShift, referenceMajorityShift, sideFlips } from '../../extension/police/training/police-layer';
+import {
+  computeShift,
+  flippedUnits,
+  policeShift,
+  referenceMajorityShift,
+  shiftTensors,
+  sideFlips,
+  type ShiftRule,
+} from '../../extension/police/training/police-layer';
 import { createRng } from '../../extension/police/common/random';
 import { initBackend } from '../../extension/police/training/backend';
 
@@ -188,4 +196,50 @@ test('fixed rule with two regions keeps both sides while one shift can, and lets
     [2, 2],
     margin,
   );
+});
+
+test('the on-device shift equals the host reference for every rule, one region and several, call after call', async () => {
+  const margin = 1e-3;
+  const units = 50;
+  const cases: { rule: ShiftRule; sizes: number[] }[] = [
+    { rule: 'majority', sizes: [4] },
+    { rule: 'fixed', sizes: [4] },
+    { rule: 'minimal', sizes: [4] },
+    { rule: 'minimal', sizes: [3, 4, 5] },
+    { rule: 'fixed', sizes: [3, 4, 5] },
+  ];
+  for (const { rule, sizes } of cases) {
+    const rows = sizes.reduce((a, b) => a + b, 0);
+    const hostKept = new Int8Array(sizes.length * units);
+    const deviceKept = tf.variable(tf.zeros<tf.Rank.R2>([sizes.length, units]), false);
+    let previous: { host: Int8Array; device: tf.Tensor2D } | undefined;
+    // Successive calls with drifting values: 'fixed' keeps its first vote, and several regions force its fallback.
+    for (let call = 0; call < 4; call++) {
+      const h = randomMatrix(rows, units, 11 + call, 2);
+      const host = computeShift(h, units, sizes, rule, margin, rule === 'fixed' ? hostKept : undefined);
+      const hTensor = tf.tensor2d(h, [rows, units]);
+      const device = shiftTensors(hTensor, sizes, rule, margin, rule === 'fixed' ? deviceKept : undefined);
+      const [shift, sides, chosen] = await Promise.all([device.shift.data(), device.sides.data(), device.chosen.data()]);
+      const label = `${rule} ${sizes.join('+')} call ${call}`;
+      for (let k = 0; k < units; k++) {
+        assert.ok(
+          Math.abs(shift[k] - host.shift[k]) <= 1e-6 * (1 + Math.abs(host.shift[k])),
+          `${label} unit ${k}: c ${shift[k]} vs ${host.shift[k]}`,
+        );
+        for (let p = 0; p < rows; p++) assert.equal(chosen[p * units + k], host.vertex[k] === p ? 1 : 0, `${label} unit ${k} row ${p}`);
+      }
+      assert.deepEqual(Array.from(sides), Array.from(host.sides), `${label}: sides`);
+      if (rule === 'fixed') assert.deepEqual(Array.from(await deviceKept.data()), Array.from(hostKept), `${label}: kept sides`);
+      if (previous) {
+        const flips = flippedUnits(previous.device, device.sides);
+        assert.equal((await flips.data())[0], sideFlips({ sides: previous.host }, host), `${label}: flips`);
+        flips.dispose();
+        previous.device.dispose();
+      }
+      previous = { host: host.sides, device: device.sides };
+      tf.dispose([hTensor, device.shift, device.chosen]);
+    }
+    previous?.device.dispose();
+    deviceKept.dispose();
+  }
 });

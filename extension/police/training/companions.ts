@@ -26,15 +26,18 @@ export interface Companions {
   penalty(): tf.Scalar | undefined;
   /** Retraction of the exact parametrisation onto the orthonormal set; call after each update. */
   afterStep(): void;
-  /** Fields for the metrics row of a logged step: β, and the residual on the first region during an anneal. */
-  metrics(step: number, steps: number, fold: () => FoldedNetwork): { beta?: number; residual?: number };
+  /**
+   * Fields for the metrics row of a logged step: β, and the residual on the first region during an anneal. Every device
+   * read starts before this returns (so later steps cannot change what it reads); the values arrive asynchronously.
+   */
+  metrics(step: number, steps: number, fold: () => Promise<FoldedNetwork>): Promise<{ beta?: number; residual?: number }>;
   /** At the end of a completed anneal: swish/softplus layers become hard ReLU before the final fold. */
   hardenForExport(completed: boolean): void;
   dispose(): void;
 }
 
 /** Adds β variables and orthogonality handling to a freshly created MLP, as the spec asks. */
-export function attachCompanions(mlp: Mlp, spec: ResolvedSpec): Companions {
+export async function attachCompanions(mlp: Mlp, spec: ResolvedSpec): Promise<Companions> {
   const anneal = spec.training.anneal;
   const ortho = spec.training.orthogonality;
   const hidden = mlp.layers.length;
@@ -58,7 +61,7 @@ export function attachCompanions(mlp: Mlp, spec: ResolvedSpec): Companions {
     for (let i = 0; i < hidden; i++) {
       const k = mlp.kernels[i];
       const [rows, cols] = k.shape;
-      const orthonormal = orthonormalize(k.dataSync() as Float32Array, rows, cols);
+      const orthonormal = orthonormalize((await k.data()) as Float32Array, rows, cols);
       tf.tidy(() => k.assign(tf.tensor2d(orthonormal, [rows, cols])));
     }
   }
@@ -83,12 +86,20 @@ export function attachCompanions(mlp: Mlp, spec: ResolvedSpec): Companions {
         tf.tidy(() => k.assign(polar(k, RETRACT_POLAR_STEPS)));
       }
     },
-    metrics(step, steps, fold) {
+    async metrics(step, steps, fold) {
       const betas = mlp.betas?.filter((v): v is tf.Variable<tf.Rank.R1> => v !== undefined);
       if (!betas?.length || annealed) return {};
-      const beta = anneal ? annealBeta(step, steps, anneal) : tf.tidy(() => tf.mean(tf.concat(betas)).dataSync()[0]);
-      if (!anneal || spec.regions.length === 0 || (step % residualEvery !== 0 && step !== steps)) return { beta };
-      const residual = affineResidual(fold(), spec.regions[0].vertices, { samples: 64, seed: step }).maxResidual;
+      if (!anneal) {
+        const mean = tf.tidy(() => tf.mean(tf.concat(betas)));
+        try {
+          return { beta: (await mean.data())[0] };
+        } finally {
+          mean.dispose();
+        }
+      }
+      const beta = annealBeta(step, steps, anneal);
+      if (spec.regions.length === 0 || (step % residualEvery !== 0 && step !== steps)) return { beta };
+      const residual = affineResidual(await fold(), spec.regions[0].vertices, { samples: 64, seed: step }).maxResidual;
       return { beta, residual };
     },
     hardenForExport(completed) {
@@ -106,9 +117,9 @@ export function attachCompanions(mlp: Mlp, spec: ResolvedSpec): Companions {
 }
 
 /** β of layer i for network.json: one number when every unit shares it, else one per unit. */
-export function exportedBeta(mlp: Mlp, i: number): number | number[] | undefined {
+export async function exportedBeta(mlp: Mlp, i: number): Promise<number | number[] | undefined> {
   const v = mlp.betas?.[i];
   if (!v) return undefined;
-  const values = Array.from(v.dataSync());
+  const values = Array.from(await v.data());
   return values.every((b) => b === values[0]) ? values[0] : values;
 }

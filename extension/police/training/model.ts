@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { pinv } from 'mathjs';
 import { ACTIVATIONS, type Tf } from '../spec/activations';
 import { polar } from './orthogonal';
-import { policeShift, type LayerShift, type ShiftRule, type VertexLayout } from './police-layer';
+import { policeShift, type ShiftTensors, type ShiftRule, type VertexLayout } from './police-layer';
 import { createRng, deriveSeed } from '../common/random';
 import type { Matrix, ResolvedLayer, ResolvedRegion, ResolvedSpec } from '../spec/types';
 
@@ -177,8 +177,8 @@ export interface PoliceTensors {
   skipA?: tf.Tensor2D;
   skipB?: tf.Tensor2D;
   penaltyTargets: tf.Tensor2D[];
-  /** Per hidden layer, each unit's side on each region ('fixed' rule; regions × units), voted on the initial weights (0 until then). */
-  keptSides: Int8Array[];
+  /** Per hidden layer, each unit's side on each region ('fixed' rule; regions × units, on the device), voted on the initial weights (0 until then). */
+  keptSides: tf.Variable<tf.Rank.R2>[];
 }
 
 export function policeTensors(context: PoliceContext, inputDim: number): PoliceTensors {
@@ -201,7 +201,15 @@ export function policeTensors(context: PoliceContext, inputDim: number): PoliceT
 }
 
 export function disposePoliceTensors(t: PoliceTensors): void {
-  tf.dispose([t.vertices, ...(t.pinv ? [t.pinv] : []), ...(t.skipA ? [t.skipA] : []), ...(t.skipB ? [t.skipB] : []), ...t.penaltyTargets]);
+  tf.dispose([
+    t.vertices,
+    ...(t.pinv ? [t.pinv] : []),
+    ...(t.skipA ? [t.skipA] : []),
+    ...(t.skipB ? [t.skipB] : []),
+    ...t.penaltyTargets,
+    ...t.keptSides,
+  ]);
+  t.keptSides = [];
 }
 
 export interface PoliceForward {
@@ -238,14 +246,16 @@ export function forwardPolice(
   mlp: Mlp,
   x: tf.Tensor2D,
   t: PoliceTensors,
-  onShift?: (layer: number, shift: LayerShift) => void,
+  onShift?: (layer: number, shift: ShiftTensors) => void,
 ): PoliceForward {
   const batchRows = x.shape[0];
   const layout: VertexLayout = { batchRows, regionSizes: t.context.regionSizes };
   let h = batchRows > 0 ? tf.concat([x, t.vertices], 0) : t.vertices;
   for (let i = 0; i < mlp.layers.length; i++) {
     const keptSides =
-      t.context.rule === 'fixed' ? (t.keptSides[i] ??= new Int8Array(t.context.regionSizes.length * mlp.layers[i].units)) : undefined;
+      t.context.rule === 'fixed'
+        ? (t.keptSides[i] ??= tf.tidy(() => tf.variable(tf.zeros([t.context.regionSizes.length, mlp.layers[i].units]), false)))
+        : undefined;
     const z = policeShift(dense(h, mlp, i), layout, t.context.rule, t.context.margin, onShift && ((s) => onShift(i, s)), keptSides);
     h = activate(z, mlp.layers[i], mlp.betas?.[i]);
   }

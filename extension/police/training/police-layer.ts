@@ -159,7 +159,7 @@ export function computeShift(
 }
 
 /** Units whose side on some region differs between two shifts of the same layer. */
-export function sideFlips(before: LayerShift, after: LayerShift): number {
+export function sideFlips(before: Pick<LayerShift, 'sides'>, after: Pick<LayerShift, 'sides' | 'shift'>): number {
   const units = after.shift.length;
   let flips = 0;
   for (let k = 0; k < units; k++) {
@@ -173,43 +173,180 @@ export function sideFlips(before: LayerShift, after: LayerShift): number {
   return flips;
 }
 
+/** The shift one layer chose, on the device: the receiver of `onShift` owns these tensors and disposes them. */
+export interface ShiftTensors {
+  /** c per unit (K). */
+  shift: tf.Tensor1D;
+  /** Side (+1 active, −1 inactive) of every unit on each region after the shift (regions × K). */
+  sides: tf.Tensor2D;
+}
+
+/** 0, 1, …, n − 1 as an n×1 column. */
+function column(n: number): tf.Tensor2D {
+  return tf.reshape(tf.range(0, n, 1, 'float32'), [n, 1]);
+}
+
+/** A per-region reduction of the vertex block H (P×K) stacked into regions × K. */
+function perRegion(h: tf.Tensor2D, regionSizes: number[], reduce: (block: tf.Tensor2D) => tf.Tensor): tf.Tensor2D {
+  if (regionSizes.length === 1) return tf.reshape(reduce(h), [1, h.shape[1]]);
+  let row = 0;
+  const parts = regionSizes.map((size) => {
+    const block = tf.slice(h, [row, 0], [size, h.shape[1]]);
+    row += size;
+    return tf.reshape(reduce(block), [1, h.shape[1]]);
+  });
+  return tf.concat(parts, 0) as tf.Tensor2D;
+}
+
+/** Index (along axis 0) of the first row of `x` equal to `target`'s row; `rows` when none is. First, as the host reference loops. */
+function firstRowEqual(x: tf.Tensor, target: tf.Tensor, offsets: tf.Tensor2D): tf.Tensor2D {
+  return tf.min<tf.Tensor2D>(tf.where(tf.equal(x, target), offsets, tf.fill(offsets.shape, x.shape[0])), 0, true);
+}
+
 /**
- * Adds the POLICE shift c to every row of z ((batch + P)×K pre-activations, biases included).
+ * `computeShift` as tensor ops, nothing read back to the host (DESIGN §4, Algorithm 1): c per unit, the sides, and
+ * the one-hot P×K mask of the vertex each shifted unit's c follows (the backward pass's −1). With the 'fixed' rule
+ * `kept` (regions × K, 0 = not voted yet) is read and updated in place, as `keptSides` is by `computeShift`.
+ */
+export function shiftTensors(
+  h: tf.Tensor2D,
+  regionSizes: number[],
+  rule: ShiftRule,
+  margin: number,
+  kept?: tf.Variable<tf.Rank.R2>,
+): ShiftTensors & { chosen: tf.Tensor2D } {
+  const [P, K] = h.shape;
+  const R = regionSizes.length;
+  if (rule === 'fixed' && (!kept || kept.shape[0] !== R || kept.shape[1] !== K))
+    throw new Error("the 'fixed' shift rule needs the layer's kept sides");
+  const rowIndex = tf.tile(column(P), [1, K]);
+  const lo = perRegion(h, regionSizes, (b) => tf.min(b, 0));
+  const hi = perRegion(h, regionSizes, (b) => tf.max(b, 0));
+  const half = tf.tensor2d(
+    regionSizes.map((n) => n / 2),
+    [R, 1],
+  );
+  const vote = tf.where(
+    tf.greaterEqual(
+      perRegion(h, regionSizes, (b) => tf.sum(tf.cast(tf.greater(b, 0), 'float32'), 0)),
+      half,
+    ),
+    tf.onesLike(lo),
+    tf.neg(tf.onesLike(lo)),
+  );
+  // The region of each vertex row, to find a region's extreme vertex within its own rows only.
+  const regionOfRow = tf.tensor2d(
+    regionSizes.flatMap((n, r) => new Array<number>(n).fill(r)),
+    [P, 1],
+  );
+  /** Row of the first vertex of region r (per unit) whose value equals `value` (1×K). */
+  const rowOf = (region: tf.Tensor2D, value: tf.Tensor2D): tf.Tensor2D => {
+    const inRegion = tf.equal(regionOfRow, region);
+    const hits = tf.logicalAnd(inRegion, tf.equal(h, value));
+    return tf.min(tf.where(hits, rowIndex, tf.fill([P, K], P)), 0, true);
+  };
+  const mask = (row: tf.Tensor2D): tf.Tensor2D => tf.cast(tf.equal(rowIndex, row), 'float32') as tf.Tensor2D;
+  if (R === 1 && rule !== 'minimal') {
+    // One region, 'majority' or 'fixed': one side per unit; c = ReLU(ε − H s) s at the worst vertex (Algorithm 1).
+    let side: tf.Tensor2D = vote;
+    if (kept) {
+      side = tf.where(tf.equal(kept, 0), vote, kept);
+      kept.assign(side);
+    }
+    const positive = tf.greater(side, 0);
+    const need = tf.where(positive, tf.sub(margin, lo), tf.add(hi, margin));
+    const shifted = tf.greater(need, 0);
+    const shift = tf.reshape(tf.mul(tf.relu(need), side), [K]) as tf.Tensor1D;
+    const zero = tf.zerosLike(lo);
+    const row = tf.where(shifted, rowOf(zero, tf.where(positive, lo, hi)), tf.fill([1, K], -1));
+    return { shift, sides: side, chosen: mask(row) };
+  }
+  const loRow = tf.concat(
+    regionSizes.map((_, r) => rowOf(tf.fill([1, K], r), tf.slice(lo, [r, 0], [1, K]))),
+    0,
+  );
+  const hiRow = tf.concat(
+    regionSizes.map((_, r) => rowOf(tf.fill([1, K], r), tf.slice(hi, [r, 0], [1, K]))),
+    0,
+  );
+  const below = tf.sub(tf.neg(hi), margin);
+  const above = tf.add(tf.neg(lo), margin);
+  /** Index along axis 0 of the first row equal to the column's extreme (R' × K → 1×K). */
+  const firstIndex = (x: tf.Tensor, extreme: tf.Tensor): tf.Tensor2D => firstRowEqual(x, extreme, tf.tile(column(x.shape[0]), [1, K]));
+  const pick = (x: tf.Tensor, index: tf.Tensor2D): tf.Tensor2D =>
+    tf.sum<tf.Tensor2D>(tf.mul(x, tf.cast(tf.equal(column(x.shape[0]), index), 'float32')), 0, true);
+  // The minimal shift: candidates 0, then −hi_r − ε and −lo_r + ε region by region; the first allowed one of smallest |c|.
+  const candidates = tf.concat(
+    [tf.zeros([1, K]), ...regionSizes.flatMap((_, r) => [tf.slice(below, [r, 0], [1, K]), tf.slice(above, [r, 0], [1, K])])],
+    0,
+  );
+  const candidateRows = tf.concat(
+    [tf.fill([1, K], -1), ...regionSizes.flatMap((_, r) => [tf.slice(hiRow, [r, 0], [1, K]), tf.slice(loRow, [r, 0], [1, K])])],
+    0,
+  );
+  const C = 1 + 2 * R;
+  const c3 = tf.reshape(candidates, [C, 1, K]);
+  const forbidden = tf.any(tf.logicalAnd(tf.greater(c3, tf.reshape(below, [1, R, K])), tf.less(c3, tf.reshape(above, [1, R, K]))), 1);
+  const score = tf.where(forbidden, tf.fill([C, K], Infinity), tf.abs(candidates));
+  const bestIndex = firstIndex(score, tf.min(score, 0, true));
+  const minimalShift = pick(candidates, bestIndex);
+  const minimalRow = pick(candidateRows, bestIndex);
+  const middle = tf.div(tf.add(lo, hi), 2);
+  const minimalSides = tf.where(tf.greater(tf.add(middle, minimalShift), 0), tf.onesLike(lo), tf.neg(tf.onesLike(lo)));
+  if (!kept) return { shift: tf.reshape(minimalShift, [K]) as tf.Tensor1D, sides: minimalSides, chosen: mask(minimalRow) };
+  // 'fixed', several regions: kept side + on r needs c ≥ −lo_r + ε, side − needs c ≤ −hi_r − ε: an interval, empty when the regions disagree.
+  const keep = tf.where(tf.equal(tf.slice(kept, [0, 0], [1, K]), 0), vote, kept);
+  const lowerCandidates = tf.where(tf.greater(keep, 0), above, tf.fill([R, K], -Infinity));
+  const upperCandidates = tf.where(tf.less(keep, 0), below, tf.fill([R, K], Infinity));
+  const lower = tf.max(lowerCandidates, 0, true);
+  const upper = tf.min(upperCandidates, 0, true);
+  const lowerRow = pick(loRow, firstIndex(lowerCandidates, lower));
+  const upperRow = pick(hiRow, firstIndex(upperCandidates, upper));
+  const compatible = tf.lessEqual(lower, upper);
+  const up = tf.greater(lower, 0);
+  const down = tf.less(upper, 0);
+  const zero = tf.zerosLike(lower);
+  const fixedShift = tf.where(up, lower, tf.where(down, upper, zero));
+  const fixedRow = tf.where(up, lowerRow, tf.where(down, upperRow, tf.fill([1, K], -1)));
+  const shift = tf.where(compatible, fixedShift, minimalShift);
+  const row = tf.where(compatible, fixedRow, minimalRow);
+  const sides = tf.where(tf.tile(compatible, [R, 1]), keep, minimalSides);
+  kept.assign(sides);
+  return { shift: tf.reshape(shift, [K]) as tf.Tensor1D, sides, chosen: mask(row) };
+}
+
+/** Units whose side on some region differs between two `ShiftTensors.sides` of the same layer (a device scalar). */
+export function flippedUnits(before: tf.Tensor2D, after: tf.Tensor2D): tf.Scalar {
+  return tf.sum(tf.cast(tf.any(tf.notEqual(before, after), 0), 'float32'));
+}
+
+/**
+ * Adds the POLICE shift c to every row of z ((batch + P)×K pre-activations, biases included), all on the device.
  * Backward keeps only the chosen vertex per unit: ∂c_k/∂H[p*_k, k] = −1 when the unit was shifted.
- * `onShift` receives the shift, for the health report and folding.
+ * `onShift` receives the shift and the sides (its own tensors, for the health report and folding).
  */
 export function policeShift(
   z: tf.Tensor2D,
   layout: VertexLayout,
   rule: ShiftRule,
   margin: number,
-  onShift?: (shift: LayerShift) => void,
-  keptSides?: Int8Array,
+  onShift?: (shift: ShiftTensors) => void,
+  keptSides?: tf.Variable<tf.Rank.R2>,
 ): tf.Tensor2D {
   const [rows, units] = z.shape;
   const vertexRows = rows - layout.batchRows;
-  // Nothing is saved for backward but the vertex index per unit, held in `chosen` below.
+  // Only the one-hot mask of the chosen vertex per unit is saved for backward.
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const zz = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
     const vertexBlock = tf.slice(zz, [layout.batchRows, 0], [vertexRows, units]);
-    const h = vertexBlock.dataSync();
-    vertexBlock.dispose();
-    const chosen = computeShift(h, units, layout.regionSizes, rule, margin, keptSides);
-    onShift?.(chosen);
-    const value = tf.add(zz, tf.tensor1d(chosen.shift));
-    const gradFunc = (dy: tf.Tensor) => {
-      const mask = new Float32Array(vertexRows * units);
-      let any = false;
-      for (let k = 0; k < units; k++) {
-        const row = chosen.vertex[k];
-        if (row >= 0) {
-          mask[row * units + k] = 1;
-          any = true;
-        }
-      }
-      if (!any) return dy;
-      const columnSums = tf.sum(dy, 0, true);
-      const correction = tf.mul(tf.tensor2d(mask, [vertexRows, units]), columnSums);
+    const chosen = shiftTensors(vertexBlock, layout.regionSizes, rule, margin, keptSides);
+    save([chosen.chosen]);
+    // Forward runs in the engine's own tidy: keep what the receiver is handed, it owns them.
+    if (onShift) onShift({ shift: tf.keep(chosen.shift), sides: tf.keep(chosen.sides) });
+    const value = tf.add(zz, chosen.shift);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const correction = tf.mul(saved[0], tf.sum(dy, 0, true));
       return tf.sub(
         dy,
         tf.pad(correction, [

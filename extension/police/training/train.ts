@@ -1,7 +1,7 @@
 // The training loop: seeded, one tidy per step, prompt stop, constraint health, metrics rows, folded result.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendPreference } from './backend';
-import { attachCompanions } from './companions';
+import { attachCompanions, type Companions } from './companions';
 import { loadData } from './data';
 import { currentShifts, foldNetwork } from './fold';
 import {
@@ -19,7 +19,7 @@ import {
 } from './model';
 import type { FoldedNetwork } from '../network/network';
 import { Optimizer } from './optimizer';
-import { sideFlips, type LayerShift } from './police-layer';
+import { flippedUnits, type ShiftTensors } from './police-layer';
 import { createRng, deriveSeed, type Rng } from '../common/random';
 import type { ResolvedSpec } from '../spec/types';
 import { initBackend } from './backend';
@@ -102,19 +102,15 @@ export interface TrainResult {
   elapsedMs: number;
 }
 
-function layerHealth(layer: number, shift: LayerShift, sideFlips: number): LayerHealth {
-  let shifted = 0;
-  let sum = 0;
-  let max = 0;
-  for (let k = 0; k < shift.shift.length; k++) {
-    const c = Math.abs(shift.shift[k]);
-    if (c > 0) {
-      shifted++;
-      sum += c;
-      if (c > max) max = c;
-    }
-  }
-  return { layer, units: shift.shift.length, shifted, meanAbsShift: shifted ? sum / shifted : 0, maxAbsShift: max, sideFlips };
+/** Per-layer health on the device: [shifted units, Σ|c|, max |c|] (3 values per layer). */
+function healthTensor(shift: tf.Tensor1D): tf.Tensor1D {
+  const magnitude = tf.abs(shift);
+  return tf.stack([tf.sum(tf.cast(tf.greater(magnitude, 0), 'float32')), tf.sum(magnitude), tf.max(magnitude)]) as tf.Tensor1D;
+}
+
+function layerHealth(layer: number, units: number, values: ArrayLike<number>, sideFlips: number): LayerHealth {
+  const [shifted, sum, max] = [values[0], values[1], values[2]];
+  return { layer, units, shifted, meanAbsShift: shifted ? sum / shifted : 0, maxAbsShift: max, sideFlips };
 }
 
 /** Batches drawn epoch by epoch from a seeded permutation. */
@@ -179,33 +175,60 @@ function specData(spec: ResolvedSpec): TrainingData {
   return { x: loaded.x, y: loaded.y, count: loaded.count, inputDim: loaded.inputDim, outputDim: loaded.outputDim };
 }
 
+/** Chunks of a data set kept on the device, for evaluations repeated during training (no re-upload each time). */
+interface DeviceData {
+  chunks: { x: tf.Tensor2D; y: tf.Tensor2D; rows: number }[];
+  count: number;
+}
+
+function deviceData(data: TrainingData, spec: ResolvedSpec): DeviceData {
+  const chunk = 4096;
+  const chunks: DeviceData['chunks'] = [];
+  for (let start = 0; start < data.count; start += chunk) {
+    const rows = Int32Array.from({ length: Math.min(chunk, data.count - start) }, (_, i) => start + i);
+    chunks.push({ ...batchTensors(data, rows, spec.data.task, spec.outputUnits), rows: rows.length });
+  }
+  return { chunks, count: data.count };
+}
+
+function disposeDeviceData(data: DeviceData): void {
+  for (const c of data.chunks) tf.dispose([c.x, c.y]);
+}
+
+/** Loss and correct classifications (0 for regression) of the current weights over a data set, on the device. */
+function evaluateTensors(mlp: Mlp, police: PoliceTensors | undefined, data: DeviceData, spec: ResolvedSpec): tf.Tensor1D {
+  const task = spec.data.task;
+  return tf.tidy(() => {
+    let lossSum: tf.Scalar = tf.scalar(0);
+    let hits: tf.Scalar = tf.scalar(0);
+    for (const { x, y, rows } of data.chunks) {
+      const output = police ? forwardPolice(mlp, x, police).output : forwardPlain(mlp, x);
+      const value = task === 'regression' ? regressionLoss(output, y) : classificationLoss(output, y);
+      lossSum = tf.add(lossSum, tf.mul(value, rows));
+      if (task === 'classification') hits = tf.add(hits, tf.sum(tf.cast(tf.equal(tf.argMax(output, 1), tf.argMax(y, 1)), 'float32')));
+    }
+    return tf.stack([tf.div(lossSum, Math.max(1, data.count)), hits]) as tf.Tensor1D;
+  });
+}
+
 /** Loss (and accuracy) of the current weights over the whole data set, POLICE forward when enabled. */
-function evaluate(
+async function evaluate(
   mlp: Mlp,
   police: PoliceTensors | undefined,
   data: TrainingData,
   spec: ResolvedSpec,
-): { loss: number; accuracy?: number } {
-  const task = spec.data.task;
-  const classes = spec.outputUnits;
-  const chunk = 4096;
-  let lossSum = 0;
-  let correct = 0;
-  for (let start = 0; start < data.count; start += chunk) {
-    const rows = Int32Array.from({ length: Math.min(chunk, data.count - start) }, (_, i) => start + i);
-    const [loss, hits] = tf.tidy(() => {
-      const { x, y } = batchTensors(data, rows, task, classes);
-      const output = police ? forwardPolice(mlp, x, police).output : forwardPlain(mlp, x);
-      const value = task === 'regression' ? regressionLoss(output, y) : classificationLoss(output, y);
-      const hit = task === 'classification' ? tf.sum(tf.cast(tf.equal(tf.argMax(output, 1), tf.argMax(y, 1)), 'float32')) : tf.scalar(0);
-      return [value.dataSync()[0], hit.dataSync()[0]];
-    });
-    lossSum += loss * rows.length;
-    correct += hits;
+): Promise<{ loss: number; accuracy?: number }> {
+  const onDevice = deviceData(data, spec);
+  const values = evaluateTensors(mlp, police, onDevice, spec);
+  disposeDeviceData(onDevice);
+  try {
+    const [loss, hits] = await values.data();
+    const result: { loss: number; accuracy?: number } = { loss };
+    if (spec.data.task === 'classification') result.accuracy = hits / Math.max(1, data.count);
+    return result;
+  } finally {
+    values.dispose();
   }
-  const result: { loss: number; accuracy?: number } = { loss: lossSum / Math.max(1, data.count) };
-  if (task === 'classification') result.accuracy = correct / Math.max(1, data.count);
-  return result;
 }
 
 /** Samples used to pick the kept network: all of them up to this many, else a fixed seeded subset. */
@@ -219,23 +242,45 @@ const SELECTION_CHECKS = 20;
  * with the lowest loss (measured on the data, not a batch) is the one kept.
  */
 class BestNetwork {
-  private saved: tf.Tensor[] | undefined;
-  loss = Infinity;
-  step = 0;
+  private best: { step: number; loss: number; saved: tf.Tensor[] } | undefined;
+  /** The latest candidate: its weights (clones share the device buffer until the next update) and its loss being read. */
+  private pending: { step: number; loss: Promise<number>; saved: tf.Tensor[] } | undefined;
   constructor(private readonly variables: tf.Variable[]) {}
-  consider(step: number, loss: number): void {
-    if (!(loss < this.loss)) return;
-    this.loss = loss;
-    this.step = step;
-    tf.dispose(this.saved ?? []);
-    this.saved = this.variables.map((v) => tf.clone(v));
+  get loss(): number {
+    return this.best?.loss ?? Infinity;
   }
-  restore(): void {
-    this.saved?.forEach((value, i) => this.variables[i].assign(value));
+  get step(): number {
+    return this.best?.step ?? 0;
+  }
+  /** Takes a candidate whose loss is still on the device; the previous candidate is judged now (its loss has long arrived). */
+  async consider(step: number, loss: tf.Tensor): Promise<void> {
+    await this.settle();
+    const read = loss.data().then((v) => v[0]);
+    void read.finally(() => loss.dispose()).catch(() => undefined);
+    this.pending = { step, loss: read, saved: this.variables.map((v) => tf.clone(v)) };
+  }
+  private async settle(): Promise<void> {
+    const candidate = this.pending;
+    if (!candidate) return;
+    this.pending = undefined;
+    const loss = await candidate.loss;
+    if (loss < this.loss) {
+      tf.dispose(this.best?.saved ?? []);
+      this.best = { step: candidate.step, loss, saved: candidate.saved };
+    } else {
+      tf.dispose(candidate.saved);
+    }
+  }
+  /** Judges the last candidate, then puts the best weights back; returns the best step (0 when none). */
+  async restore(): Promise<number> {
+    await this.settle();
+    this.best?.saved.forEach((value, i) => this.variables[i].assign(value));
+    return this.step;
   }
   dispose(): void {
-    tf.dispose(this.saved ?? []);
-    this.saved = undefined;
+    tf.dispose([...(this.best?.saved ?? []), ...(this.pending?.saved ?? [])]);
+    this.best = undefined;
+    this.pending = undefined;
   }
 }
 
@@ -278,9 +323,9 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   const mlp = createMlp({ inputDim: spec.inputDim, layers: spec.layers, outputUnits: spec.outputUnits }, seed);
   const police = spec.police.enabled && spec.regions.length > 0 ? policeTensors(buildPoliceContext(spec), spec.inputDim) : undefined;
   // The 'fixed' rule votes each unit's side here, on the initial weights (a vertex pass; other rules just look).
-  if (police) currentShifts(mlp, police);
-  const companions = attachCompanions(mlp, { ...spec, training: { ...spec.training, steps } });
-  const initialNetwork = foldNetwork(mlp, police);
+  if (police) await currentShifts(mlp, police);
+  const companions = await attachCompanions(mlp, { ...spec, training: { ...spec.training, steps } });
+  const initialNetwork = await foldNetwork(mlp, police);
   const optimizer = new Optimizer({ kind: spec.training.optimizer, lr: spec.training.lr, weightDecay: spec.training.weightDecay });
   const variables: tf.Variable[] = [...mlp.kernels, ...mlp.biases, ...companions.trainable];
   const kernels = new Set<tf.Variable>(mlp.kernels);
@@ -288,19 +333,49 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   const metrics: MetricsRow[] = [];
   const logEvery = Math.max(1, Math.round(steps / 200));
   const progressInterval = options.progressIntervalMs ?? 200;
+  const hiddenUnits = spec.layers.map((l) => l.units);
   let lastProgress = -Infinity;
   let health: LayerHealth[] = [];
-  let previousShifts: LayerShift[] = [];
-  const flipTotals: number[] = [];
-  let lastLoss = NaN;
+  /** Each layer's sides at the previous step and the side flips summed since the start, on the device. */
+  let previousSides: tf.Tensor2D[] = [];
+  const flipTotals = police ? tf.tidy(() => tf.variable(tf.zeros([hiddenUnits.length]), false)) : undefined;
+  /** The last logged step's values, read while the next step runs. */
+  let pending:
+    | {
+        step: number;
+        now: number;
+        logged: boolean;
+        report: boolean;
+        values: Promise<Float32Array>;
+        extra: ReturnType<Companions['metrics']>;
+      }
+    | undefined;
   let stepsDone = 0;
   let stopped = false;
   // Selection would mix weights of one step with the β of another during an anneal: keep the last step there.
   const selecting = !spec.training.anneal && steps >= 20;
   const selectionStart = Math.floor(steps * 0.8);
   const selectionEvery = Math.max(1, Math.floor((steps - selectionStart) / SELECTION_CHECKS));
-  const selectionData = selecting ? selectionSubset(data, seed) : data;
+  const selectionData = selecting ? deviceData(selectionSubset(data, seed), spec) : undefined;
   const best = new BestNetwork(variables);
+  /** Turns a logged step's device values into its metrics row and progress event. */
+  const settle = async (): Promise<void> => {
+    const done = pending;
+    if (!done) return;
+    pending = undefined;
+    const values = await done.values;
+    const extra = await done.extra;
+    const loss = values[0];
+    if (!Number.isFinite(loss)) throw new Error(`training '${spec.name}' diverged at step ${done.step} (loss ${loss}); lower training.lr`);
+    health = police
+      ? hiddenUnits.map((units, layer) =>
+          layerHealth(layer, units, values.subarray(1 + 3 * layer, 4 + 3 * layer), values[1 + 3 * hiddenUnits.length + layer]),
+        )
+      : [];
+    const elapsed = done.now - started;
+    if (done.logged) metrics.push({ step: done.step, loss, health, elapsed_ms: elapsed, backend: choice.backend, ...extra });
+    if (done.report) options.onProgress?.({ step: done.step, totalSteps: steps, loss, health, elapsedMs: elapsed });
+  };
   try {
     for (let step = 1; step <= steps; step++) {
       await yieldToEventLoop();
@@ -308,9 +383,12 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
         stopped = true;
         break;
       }
-      const shifts: LayerShift[] = [];
+      const shifts: ShiftTensors[] = [];
       companions.beforeStep(step, steps);
-      const loss = tf.tidy(() => {
+      const now = Date.now();
+      const logged = step % logEvery === 0 || step === steps;
+      const report = options.onProgress !== undefined && (now - lastProgress >= progressInterval || step === steps);
+      const probe = tf.tidy(() => {
         const { x, y } = batchTensors(data, batcher.next(), task, classes);
         const { value, grads } = tf.variableGrads(() => {
           let output: tf.Tensor2D;
@@ -329,57 +407,53 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
         }, variables);
         optimizer.apply(variables, grads, (v) => kernels.has(v));
         companions.afterStep();
-        return value;
+        if (flipTotals && previousSides.length === shifts.length)
+          flipTotals.assign(tf.add(flipTotals, tf.stack(shifts.map((s, layer) => flippedUnits(previousSides[layer], s.sides)))));
+        if (!logged && !report) return undefined;
+        // One vector per logged step: loss, then (shifted, Σ|c|, max|c|) per layer, then the flips so far per layer.
+        return tf.concat([tf.reshape(value, [1]), ...shifts.map((s) => healthTensor(s.shift)), ...(flipTotals ? [flipTotals] : [])]);
       });
+      tf.dispose([...previousSides, ...shifts.map((s) => s.shift)]);
+      previousSides = shifts.map((s) => s.sides);
       stepsDone = step;
       if (step === steps) options.onLastStep?.(step);
-      shifts.forEach((shift, layer) => {
-        const before = previousShifts[layer];
-        flipTotals[layer] = (flipTotals[layer] ?? 0) + (before ? sideFlips(before, shift) : 0);
-      });
-      previousShifts = shifts;
-      const now = Date.now();
-      const logged = step % logEvery === 0 || step === steps;
-      const report = options.onProgress && (now - lastProgress >= progressInterval || step === steps);
-      if (logged || report) {
-        lastLoss = loss.dataSync()[0];
-        health = shifts.map((s, layer) => layerHealth(layer, s, flipTotals[layer]));
-      }
-      loss.dispose();
-      if (!Number.isFinite(lastLoss) && (logged || report))
-        throw new Error(`training '${spec.name}' diverged at step ${step} (loss ${lastLoss}); lower training.lr`);
-      if (logged)
-        metrics.push({
+      // The previous logged step's values have long arrived; this step's kernels are already queued.
+      await settle();
+      if (probe) {
+        if (report) lastProgress = now;
+        const values = probe.data() as Promise<Float32Array>;
+        void values.finally(() => probe.dispose()).catch(() => undefined);
+        pending = {
           step,
-          loss: lastLoss,
-          health,
-          elapsed_ms: now - started,
-          backend: choice.backend,
-          ...companions.metrics(step, steps, () => foldNetwork(mlp, police)),
-        });
-      if (report) {
-        lastProgress = now;
-        options.onProgress?.({ step, totalSteps: steps, loss: lastLoss, health, elapsedMs: now - started });
+          now,
+          logged,
+          report,
+          values,
+          extra: logged ? companions.metrics(step, steps, () => foldNetwork(mlp, police)) : Promise.resolve({}),
+        };
       }
       if (options.onSnapshot && spec.training.snapshotEvery > 0 && step % spec.training.snapshotEvery === 0) {
-        options.onSnapshot(step, foldNetwork(mlp, police));
+        options.onSnapshot(step, await foldNetwork(mlp, police));
       }
-      if (selecting && step > selectionStart && ((step - selectionStart) % selectionEvery === 0 || step === steps)) {
-        best.consider(step, evaluate(mlp, police, selectionData, spec).loss);
+      if (selectionData && step > selectionStart && ((step - selectionStart) % selectionEvery === 0 || step === steps)) {
+        await best.consider(step, evaluateTensors(mlp, police, selectionData, spec));
       }
     }
+    await settle();
     let keptStep = stepsDone;
-    if (selecting && !stopped && stepsDone === steps && best.step !== steps && best.step > 0) {
-      best.restore();
-      keptStep = best.step;
-      options.onLog?.(
-        'info',
-        `kept the network of step ${best.step} (loss ${best.loss.toPrecision(3)}), the lowest of the final fifth of training`,
-      );
+    if (selecting && !stopped && stepsDone === steps) {
+      const bestStep = await best.restore();
+      if (bestStep !== steps && bestStep > 0) {
+        keptStep = bestStep;
+        options.onLog?.(
+          'info',
+          `kept the network of step ${best.step} (loss ${best.loss.toPrecision(3)}), the lowest of the final fifth of training`,
+        );
+      }
     }
     companions.hardenForExport(!stopped && stepsDone === steps);
-    const network: FoldedNetwork = { ...foldNetwork(mlp, police), step: keptStep };
-    const final = evaluate(mlp, police, data, spec);
+    const network: FoldedNetwork = { ...(await foldNetwork(mlp, police)), step: keptStep };
+    const final = await evaluate(mlp, police, data, spec);
     const result: TrainResult = {
       network,
       initialNetwork,
@@ -397,6 +471,11 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
     if (final.accuracy !== undefined) result.accuracy = final.accuracy;
     return result;
   } finally {
+    // A pending read may still hold the last probe: let it finish before the tensors go.
+    await pending?.values.catch(() => undefined);
+    tf.dispose(previousSides);
+    flipTotals?.dispose();
+    if (selectionData) disposeDeviceData(selectionData);
     best.dispose();
     optimizer.dispose();
     companions.dispose();
