@@ -219,14 +219,14 @@ test('the on-device shift equals the host reference for every rule, one region a
       const host = computeShift(h, units, sizes, rule, margin, rule === 'fixed' ? hostKept : undefined);
       const hTensor = tf.tensor2d(h, [rows, units]);
       const device = shiftTensors(hTensor, sizes, rule, margin, rule === 'fixed' ? deviceKept : undefined);
-      const [shift, sides, chosen] = await Promise.all([device.shift.data(), device.sides.data(), device.chosen.data()]);
+      const [shift, sides, chosen] = await Promise.all([device.shift.data(), device.sides.data(), device.chosenRow.data()]);
       const label = `${rule} ${sizes.join('+')} call ${call}`;
       for (let k = 0; k < units; k++) {
         assert.ok(
           Math.abs(shift[k] - host.shift[k]) <= 1e-6 * (1 + Math.abs(host.shift[k])),
           `${label} unit ${k}: c ${shift[k]} vs ${host.shift[k]}`,
         );
-        for (let p = 0; p < rows; p++) assert.equal(chosen[p * units + k], host.vertex[k] === p ? 1 : 0, `${label} unit ${k} row ${p}`);
+        assert.equal(chosen[k], host.vertex[k], `${label} unit ${k}: chosen vertex`);
       }
       assert.deepEqual(Array.from(sides), Array.from(host.sides), `${label}: sides`);
       if (rule === 'fixed') assert.deepEqual(Array.from(await deviceKept.data()), Array.from(hostKept), `${label}: kept sides`);
@@ -237,9 +237,40 @@ test('the on-device shift equals the host reference for every rule, one region a
         previous.device.dispose();
       }
       previous = { host: host.sides, device: device.sides };
-      tf.dispose([hTensor, device.shift, device.chosen]);
+      tf.dispose([hTensor, device.shift, device.chosenRow]);
     }
     previous?.device.dispose();
     deviceKept.dispose();
   }
+});
+
+test('with the bias passed in, the op adds b + c and its gradients in z and b equal plain tf on z + b', async () => {
+  const batch = 8;
+  const units = 12;
+  const P = 4;
+  const margin = 1e-3;
+  const z = tf.tensor2d(randomMatrix(batch + P, units, 5), [batch + P, units]);
+  const b = tf.tensor1d(randomMatrix(1, units, 6));
+  const weights = tf.tensor2d(randomMatrix(batch + P, units, 7), [batch + P, units]);
+  const loss = (shifted: tf.Tensor2D) => tf.sum(tf.mul(tf.square(tf.leakyRelu(shifted, 0.1)), weights));
+  const layout = { batchRows: batch, regionSizes: [P] };
+  const ours = tf.grads((zz: tf.Tensor, bb: tf.Tensor) =>
+    loss(policeShift(zz as tf.Tensor2D, layout, 'majority', margin, { bias: bb as tf.Tensor1D })),
+  );
+  const reference = tf.grads((zz: tf.Tensor, bb: tf.Tensor) => loss(referenceMajorityShift(tf.add(zz, bb), batch, margin)));
+  const [gz, gb] = ours([z, b]);
+  const [rz, rb] = reference([z, b]);
+  for (const [got, want, name] of [
+    [gz, rz, 'z'],
+    [gb, rb, 'b'],
+  ] as const) {
+    const [a, e] = [await got.data(), await want.data()];
+    for (let i = 0; i < a.length; i++)
+      assert.ok(Math.abs(a[i] - e[i]) < 1e-4 * (1 + Math.abs(e[i])), `∂/∂${name}[${i}]: ${a[i]} vs ${e[i]}`);
+  }
+  const forward = policeShift(z, layout, 'majority', margin, { bias: b });
+  const expected = referenceMajorityShift(tf.add(z, b), batch, margin);
+  const [f, r] = [await forward.data(), await expected.data()];
+  for (let i = 0; i < f.length; i++) assert.ok(Math.abs(f[i] - r[i]) < 1e-5 * (1 + Math.abs(r[i])), `value ${i}: ${f[i]} vs ${r[i]}`);
+  tf.dispose([z, b, weights, gz, gb, rz, rb, forward, expected]);
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../extension/police/training/backend';
+import { leakyRelu as fastLeakyRelu } from '../../extension/police/training/fast-ops';
 
 test('auto picks wasm here (tfjs-node is not installed) and a tensorflow preference says why it fell back', async () => {
   const auto = await initBackend('auto');
@@ -59,4 +60,25 @@ test('the explicit-transpose matMul gradient equals the analytic gradient for ev
       `dB with transposeA=${transposeA} transposeB=${transposeB}`,
     );
   }
+});
+
+test('the fast leaky ReLU gives tf.leakyRelu values and gradients, zero and negative inputs included', async () => {
+  await initBackend('wasm');
+  const x = tf.tensor2d([
+    [-2, -0.5, 0, 0.5],
+    [3, -1e-8, 1e-8, -7],
+  ]);
+  for (const alpha of [0.01, 0.2]) {
+    const weights = tf.tensor2d([
+      [1, -2, 3, 0.5],
+      [-1, 2, 0.25, 4],
+    ]);
+    const ours = tf.valueAndGrad((input: tf.Tensor) => tf.sum(tf.mul(fastLeakyRelu(input, alpha), weights)))(x);
+    const stock = tf.valueAndGrad((input: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(input, alpha), weights)))(x);
+    assert.deepEqual(Array.from(await fastLeakyRelu(x, alpha).data()), Array.from(await tf.leakyRelu(x, alpha).data()));
+    assert.equal((await ours.value.data())[0], (await stock.value.data())[0]);
+    assert.deepEqual(Array.from(await ours.grad.data()), Array.from(await stock.grad.data()));
+    tf.dispose([weights, ours.value, ours.grad, stock.value, stock.grad]);
+  }
+  x.dispose();
 });

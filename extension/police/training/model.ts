@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { pinv } from 'mathjs';
 import { ACTIVATIONS, type Tf } from '../spec/activations';
 import { polar } from './orthogonal';
+import { leakyRelu } from './fast-ops';
 import { policeShift, type ShiftTensors, type ShiftRule, type VertexLayout } from './police-layer';
 import { createRng, deriveSeed } from '../common/random';
 import type { Matrix, ResolvedLayer, ResolvedRegion, ResolvedSpec } from '../spec/types';
@@ -56,7 +57,7 @@ export function disposeMlp(mlp: Mlp): void {
 
 const ACTIVATION_OPS: Tf = {
   relu: tf.relu,
-  leakyRelu: tf.leakyRelu,
+  leakyRelu: leakyRelu as typeof tf.leakyRelu,
   abs: tf.abs,
   mul: tf.mul,
   sigmoid: tf.sigmoid,
@@ -256,7 +257,11 @@ export function forwardPolice(
       t.context.rule === 'fixed'
         ? (t.keptSides[i] ??= tf.tidy(() => tf.variable(tf.zeros([t.context.regionSizes.length, mlp.layers[i].units]), false)))
         : undefined;
-    const z = policeShift(dense(h, mlp, i), layout, t.context.rule, t.context.margin, onShift && ((s) => onShift(i, s)), keptSides);
+    const z = policeShift(tf.matMul(h, kernelOf(mlp, i)), layout, t.context.rule, t.context.margin, {
+      bias: mlp.biases[i],
+      onShift: onShift && ((s) => onShift(i, s)),
+      keptSides,
+    });
     h = activate(z, mlp.layers[i], mlp.betas?.[i]);
   }
   const z = dense(h, mlp, mlp.layers.length);

@@ -1,6 +1,7 @@
 // The POLICE bias shift (paper Algorithm 1, DESIGN §4) as one custom-gradient op per layer.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ShiftRule } from '../spec/types';
+import { columnSums, rowsOf } from './fast-ops';
 
 export type { ShiftRule };
 
@@ -205,7 +206,7 @@ function firstRowEqual(x: tf.Tensor, target: tf.Tensor, offsets: tf.Tensor2D): t
 
 /**
  * `computeShift` as tensor ops, nothing read back to the host (DESIGN §4, Algorithm 1): c per unit, the sides, and
- * the one-hot P×K mask of the vertex each shifted unit's c follows (the backward pass's −1). With the 'fixed' rule
+ * the row (1×K, −1 when c = 0) of the vertex each shifted unit's c follows (the backward pass's −1). With the 'fixed' rule
  * `kept` (regions × K, 0 = not voted yet) is read and updated in place, as `keptSides` is by `computeShift`.
  */
 export function shiftTensors(
@@ -214,7 +215,7 @@ export function shiftTensors(
   rule: ShiftRule,
   margin: number,
   kept?: tf.Variable<tf.Rank.R2>,
-): ShiftTensors & { chosen: tf.Tensor2D } {
+): ShiftTensors & { chosenRow: tf.Tensor2D } {
   const [P, K] = h.shape;
   const R = regionSizes.length;
   if (rule === 'fixed' && (!kept || kept.shape[0] !== R || kept.shape[1] !== K))
@@ -222,18 +223,26 @@ export function shiftTensors(
   const rowIndex = tf.tile(column(P), [1, K]);
   const lo = perRegion(h, regionSizes, (b) => tf.min(b, 0));
   const hi = perRegion(h, regionSizes, (b) => tf.max(b, 0));
-  const half = tf.tensor2d(
-    regionSizes.map((n) => n / 2),
-    [R, 1],
-  );
-  const vote = tf.where(
-    tf.greaterEqual(
-      perRegion(h, regionSizes, (b) => tf.sum(tf.cast(tf.greater(b, 0), 'float32'), 0)),
-      half,
+  // Majority: positives ≥ n/2 ⇔ Σ (h > 0 ? 1 : −1) ≥ 0; step(x, −1) is that ±1 (and the cheapest compare on wasm).
+  const vote = tf.step(
+    tf.add<tf.Tensor2D>(
+      perRegion(h, regionSizes, (b) => tf.sum(tf.step(b, -1), 0)),
+      0.5,
     ),
-    tf.onesLike(lo),
-    tf.neg(tf.onesLike(lo)),
+    -1,
   );
+  if (R === 1 && rule !== 'minimal') {
+    // One region, 'majority' or 'fixed': one side s per unit; c = ReLU(ε − H s) s at the worst vertex (Algorithm 1).
+    let side: tf.Tensor2D = vote;
+    if (kept) {
+      side = tf.where<tf.Tensor2D>(tf.equal(kept, 0), vote, kept);
+      kept.assign(side);
+    }
+    const worst = tf.where(tf.greater(side, 0), lo, hi);
+    const need = tf.sub(margin, tf.mul(worst, side));
+    const row = tf.where(tf.greater(need, 0), firstRowEqual(h, worst, rowIndex), tf.fill([1, K], -1));
+    return { shift: tf.reshape(tf.mul(tf.relu(need), side), [K]) as tf.Tensor1D, sides: side, chosenRow: row };
+  }
   // The region of each vertex row, to find a region's extreme vertex within its own rows only.
   const regionOfRow = tf.tensor2d(
     regionSizes.flatMap((n, r) => new Array<number>(n).fill(r)),
@@ -245,22 +254,6 @@ export function shiftTensors(
     const hits = tf.logicalAnd(inRegion, tf.equal(h, value));
     return tf.min(tf.where(hits, rowIndex, tf.fill([P, K], P)), 0, true);
   };
-  const mask = (row: tf.Tensor2D): tf.Tensor2D => tf.cast(tf.equal(rowIndex, row), 'float32') as tf.Tensor2D;
-  if (R === 1 && rule !== 'minimal') {
-    // One region, 'majority' or 'fixed': one side per unit; c = ReLU(ε − H s) s at the worst vertex (Algorithm 1).
-    let side: tf.Tensor2D = vote;
-    if (kept) {
-      side = tf.where(tf.equal(kept, 0), vote, kept);
-      kept.assign(side);
-    }
-    const positive = tf.greater(side, 0);
-    const need = tf.where(positive, tf.sub(margin, lo), tf.add(hi, margin));
-    const shifted = tf.greater(need, 0);
-    const shift = tf.reshape(tf.mul(tf.relu(need), side), [K]) as tf.Tensor1D;
-    const zero = tf.zerosLike(lo);
-    const row = tf.where(shifted, rowOf(zero, tf.where(positive, lo, hi)), tf.fill([1, K], -1));
-    return { shift, sides: side, chosen: mask(row) };
-  }
   const loRow = tf.concat(
     regionSizes.map((_, r) => rowOf(tf.fill([1, K], r), tf.slice(lo, [r, 0], [1, K]))),
     0,
@@ -293,7 +286,7 @@ export function shiftTensors(
   const minimalRow = pick(candidateRows, bestIndex);
   const middle = tf.div(tf.add(lo, hi), 2);
   const minimalSides = tf.where(tf.greater(tf.add(middle, minimalShift), 0), tf.onesLike(lo), tf.neg(tf.onesLike(lo)));
-  if (!kept) return { shift: tf.reshape(minimalShift, [K]) as tf.Tensor1D, sides: minimalSides, chosen: mask(minimalRow) };
+  if (!kept) return { shift: tf.reshape(minimalShift, [K]) as tf.Tensor1D, sides: minimalSides, chosenRow: minimalRow };
   // 'fixed', several regions: kept side + on r needs c ≥ −lo_r + ε, side − needs c ≤ −hi_r − ε: an interval, empty when the regions disagree.
   const keep = tf.where(tf.equal(tf.slice(kept, [0, 0], [1, K]), 0), vote, kept);
   const lowerCandidates = tf.where(tf.greater(keep, 0), above, tf.fill([R, K], -Infinity));
@@ -309,10 +302,10 @@ export function shiftTensors(
   const fixedShift = tf.where(up, lower, tf.where(down, upper, zero));
   const fixedRow = tf.where(up, lowerRow, tf.where(down, upperRow, tf.fill([1, K], -1)));
   const shift = tf.where(compatible, fixedShift, minimalShift);
-  const row = tf.where(compatible, fixedRow, minimalRow);
-  const sides = tf.where(tf.tile(compatible, [R, 1]), keep, minimalSides);
+  const row = tf.where<tf.Tensor2D>(compatible, fixedRow, minimalRow);
+  const sides = tf.where<tf.Tensor2D>(tf.tile(compatible, [R, 1]), keep, minimalSides);
   kept.assign(sides);
-  return { shift: tf.reshape(shift, [K]) as tf.Tensor1D, sides, chosen: mask(row) };
+  return { shift: tf.reshape(shift, [K]) as tf.Tensor1D, sides, chosenRow: row };
 }
 
 /** Units whose side on some region differs between two `ShiftTensors.sides` of the same layer (a device scalar). */
@@ -320,44 +313,61 @@ export function flippedUnits(before: tf.Tensor2D, after: tf.Tensor2D): tf.Scalar
   return tf.sum(tf.cast(tf.any(tf.notEqual(before, after), 0), 'float32'));
 }
 
+/** What `policeShift` may take besides the pre-activations. */
+export interface PoliceShiftOptions {
+  /** The layer's bias b, added here with c in one op (z = xW + b + c): the gradient of b is then Σ dy where c does not follow it. */
+  bias?: tf.Tensor1D;
+  /** Receives the shift and the sides (its own tensors, for the health report and folding). */
+  onShift?: (shift: ShiftTensors) => void;
+  /** The 'fixed' rule's kept sides (regions × K). */
+  keptSides?: tf.Variable<tf.Rank.R2>;
+}
+
 /**
- * Adds the POLICE shift c to every row of z ((batch + P)×K pre-activations, biases included), all on the device.
- * Backward keeps only the chosen vertex per unit: ∂c_k/∂H[p*_k, k] = −1 when the unit was shifted.
- * `onShift` receives the shift and the sides (its own tensors, for the health report and folding).
+ * Adds the POLICE shift c (and the bias, when given) to every row of z ((batch + P)×K pre-activations), all on the device.
+ * Backward keeps only the chosen vertex per unit: ∂c_k/∂H[p*_k, k] = −1 (and ∂c_k/∂b_k = −1) when the unit was shifted.
  */
 export function policeShift(
   z: tf.Tensor2D,
   layout: VertexLayout,
   rule: ShiftRule,
   margin: number,
-  onShift?: (shift: ShiftTensors) => void,
-  keptSides?: tf.Variable<tf.Rank.R2>,
+  options: PoliceShiftOptions = {},
 ): tf.Tensor2D {
   const [rows, units] = z.shape;
+  const { bias, onShift, keptSides } = options;
   const vertexRows = rows - layout.batchRows;
-  // Only the one-hot mask of the chosen vertex per unit is saved for backward.
+  // Only the chosen vertex row per unit is saved for backward.
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const zz = args[0] as tf.Tensor2D;
-    const save = args[1] as tf.GradSaveFunc;
-    const vertexBlock = tf.slice(zz, [layout.batchRows, 0], [vertexRows, units]);
-    const chosen = shiftTensors(vertexBlock, layout.regionSizes, rule, margin, keptSides);
-    save([chosen.chosen]);
+    const b = bias ? (args[1] as tf.Tensor1D) : undefined;
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const block = rowsOf(zz, layout.batchRows, vertexRows);
+    const chosen = shiftTensors(b ? tf.add(block, b) : block, layout.regionSizes, rule, margin, keptSides);
+    save([chosen.chosenRow]);
     // Forward runs in the engine's own tidy: keep what the receiver is handed, it owns them.
     if (onShift) onShift({ shift: tf.keep(chosen.shift), sides: tf.keep(chosen.sides) });
-    const value = tf.add(zz, chosen.shift);
+    const value = tf.add(zz, b ? tf.add(b, chosen.shift) : chosen.shift);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const correction = tf.mul(saved[0], tf.sum(dy, 0, true));
-      return tf.sub(
-        dy,
-        tf.pad(correction, [
+      const g = dy as tf.Tensor2D;
+      const chosenRow = saved[0];
+      const sums = columnSums(g);
+      // −Σ_rows dy at each shifted unit's chosen vertex row: the only rows c depends on.
+      const mask = tf.cast(tf.equal(column(vertexRows), chosenRow), 'float32');
+      const gz = tf.sub(
+        g,
+        tf.pad(tf.mul(mask, sums), [
           [layout.batchRows, 0],
           [0, 0],
         ]),
       );
+      if (!b) return gz;
+      const free = tf.cast(tf.less(chosenRow, 0), 'float32');
+      return [gz, tf.reshape(tf.mul(sums, free), [units])];
     };
     return { value, gradFunc };
   });
-  return op(z) as tf.Tensor2D;
+  return (bias ? op(z, bias) : op(z)) as tf.Tensor2D;
 }
 
 /** The same shift as plain differentiable tf ops (majority rule, one region): the reference for tests. */
