@@ -8,10 +8,10 @@ import { effectiveShiftRule } from '../police/training/model';
 import { validateSpecText } from '../police/spec/parse';
 import type { Problem } from '../police/spec/problems';
 import { finishRun } from '../police/io/run-folder';
-import { initBackend } from '../police/training/backend';
-import { train, type TrainProgress } from '../police/training/train';
+import { BACKEND_PREFERENCES, initBackend } from '../police/training/backend';
+import { train, trainingWorkload, type TrainProgress } from '../police/training/train';
 
-const BACKENDS: BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+const BACKENDS = BACKEND_PREFERENCES;
 
 export const EXIT_PROVED = 0;
 export const EXIT_BAD_INPUT = 1;
@@ -94,7 +94,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   const specPath = positionals[0];
-  const usage = 'usage: police train SPEC --out DIR [--steps N] [--seed S] [--backend auto|tensorflow|wasm|cpu] [--json]';
+  const usage = 'usage: police train SPEC --out DIR [--steps N] [--seed S] [--backend auto|tensorflow|webgpu|wasm|cpu] [--json]';
   if (!specPath || !values.out) {
     process.stderr.write(`${usage}\n`);
     return EXIT_BAD_INPUT;
@@ -148,12 +148,13 @@ export async function trainCommand(args: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   const printer = new ProgressPrinter(Boolean(process.stderr.isTTY), false);
   try {
-    const choice = await initBackend(backend);
+    const choice = await initBackend(backend, trainingWorkload(spec));
+    for (const note of choice.notes) process.stderr.write(`police train: ${note}\n`);
     const totalSteps = steps ?? spec.training.steps;
     const vertices = spec.regions.map((r) => `${r.name} (${r.vertices.length} vertices)`).join(', ');
     const rule = effectiveShiftRule(spec);
     process.stderr.write(
-      `police train: ${spec.name}: ${totalSteps} steps on ${choice.backend}, POLICE ${spec.police.enabled ? `on (rule ${rule})` : 'OFF'} for ${vertices}\n`,
+      `police train: ${spec.name}: ${totalSteps} steps on ${choice.reason}, POLICE ${spec.police.enabled ? `on (rule ${rule})` : 'OFF'} for ${vertices}\n`,
     );
     const trainOptions: Parameters<typeof train>[1] = {
       backend,

@@ -21,7 +21,7 @@ export type TrainingOutcome =
 export interface TrainerEvents {
   /** Every well-formed message, before the typed callbacks below (the view consumes the raw stream). */
   message(message: TrainerToHost): void;
-  ready(backend: string): void;
+  ready(backend: string, reason?: string): void;
   progress(progress: TrainingProgress): void;
   snapshot(snapshot: TrainingSnapshot): void;
   /** Training is over; certifying and writing the run. A Stop from now on no longer kills the trainer. */
@@ -60,7 +60,7 @@ export class TrainerClient {
     });
 
     const handlers: Handlers<TrainerToHost> = {
-      ready: (m) => this.events.ready(m.backend),
+      ready: (m) => this.events.ready(m.backend, m.reason),
       progress: (m) => {
         this.lastStep = m.step;
         this.events.progress(m);

@@ -108,9 +108,9 @@ export class Trainings implements vscode.Disposable {
       },
       {
         message: (message) => this.emit((l) => l.trainerMessage?.(state, message)),
-        ready: (backend) => {
+        ready: (backend, reason) => {
           state.backend = backend;
-          this.log.info(`${specName}: trainer ready on the ${backend} backend`);
+          this.log.info(`${specName}: trainer ready on ${reason ?? `the ${backend} backend`}`);
           this.emit((l) => l.progress?.(state, state.progress ?? emptyProgress()));
         },
         progress: (progress) => {

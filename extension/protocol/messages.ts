@@ -52,8 +52,10 @@ export type HostToTrainer = StartTraining | StopTraining;
 
 export interface TrainerReady {
   type: 'ready';
-  /** The tfjs backend actually running, e.g. 'tensorflow', 'wasm', 'cpu'. */
+  /** The tfjs backend actually running, e.g. 'tensorflow', 'webgpu', 'wasm', 'cpu'. */
   backend: string;
+  /** One line: what runs and why (the GPU adapter, the rule 'auto' applied). */
+  reason?: string;
 }
 export interface TrainingProgress {
   type: 'progress';

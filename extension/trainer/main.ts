@@ -5,7 +5,7 @@ import type { HostToTrainer, StartTraining, TrainerToHost } from '../protocol/me
 import { validateSpecText } from '../police/spec/parse';
 import { finishRun } from '../police/io/run-folder';
 import { initBackend } from '../police/training/backend';
-import { train } from '../police/training/train';
+import { train, trainingWorkload } from '../police/training/train';
 
 let running = false;
 let stopRequested = false;
@@ -57,8 +57,8 @@ async function start(request: StartTraining): Promise<void> {
       send({ type: 'error', message: `${request.specPath}: run folder ${request.runDir} already exists; runs are never overwritten` });
       return;
     }
-    const choice = await initBackend(request.backend);
-    send({ type: 'ready', backend: choice.backend });
+    const choice = await initBackend(request.backend, trainingWorkload(spec));
+    send({ type: 'ready', backend: choice.backend, reason: choice.reason });
     for (const note of choice.notes) send({ type: 'log', level: 'warn', message: note });
     const result = await train(spec, {
       ...(request.steps !== undefined ? { steps: request.steps } : {}),

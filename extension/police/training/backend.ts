@@ -1,4 +1,4 @@
-// Picks the fastest TensorFlow.js backend present at run time (tensorflow → wasm → cpu) and tunes it for training.
+// Picks the fastest TensorFlow.js backend present at run time for the model at hand (tensorflow, webgpu, wasm, cpu) and tunes it for training.
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; the union package 'tfjs' would, we import only core.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -9,16 +9,35 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** The backend a user asks for: a named one, or the fastest present. */
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+/** Every preference, in the order the `police.backend` setting lists them. */
+export const BACKEND_PREFERENCES: BackendPreference[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 export interface BackendChoice {
-  /** The backend actually running: 'tensorflow', 'wasm' or 'cpu'. */
+  /** The backend actually running: 'tensorflow', 'webgpu', 'wasm' or 'cpu'. */
   backend: string;
   /** Why a preferred backend was not used, one line each. */
   notes: string[];
+  /** One line: what runs and why (the adapter, the rule 'auto' applied). */
+  reason: string;
 }
 
-const chosen = new Map<BackendPreference, BackendChoice>();
+/** What 'auto' weighs: the floating-point work of one training step. */
+export interface Workload {
+  stepFlops: number;
+}
+
+/**
+ * Under 'auto', a GPU pays off from this much work per step: below it, per-op launch and read-back latency dominate and
+ * one wasm thread is faster (fig1's 0.4 GFLOP step is ~20 ms on wasm; a WebGPU step costs ≥ ~250 op launches).
+ */
+export const GPU_MIN_STEP_FLOPS = 2e9;
+
+const chosen = new Map<string, BackendChoice>();
+/** Why webgpu cannot run here, once found out (loading Dawn twice is pointless). */
+let webgpuProblem: string | undefined;
+let webgpuAdapter: { description: string; software: boolean } | undefined;
 /** Also keeps the cpu backend's registration in the bundle. */
 export const cpuBackendVersion = version_cpu;
 let gradientsPatched = false;
@@ -56,6 +75,91 @@ async function tryTensorflow(notes: string[]): Promise<boolean> {
   return false;
 }
 
+/** The Vulkan ICD manifests of software renderers: an adapter on one of these is a CPU pretending to be a GPU. */
+function isSoftwareAdapter(info: { vendor?: string; architecture?: string; device?: string; description?: string }): boolean {
+  return /swiftshader|llvmpipe|lavapipe|software/i.test([info.vendor, info.architecture, info.device, info.description].join(' '));
+}
+
+/**
+ * Gives Node a WebGPU (Dawn, from the optional 'webgpu' package) and registers tfjs-backend-webgpu on its adapter.
+ * Returns why not when the package, the Vulkan/Metal/D3D loader or an adapter is missing.
+ */
+async function loadWebgpu(): Promise<string | undefined> {
+  if (webgpuAdapter) return undefined;
+  if (webgpuProblem !== undefined) return webgpuProblem;
+  try {
+    // Imported before navigator.gpu exists, so that the package does not register a factory of its own.
+    const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+    const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
+    if (!g.navigator?.gpu) {
+      // Kept out of the bundle: a native addon with one binary per platform (build.mjs marks it external).
+      const dawn = (await import(/* webpackIgnore: true */ 'webgpu')) as { create: (flags: string[]) => GPU; globals: object };
+      Object.assign(globalThis, dawn.globals);
+      const gpu = dawn.create([]);
+      if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+      else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    }
+    const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return (webgpuProblem = 'webgpu: no GPU adapter found (no Vulkan, Metal or D3D12 driver)');
+    const info = adapter.info;
+    const description = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
+    webgpuAdapter = { description, software: isSoftwareAdapter(info) };
+    tf.registerBackend('webgpu', async () => {
+      const limits = adapter.limits;
+      const device = await adapter.requestDevice({
+        requiredLimits: {
+          maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+          maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+          maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+          maxBufferSize: limits.maxBufferSize,
+          maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+          maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+        },
+      });
+      return new WebGPUBackend(device, info);
+    });
+    return undefined;
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return (webgpuProblem = `webgpu: the 'webgpu' package (Dawn) could not start (${message})`);
+  }
+}
+
+async function tryWebgpu(notes: string[], workload: Workload | undefined, preference: BackendPreference): Promise<boolean> {
+  const problem = await loadWebgpu();
+  if (problem) {
+    notes.push(problem);
+    return false;
+  }
+  const adapter = webgpuAdapter!;
+  if (preference === 'auto') {
+    // A software adapter (SwiftShader) is slower than wasm for everything; a small step is faster on wasm too.
+    if (adapter.software) {
+      notes.push(`webgpu: adapter ${adapter.description} is software rendering, slower than wasm`);
+      return false;
+    }
+    if (!workload || workload.stepFlops < GPU_MIN_STEP_FLOPS) {
+      notes.push(
+        `webgpu: ${adapter.description} skipped, the step (${workload ? (workload.stepFlops / 1e9).toFixed(2) : '?'} GFLOP) is below ${GPU_MIN_STEP_FLOPS / 1e9} GFLOP, where per-op GPU latency makes wasm faster`,
+      );
+      return false;
+    }
+  }
+  try {
+    if (await tf.setBackend('webgpu')) return true;
+    notes.push(`webgpu: backend on ${adapter.description} did not start`);
+  } catch (err) {
+    notes.push(`webgpu: backend on ${adapter.description} failed (${err instanceof Error ? err.message : String(err)})`);
+  }
+  return false;
+}
+
+/** The adapter webgpu runs on, once loaded (for the backend line). */
+export function webgpuAdapterDescription(): string | undefined {
+  return webgpuAdapter?.description;
+}
+
 async function tryWasm(notes: string[]): Promise<boolean> {
   const dir = wasmDirectory();
   if (!dir) {
@@ -73,19 +177,30 @@ async function tryWasm(notes: string[]): Promise<boolean> {
 }
 
 /**
- * Selects the backend once per process. 'auto' tries tensorflow, wasm, cpu in that order;
- * a named preference falls back along the same order when it cannot start, and says why.
+ * Selects the backend. 'auto' tries tensorflow, then webgpu on a hardware GPU when the step is big enough to gain from it
+ * (`workload`), then wasm, then cpu; a named preference falls back along the same order when it cannot start, and says why.
  */
-export async function initBackend(preference: BackendPreference = 'auto'): Promise<BackendChoice> {
-  const cached = chosen.get(preference);
+export async function initBackend(preference: BackendPreference = 'auto', workload?: Workload): Promise<BackendChoice> {
+  const key = `${preference}:${preference === 'auto' && workload && workload.stepFlops >= GPU_MIN_STEP_FLOPS ? 'big' : 'small'}`;
+  const cached = chosen.get(key);
   if (cached && tf.getBackend() === cached.backend) return cached;
   const notes: string[] = [];
   const order: BackendPreference[] =
-    preference === 'cpu' ? ['cpu'] : preference === 'wasm' ? ['wasm', 'cpu'] : ['tensorflow', 'wasm', 'cpu'];
+    preference === 'cpu'
+      ? ['cpu']
+      : preference === 'wasm'
+        ? ['wasm', 'cpu']
+        : preference === 'webgpu'
+          ? ['webgpu', 'wasm', 'cpu']
+          : ['tensorflow', 'webgpu', 'wasm', 'cpu'];
   let backend = 'cpu';
   for (const name of order) {
     if (name === 'tensorflow' && (await tryTensorflow(notes))) {
       backend = 'tensorflow';
+      break;
+    }
+    if (name === 'webgpu' && (await tryWebgpu(notes, workload, preference))) {
+      backend = 'webgpu';
       break;
     }
     if (name === 'wasm' && (await tryWasm(notes))) {
@@ -101,10 +216,34 @@ export async function initBackend(preference: BackendPreference = 'auto'): Promi
   await tf.ready();
   patchMatMulGradient();
   if (preference !== 'auto' && backend !== preference) notes.unshift(`preferred backend '${preference}' unavailable; running '${backend}'`);
+  const running = tf.getBackend();
+  const why =
+    running === 'webgpu'
+      ? `webgpu on ${webgpuAdapter?.description ?? 'a GPU'}`
+      : running === 'wasm'
+        ? 'wasm (SIMD, one thread)'
+        : running === 'tensorflow'
+          ? 'tensorflow (tfjs-node)'
+          : 'cpu (plain JavaScript)';
+  const because =
+    preference === 'auto'
+      ? notes.find((n) => n.startsWith('webgpu:')) && running !== 'webgpu'
+        ? `; auto: ${notes.find((n) => n.startsWith('webgpu:'))!.slice('webgpu: '.length)}`
+        : running === 'webgpu'
+          ? `; auto: the step (${((workload?.stepFlops ?? 0) / 1e9).toFixed(1)} GFLOP) is big enough to gain from the GPU`
+          : ''
+      : '';
   // Under 'auto' a missing tfjs-node is the normal case, not news; a named preference explains itself.
-  const choice = { backend: tf.getBackend(), notes: preference === 'auto' ? [] : notes };
-  chosen.set(preference, choice);
+  const choice = { backend: running, notes: preference === 'auto' ? [] : notes, reason: `${why}${because}` };
+  chosen.set(key, choice);
   return choice;
+}
+
+/** Floating-point work of one training step: forward, backward ≈ 2× forward, over the batch and the vertex rows. */
+export function stepFlops(rows: number, widths: number[]): number {
+  let macs = 0;
+  for (let i = 0; i + 1 < widths.length; i++) macs += widths[i] * widths[i + 1];
+  return 6 * rows * macs;
 }
 
 function swapLastTwo(rank: number): number[] {

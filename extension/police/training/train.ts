@@ -22,7 +22,7 @@ import { Optimizer } from './optimizer';
 import { flippedUnits, type ShiftTensors } from './police-layer';
 import { createRng, deriveSeed, type Rng } from '../common/random';
 import type { ResolvedSpec } from '../spec/types';
-import { initBackend } from './backend';
+import { initBackend, stepFlops, type Workload } from './backend';
 
 /** Samples as the engine consumes them: row-major inputs and targets. */
 /** Per hidden layer: how many units needed a bias shift at this step, and how large the shifts were. */
@@ -231,6 +231,13 @@ async function evaluate(
   }
 }
 
+/** What one of this spec's training steps costs, for 'auto' to weigh (batch and vertex rows through every layer). */
+export function trainingWorkload(spec: ResolvedSpec): Workload {
+  const vertexRows = spec.police.enabled ? spec.regions.reduce((n, r) => n + r.vertices.length, 0) : 0;
+  const widths = [spec.inputDim, ...spec.layers.map((l) => l.units), spec.outputUnits];
+  return { stepFlops: stepFlops(spec.training.batch + vertexRows, widths) };
+}
+
 /** Samples used to pick the kept network: all of them up to this many, else a fixed seeded subset. */
 const SELECTION_SAMPLES = 8192;
 /** The kept network is chosen among the last fifth of the steps, at most this many times. */
@@ -306,7 +313,7 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * checked before every step (and the event loop gets a turn, so an IPC 'stop' arrives promptly).
  */
 export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Promise<TrainResult> {
-  const choice = await initBackend(options.backend ?? 'auto');
+  const choice = await initBackend(options.backend ?? 'auto', trainingWorkload(spec));
   for (const note of choice.notes) options.onLog?.('warn', note);
   const steps = options.steps ?? spec.training.steps;
   const seed = options.seed ?? spec.training.seed;
