@@ -278,8 +278,16 @@ export function shiftTensors(
     0,
   );
   const C = 1 + 2 * R;
-  const c3 = tf.reshape(candidates, [C, 1, K]);
-  const forbidden = tf.any(tf.logicalAnd(tf.greater(c3, tf.reshape(below, [1, R, K])), tf.less(c3, tf.reshape(above, [1, R, K]))), 1);
+  // A candidate is forbidden when it falls strictly inside some region's interval; 2-D ops per region (tfjs-webgpu 4.22
+  // emits invalid WGSL for the transpose a 3-D reduction of a cast bool needs).
+  let forbidden = tf.zeros([C, K], 'bool');
+  for (let r = 0; r < R; r++) {
+    const inside = tf.logicalAnd(
+      tf.greater(candidates, tf.slice(below, [r, 0], [1, K])),
+      tf.less(candidates, tf.slice(above, [r, 0], [1, K])),
+    );
+    forbidden = tf.logicalOr(forbidden, inside);
+  }
   const score = tf.where(forbidden, tf.fill([C, K], Infinity), tf.abs(candidates));
   const bestIndex = firstIndex(score, tf.min(score, 0, true));
   const minimalShift = pick(candidates, bestIndex);
@@ -303,14 +311,15 @@ export function shiftTensors(
   const fixedRow = tf.where(up, lowerRow, tf.where(down, upperRow, tf.fill([1, K], -1)));
   const shift = tf.where(compatible, fixedShift, minimalShift);
   const row = tf.where<tf.Tensor2D>(compatible, fixedRow, minimalRow);
-  const sides = tf.where<tf.Tensor2D>(tf.tile(compatible, [R, 1]), keep, minimalSides);
+  const kept01 = tf.cast(compatible, 'float32');
+  const sides = tf.add<tf.Tensor2D>(tf.mul(keep, kept01), tf.mul(minimalSides, tf.sub(1, kept01)));
   kept.assign(sides);
   return { shift: tf.reshape(shift, [K]) as tf.Tensor1D, sides, chosenRow: row };
 }
 
 /** Units whose side on some region differs between two `ShiftTensors.sides` of the same layer (a device scalar). */
 export function flippedUnits(before: tf.Tensor2D, after: tf.Tensor2D): tf.Scalar {
-  return tf.sum(tf.cast(tf.any(tf.notEqual(before, after), 0), 'float32'));
+  return tf.sum(tf.max(tf.cast(tf.notEqual(before, after), 'float32'), 0));
 }
 
 /** What `policeShift` may take besides the pre-activations. */
