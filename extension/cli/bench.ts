@@ -1,4 +1,4 @@
-// `police bench [--json] [--quick]`: the paper's Table 1, unconstrained vs POLICE training steps in the same process, interleaved.
+// `police bench [--json] [--quick] [--backend X|all] [--only D,L,W]`: the paper's Table 1, unconstrained vs POLICE training steps in the same process, interleaved.
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -16,7 +16,7 @@ import { Optimizer } from '../police/training/optimizer';
 import { runPartitionBench } from '../police/partition/bench';
 import { createRng } from '../police/common/random';
 import type { BackendPreference } from '../protocol/messages';
-import { initBackend } from '../police/training/backend';
+import { BACKEND_PREFERENCES, initBackend } from '../police/training/backend';
 
 export interface BenchConfig {
   D: number;
@@ -78,21 +78,21 @@ function simplexVertices(D: number): number[][] {
   return Array.from({ length: D + 1 }, (_, p) => Array.from({ length: D }, (_, j) => (p === j + 1 ? 1 : 0)));
 }
 
+/** Runs f, waits for its result on the device (asynchronously: webgpu has no synchronous read), disposes it. */
+async function settled(f: () => tf.Tensor): Promise<void> {
+  const t = f();
+  await t.data();
+  t.dispose();
+}
+
 /** Matmul throughput in GFLOP/s, to estimate each configuration's time before running it. */
-function measureGflops(): number {
+async function measureGflops(): Promise<number> {
   const size = 1024;
   const a = tf.randomNormal([size, size]) as tf.Tensor2D;
-  // Braces: a tidy that returns the typed array walks its million entries looking for tensors.
-  tf.tidy(() => {
-    tf.matMul(a, a).dataSync();
-  });
+  await settled(() => tf.matMul(a, a));
   const started = performance.now();
   const repeats = 3;
-  for (let i = 0; i < repeats; i++) {
-    tf.tidy(() => {
-      tf.matMul(a, a).dataSync();
-    });
-  }
+  for (let i = 0; i < repeats; i++) await settled(() => tf.matMul(a, a));
   a.dispose();
   return (repeats * 2 * size ** 3) / ((performance.now() - started) / 1000) / 1e9;
 }
@@ -130,7 +130,7 @@ class StepRunner {
   }
 
   /** One forward + backward + optimizer step; returns its wall time in ms. */
-  step(mode: StepMode): number {
+  async step(mode: StepMode): Promise<number> {
     const started = performance.now();
     const loss = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
@@ -142,7 +142,7 @@ class StepRunner {
       this.optimizer.apply(this.variables, grads, () => true);
       return value;
     });
-    loss.dataSync();
+    await loss.data();
     loss.dispose();
     return performance.now() - started;
   }
@@ -156,19 +156,20 @@ class StepRunner {
 }
 
 /** Warm-up, then interleaved unconstrained / POLICE steps until the time budget or the repeat cap. */
-export function benchConfig(config: BenchConfig, budgetMs: number, maxRepeats: number): BenchRow {
+export async function benchConfig(config: BenchConfig, budgetMs: number, maxRepeats: number): Promise<BenchRow> {
   const runner = new StepRunner(config);
   try {
     const modes: StepMode[] = ['plain', 'police', 'plain-wide'];
     const times: Record<StepMode, number[]> = { plain: [], police: [], 'plain-wide': [] };
-    const perRound = modes.reduce((sum, mode) => sum + runner.step(mode), 0);
+    let perRound = 0;
+    for (const mode of modes) perRound += await runner.step(mode);
     const started = performance.now();
     const repeats = Math.max(2, Math.min(maxRepeats, Math.floor(budgetMs / Math.max(perRound, 1e-3))));
     for (let r = 0; r < repeats; r++) {
       // Rotate which goes first so none always runs on a cold cache.
       for (let i = 0; i < modes.length; i++) {
         const mode = modes[(i + r) % modes.length];
-        times[mode].push(runner.step(mode));
+        times[mode].push(await runner.step(mode));
       }
       if (r >= 1 && performance.now() - started > budgetMs) break;
     }
@@ -195,38 +196,35 @@ function pad(text: string, width: number): string {
   return text.padStart(width);
 }
 
-export async function benchCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        json: { type: 'boolean', default: false },
-        quick: { type: 'boolean', default: false },
-        backend: { type: 'string', default: 'auto' },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`police bench: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+/** The Table 1 rows of one backend, printed as they come; undefined when that backend cannot start here. */
+async function benchBackend(
+  preference: BackendPreference,
+  options: { quick: boolean; json: boolean; only?: BenchConfig; strict: boolean },
+  say: (line: string) => void,
+): Promise<BenchRow[] | undefined> {
+  const choice = await initBackend(preference, { stepFlops: Infinity });
+  if (options.strict && choice.backend !== preference) {
+    say(
+      `backend ${preference}: not available here (${choice.notes.filter((n) => !n.startsWith('preferred')).join('; ') || 'did not start'})`,
+    );
+    return undefined;
   }
-  const choice = await initBackend(values.backend as BackendPreference);
   for (const note of choice.notes) process.stderr.write(`police bench: ${note}\n`);
-  const gflops = measureGflops();
-  const quick = values.quick;
+  const gflops = await measureGflops();
+  const { quick } = options;
   /** Seconds a configuration may take, warm-up included; the whole bench stays near 5 minutes on 2 cores. */
   const configBudgetS = quick ? 8 : 150;
   /** Milliseconds of interleaved rounds after the warm-up (at least two rounds run whatever this says). */
   const roundsBudgetMs = quick ? 4000 : 50000;
-  const say = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
-  say(`POLICE bench: batch N=${BATCH}, simplex region P=D+1, Adam step, backend ${choice.backend} (~${gflops.toFixed(1)} GFLOP/s matmul)`);
+  say(`POLICE bench: batch N=${BATCH}, simplex region P=D+1, Adam step, backend ${choice.reason} (~${gflops.toFixed(1)} GFLOP/s matmul)`);
   const header = `${pad('D', 5)} ${pad('L', 3)} ${pad('W', 5)} ${pad('P', 5)} ${pad('no constr. ms', 14)} ${pad('POLICE ms', 10)} ${pad('ratio', 6)} ${pad('target', 7)}   ${pad('no constr. N+P rows', 19)} ${pad('ratio', 6)}`;
-  if (!values.json) say(header);
+  if (!options.json) say(header);
   const rows: BenchRow[] = [];
-  for (const config of TABLE_1) {
-    if (quick && (config.D > 2 || config.W > 256)) continue;
+  const configs = options.only ? [options.only] : TABLE_1;
+  for (const config of configs) {
+    if (quick && !options.only && (config.D > 2 || config.W > 256)) continue;
     const bytes = estimateBytes(config);
-    if (choice.backend !== 'tensorflow' && bytes > WASM_HEAP_LIMIT) {
+    if (choice.backend === 'wasm' && bytes > WASM_HEAP_LIMIT) {
       say(
         `skipped (D=${config.D}, L=${config.L}, W=${config.W}): needs about ${(bytes / 1024 ** 3).toFixed(1)} GiB, the ${choice.backend} heap ends at 4 GiB`,
       );
@@ -240,16 +238,71 @@ export async function benchCommand(args: string[]): Promise<number> {
       );
       continue;
     }
-    const row = benchConfig(config, roundsBudgetMs, quick ? 10 : 40);
+    const row = await benchConfig(config, roundsBudgetMs, quick ? 10 : 40);
     rows.push(row);
     const target = 1.25 * (config.D === 2 ? 1 : (row.N + row.P) / row.N);
-    if (values.json) process.stdout.write(`${JSON.stringify(row)}\n`);
+    if (options.json) process.stdout.write(`${JSON.stringify(row)}\n`);
     else
       say(
         `${pad(String(row.D), 5)} ${pad(String(row.L), 3)} ${pad(String(row.W), 5)} ${pad(String(row.P), 5)} ${pad(row.unconstrained_ms.toFixed(2), 14)} ${pad(row.police_ms.toFixed(2), 10)} ${pad(`×${row.ratio.toFixed(2)}`, 6)} ${pad(`≤${target.toFixed(2)}`, 7)}   ${pad(row.unconstrained_np_ms.toFixed(2), 19)} ${pad(`×${row.ratio_np.toFixed(2)}`, 6)}`,
       );
   }
+  return rows;
+}
+
+/** Backends `--backend all` tries, fastest kinds first; each that starts gets its own table, then one side by side. */
+const ALL_BACKENDS: BackendPreference[] = ['tensorflow', 'webgpu', 'wasm'];
+
+export async function benchCommand(args: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        json: { type: 'boolean', default: false },
+        quick: { type: 'boolean', default: false },
+        backend: { type: 'string', default: 'auto' },
+        only: { type: 'string' },
+      },
+    }).values;
+  } catch (err) {
+    process.stderr.write(`police bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  const backend = values.backend;
+  if (backend !== 'all' && !BACKEND_PREFERENCES.includes(backend as BackendPreference)) {
+    process.stderr.write(`police bench: --backend must be all or one of ${BACKEND_PREFERENCES.join(', ')}, got '${backend}'\n`);
+    return 1;
+  }
+  let only: BenchConfig | undefined;
+  if (values.only !== undefined) {
+    const [D, L, W] = values.only.split(',').map(Number);
+    if (![D, L, W].every((n) => Number.isInteger(n) && n > 0)) {
+      process.stderr.write(`police bench: --only takes D,L,W (positive integers), got '${values.only}'\n`);
+      return 1;
+    }
+    only = { D, L, W };
+  }
+  const say = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
+  const options = { quick: values.quick, json: values.json, only, strict: backend === 'all' };
+  const results = new Map<string, BenchRow[]>();
+  for (const preference of backend === 'all' ? ALL_BACKENDS : [backend as BackendPreference]) {
+    const rows = await benchBackend(preference, options, say);
+    if (rows) results.set(preference === 'auto' ? tf.getBackend() : preference, rows);
+  }
+  if (results.size > 1 && !values.json) {
+    const names = [...results.keys()];
+    say(`POLICE step ms, side by side:`);
+    say(`${pad('D', 5)} ${pad('L', 3)} ${pad('W', 5)} ${names.map((n) => pad(n, 12)).join(' ')}`);
+    for (const config of only ? [only] : TABLE_1) {
+      const cells = names.map((n) => results.get(n)?.find((r) => r.D === config.D && r.L === config.L && r.W === config.W));
+      if (cells.every((c) => !c)) continue;
+      say(
+        `${pad(String(config.D), 5)} ${pad(String(config.L), 3)} ${pad(String(config.W), 5)} ${cells.map((c) => pad(c ? c.police_ms.toFixed(2) : '—', 12)).join(' ')}`,
+      );
+    }
+  }
   // The view's exact linear-region partition (issue 4), timed on the same machine.
-  for (const line of await runPartitionBench({ quick })) say(line);
+  if (!only) for (const line of await runPartitionBench({ quick: values.quick })) say(line);
   return 0;
 }
