@@ -22,11 +22,11 @@ out="${OUT:-/tmp/police-gpu}"
 mkdir -p "$out"
 echo "== node $("$node" -v), vulkan: $(ldconfig -p | grep -c libvulkan) loader(s), ICD ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-default}}"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
-if [ "${QUICK:-0}" = 1 ]; then rows=("2,2,64"); steps=20; else rows=("784,8,1024" "784,2,1024" "2,3,256" "2,4,128"); steps=800; fi
+if [ "${QUICK:-0}" = 1 ]; then rows=("2,2,64"); steps=3; limit=900; else limit=300; rows=("784,8,1024" "784,2,1024" "2,3,256" "2,4,128"); steps=800; fi
 for row in "${rows[@]}"; do
   for backend in webgpu wasm; do
     echo "== police bench --backend $backend --only $row"
-    timeout 240 "$node" "$cli" bench --backend "$backend" --only "$row" --quick 2>&1 | grep -v XDG_RUNTIME_DIR
+    timeout "$limit" "$node" "$cli" bench --backend "$backend" --only "$row" --quick 2>&1 | grep -v XDG_RUNTIME_DIR
   done
 done
 for spec in fig1-moons-classification fig2-wave-triangle; do
@@ -34,7 +34,7 @@ for spec in fig1-moons-classification fig2-wave-triangle; do
     [ "$spec" = fig2-wave-triangle ] && [ "${QUICK:-0}" = 1 ] && continue
     echo "== police train $spec --backend $backend --steps $steps"
     rm -rf "$out/$spec-$backend"
-    timeout 300 "$node" "$cli" train "$app/examples/$spec.police.json" --out "$out/$spec-$backend" --backend "$backend" --steps "$steps" --json \
-      2> >(grep -v 'XDG_RUNTIME_DIR\|^step ' >&2) | "$node" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log(`${r.backend}: ${r.steps} steps in ${(r.elapsedMs/1000).toFixed(1)} s (${(r.elapsedMs/r.steps).toFixed(1)} ms/step), loss ${r.finalLoss.toPrecision(4)}, certificate: ${r.proved?"PROVED":"NOT proved"} (${r.regions.map(g=>g.name+" "+g.status).join(", ")})`)})'
+    timeout "$limit" "$node" "$cli" train "$app/examples/$spec.police.json" --out "$out/$spec-$backend" --backend "$backend" --steps "$steps" --json \
+      2> >(grep -v 'XDG_RUNTIME_DIR\|^step ' >&2) | "$node" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{if(!s.trim()){console.log("no result (stopped or failed, see above)");return}const r=JSON.parse(s);console.log(`${r.backend}: ${r.steps} steps in ${(r.elapsedMs/1000).toFixed(1)} s (${(r.elapsedMs/r.steps).toFixed(1)} ms/step), loss ${r.finalLoss.toPrecision(4)}, certificate: ${r.proved?"PROVED":"NOT proved"} (${r.regions.map(g=>g.name+" "+g.status).join(", ")})`)})'
   done
 done

@@ -86,8 +86,9 @@ async function settled(f: () => tf.Tensor): Promise<void> {
 }
 
 /** Matmul throughput in GFLOP/s, to estimate each configuration's time before running it. */
-async function measureGflops(): Promise<number> {
-  const size = 1024;
+async function measureGflops(quick: boolean): Promise<number> {
+  // 512³ under --quick: a software GPU (SwiftShader) takes seconds for one 1024³ product.
+  const size = quick ? 512 : 1024;
   const a = tf.randomNormal([size, size]) as tf.Tensor2D;
   await settled(() => tf.matMul(a, a));
   const started = performance.now();
@@ -210,7 +211,7 @@ async function benchBackend(
     return undefined;
   }
   for (const note of choice.notes) process.stderr.write(`police bench: ${note}\n`);
-  const gflops = await measureGflops();
+  const gflops = await measureGflops(options.quick);
   const { quick } = options;
   /** Seconds a configuration may take, warm-up included; the whole bench stays near 5 minutes on 2 cores. */
   const configBudgetS = quick ? 8 : 150;

@@ -66,10 +66,15 @@ test('webgpu starts here (Dawn finds an adapter) and says which one', async () =
   const choice = await initBackend('webgpu');
   assert.equal(choice.backend, 'webgpu', `notes: ${choice.notes.join('; ')}`);
   assert.match(choice.reason, /^webgpu on \S+/);
-  // 'auto' never takes a software adapter, and never a GPU for a step this small.
-  const auto = await initBackend('auto', { stepFlops: 1e6 });
-  assert.equal(auto.backend, 'wasm');
-  assert.match(auto.reason, /auto: .*(software rendering|below)/);
+  // 'auto' never takes a GPU for a step this small, and never a software adapter (SwiftShader) for any step.
+  const small = await initBackend('auto', { stepFlops: 1e6 });
+  assert.equal(small.backend, 'wasm');
+  assert.match(small.reason, /auto: not tried, the step \(0\.00 GFLOP\) is below 2 GFLOP/);
+  const big = await initBackend('auto', { stepFlops: 1e12 });
+  if (/swiftshader/i.test(choice.reason)) {
+    assert.equal(big.backend, 'wasm');
+    assert.match(big.reason, /software rendering, slower than wasm/);
+  } else assert.equal(big.backend, 'webgpu');
 });
 
 for (const [rule, regions] of [
