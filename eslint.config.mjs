@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.e2e/**', 'test/e2e/probe/**', 'runs/**', '.police/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.gpu/**', '.gl/**', '.e2e/**', 'test/e2e/probe/**', 'runs/**', '.police/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

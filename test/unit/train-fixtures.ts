@@ -1,5 +1,6 @@
 // Training data shared by the training tests, drawn here so they do not depend on the data module's sampling.
 import { createRng } from '../../extension/police/common/random';
+import type { ResolvedRegion, ResolvedSpec } from '../../extension/police/spec/types';
 import type { TrainingData } from '../../extension/police/training/train';
 
 /** sin(2 x0) + x1 on [-2, 2]². */
@@ -14,3 +15,38 @@ export function waveData(count: number, seed = 1): TrainingData {
   }
   return { x, y, count, inputDim: 2, outputDim: 1 };
 }
+
+/** A 2-D regression spec with two small leaky-ReLU layers, POLICE on (majority), for the training tests. */
+export function tinySpec(regions: ResolvedRegion[], overrides: Partial<ResolvedSpec> = {}): ResolvedSpec {
+  return {
+    name: 'tiny',
+    inputDim: 2,
+    domain: [
+      [-2, 2],
+      [-2, 2],
+    ],
+    layers: [
+      { units: 16, activation: 'leaky_relu', alpha: 0.01 },
+      { units: 16, activation: 'leaky_relu', alpha: 0.01 },
+    ],
+    outputUnits: 1,
+    regions,
+    data: { task: 'regression', source: { kind: 'expression', expressions: ['sin(2*x0) + x1'] }, samples: 256, noise: 0, classes: 0 },
+    training: { steps: 60, batch: 128, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0 },
+    police: { enabled: true, rule: 'majority', margin: 1e-4 },
+    baseDir: '.',
+    ...overrides,
+  };
+}
+
+/** The triangle region the training tests constrain. */
+export const triangle: ResolvedRegion = {
+  name: 'triangle',
+  vertices: [
+    [-1, -1],
+    [0, 1],
+    [1, -1],
+  ],
+  constraint: { kind: 'affine' },
+  form: 'vertices',
+};

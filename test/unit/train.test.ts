@@ -6,40 +6,7 @@ import { forward } from '../../extension/police/network/network';
 import { createRng } from '../../extension/police/common/random';
 import type { ResolvedRegion, ResolvedSpec } from '../../extension/police/spec/types';
 import { train } from '../../extension/police/training/train';
-import { waveData } from './train-fixtures';
-
-function tinySpec(regions: ResolvedRegion[], overrides: Partial<ResolvedSpec> = {}): ResolvedSpec {
-  return {
-    name: 'tiny',
-    inputDim: 2,
-    domain: [
-      [-2, 2],
-      [-2, 2],
-    ],
-    layers: [
-      { units: 16, activation: 'leaky_relu', alpha: 0.01 },
-      { units: 16, activation: 'leaky_relu', alpha: 0.01 },
-    ],
-    outputUnits: 1,
-    regions,
-    data: { task: 'regression', source: { kind: 'expression', expressions: ['sin(2*x0) + x1'] }, samples: 256, noise: 0, classes: 0 },
-    training: { steps: 60, batch: 128, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0 },
-    police: { enabled: true, rule: 'majority', margin: 1e-4 },
-    baseDir: '.',
-    ...overrides,
-  };
-}
-
-const triangle: ResolvedRegion = {
-  name: 'triangle',
-  vertices: [
-    [-1, -1],
-    [0, 1],
-    [1, -1],
-  ],
-  constraint: { kind: 'affine' },
-  form: 'vertices',
-};
+import { tinySpec, triangle, waveData } from './train-fixtures';
 
 test('the loss falls over a few dozen steps and the result is certified affine on the region', async () => {
   const spec = tinySpec([triangle]);

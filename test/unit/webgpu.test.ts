@@ -10,7 +10,7 @@ import { initBackend } from '../../extension/police/training/backend';
 import { foldNetwork } from '../../extension/police/training/fold';
 import { buildPoliceContext, createMlp, disposeMlp, disposePoliceTensors, policeTensors } from '../../extension/police/training/model';
 import { train } from '../../extension/police/training/train';
-import { waveData } from './train-fixtures';
+import { tinySpec, triangle, waveData } from './train-fixtures';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -19,16 +19,6 @@ before(() => {
   if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
 });
 
-const triangle: ResolvedRegion = {
-  name: 'triangle',
-  vertices: [
-    [-1, -1],
-    [0, 1],
-    [1, -1],
-  ],
-  constraint: { kind: 'affine' },
-  form: 'vertices',
-};
 const corner: ResolvedRegion = {
   name: 'corner',
   vertices: [
@@ -41,25 +31,17 @@ const corner: ResolvedRegion = {
   form: 'box',
 };
 
-function tinySpec(regions: ResolvedRegion[], rule: ShiftRule): ResolvedSpec {
-  return {
+/** Smaller than the training tests' spec: SwiftShader runs every kernel on the CPU. */
+function smallSpec(regions: ResolvedRegion[], rule: ShiftRule): ResolvedSpec {
+  return tinySpec(regions, {
     name: 'tiny-webgpu',
-    inputDim: 2,
-    domain: [
-      [-2, 2],
-      [-2, 2],
-    ],
     layers: [
       { units: 8, activation: 'leaky_relu', alpha: 0.01 },
       { units: 8, activation: 'leaky_relu', alpha: 0.01 },
     ],
-    outputUnits: 1,
-    regions,
-    data: { task: 'regression', source: { kind: 'expression', expressions: ['sin(2*x0) + x1'] }, samples: 64, noise: 0, classes: 0 },
     training: { steps: 6, batch: 32, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 0, snapshotEvery: 0 },
     police: { enabled: true, rule, margin: 1e-4 },
-    baseDir: '.',
-  };
+  });
 }
 
 test('webgpu starts here (Dawn finds an adapter) and says which one', async () => {
@@ -83,7 +65,7 @@ for (const [rule, regions] of [
   ['minimal', [triangle, corner]],
 ] as const) {
   test(`training with rule '${rule}' on ${regions.length} region(s): webgpu proves what wasm proves, losses agree`, async () => {
-    const spec = tinySpec([...regions], rule);
+    const spec = smallSpec([...regions], rule);
     const data = waveData(64);
     const onGpu = await train(spec, { data, backend: 'webgpu' });
     assert.equal(onGpu.backend, 'webgpu');
@@ -109,7 +91,7 @@ for (const [rule, regions] of [
 }
 
 test('folding on webgpu reads every weight asynchronously and matches the wasm fold', async () => {
-  const spec = tinySpec([triangle, corner], 'minimal');
+  const spec = smallSpec([triangle, corner], 'minimal');
   const fold = async (backend: 'webgpu' | 'wasm') => {
     await initBackend(backend);
     const mlp = createMlp({ inputDim: 2, layers: spec.layers, outputUnits: 1 }, 3);
