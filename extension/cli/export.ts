@@ -1,6 +1,7 @@
 // `police export SPEC RUN --format onnx|safetensors|pytorch|tfjs --out PATH`: the run's folded network in a format other tools read.
 import { parseArgs } from 'node:util';
-import { EXPORT_FORMATS, exportRun, isExportFormat } from '../police/io/formats';
+import { exportRun } from '../police/io/formats';
+import { EXPORT_FORMATS, isExportFormat } from '../police/io/format-names';
 import { ONNX_OPSET } from '../police/io/onnx';
 import { InputError, readSpec } from './verify';
 

@@ -6,22 +6,13 @@ import { certify } from '../proof/certificate';
 import type { FoldedNetwork } from '../network/network';
 import type { ResolvedSpec } from '../spec/types';
 import { initBackend } from '../training/backend';
+import type { ExportFormat } from './format-names';
 import { checkNetwork, parseNetworkText } from './network-check';
 import { exportOnnx, importOnnx } from './onnx';
 import { writePytorchFolder } from './pytorch-folder';
 import { RUN_FILES } from './run-files';
 import { writeRunFolder } from './run-folder';
 import { hiddenLayerInfo, networkFromSafetensors, networkToSafetensors } from './weights';
-
-export const EXPORT_FORMATS = ['onnx', 'safetensors', 'pytorch', 'tfjs'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
-export function isExportFormat(name: string): name is ExportFormat {
-  return (EXPORT_FORMATS as readonly string[]).includes(name);
-}
-
-/** Whether a format's --out is one file (onnx, safetensors) or a folder (pytorch, tfjs). */
-export const EXPORT_WRITES_FILE: Record<ExportFormat, boolean> = { onnx: true, safetensors: true, pytorch: false, tfjs: false };
 
 /** Files larger than this are refused before they are read (a plain MLP's weights are far smaller). */
 const MAX_IMPORT_BYTES = 1024 ** 3;
