@@ -364,14 +364,13 @@ test('a trainer killed mid-run: an error names the spec and the cause, Show log 
 });
 
 test('POLICE: Export model as onnx, then POLICE: Import model asks for the file and brings it back as a proved run', async () => {
-  const file = join(workspace, 'exports', 'e2e-triangle.onnx');
+  // The save dialog offers <spec>-<run>.onnx in the workspace folder: accept it as a user would.
+  const file = join(workspace, `e2e-triangle-${trainedRun()}.onnx`);
   await openFile('e2e-triangle.police.json');
   await runFromPalette('POLICE: Export model');
   await pickQuickItem('onnx');
-  // The save dialog is a path box too: type the file's path and accept.
   const input = page.locator('.quick-input-widget input');
-  await waitFor('the save dialog', async () => (await input.inputValue()).startsWith('/'), 15_000);
-  await input.fill(file);
+  await waitFor('the save dialog', async () => (await input.inputValue()).endsWith(`${trainedRun()}.onnx`), 15_000);
   await input.press('Enter');
   await page
     .locator('.notification-toast', { hasText: `as onnx to ${file}` })
@@ -380,11 +379,12 @@ test('POLICE: Export model as onnx, then POLICE: Import model asks for the file 
   assert.ok(statSync(file).size > 0, 'the ONNX file is written');
   const before = runFolders('e2e-triangle');
   await runFromPalette('POLICE: Import model');
+  // The open dialog is a path box with an OK button carrying the command's label, like the folder picker.
   await waitFor('the open dialog', async () => (await input.inputValue()).startsWith('/'), 15_000);
   await input.fill(file);
-  await input.press('Enter');
+  await page.locator('.quick-input-widget .monaco-button', { hasText: 'Import' }).first().click();
   await page
-    .locator('.notification-toast', { hasText: /imported e2e-triangle\.onnx as e2e-triangle\/.*every region proved affine/ })
+    .locator('.notification-toast', { hasText: /imported e2e-triangle-.*\.onnx as e2e-triangle\/.*every region proved affine/ })
     .first()
     .waitFor({ timeout: 60_000 });
   const added = runFolders('e2e-triangle').filter((name) => !before.includes(name));
