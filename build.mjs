@@ -52,6 +52,13 @@ for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) {
   copyFileSync(join(wasmDir, file), join(outdir, file));
 }
 
+// The PyTorch export's Python templates are read at run time from dist/pytorch (io/pytorch-folder.ts).
+const pytorchDir = 'extension/police/io/pytorch';
+mkdirSync(join(outdir, 'pytorch'), { recursive: true });
+for (const file of readdirSync(pytorchDir).filter((f) => f.endsWith('.py'))) {
+  copyFileSync(join(pytorchDir, file), join(outdir, 'pytorch', file));
+}
+
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
   await Promise.all(contexts.map((c) => c.watch()));

@@ -1,7 +1,9 @@
-// The headless `police` command: validate, train, verify, bench.
+// The headless `police` command: validate, train, verify, analyze, export, import, bench.
 import { parseArgs } from 'node:util';
 import { analyzeCommand } from './analyze';
 import { benchCommand } from './bench';
+import { exportCommand } from './export';
+import { importCommand } from './import';
 import { trainCommand } from './train';
 import { validateCommand } from './validate';
 import { verifyCommand } from './verify';
@@ -11,6 +13,8 @@ const USAGE = `usage:
   police train SPEC --out DIR [--steps N] [--seed S] [--backend auto|tensorflow|wasm|cpu] [--json]
   police verify SPEC DIR [--json]
   police analyze SPEC DIR [--json] [--probes K] [--seed S]
+  police export SPEC RUN --format onnx|safetensors|pytorch|tfjs --out PATH [--json]
+  police import SPEC FILE --out RUN [--json]
   police bench [--json] [--quick]`;
 
 type Command = (args: string[]) => Promise<number>;
@@ -21,6 +25,8 @@ const commands: Record<string, Command> = {
   verify: verifyCommand,
   bench: benchCommand,
   analyze: analyzeCommand,
+  export: exportCommand,
+  import: importCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

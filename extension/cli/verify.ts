@@ -13,7 +13,7 @@ import { RUN_FILES } from '../police/io/run-files';
 const USAGE = 'usage: police verify SPEC DIR [--json] [--samples N] [--seed S]';
 
 /** A failure of the input, reported as one line naming the file; exit 1. */
-class InputError extends Error {}
+export class InputError extends Error {}
 
 interface StoredComparison {
   /** null when DIR has no readable certificate.json. */
@@ -21,7 +21,7 @@ interface StoredComparison {
   detail: string;
 }
 
-function readSpec(specPath: string): ResolvedSpec {
+export function readSpec(specPath: string): ResolvedSpec {
   let text: string;
   try {
     text = readFileSync(specPath, 'utf8');

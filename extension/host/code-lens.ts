@@ -1,19 +1,25 @@
 // "Train · Show view · Verify · Analyze" above every spec (Stop instead of Train while it trains).
 import * as vscode from 'vscode';
 import { POLICE_LANGUAGE_ID } from './diagnostics';
+import { Disposable, toDisposable } from './dispose';
 import type { Trainings } from './trainings';
 
-export class SpecCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<void>();
+export class SpecCodeLensProvider extends Disposable implements vscode.CodeLensProvider {
+  private readonly changed = this._register(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.changed.event;
-  private readonly subscription: vscode.Disposable;
+  private refireTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly trainings: Trainings) {
-    this.subscription = trainings.onDidChange(() => {
-      this.changed.fire();
-      // The workbench can drop a refresh that lands while it is still resolving the previous one: ask once more.
-      setTimeout(() => this.changed.fire(), 750);
-    });
+    super();
+    this._register(toDisposable(() => clearTimeout(this.refireTimer)));
+    this._register(
+      trainings.onDidChange(() => {
+        this.changed.fire();
+        // The workbench can drop a refresh that lands while it is still resolving the previous one: ask once more.
+        clearTimeout(this.refireTimer);
+        this.refireTimer = setTimeout(() => this.changed.fire(), 750);
+      }),
+    );
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
@@ -45,11 +51,6 @@ export class SpecCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
         tooltip: 'Orthogonality, injectivity and smooth-activation residual of the newest run',
       }),
     ];
-  }
-
-  dispose(): void {
-    this.subscription.dispose();
-    this.changed.dispose();
   }
 }
 

@@ -1,14 +1,15 @@
-// The POLICE commands: train, stop, show view, verify, analyze, export, open run folder, new spec from template.
+// The POLICE commands: train, stop, show view, verify, analyze, export, import, open run folder, new spec from template.
 import { fork, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isSpecDocument, type SpecDiagnostics } from './diagnostics';
-import { listRuns, removeWriterTempFiles, summarizeRun, specNameFromPath, type RunSummary } from './run-folders';
+import { listRuns, newRunDir, removeWriterTempFiles, summarizeRun, specNameFromPath, type RunSummary } from './run-folders';
 import type { RunsNode, RunsTreeProvider } from './runs-tree';
 import { runsRootFor, type Trainings } from './trainings';
 import { PoliceViewPanel } from './view/panel';
 import { ANALYSIS_FILES, RUN_FILES } from '../police/io/run-files';
+import { EXPORT_FORMATS, EXPORT_WRITES_FILE, type ExportFormat } from '../police/io/format-names';
 import { validateSpecText } from '../police/spec/parse';
 
 export interface CommandDeps {
@@ -74,7 +75,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     ),
     vscode.commands.registerCommand(
       'police.export',
-      guard('Export model', (target?: Target) => exportModel(target)),
+      guard('Export model', (target?: Target) => exportModel(deps, cliScript, target)),
+    ),
+    vscode.commands.registerCommand(
+      'police.import',
+      guard('Import model', (target?: Target) => importModel(deps, cliScript, target)),
     ),
     vscode.commands.registerCommand(
       'police.openRunFolder',
@@ -208,28 +213,101 @@ function injectivityVerdict(output: string): string | undefined {
   }
 }
 
-async function exportModel(target: Target): Promise<void> {
+const FORMAT_DESCRIPTIONS: Record<ExportFormat, string> = {
+  onnx: "ONNX (opset 17) with the spec name, weights hash and each region's status and affine map as metadata",
+  safetensors: 'the weights, named as the PyTorch module expects, hash and spec name in __metadata__',
+  pytorch: 'a folder: police_model.py (the POLICE layer), train.py (torchrun, DistributedDataParallel), data and initial weights',
+  tfjs: 'the TensorFlow.js Layers model with network.json and certificate.json',
+};
+
+/** `police export` in the CLI's process: the format is picked, then where it goes (a file, or a folder for pytorch and tfjs). */
+async function exportModel(deps: CommandDeps, cliScript: string, target: Target): Promise<void> {
   const run = await pickRun(target, 'Export which run?');
   if (!run) return;
-  const picked = await vscode.window.showOpenDialog({
-    canSelectFiles: false,
-    canSelectFolders: true,
-    canSelectMany: false,
-    openLabel: 'Export here',
-    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-    title: `Export ${run.specName}/${run.id}: tfjs model, network.json and certificate`,
-  });
-  if (!picked?.[0]) return;
-  const destination = path.join(picked[0].fsPath, `${run.specName}-${run.id}`);
-  await fs.mkdir(destination, { recursive: true });
-  const files = (await fs.readdir(run.dir)).filter(
-    (f) => f === RUN_FILES.model || f === RUN_FILES.network || f === RUN_FILES.certificate || f === RUN_FILES.weights,
+  const picked = await vscode.window.showQuickPick(
+    EXPORT_FORMATS.map((format) => ({ label: format, detail: FORMAT_DESCRIPTIONS[format], format })),
+    { title: `POLICE: export ${run.specName}/${run.id} as`, placeHolder: 'Which format?' },
   );
-  if (!files.includes(RUN_FILES.model) || !files.includes(RUN_FILES.network)) {
-    throw new Error(`${run.dir} has no ${files.includes(RUN_FILES.model) ? RUN_FILES.network : RUN_FILES.model}; is it a finished run?`);
+  if (!picked) return;
+  const { format } = picked;
+  const base = vscode.workspace.workspaceFolders?.[0]?.uri;
+  let destination: string | undefined;
+  if (EXPORT_WRITES_FILE[format]) {
+    const uri = await vscode.window.showSaveDialog({
+      title: `Export ${run.specName}/${run.id} as ${format}`,
+      defaultUri: base && vscode.Uri.joinPath(base, `${run.specName}-${run.id}.${format}`),
+      filters: { [format]: [format] },
+    });
+    destination = uri?.fsPath;
+  } else {
+    const folder = await vscode.window.showOpenDialog({
+      canSelectFiles: false,
+      canSelectFolders: true,
+      canSelectMany: false,
+      openLabel: 'Export here',
+      defaultUri: base,
+      title: `Export ${run.specName}/${run.id} as ${format} into a new folder here`,
+    });
+    destination = folder?.[0] && path.join(folder[0].fsPath, `${run.specName}-${run.id}-${format}`);
   }
-  await Promise.all(files.map((f) => fs.copyFile(path.join(run.dir, f), path.join(destination, f))));
-  void vscode.window.showInformationMessage(`POLICE: exported ${files.join(', ')} to ${destination}`);
+  if (!destination) return;
+  const args = ['export', path.join(run.dir, RUN_FILES.spec), run.dir, '--format', format, '--out', destination];
+  const result = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `POLICE: exporting ${run.specName}/${run.id} as ${format}`,
+      cancellable: true,
+    },
+    (_progress, token) => runCli(cliScript, args, deps.log, token),
+  );
+  if (result.cancelled) return;
+  if (result.code !== 0) throw new Error(lastLine(result.output) || `police export exited with ${result.code}`);
+  void vscode.window.showInformationMessage(`POLICE: exported ${run.specName}/${run.id} as ${format} to ${destination}`);
+}
+
+/** `police import`: a model file (ONNX plain MLP or safetensors) and the spec whose regions certify it, as a new run. */
+async function importModel(deps: CommandDeps, cliScript: string, target: Target): Promise<void> {
+  const files = await vscode.window.showOpenDialog({
+    canSelectFiles: true,
+    canSelectFolders: false,
+    canSelectMany: false,
+    openLabel: 'Import',
+    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+    filters: { 'ONNX or safetensors': ['onnx', 'safetensors'] },
+    title: 'POLICE: import which model (ONNX plain MLP, or weights.safetensors from the exported train.py)?',
+  });
+  const file = files?.[0]?.fsPath;
+  if (!file) return;
+  const document = await specDocument(target, true);
+  if (!document) return;
+  const root = runsRootFor(document.uri);
+  if (!root) {
+    void vscode.window.showInformationMessage('POLICE: open a folder first; runs live inside the workspace.');
+    return;
+  }
+  if (document.isDirty) await document.save();
+  const runDir = newRunDir(root, document.uri.fsPath);
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `POLICE: importing ${path.basename(file)}`, cancellable: true },
+    (_progress, token) => runCli(cliScript, ['import', document.uri.fsPath, file, '--out', runDir], deps.log, token),
+  );
+  if (result.cancelled) return;
+  deps.runsTree.refresh();
+  const label = `${specNameFromPath(document.uri.fsPath)}/${path.basename(runDir)}`;
+  if (result.code === 0)
+    void vscode.window.showInformationMessage(`POLICE: imported ${path.basename(file)} as ${label}: every region proved affine.`);
+  else if (result.code === 2) {
+    const showLog = 'Show log';
+    const choice = await vscode.window.showWarningMessage(
+      `POLICE: imported ${path.basename(file)} as ${label}: NOT proved affine on every region. ${lastLine(result.output)}`,
+      showLog,
+    );
+    if (choice === showLog) deps.log.show();
+  } else throw new Error(lastLine(result.output) || `police import exited with ${result.code}`);
+}
+
+function lastLine(output: string): string {
+  return output.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
 }
 
 async function newSpec(context: vscode.ExtensionContext): Promise<void> {

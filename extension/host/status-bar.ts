@@ -1,13 +1,15 @@
 // One status-bar item: step/total, loss and backend while training; the last outcome afterwards.
 import * as vscode from 'vscode';
+import { Disposable } from './dispose';
 import { formatLoss } from './run-folders';
 import type { TrainingOutcome } from './trainer-client';
 import type { TrainingListener, Trainings, TrainingState } from './trainings';
 
-export class TrainingStatusBar implements vscode.Disposable, TrainingListener {
-  private readonly item = vscode.window.createStatusBarItem('police.training', vscode.StatusBarAlignment.Left, 10);
+export class TrainingStatusBar extends Disposable implements TrainingListener {
+  private readonly item = this._register(vscode.window.createStatusBarItem('police.training', vscode.StatusBarAlignment.Left, 10));
 
   constructor(private readonly trainings: Trainings) {
+    super();
     this.item.name = 'POLICE training';
     this.item.command = 'police.showView';
   }
@@ -49,10 +51,6 @@ export class TrainingStatusBar implements vscode.Disposable, TrainingListener {
         break;
     }
     this.item.show();
-  }
-
-  dispose(): void {
-    this.item.dispose();
   }
 
   private render(state: TrainingState): void {

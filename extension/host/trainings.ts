@@ -11,6 +11,7 @@ import type {
 } from '../protocol/messages';
 import { formatLoss, newRunDir, removeLeftovers, specNameFromPath } from './run-folders';
 import { TrainerClient, type TrainingOutcome } from './trainer-client';
+import { Disposable, toDisposable } from './dispose';
 
 export interface TrainingState {
   specPath: string;
@@ -34,17 +35,26 @@ export interface TrainingListener {
   ended?(state: TrainingState, outcome: TrainingOutcome): void;
 }
 
-export class Trainings implements vscode.Disposable {
+export class Trainings extends Disposable {
   private readonly active = new Map<string, { client: TrainerClient; state: TrainingState }>();
   private readonly listeners = new Set<TrainingListener>();
-  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly changed = this._register(new vscode.EventEmitter<void>());
   /** Fires when a training starts or ends. */
   readonly onDidChange = this.changed.event;
 
   constructor(
     private readonly trainerScript: string,
     private readonly log: vscode.LogOutputChannel,
-  ) {}
+  ) {
+    super();
+    // Deactivation kills every trainer still running.
+    this._register(
+      toDisposable(() => {
+        for (const { client } of this.active.values()) client.dispose();
+        this.active.clear();
+      }),
+    );
+  }
 
   listen(listener: TrainingListener): vscode.Disposable {
     this.listeners.add(listener);
@@ -143,12 +153,6 @@ export class Trainings implements vscode.Disposable {
       }
     }
     await Promise.all(targets.map((a) => a.client.stop()));
-  }
-
-  dispose(): void {
-    for (const { client } of this.active.values()) client.dispose();
-    this.active.clear();
-    this.changed.dispose();
   }
 
   private async ended(state: TrainingState, outcome: TrainingOutcome): Promise<void> {

@@ -284,22 +284,34 @@ test('POLICE: Analyze run writes analysis.md with its heat-maps and opens the re
   await runFromPalette('View: Focus First Editor Group');
 });
 
-test('POLICE: Export model copies the tfjs model, network.json and the certificate to a folder the user picks', async () => {
+/** Picks `label` in the open quick pick (the Export command's format list). */
+async function pickQuickItem(label) {
+  const input = page.locator('.quick-input-widget input');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor({ timeout: 15_000 });
+  await input.fill(label);
+  await input.press('Enter');
+}
+
+test('POLICE: Export model offers the formats; tfjs copies the model, network.json and the certificate to a folder the user picks', async () => {
   const target = join(workspace, 'exports');
   await fs.mkdir(target, { recursive: true });
   await openFile('e2e-triangle.police.json');
   await runFromPalette('POLICE: Export model');
+  for (const format of ['onnx', 'safetensors', 'pytorch', 'tfjs']) {
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: format }).first().waitFor({ timeout: 15_000 });
+  }
+  await pickQuickItem('tfjs');
   // code-server's folder picker is a path box with an OK button carrying the command's label.
   const input = page.locator('.quick-input-widget input');
   await waitFor('the folder picker', async () => (await input.inputValue()).startsWith('/'), 15_000);
   await input.fill(`${target}/`);
   await page.locator('.quick-input-widget .monaco-button', { hasText: 'Export here' }).first().click();
-  const exported = join(target, `e2e-triangle-${trainedRun()}`);
-  // The toast comes once every file is copied; a file seen before that may be half written.
+  const exported = join(target, `e2e-triangle-${trainedRun()}-tfjs`);
+  // The toast comes once every file is written; a file seen before that may be half written.
   await page
     .locator('.notification-toast', { hasText: `to ${exported}` })
     .first()
-    .waitFor({ timeout: 30_000 });
+    .waitFor({ timeout: 60_000 });
   assert.deepEqual(readdirSync(exported).sort(), ['certificate.json', 'model.json', 'network.json', 'weights.bin']);
   assert.equal(
     readFileSync(join(exported, 'network.json'), 'utf8'),
@@ -349,6 +361,39 @@ test('a trainer killed mid-run: an error names the spec and the cause, Show log 
   await screenshot('log');
   assert.equal(hashTree(join(runsRoot, 'e2e-triangle', trainedRun())), before, 'the first run folder changed');
   assertOnlyWholeRuns();
+});
+
+test('POLICE: Export model as onnx, then POLICE: Import model asks for the file and brings it back as a proved run', async () => {
+  // The save dialog offers <spec>-<run>.onnx in the workspace folder: accept it as a user would.
+  const file = join(workspace, `e2e-triangle-${trainedRun()}.onnx`);
+  await openFile('e2e-triangle.police.json');
+  await runFromPalette('POLICE: Export model');
+  await pickQuickItem('onnx');
+  const input = page.locator('.quick-input-widget input');
+  await waitFor('the save dialog', async () => (await input.inputValue()).endsWith(`${trainedRun()}.onnx`), 15_000);
+  await input.press('Enter');
+  await page
+    .locator('.notification-toast', { hasText: `as onnx to ${file}` })
+    .first()
+    .waitFor({ timeout: 60_000 });
+  assert.ok(statSync(file).size > 0, 'the ONNX file is written');
+  const before = runFolders('e2e-triangle');
+  await runFromPalette('POLICE: Import model');
+  // The open dialog is a path box with an OK button carrying the command's label, like the folder picker.
+  await waitFor('the open dialog', async () => (await input.inputValue()).startsWith('/'), 15_000);
+  await input.fill(file);
+  await page.locator('.quick-input-widget .monaco-button', { hasText: 'Import' }).first().click();
+  await page
+    .locator('.notification-toast', { hasText: /imported e2e-triangle-.*\.onnx as e2e-triangle\/.*every region proved affine/ })
+    .first()
+    .waitFor({ timeout: 60_000 });
+  const added = runFolders('e2e-triangle').filter((name) => !before.includes(name));
+  assert.equal(added.length, 1, `one new run: ${added.join(', ')}`);
+  const certificate = JSON.parse(readFileSync(join(runsRoot, 'e2e-triangle', added[0], 'certificate.json'), 'utf8'));
+  assert.equal(certificate.proved, true);
+  await page.locator('.monaco-list-row', { hasText: added[0] }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  assertOnlyWholeRuns();
+  await screenshot('import');
 });
 
 test('POLICE: New spec from template writes an example into the workspace and opens it without errors', async () => {

@@ -1,6 +1,6 @@
 // The POLICE shift: every vertex ends on one side of every hyperplane, minimal shifts are minimal, gradients match plain tf.
 import assert from 'node:assert/strict';
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   computeShift,
@@ -13,10 +13,8 @@ import {
 } from '../../extension/police/training/police-layer';
 import { createRng } from '../../extension/police/common/random';
 import { initBackend } from '../../extension/police/training/backend';
-
-before(async () => {
-  await initBackend('wasm');
-});
+import { before } from 'node:test';
+import { expectNoLeakedTensors, forEachBackend } from './tf-harness';
 
 function randomMatrix(rows: number, cols: number, seed: number, scale = 1): Float32Array {
   const rng = createRng(seed);
@@ -36,30 +34,6 @@ function assertOneSidePerRegion(shifted: Float32Array, batch: number, units: num
     row += size;
   }
 }
-
-test('majority rule puts every vertex of the region on the majority side of every unit, at least the margin away', () => {
-  const batch = 16;
-  const units = 40;
-  const P = 5;
-  const margin = 1e-3;
-  const z = tf.tensor2d(randomMatrix(batch + P, units, 1), [batch + P, units]);
-  const out = policeShift(z, { batchRows: batch, regionSizes: [P] }, 'majority', margin);
-  const values = out.dataSync() as Float32Array;
-  assertOneSidePerRegion(values, batch, units, [P], margin);
-  // The side is the majority vote of the unshifted vertices.
-  const before = z.dataSync();
-  for (let k = 0; k < units; k++) {
-    const positive = Array.from({ length: P }, (_, p) => before[(batch + p) * units + k] > 0).filter(Boolean).length;
-    const side = values[batch * units + k] > 0;
-    assert.equal(side, positive >= P / 2, `unit ${k}`);
-  }
-  // The same c is added to the batch rows.
-  for (let k = 0; k < units; k++) {
-    const c = values[batch * units + k] - before[batch * units + k];
-    assert.ok(Math.abs(values[k] - before[k] - c) < 1e-5, `unit ${k}: batch shifted by a different c`);
-  }
-  tf.dispose([z, out]);
-});
 
 test('minimal rule with three regions keeps each region on one side and no smaller |c| would do', () => {
   const units = 60;
@@ -86,29 +60,6 @@ test('minimal rule with three regions keeps each region on one side and no small
       assert.ok(straddles, `unit ${k}: shift ${candidate} is smaller than ${c} and also valid`);
     }
   }
-});
-
-test('gradient of the custom op equals the gradient of a plain-tf Algorithm 1', () => {
-  const batch = 8;
-  const units = 12;
-  const P = 4;
-  const margin = 1e-3;
-  const z = tf.tensor2d(randomMatrix(batch + P, units, 3), [batch + P, units]);
-  const weights = tf.tensor2d(randomMatrix(batch + P, units, 4), [batch + P, units]);
-  // A non-linear loss downstream so the vertex rows and the batch rows both carry gradient.
-  const loss = (shift: (z: tf.Tensor2D) => tf.Tensor2D) => (input: tf.Tensor) =>
-    tf.sum(tf.mul(tf.square(tf.leakyRelu(shift(input as tf.Tensor2D), 0.1)), weights));
-  const ours = tf.grad(loss((x) => policeShift(x, { batchRows: batch, regionSizes: [P] }, 'majority', margin)))(z);
-  const reference = tf.grad(loss((x) => referenceMajorityShift(x, batch, margin)))(z);
-  const a = ours.dataSync();
-  const b = reference.dataSync();
-  let shifted = 0;
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(Math.abs(a[i] - b[i]) < 1e-4 * (1 + Math.abs(b[i])), `gradient entry ${i}: ${a[i]} vs ${b[i]}`);
-    if (i >= batch * units && Math.abs(a[i] - b[i]) < 1e-6 && Math.abs(a[i]) > 0) shifted++;
-  }
-  assert.ok(shifted > 0);
-  tf.dispose([z, weights, ours, reference]);
 });
 
 test('fixed rule: the first call votes each side and keeps it; a later vote the other way does not flip it, majority does', () => {
@@ -196,6 +147,61 @@ test('fixed rule with two regions keeps both sides while one shift can, and lets
     [2, 2],
     margin,
   );
+});
+
+// The tfjs op and its gradient, on every backend present; each test leaves no tensor behind.
+forEachBackend(() => {
+  test('majority rule puts every vertex of the region on the majority side of every unit, at least the margin away', () =>
+    expectNoLeakedTensors(() => {
+      const batch = 16;
+      const units = 40;
+      const P = 5;
+      const margin = 1e-3;
+      const z = tf.tensor2d(randomMatrix(batch + P, units, 1), [batch + P, units]);
+      const out = policeShift(z, { batchRows: batch, regionSizes: [P] }, 'majority', margin);
+      const values = out.dataSync() as Float32Array;
+      assertOneSidePerRegion(values, batch, units, [P], margin);
+      // The side is the majority vote of the unshifted vertices.
+      const before = z.dataSync();
+      for (let k = 0; k < units; k++) {
+        const positive = Array.from({ length: P }, (_, p) => before[(batch + p) * units + k] > 0).filter(Boolean).length;
+        const side = values[batch * units + k] > 0;
+        assert.equal(side, positive >= P / 2, `unit ${k}`);
+      }
+      // The same c is added to the batch rows.
+      for (let k = 0; k < units; k++) {
+        const c = values[batch * units + k] - before[batch * units + k];
+        assert.ok(Math.abs(values[k] - before[k] - c) < 1e-5, `unit ${k}: batch shifted by a different c`);
+      }
+      tf.dispose([z, out]);
+    }));
+
+  test('gradient of the custom op equals the gradient of a plain-tf Algorithm 1', () =>
+    expectNoLeakedTensors(() => {
+      const batch = 8;
+      const units = 12;
+      const P = 4;
+      const margin = 1e-3;
+      const z = tf.tensor2d(randomMatrix(batch + P, units, 3), [batch + P, units]);
+      const weights = tf.tensor2d(randomMatrix(batch + P, units, 4), [batch + P, units]);
+      // A non-linear loss downstream so the vertex rows and the batch rows both carry gradient.
+      const loss = (shift: (z: tf.Tensor2D) => tf.Tensor2D) => (input: tf.Tensor) =>
+        tf.sum(tf.mul(tf.square(tf.leakyRelu(shift(input as tf.Tensor2D), 0.1)), weights));
+      const ours = tf.grad(loss((x) => policeShift(x, { batchRows: batch, regionSizes: [P] }, 'majority', margin)))(z);
+      const reference = tf.grad(loss((x) => referenceMajorityShift(x, batch, margin)))(z);
+      const a = ours.dataSync();
+      const b = reference.dataSync();
+      let shifted = 0;
+      for (let i = 0; i < a.length; i++) {
+        assert.ok(Math.abs(a[i] - b[i]) < 1e-4 * (1 + Math.abs(b[i])), `gradient entry ${i}: ${a[i]} vs ${b[i]}`);
+        if (i >= batch * units && Math.abs(a[i] - b[i]) < 1e-6 && Math.abs(a[i]) > 0) shifted++;
+      }
+      assert.ok(shifted > 0);
+      tf.dispose([z, weights, ours, reference]);
+    }));
+});
+before(async () => {
+  await initBackend('wasm');
 });
 
 test('the on-device shift equals the host reference for every rule, one region and several, call after call', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../extension/police/training/backend';
+import { expectNoLeakedTensors, forEachBackend, testBackends } from './tf-harness';
 import { leakyRelu as fastLeakyRelu } from '../../extension/police/training/fast-ops';
 
 test('auto picks wasm here (tfjs-node is not installed) and a tensorflow preference says why it fell back', async () => {
@@ -18,50 +19,67 @@ test('auto picks wasm here (tfjs-node is not installed) and a tensorflow prefere
   assert.equal((await initBackend('wasm')).backend, 'wasm');
 });
 
-test('the explicit-transpose matMul gradient equals the analytic gradient for every transpose combination', async () => {
-  await initBackend('wasm');
-  const a = tf.tensor2d([
-    [1, 2, 3],
-    [4, 5, 6],
-  ]);
-  const b = tf.tensor2d([
-    [0.5, -1],
-    [2, 0],
-    [1, 3],
-  ]);
-  for (const [transposeA, transposeB] of [
-    [false, false],
-    [false, true],
-    [true, false],
-    [true, true],
-  ] as const) {
-    const left = transposeA ? tf.transpose(a) : a;
-    const right = transposeB ? tf.transpose(b) : b;
-    const weights = tf.tensor2d([
-      [1, -2],
-      [3, 0.5],
-    ]);
-    const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
-      tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, transposeA, transposeB), weights)),
-    )([left, right]);
-    // d/dA sum(G ⊙ A B) = G Bᵀ, d/dB = Aᵀ G, taken through the transposes the flags imply.
-    const A = a;
-    const B = b;
-    const expectA = tf.matMul(weights, tf.transpose(B));
-    const expectB = tf.matMul(tf.transpose(A), weights);
-    assert.deepEqual(
-      Array.from(ga.dataSync()),
-      Array.from((transposeA ? tf.transpose(expectA) : expectA).dataSync()),
-      `dA with transposeA=${transposeA} transposeB=${transposeB}`,
-    );
-    assert.deepEqual(
-      Array.from(gb.dataSync()),
-      Array.from((transposeB ? tf.transpose(expectB) : expectB).dataSync()),
-      `dB with transposeA=${transposeA} transposeB=${transposeB}`,
-    );
-  }
+test('every backend registered here is a suite backend: cpu and wasm', () => {
+  assert.deepEqual([...testBackends()].sort(), ['cpu', 'wasm']);
 });
 
+test('the leak check fails on a tensor left behind, and not on one returned and counted', async () => {
+  let kept: tf.Tensor | undefined;
+  await assert.rejects(
+    expectNoLeakedTensors(() => {
+      kept = tf.scalar(1);
+    }),
+    /1 tensor\(s\) left behind/,
+  );
+  kept?.dispose();
+  const returned = await expectNoLeakedTensors(() => tf.scalar(2), { expectedNew: 1 });
+  returned.dispose();
+});
+
+forEachBackend(() => {
+  test('the explicit-transpose matMul gradient equals the analytic gradient for every transpose combination', () =>
+    expectNoLeakedTensors(() => {
+      const a = tf.tensor2d([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
+      const b = tf.tensor2d([
+        [0.5, -1],
+        [2, 0],
+        [1, 3],
+      ]);
+      for (const [transposeA, transposeB] of [
+        [false, false],
+        [false, true],
+        [true, false],
+        [true, true],
+      ] as const) {
+        const left = transposeA ? tf.transpose(a) : a;
+        const right = transposeB ? tf.transpose(b) : b;
+        const weights = tf.tensor2d([
+          [1, -2],
+          [3, 0.5],
+        ]);
+        const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+          tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, transposeA, transposeB), weights)),
+        )([left, right]);
+        // d/dA sum(G ⊙ A B) = G Bᵀ, d/dB = Aᵀ G, taken through the transposes the flags imply (the test's own tensors tidied).
+        const [expectA, expectB] = tf.tidy(() => {
+          const gradA = tf.matMul(weights, tf.transpose(b));
+          const gradB = tf.matMul(tf.transpose(a), weights);
+          return [
+            Array.from((transposeA ? tf.transpose(gradA) : gradA).dataSync()),
+            Array.from((transposeB ? tf.transpose(gradB) : gradB).dataSync()),
+          ];
+        });
+        assert.deepEqual(Array.from(ga.dataSync()), expectA, `dA with transposeA=${transposeA} transposeB=${transposeB}`);
+        assert.deepEqual(Array.from(gb.dataSync()), expectB, `dB with transposeA=${transposeA} transposeB=${transposeB}`);
+        // What tf.grads returns is ours to free; anything else left behind is the gradient's.
+        tf.dispose([ga, gb, weights, ...(transposeA ? [left] : []), ...(transposeB ? [right] : [])]);
+      }
+      tf.dispose([a, b]);
+    }));
+});
 test('the fast leaky ReLU gives tf.leakyRelu values and gradients, zero and negative inputs included', async () => {
   await initBackend('wasm');
   const x = tf.tensor2d([

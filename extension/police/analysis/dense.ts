@@ -99,13 +99,3 @@ export function relativeMinPivot(matrix: Matrix): number {
   }
   return minPivot / maxDiag;
 }
-
-export function dot(a: Vector, b: Vector): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
-export function norm(a: Vector): number {
-  return Math.sqrt(dot(a, a));
-}

@@ -1,9 +1,9 @@
 // Layer-wise injectivity of a folded network (Puthawala et al., "Globally injective ReLU networks").
 import type { FoldedNetwork, NetworkLayer } from '../network/network';
 import type { Matrix, Vector } from '../spec/types';
-import { leastSquares, rank as matrixRank } from '../geometry/linalg';
+import { dot, leastSquares, norm, rank as matrixRank } from '../geometry/linalg';
 import { createRng } from '../common/random';
-import { dot, norm, relativeMinPivot, rowGram, smallestSingular } from './dense';
+import { relativeMinPivot, rowGram, smallestSingular } from './dense';
 
 /**
  * 'injective' and 'not-injective' are proofs; 'no-counter-example' means probing found none (never a proof);

@@ -38,6 +38,17 @@ export function matmul(a: Matrix, b: Matrix): Matrix {
   return out;
 }
 
+export function dot(a: Vector, b: Vector): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** Euclidean length. */
+export function norm(a: Vector): number {
+  return Math.sqrt(dot(a, a));
+}
+
 export function matvec(a: Matrix, x: Vector): Vector {
   return a.map((row) => {
     if (row.length !== x.length) throw new Error(`matvec: row of length ${row.length} times vector of length ${x.length}`);

@@ -53,31 +53,17 @@ function gridOf(partition: Partition): CellGrid {
 export function cellAt(partition: Partition, point: [number, number]): number {
   const [u, v] = point;
   const [[u0, u1], [v0, v1]] = partition.window;
-  const tol = 1e-12 * Math.max(u1 - u0, v1 - v0, Math.abs(u0), Math.abs(u1), Math.abs(v0), Math.abs(v1));
+  const tol = windowTolerance(partition);
   if (!(u >= u0 - tol && u <= u1 + tol && v >= v0 - tol && v <= v1 + tol)) return -1;
   const grid = gridOf(partition);
   const side = grid.side;
   const x = Math.max(0, Math.min(side - 1, Math.floor(((u - u0) / (u1 - u0)) * side)));
   const y = Math.max(0, Math.min(side - 1, Math.floor(((v - v0) / (v1 - v0)) * side)));
-  const xy = partition.vertices;
   let best = -1;
   let bestDepth = -Infinity;
   for (let k = grid.bucketStart[y * side + x]; k < grid.bucketStart[y * side + x + 1]; k++) {
     const i = grid.cells[k];
-    const s = partition.polygonStart[i];
-    const n = partition.polygonStart[i + 1] - s;
-    // Smallest signed distance to an edge: ≥ 0 inside a counter-clockwise polygon.
-    let depth = Infinity;
-    for (let t = 0; t < n && depth >= bestDepth; t++) {
-      const t2 = t + 1 === n ? 0 : t + 1;
-      const ax = xy[2 * (s + t)];
-      const ay = xy[2 * (s + t) + 1];
-      const ex = xy[2 * (s + t2)] - ax;
-      const ey = xy[2 * (s + t2) + 1] - ay;
-      const len = Math.hypot(ex, ey);
-      if (len === 0) continue;
-      depth = Math.min(depth, (ex * (v - ay) - ey * (u - ax)) / len);
-    }
+    const depth = depthIn(partition, i, u, v, bestDepth);
     if (depth >= 0) return i;
     if (depth > bestDepth) {
       bestDepth = depth;
@@ -87,13 +73,22 @@ export function cellAt(partition: Partition, point: [number, number]): number {
   return bestDepth >= -tol ? best : -1;
 }
 
-/** Smallest signed distance from (u, v) to the edges of cell i: ≥ 0 inside (counter-clockwise polygon). */
-function depthIn(partition: Partition, i: number, u: number, v: number): number {
+/** How far outside a cell or the window a point may sit and still count as on it: rounding, relative to the window. */
+function windowTolerance(partition: Partition): number {
+  const [[u0, u1], [v0, v1]] = partition.window;
+  return 1e-12 * Math.max(u1 - u0, v1 - v0, Math.abs(u0), Math.abs(u1), Math.abs(v0), Math.abs(v1));
+}
+
+/**
+ * Smallest signed distance from (u, v) to the edges of cell i: ≥ 0 inside (counter-clockwise polygon).
+ * Stops early once below `floor` (the caller only wants to know it is no deeper than that).
+ */
+function depthIn(partition: Partition, i: number, u: number, v: number, floor = -Infinity): number {
   const xy = partition.vertices;
   const s = partition.polygonStart[i];
   const n = partition.polygonStart[i + 1] - s;
   let depth = Infinity;
-  for (let t = 0; t < n; t++) {
+  for (let t = 0; t < n && depth >= floor; t++) {
     const t2 = t + 1 === n ? 0 : t + 1;
     const ax = xy[2 * (s + t)];
     const ay = xy[2 * (s + t) + 1];
@@ -115,7 +110,6 @@ export function cellContaining(partition: Partition, points: [number, number][])
   const cv = points.reduce((sum, p) => sum + p[1], 0) / points.length;
   const home = cellAt(partition, [cu, cv]);
   if (home < 0) return -1;
-  const [[u0, u1], [v0, v1]] = partition.window;
-  const tol = 1e-12 * Math.max(u1 - u0, v1 - v0, Math.abs(u0), Math.abs(u1), Math.abs(v0), Math.abs(v1));
+  const tol = windowTolerance(partition);
   return points.every(([u, v]) => depthIn(partition, home, u, v) >= -tol) ? home : -1;
 }

@@ -4,7 +4,7 @@ import type { FoldedNetwork } from '../network/network';
 import { isPiecewiseAffine } from '../spec/activations';
 import { patternAt, patternDistance } from '../proof/patterns';
 import type { ActivationPattern } from '../proof/patterns';
-import type { Vector } from '../spec/types';
+import { dot } from '../geometry/linalg';
 import { F64, newCellList } from './buffers';
 import { denseLayers, linearTail } from './layers';
 import { MapState } from './map-state';
@@ -16,12 +16,6 @@ export type { ActivationPattern };
 export * from './types';
 export * from './cells';
 export * from './locate';
-
-function dot(a: Vector, b: Vector): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
 
 function checkInputs(network: FoldedNetwork, plane: PartitionPlane, window: PartitionWindow): void {
   const d = network.input_dim;

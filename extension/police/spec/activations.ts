@@ -5,6 +5,17 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 /** The tfjs ops the tensor forwards use, passed in by name (not the whole namespace, which would defeat tree-shaking) so that this module costs nothing in bundles that never train. */
 export type Tf = Pick<typeof TfCore, 'relu' | 'leakyRelu' | 'abs' | 'mul' | 'sigmoid' | 'tanh' | 'div' | 'maximum' | 'softplus'>;
 
+/** Where an activation writes its ONNX form: nodes appended to the graph being built (see io/onnx.ts). */
+export interface OnnxGraphSink {
+  /** Appends one node reading `inputs` and returns the name of its single output. */
+  node(opType: string, inputs: string[], attributes?: Record<string, number>): string;
+  /** A float constant (one value per unit, broadcast over the batch) and its name. */
+  constant(values: number[]): string;
+}
+
+/** The ONNX operators that ARE a piecewise-affine activation, one node each (what `police import` recognises). */
+export type OnnxActivationOp = 'Relu' | 'LeakyRelu' | 'Abs';
+
 export interface ActivationDefinition {
   /** Piecewise affine: a sign pattern fixes the map, so POLICE is exact and the certificate can prove. */
   readonly piecewiseAffine: boolean;
@@ -20,6 +31,12 @@ export interface ActivationDefinition {
   tensor(tf: Tf, z: TfCore.Tensor2D, alpha: number, beta: TfCore.Tensor | number): TfCore.Tensor2D;
   /** The tfjs-layers `dense` activation the exported Layers model uses (abs is exported as relu on a doubled layer, leaky_relu as a LeakyReLU layer). */
   readonly layersActivation: 'relu' | 'linear' | 'swish' | 'softplus' | 'sigmoid' | 'tanh';
+  /** The ONNX form (opset 17) of the activation applied to the pre-activation named `z`; returns the output's name. β: one value per unit. */
+  onnx(graph: OnnxGraphSink, z: string, alpha: number, beta: number[]): string;
+  /** The single ONNX node this activation is, when there is one: `police import` maps that node back to the activation. */
+  readonly onnxOp?: OnnxActivationOp;
+  /** The PyTorch form in the generated police_model.py: a Python expression of `z` (tensor), `alpha` (float), `beta` (tensor, one per unit), with `torch` and `F` (torch.nn.functional). */
+  readonly pytorch: string;
 }
 
 function sigmoid(z: number): number {
@@ -39,6 +56,9 @@ const definitions = {
     float64: (z) => (z > 0 ? z : 0),
     tensor: (tf, z) => tf.relu(z),
     layersActivation: 'relu',
+    pytorch: 'torch.relu(z)',
+    onnx: (g, z) => g.node('Relu', [z]),
+    onnxOp: 'Relu',
   },
   leaky_relu: {
     piecewiseAffine: true,
@@ -48,6 +68,9 @@ const definitions = {
     float64: (z, alpha) => (z > 0 ? z : alpha * z),
     tensor: (tf, z, alpha) => tf.leakyRelu(z, alpha),
     layersActivation: 'linear',
+    pytorch: 'F.leaky_relu(z, alpha)',
+    onnx: (g, z, alpha) => g.node('LeakyRelu', [z], { alpha }),
+    onnxOp: 'LeakyRelu',
   },
   abs: {
     piecewiseAffine: true,
@@ -57,6 +80,9 @@ const definitions = {
     float64: (z) => Math.abs(z),
     tensor: (tf, z) => tf.abs(z),
     layersActivation: 'relu',
+    pytorch: 'torch.abs(z)',
+    onnx: (g, z) => g.node('Abs', [z]),
+    onnxOp: 'Abs',
   },
   linear: {
     piecewiseAffine: true,
@@ -66,6 +92,8 @@ const definitions = {
     float64: (z) => z,
     tensor: (_tf, z) => z,
     layersActivation: 'linear',
+    pytorch: 'z',
+    onnx: (_g, z) => z,
   },
   swish: {
     piecewiseAffine: false,
@@ -75,6 +103,8 @@ const definitions = {
     float64: (z, _alpha, beta) => z * sigmoid(beta * z),
     tensor: (tf, z, _alpha, beta) => tf.mul(z, tf.sigmoid(tf.mul(z, beta))),
     layersActivation: 'swish',
+    pytorch: 'z * torch.sigmoid(z * beta)',
+    onnx: (g, z, _alpha, beta) => g.node('Mul', [z, g.node('Sigmoid', [g.node('Mul', [z, g.constant(beta)])])]),
   },
   sigmoid: {
     piecewiseAffine: false,
@@ -84,6 +114,8 @@ const definitions = {
     float64: (z) => sigmoid(z),
     tensor: (tf, z) => tf.sigmoid(z),
     layersActivation: 'sigmoid',
+    pytorch: 'torch.sigmoid(z)',
+    onnx: (g, z) => g.node('Sigmoid', [z]),
   },
   tanh: {
     piecewiseAffine: false,
@@ -93,6 +125,8 @@ const definitions = {
     float64: (z) => Math.tanh(z),
     tensor: (tf, z) => tf.tanh(z),
     layersActivation: 'tanh',
+    pytorch: 'torch.tanh(z)',
+    onnx: (g, z) => g.node('Tanh', [z]),
   },
   softplus: {
     piecewiseAffine: false,
@@ -110,6 +144,11 @@ const definitions = {
       return tf.div(tf.softplus(tf.mul(z, safe)), safe);
     },
     layersActivation: 'softplus',
+    pytorch: 'F.softplus(z * beta.clamp(min=1e-3)) / beta.clamp(min=1e-3)',
+    onnx: (g, z, _alpha, beta) => {
+      const b = g.constant(beta);
+      return g.node('Div', [g.node('Softplus', [g.node('Mul', [z, b])]), b]);
+    },
   },
 } as const satisfies Record<string, ActivationDefinition>;
 
@@ -119,7 +158,7 @@ export const ACTIVATIONS: Readonly<Record<NetworkActivation, ActivationDefinitio
 export const NETWORK_ACTIVATIONS = Object.keys(definitions) as NetworkActivation[];
 
 type Where<P extends keyof ActivationDefinition, V> = {
-  [K in NetworkActivation]: (typeof definitions)[K][P] extends V ? K : never;
+  [K in NetworkActivation]: (typeof definitions)[K] extends Record<P, V> ? K : never;
 }[NetworkActivation];
 /** Activations for which POLICE is exact (piecewise affine) and a spec may name. */
 export type ExactActivation = Exclude<Where<'piecewiseAffine', true>, 'linear'>;
