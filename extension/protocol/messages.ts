@@ -1,6 +1,7 @@
 // Every message between host, trainer, view worker and webview: one discriminated union per direction.
 // A request carries `messageId`; its one reply has the same `type` and `inReplyTo` (or is a ReplyFailure).
 import type { Certificate } from '../police/proof/certificate-types';
+import type { RunRecord } from '../police/io/run-files';
 import type { FoldedNetwork } from '../police/network/network';
 import type { ResolvedSpec } from '../police/spec/types';
 import type { BackendPreference } from '../police/training/backend';
@@ -59,7 +60,10 @@ export interface TrainingProgress {
   type: 'progress';
   step: number;
   totalSteps: number;
+  /** The batch loss of `step`. */
   loss: number;
+  /** The rows logged to metrics.jsonl since the previous progress (the loss curve the view draws). */
+  logged: { steps: number[]; losses: number[] };
   health: LayerHealth[];
   elapsedMs: number;
 }
@@ -79,7 +83,8 @@ export interface TrainingDone {
   type: 'done';
   runDir: string;
   certificate: Certificate;
-  finalLoss: number;
+  /** The run's summary.json: full-data loss, kept step, time, backend. */
+  record: RunRecord;
 }
 export interface TrainingStopped {
   type: 'stopped';
@@ -221,15 +226,19 @@ export interface ViewProgress {
   type: 'progress';
   step: number;
   totalSteps: number;
+  /** The batch loss of `step`. */
   loss: number;
+  /** Loss-curve points logged since the previous progress (the metrics.jsonl rows). */
+  logged: { steps: number[]; losses: number[] };
   health: LayerHealth[];
 }
-/** The whole loss curve at once (after a reload, or for a finished run). */
+/** The whole loss curve at once (after a reload, or for a finished run), with the constraint health of its last row. */
 export interface ViewLossHistory {
   type: 'lossHistory';
   steps: number[];
   losses: number[];
   totalSteps: number;
+  health?: LayerHealth[];
 }
 export interface ViewSurfaceMessage {
   type: 'surface';
@@ -238,12 +247,16 @@ export interface ViewSurfaceMessage {
 export interface ViewCertificate {
   type: 'certificate';
   certificate: Certificate;
+  /** The spec's regions changed since this certificate was made: it proves the old regions, not the ones drawn. */
+  stale?: boolean;
 }
 export interface ViewStatus {
   type: 'status';
   state: 'idle' | 'training' | 'done' | 'stopped' | 'error';
   message: string;
   runDir?: string;
+  /** A finished run: the step whose network it kept, of the steps trained. */
+  kept?: { step: number; of: number };
 }
 /** One layer's filter cosines ⟨w_k, w_k'⟩ / (‖w_k‖‖w_k'‖), for the view's Gram heat-map. */
 export interface ViewGramLayer {

@@ -9,6 +9,7 @@ import { MessageChannel, NoReplyError } from '../../protocol/channel';
 import {
   assertNever,
   type HostToWebview,
+  type LayerHealth,
   type TrainerToHost,
   type ViewGram,
   type ViewPlane,
@@ -31,6 +32,8 @@ import { viewRefreshRate } from '../trainings';
 import { toViewSpecPlain } from './view-spec';
 import { RUN_FILES } from '../../police/io/run-files';
 import { parseNetworkText } from '../../police/io/network-check';
+import { readRunRecord } from '../run-folders';
+import { outcomeText } from '../training-text';
 
 /** What the webview keeps with setState; the serializer hands it back after a reload. */
 export interface PersistedViewState {
@@ -61,8 +64,13 @@ export class PoliceViewPanel extends Disposable {
   private lastData: ViewShowData | undefined;
   private lastSurface: ViewSurface | undefined;
   private lastCertificate: Certificate | undefined;
+  /** The regions (vertices, as JSON) the certificate shown was made for, and those of the training now running. */
+  private certificateRegions: string | undefined;
+  private trainingRegions: string | undefined;
   private lastStatus: ViewStatus | undefined;
   private lastHealth: ViewProgress | undefined;
+  /** A finished run's last constraint health (metrics.jsonl), sent with its loss history. */
+  private lastHistoryHealth: LayerHealth[] | undefined;
   private lastGram: ViewGram | undefined;
   private lastGramAt = 0;
   private reparseTimer: ReturnType<typeof setTimeout> | undefined;
@@ -169,14 +177,18 @@ export class PoliceViewPanel extends Disposable {
       this.network = undefined;
       this.lastSurface = undefined;
       this.lastCertificate = undefined;
+      this.certificateRegions = undefined;
       this.lastGram = undefined;
       this.plane = undefined;
       this.resetLoss(spec.training.steps);
+      // Nothing said about the previous spec's training may stay on screen (nor come back when the view is re-shown).
+      this.setStatus('idle', '');
     }
     this.editable = editable;
     this.panel.title = `POLICE view: ${spec.name}`;
     this.lastSpecMessage = { type: 'spec', spec: toViewSpecPlain(spec, editable), specUri: specUri.toString() };
     this.channel.send(this.lastSpecMessage);
+    this.sendCertificate();
     this.surfaces.requestData(spec, DATA_POINTS);
     this.refreshSurface(true);
   }
@@ -191,21 +203,31 @@ export class PoliceViewPanel extends Disposable {
       case 'ready':
         this.resetLoss(this.spec?.training.steps ?? 0);
         this.lastCertificate = undefined;
+        this.trainingRegions = this.spec ? regionsKey(this.spec) : undefined;
         this.channel.send({ type: 'trainingStarted', totalSteps: this.totalSteps, backend: message.backend });
         this.setStatus('training', `training on ${message.backend}`);
         break;
       case 'progress':
         this.totalSteps = message.totalSteps;
-        this.lossSteps.push(message.step);
-        this.losses.push(message.loss);
+        this.lossSteps.push(...message.logged.steps);
+        this.losses.push(...message.logged.losses);
+        this.channel.send({
+          type: 'progress',
+          step: message.step,
+          totalSteps: message.totalSteps,
+          loss: message.loss,
+          logged: message.logged,
+          health: message.health,
+        });
+        // Replayed after the loss history: the curve points are in it already.
         this.lastHealth = {
           type: 'progress',
           step: message.step,
           totalSteps: message.totalSteps,
           loss: message.loss,
+          logged: { steps: [], losses: [] },
           health: message.health,
         };
-        this.channel.send(this.lastHealth);
         break;
       case 'snapshot':
         this.network = message.network;
@@ -218,12 +240,12 @@ export class PoliceViewPanel extends Disposable {
         break;
       case 'done':
         this.lastCertificate = message.certificate;
-        this.channel.send({ type: 'certificate', certificate: message.certificate });
-        this.setStatus(
-          'done',
-          `${message.certificate.proved ? 'proved' : 'not proved'} · final loss ${message.finalLoss.toPrecision(4)}`,
-          message.runDir,
-        );
+        this.certificateRegions = this.trainingRegions;
+        this.sendCertificate();
+        this.setStatus('done', `${outcomeText(message)} · run ${relativePath(message.runDir)}`, message.runDir, {
+          step: message.record.keptStep,
+          of: message.record.stepsDone,
+        });
         void this.loadRunNetwork(message.runDir);
         break;
       case 'stopped':
@@ -256,19 +278,27 @@ export class PoliceViewPanel extends Disposable {
       return;
     }
     this.showSpec(parsed.spec, vscode.Uri.file(specPath), false);
-    const history = await readMetrics(join(dir, RUN_FILES.metrics));
+    const [history, record] = await Promise.all([readMetrics(join(dir, RUN_FILES.metrics)), readRunRecord(dir)]);
     this.lossSteps = history.steps;
     this.losses = history.losses;
-    this.totalSteps = parsed.spec.training.steps;
-    this.channel.send({ type: 'lossHistory', steps: this.lossSteps, losses: this.losses, totalSteps: this.totalSteps });
+    this.totalSteps = record?.stepsDone ?? parsed.spec.training.steps;
+    this.lastHistoryHealth = history.health;
+    this.channel.send(this.lossHistoryMessage());
     try {
       this.lastCertificate = JSON.parse(await readFile(join(dir, RUN_FILES.certificate), 'utf8')) as Certificate;
-      this.channel.send({ type: 'certificate', certificate: this.lastCertificate });
+      this.certificateRegions = regionsKey(parsed.spec);
+      this.sendCertificate();
     } catch {
       this.lastCertificate = undefined;
     }
     await this.loadRunNetwork(dir);
-    this.setStatus('done', `run ${dir}`, dir);
+    const where = `run ${relativePath(dir)}`;
+    if (record && this.lastCertificate)
+      this.setStatus('done', `${outcomeText({ certificate: this.lastCertificate, record })} · ${where}`, dir, {
+        step: record.keptStep,
+        of: record.stepsDone,
+      });
+    else this.setStatus('done', where, dir);
   }
 
   /** Bring back a panel VS Code restored after a reload, from the state the webview saved. */
@@ -299,17 +329,34 @@ export class PoliceViewPanel extends Disposable {
   private replay(): void {
     if (this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
     if (this.lastData) this.channel.send(this.lastData);
-    this.channel.send({ type: 'lossHistory', steps: this.lossSteps, losses: this.losses, totalSteps: this.totalSteps });
+    this.channel.send(this.lossHistoryMessage());
     if (this.lastHealth) this.channel.send(this.lastHealth);
     if (this.lastSurface) this.channel.send({ type: 'surface', surface: this.lastSurface });
-    if (this.lastCertificate) this.channel.send({ type: 'certificate', certificate: this.lastCertificate });
+    this.sendCertificate();
     if (this.lastGram) this.channel.send(this.lastGram);
     if (this.lastStatus) this.channel.send(this.lastStatus);
   }
 
-  private setStatus(state: ViewStatus['state'], message: string, runDir?: string): void {
-    this.lastStatus = { type: 'status', state, message, ...(runDir ? { runDir } : {}) };
+  private setStatus(state: ViewStatus['state'], message: string, runDir?: string, kept?: { step: number; of: number }): void {
+    this.lastStatus = { type: 'status', state, message, ...(runDir ? { runDir } : {}), ...(kept ? { kept } : {}) };
     this.channel.send(this.lastStatus);
+  }
+
+  private lossHistoryMessage(): HostToWebview {
+    return {
+      type: 'lossHistory',
+      steps: this.lossSteps,
+      losses: this.losses,
+      totalSteps: this.totalSteps,
+      ...(this.lastHistoryHealth ? { health: this.lastHistoryHealth } : {}),
+    };
+  }
+
+  /** The certificate shown, marked stale while the spec's regions differ from the ones it proves (a dragged vertex). */
+  private sendCertificate(): void {
+    if (!this.lastCertificate) return;
+    const stale = this.spec !== undefined && this.certificateRegions !== undefined && this.certificateRegions !== regionsKey(this.spec);
+    this.channel.send({ type: 'certificate', certificate: this.lastCertificate, ...(stale ? { stale } : {}) });
   }
 
   private resetLoss(totalSteps: number): void {
@@ -317,6 +364,7 @@ export class PoliceViewPanel extends Disposable {
     this.losses = [];
     this.totalSteps = totalSteps;
     this.lastHealth = undefined;
+    this.lastHistoryHealth = undefined;
   }
 
   private async loadRunNetwork(dir: string): Promise<void> {
@@ -370,6 +418,7 @@ export class PoliceViewPanel extends Disposable {
       this.spec = parsed.spec;
       this.lastSpecMessage = { type: 'spec', spec: toViewSpecPlain(parsed.spec, this.editable), specUri: this.specUri.toString() };
       this.channel.send(this.lastSpecMessage);
+      this.sendCertificate();
       this.refreshSurface(true);
     }, 250);
   }
@@ -418,4 +467,14 @@ export function registerPoliceViewSerializer(context: vscode.ExtensionContext): 
   });
   context.subscriptions.push(disposable);
   return disposable;
+}
+
+/** The regions a certificate is about, comparable as one string. */
+function regionsKey(spec: ResolvedSpec): string {
+  return JSON.stringify(spec.regions.map((r) => r.vertices));
+}
+
+/** A path as the user reads it: relative to the workspace folder holding it. */
+function relativePath(path: string): string {
+  return vscode.workspace.asRelativePath(path, false);
 }

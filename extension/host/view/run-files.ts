@@ -1,10 +1,12 @@
 // Reading a finished run folder for the view (pure Node: no 'vscode').
 import { readFile } from 'node:fs/promises';
+import type { LayerHealth } from '../../protocol/messages';
 
-/** Loss curve of a run from metrics.jsonl (one JSON row per logged step); a torn last line is skipped. */
-export async function readMetrics(path: string): Promise<{ steps: number[]; losses: number[] }> {
+/** Loss curve of a run from metrics.jsonl (one JSON row per logged step) and its last row's constraint health; a torn last line is skipped. */
+export async function readMetrics(path: string): Promise<{ steps: number[]; losses: number[]; health?: LayerHealth[] }> {
   const steps: number[] = [];
   const losses: number[] = [];
+  let health: LayerHealth[] | undefined;
   let text = '';
   try {
     text = await readFile(path, 'utf8');
@@ -14,14 +16,15 @@ export async function readMetrics(path: string): Promise<{ steps: number[]; loss
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
-      const row = JSON.parse(line) as { step?: unknown; loss?: unknown };
+      const row = JSON.parse(line) as { step?: unknown; loss?: unknown; health?: unknown };
       if (typeof row.step === 'number' && typeof row.loss === 'number') {
         steps.push(row.step);
         losses.push(row.loss);
+        if (Array.isArray(row.health)) health = row.health as LayerHealth[];
       }
     } catch {
       // A killed run can leave half a line; the rows before it still make a curve.
     }
   }
-  return { steps, losses };
+  return { steps, losses, ...(health ? { health } : {}) };
 }

@@ -48,7 +48,10 @@ export interface TrainingData {
 export interface TrainProgress {
   step: number;
   totalSteps: number;
+  /** The batch loss of `step`. */
   loss: number;
+  /** The (step, batch loss) rows logged to metrics.jsonl since the previous progress: the loss curve, live as reopened. */
+  logged: { steps: number[]; losses: number[] };
   health: LayerHealth[];
   elapsedMs: number;
 }
@@ -289,6 +292,7 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   const logEvery = Math.max(1, Math.round(steps / 200));
   const progressInterval = options.progressIntervalMs ?? 200;
   let lastProgress = -Infinity;
+  let reportedRows = 0;
   let health: LayerHealth[] = [];
   let previousShifts: LayerShift[] = [];
   const flipTotals: number[] = [];
@@ -359,7 +363,16 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
         });
       if (report) {
         lastProgress = now;
-        options.onProgress?.({ step, totalSteps: steps, loss: lastLoss, health, elapsedMs: now - started });
+        const newRows = metrics.slice(reportedRows);
+        reportedRows = metrics.length;
+        options.onProgress?.({
+          step,
+          totalSteps: steps,
+          loss: lastLoss,
+          logged: { steps: newRows.map((row) => row.step), losses: newRows.map((row) => row.loss) },
+          health,
+          elapsedMs: now - started,
+        });
       }
       if (options.onSnapshot && spec.training.snapshotEvery > 0 && step % spec.training.snapshotEvery === 0) {
         options.onSnapshot(step, foldNetwork(mlp, police));
