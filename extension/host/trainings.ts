@@ -1,13 +1,7 @@
 // The trainings running now: start (with trust and concurrency checks), stop, and fan-out of their events.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type {
-  BackendPreference,
-  TrainerToHost,
-  TrainingFinishing,
-  TrainingProgress,
-  TrainingSnapshot,
-} from '../protocol/messages';
+import type { BackendPreference, TrainerToHost, TrainingFinishing, TrainingProgress, TrainingSnapshot } from '../protocol/messages';
 import { newRunDir, removeLeftovers, specNameFromPath } from './run-folders';
 import { outcomeText } from './training-text';
 import { TrainerClient, type TrainingOutcome } from './trainer-client';
@@ -207,7 +201,15 @@ export class Trainings extends Disposable {
 }
 
 function emptyProgress(): TrainingProgress {
-  return { type: 'progress', step: 0, totalSteps: 0, loss: Number.NaN, logged: { steps: [], losses: [] }, health: [], elapsedMs: 0 };
+  return {
+    type: 'progress',
+    step: 0,
+    totalSteps: 0,
+    loss: Number.NaN,
+    logged: { steps: [], losses: [], elapsedMs: [] },
+    health: [],
+    elapsedMs: 0,
+  };
 }
 
 /** `<workspace folder>/<police.runsFolder>` for a spec (its own workspace folder, else the first one). */

@@ -5,9 +5,9 @@ import type { RunRecord } from '../police/io/run-files';
 import type { FoldedNetwork } from '../police/network/network';
 import type { ResolvedSpec } from '../police/spec/types';
 import type { BackendPreference } from '../police/training/backend';
-import type { LayerHealth } from '../police/training/train';
+import type { LayerHealth, LossPoints } from '../police/training/train';
 
-export type { BackendPreference, LayerHealth };
+export type { BackendPreference, LayerHealth, LossPoints };
 
 // ---------- request / reply envelope (extension/protocol/channel.ts numbers and matches them) ----------
 
@@ -63,7 +63,7 @@ export interface TrainingProgress {
   /** The batch loss of `step`. */
   loss: number;
   /** The rows logged to metrics.jsonl since the previous progress (the loss curve the view draws). */
-  logged: { steps: number[]; losses: number[] };
+  logged: LossPoints;
   health: LayerHealth[];
   elapsedMs: number;
 }
@@ -229,14 +229,13 @@ export interface ViewProgress {
   /** The batch loss of `step`. */
   loss: number;
   /** Loss-curve points logged since the previous progress (the metrics.jsonl rows). */
-  logged: { steps: number[]; losses: number[] };
+  logged: LossPoints;
   health: LayerHealth[];
 }
 /** The whole loss curve at once (after a reload, or for a finished run), with the constraint health of its last row. */
 export interface ViewLossHistory {
   type: 'lossHistory';
-  steps: number[];
-  losses: number[];
+  points: LossPoints;
   totalSteps: number;
   health?: LayerHealth[];
 }

@@ -66,7 +66,15 @@ test('listing shows whole runs per spec, newest first, with final loss and certi
 test("a run with summary.json shows its kept network's full-data loss, not a batch loss", async () => {
   const dir = join(root, 'record', 'wave', '2026-01-01T00-00-00-000Z');
   writeRun(dir, { proved: true, metrics: '{"step":800,"loss":0.5}\n' });
-  const record = { format: 'police-run/1', fullDataLoss: 0.01234, stepsDone: 800, totalSteps: 800, keptStep: 704, elapsedMs: 5, backend: 'wasm' };
+  const record = {
+    format: 'police-run/1',
+    fullDataLoss: 0.01234,
+    stepsDone: 800,
+    totalSteps: 800,
+    keptStep: 704,
+    elapsedMs: 5,
+    backend: 'wasm',
+  };
   writeFileSync(join(dir, 'summary.json'), JSON.stringify(record));
   const [run] = (await listRuns(join(root, 'record'))).get('wave') ?? [];
   assert.equal(run?.record?.keptStep, 704);

@@ -149,7 +149,7 @@ test('training progress grows the loss curve; a surface shows its linear regions
       step: step * 5,
       totalSteps: 200,
       loss: 2 * Math.exp(-step / 8) + 0.01,
-      logged: { steps: [step * 5], losses: [2 * Math.exp(-step / 8) + 0.01] },
+      logged: { steps: [step * 5], losses: [2 * Math.exp(-step / 8) + 0.01], elapsedMs: [step * 50] },
       health: [{ layer: 0, units: 3, shifted: 2, meanAbsShift: 0.05, maxAbsShift: 0.2, sideFlips: 1 }],
     });
   }

@@ -10,6 +10,7 @@ import {
   assertNever,
   type HostToWebview,
   type LayerHealth,
+  type LossPoints,
   type TrainerToHost,
   type ViewGram,
   type ViewPlane,
@@ -57,8 +58,7 @@ export class PoliceViewPanel extends Disposable {
   private network: FoldedNetwork | undefined;
   private networkStep = 0;
   private plane: { plane: ViewPlane; window: ViewWindow; resolution: number } | undefined;
-  private lossSteps: number[] = [];
-  private losses: number[] = [];
+  private loss: LossPoints = emptyLossPoints();
   private totalSteps = 0;
   private lastSpecMessage: ViewShowSpec | undefined;
   private lastData: ViewShowData | undefined;
@@ -209,8 +209,9 @@ export class PoliceViewPanel extends Disposable {
         break;
       case 'progress':
         this.totalSteps = message.totalSteps;
-        this.lossSteps.push(...message.logged.steps);
-        this.losses.push(...message.logged.losses);
+        this.loss.steps.push(...message.logged.steps);
+        this.loss.losses.push(...message.logged.losses);
+        this.loss.elapsedMs.push(...message.logged.elapsedMs);
         this.channel.send({
           type: 'progress',
           step: message.step,
@@ -225,7 +226,7 @@ export class PoliceViewPanel extends Disposable {
           step: message.step,
           totalSteps: message.totalSteps,
           loss: message.loss,
-          logged: { steps: [], losses: [] },
+          logged: { steps: [], losses: [], elapsedMs: [] },
           health: message.health,
         };
         break;
@@ -279,8 +280,7 @@ export class PoliceViewPanel extends Disposable {
     }
     this.showSpec(parsed.spec, vscode.Uri.file(specPath), false);
     const [history, record] = await Promise.all([readMetrics(join(dir, RUN_FILES.metrics)), readRunRecord(dir)]);
-    this.lossSteps = history.steps;
-    this.losses = history.losses;
+    this.loss = history.points;
     this.totalSteps = record?.stepsDone ?? parsed.spec.training.steps;
     this.lastHistoryHealth = history.health;
     this.channel.send(this.lossHistoryMessage());
@@ -345,8 +345,7 @@ export class PoliceViewPanel extends Disposable {
   private lossHistoryMessage(): HostToWebview {
     return {
       type: 'lossHistory',
-      steps: this.lossSteps,
-      losses: this.losses,
+      points: this.loss,
       totalSteps: this.totalSteps,
       ...(this.lastHistoryHealth ? { health: this.lastHistoryHealth } : {}),
     };
@@ -360,8 +359,7 @@ export class PoliceViewPanel extends Disposable {
   }
 
   private resetLoss(totalSteps: number): void {
-    this.lossSteps = [];
-    this.losses = [];
+    this.loss = emptyLossPoints();
     this.totalSteps = totalSteps;
     this.lastHealth = undefined;
     this.lastHistoryHealth = undefined;
@@ -467,6 +465,10 @@ export function registerPoliceViewSerializer(context: vscode.ExtensionContext): 
   });
   context.subscriptions.push(disposable);
   return disposable;
+}
+
+function emptyLossPoints(): LossPoints {
+  return { steps: [], losses: [], elapsedMs: [] };
 }
 
 /** The regions a certificate is about, comparable as one string. */

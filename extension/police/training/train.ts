@@ -50,10 +50,17 @@ export interface TrainProgress {
   totalSteps: number;
   /** The batch loss of `step`. */
   loss: number;
-  /** The (step, batch loss) rows logged to metrics.jsonl since the previous progress: the loss curve, live as reopened. */
-  logged: { steps: number[]; losses: number[] };
+  /** The rows logged to metrics.jsonl since the previous progress: the loss curve, live as reopened. */
+  logged: LossPoints;
   health: LayerHealth[];
   elapsedMs: number;
+}
+
+/** Points of the loss curve: step, batch loss and milliseconds since the start, per logged metrics row. */
+export interface LossPoints {
+  steps: number[];
+  losses: number[];
+  elapsedMs: number[];
 }
 
 /** One line of metrics.jsonl. */
@@ -369,7 +376,11 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
           step,
           totalSteps: steps,
           loss: lastLoss,
-          logged: { steps: newRows.map((row) => row.step), losses: newRows.map((row) => row.loss) },
+          logged: {
+            steps: newRows.map((row) => row.step),
+            losses: newRows.map((row) => row.loss),
+            elapsedMs: newRows.map((row) => row.elapsed_ms),
+          },
           health,
           elapsedMs: now - started,
         });
