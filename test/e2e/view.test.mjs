@@ -125,8 +125,22 @@ test('when the training is done the view shows the proved certificate and the tr
   assert.equal(done.regionCells, '1', `view: ${JSON.stringify(done)}`);
   assert.equal(done.holdingCells, '1', 'the cell holding R is outlined');
   assert.ok(Number(done.lossPoints) > Number(firstRead.lossPoints), `loss points ${firstRead.lossPoints} then ${done.lossPoints}`);
+  // The kept network may be an earlier step than the last (the best of the final fifth): the legend and status say which.
+  const record = JSON.parse(readFileSync(join(runsDir, runs[0], 'summary.json'), 'utf8'));
+  assert.equal(String(record.keptStep), keptStep);
+  const frame = await viewFrame();
+  const stepWords =
+    record.keptStep === record.stepsDone ? `step ${record.stepsDone}` : `kept step ${record.keptStep} of ${record.stepsDone}`;
+  await waitFor(`the legend to say "${stepWords}"`, async () => (await frame.locator('.legend').innerText()).includes(stepWords), 15_000);
+  const status = await frame.locator('.status').innerText();
+  assert.match(status, new RegExp(`^done: proved · full-data loss [\\d.e-]+ · ${stepWords} · run \\.police/runs/e2e-view/`), status);
+  liveLossLabel = await frame.evaluate(() => document.querySelector('canvas.loss-chart').dataset.label);
+  assert.match(liveLossLabel, new RegExp(`^batch loss [\\d.e-]+ · smoothed [\\d.e-]+ at step ${TOTAL_STEPS}$`), liveLossLabel);
   await screenshot('certificate-proved');
 });
+
+/** The loss chart's label when the training ended live; the reopened run must read the same. */
+let liveLossLabel;
 
 test('hovering the surface shows the cell, its pattern distance to R and, from the worker, its affine map', async () => {
   const frame = await viewFrame();
@@ -183,13 +197,21 @@ test('dragging a region vertex in the view edits the spec, and one Undo puts it 
   assert.doesNotMatch(dragged, /\[0, 0\.5\]/, `the top vertex did not move: ${dragged}`);
   // Only the dragged vertex moves; the other two stay where they were.
   assert.match(dragged, /\[\[-0\.5, -0\.5\], \[0\.5, -0\.5\], \[-?[\d.]+(e-?\d+)?, -?[\d.]+(e-?\d+)?\]\]/, dragged);
+  // The certificate proves the old triangle: until a training proves the new one it must read as stale, not proved.
+  await waitFor('the certificate to read as stale', async () => (await viewState()).certificate === 'stale', 15_000);
+  assert.match(await (await viewFrame()).locator('.certificate').innerText(), /stale: proved for the regions before your edit/);
   // Put the cursor at the end of the vertices line, so the editor scrolls to the moved vertex for the screenshots.
   await focusSpecEditor();
   await gotoLine(VERTICES_LINE, 200);
-  await screenshot('vertex-dragged');
+  await screenshot('vertex-dragged-certificate-stale');
   await page.keyboard.press('Control+Z');
   await waitFor('one Undo to restore the vertex', async () => (await verticesLine()) === before, 15_000);
   await waitFor('the view to put the marker back where it was', () => markerAt(vertex), 15_000);
+  await waitFor(
+    'the certificate to read proved again for the restored region',
+    async () => (await viewState()).certificate === 'proved',
+    15_000,
+  );
   await screenshot('vertex-drag-undone');
 });
 
@@ -213,5 +235,40 @@ test("after Developer: Reload Window the view comes back with the run's certific
     90_000,
   );
   assert.equal(restored.webgl, '2');
+  const frame = await viewFrame();
+  // The finished run's constraint health comes from its metrics, not "no training yet".
+  assert.match(await frame.locator('.health').innerText(), /layer 0[\s\S]*shifted/);
+  // The same loss curve as live, so the same smoothed loss.
+  await waitFor(
+    'the reopened loss chart to read as it did live',
+    () => frame.evaluate(() => document.querySelector('canvas.loss-chart').dataset.label),
+    15_000,
+  );
+  assert.equal(await frame.evaluate(() => document.querySelector('canvas.loss-chart').dataset.label), liveLossLabel);
   await screenshot('view-after-reload');
+});
+
+test("showing another spec leaves nothing of the previous spec's training in the status line, even when the view is re-shown", async () => {
+  // Open the other spec in the view's own group: the view is hidden, and showing it again replays its state.
+  await runFromPalette('View: Focus Second Editor Group');
+  await openFile('e2e-triangle.police.json');
+  await runFromPalette('POLICE: Show view');
+  const state = await waitFor(
+    'the view to show e2e-triangle',
+    async () => {
+      const frame = await viewFrame();
+      const title = await frame
+        ?.locator('.toolbar .title')
+        .innerText()
+        .catch(() => '');
+      return title === 'e2e-triangle' ? viewState() : undefined;
+    },
+    60_000,
+  );
+  const status = await (await viewFrame()).locator('.status').innerText();
+  assert.equal(state.status, 'idle', `status: ${status}`);
+  assert.doesNotMatch(status, /done|loss|proved/, status);
+  assert.equal(state.certificate, 'none');
+  assert.equal(await (await viewFrame()).locator('.health').innerText(), 'no training yet');
+  await screenshot('other-spec-status-idle');
 });

@@ -163,12 +163,13 @@ test('POLICE: Train from the palette shows progress in the status bar and writes
   await runFromPalette('POLICE: Train');
   const progress = await waitFor(
     'training progress in the status bar',
-    async () => (await statusTexts()).find((text) => /POLICE e2e-triangle \d+\/200/.test(text)),
+    async () => (await statusTexts()).find((text) => /POLICE e2e-triangle step \d+\/200/.test(text)),
     60_000,
   );
   await stopRecordingStatusBar();
   await screenshot('status-bar-progress');
-  assert.match(progress, /loss/);
+  // A step's loss is named for what it is: the loss of that step's batch.
+  assert.match(progress, /step \d+\/200 · batch loss [\d.e-]+/);
   firstRun = await waitFor(
     'the run folder',
     () => runFolders('e2e-triangle').find((name) => existsSync(join(runsRoot, 'e2e-triangle', name, 'certificate.json'))),
@@ -176,10 +177,22 @@ test('POLICE: Train from the palette shows progress in the status bar and writes
   );
   const certificate = JSON.parse(readFileSync(join(runsRoot, 'e2e-triangle', firstRun, 'certificate.json'), 'utf8'));
   assert.equal(certificate.proved, true, `certificate: ${JSON.stringify(certificate.regions?.map((r) => r.status))}`);
-  await waitFor('the status bar to show the outcome', async () => /e2e-triangle: loss .* proved/.test(await statusBarText()), 30_000);
+  const outcome = await waitFor(
+    'the status bar to show the outcome',
+    async () => /e2e-triangle: proved · full-data loss [\d.e-]+ · (kept )?step/.exec(await statusBarText())?.[0],
+    30_000,
+  );
+  // The notification says the same, verdict first, with the same number.
+  const toast = page.locator('.notification-toast', { hasText: 'e2e-triangle: proved · full-data loss' }).first();
+  await toast.waitFor({ timeout: 15_000 });
+  fullDataLoss = /full-data loss ([\d.e-]+)/.exec(outcome)[1];
+  assert.ok((await toast.innerText()).includes(`full-data loss ${fullDataLoss}`), await toast.innerText());
   // Idle again: the CodeLens offers Train instead of Stop.
   await page.locator('.codelens-decoration', { hasText: 'Train' }).first().waitFor({ timeout: 15_000 });
 });
+
+/** The kept network's full-data loss as the status bar showed it when the first training ended. */
+let fullDataLoss;
 
 test('the run appears in the Runs view with a proved certificate', async () => {
   await runFromPalette('Focus on POLICE Runs View');
@@ -188,6 +201,8 @@ test('the run appears in the Runs view with a proved certificate', async () => {
   const label = await row.getAttribute('aria-label');
   assert.match(label ?? '', /e2e-triangle.*proved/, `tree row: ${label}`);
   assert.doesNotMatch(label ?? '', /not-proved/);
+  // The same loss, by the same name, as the status bar and the notification.
+  assert.ok(label.includes(`full-data loss ${fullDataLoss}`), `tree row: ${label}; status bar said full-data loss ${fullDataLoss}`);
   await screenshot('runs-view');
 });
 
@@ -205,7 +220,12 @@ test('selecting the run in the Runs view shows it in the POLICE view', async () 
     60_000,
     keptStep,
   );
-  assert.match(await frame.locator('.legend').innerText(), new RegExp(`\\d+ linear regions · step ${keptStep}`));
+  assert.match(await frame.locator('.legend').innerText(), new RegExp(`\\d+ linear regions · (kept )?step ${keptStep}`));
+  // The run's constraint health comes from its metrics; its status names the same full-data loss and a workspace-relative folder.
+  assert.match(await frame.locator('.health').innerText(), /layer 0[\s\S]*shifted/);
+  const status = await frame.locator('.status').innerText();
+  assert.ok(status.includes(`full-data loss ${fullDataLoss}`), status);
+  assert.ok(status.includes(`run .police/runs/e2e-triangle/${trainedRun()}`), status);
   await screenshot('run-in-view');
 });
 
@@ -330,7 +350,25 @@ test('stopping a second training midway keeps the first run intact and leaves no
   const before = hashTree(join(runsRoot, 'e2e-triangle', trainedRun()));
   await openFile('e2e-long.police.json');
   await runFromPalette('POLICE: Train');
-  await waitFor('the second training to make progress', async () => /POLICE e2e-long [1-9]\d*\/200000/.test(await statusBarText()), 60_000);
+  await waitFor(
+    'the second training to make progress',
+    async () => /POLICE e2e-long step [1-9]\d*\/200000/.test(await statusBarText()),
+    60_000,
+  );
+  // The Runs view tells the same story as the status bar: a step, not "starting".
+  await runFromPalette('Focus on POLICE Runs View');
+  const trainingRow = page.locator('.monaco-list-row[aria-label^="training e2e-long"]').first();
+  const rowLabel = await waitFor(
+    'the Runs view to show the training step',
+    async () => {
+      const label = (await trainingRow.getAttribute('aria-label', { timeout: 1000 }).catch(() => null)) ?? '';
+      return /step [1-9]\d*\/200000 · batch loss/.test(label) ? label : undefined;
+    },
+    10_000,
+  );
+  const barStep = Number(/e2e-long step (\d+)\//.exec(await statusBarText())?.[1]);
+  const rowStep = Number(/step (\d+)\//.exec(rowLabel)[1]);
+  assert.ok(rowStep > 0 && rowStep <= barStep, `Runs view: ${rowLabel}; status bar at step ${barStep}`);
   await screenshot('second-training');
   await runFromPalette('POLICE: Stop training');
   await waitFor('the stop to show', async () => /e2e-long: stopped/.test(await statusBarText()), 15_000);
@@ -345,13 +383,21 @@ test('stopping a second training midway keeps the first run intact and leaves no
 test('a trainer killed mid-run: an error names the spec and the cause, Show log opens the log, runs stay whole', async () => {
   const before = hashTree(join(runsRoot, 'e2e-triangle', trainedRun()));
   await runFromPalette('POLICE: Train');
-  await waitFor('the third training to make progress', async () => /POLICE e2e-long [1-9]\d*\/200000/.test(await statusBarText()), 60_000);
+  await waitFor(
+    'the third training to make progress',
+    async () => /POLICE e2e-long step [1-9]\d*\/200000/.test(await statusBarText()),
+    60_000,
+  );
   const pids = trainerPids();
   assert.equal(pids.length, 1, `expected one trainer process, found ${pids.join(', ')}`);
   process.kill(pids[0], 'SIGKILL');
   const toast = page.locator('.notification-toast', { hasText: 'training of e2e-long failed' }).first();
   await toast.waitFor({ timeout: 15_000 });
   assert.match(await toast.innerText(), /SIGKILL/);
+  // Nothing trains any more: the CodeLens offers Train, not Stop, and agrees with the status bar's "failed".
+  await waitFor('the status bar to say failed', async () => /e2e-long: failed/.test(await statusBarText()), 15_000);
+  await page.locator('.codelens-decoration', { hasText: 'Train' }).first().waitFor({ timeout: 15_000 });
+  assert.equal(await page.locator('.codelens-decoration', { hasText: 'Stop' }).count(), 0);
   await screenshot('trainer-killed');
   await toast.getByRole('button', { name: 'Show log' }).click();
   await page
