@@ -88,7 +88,13 @@ test('schema completion offers a field, hover shows its documentation', async ()
   await gotoLine(14, 30);
   await page.keyboard.type(', ');
   // The JSON language server starts and loads the schema on first use: the API check waits for it to answer.
-  await check('completionOffers', { path: tinySpec, line: 13, character: 31, label: 'rule' });
+  const { labels } = await check('completionOffers', { path: tinySpec, line: 13, character: 31, label: 'rule' });
+  // Inside "police": {} only its own keys: no spec, region or layer snippets.
+  assert.deepEqual(
+    labels.filter((label) => !['enabled', 'rule', 'margin'].includes(label)),
+    [],
+    `completion inside "police": ${labels.join(', ')}`,
+  );
   const suggestion = page.locator('.suggest-widget .monaco-list-row', { hasText: 'rule' }).first();
   await waitFor(
     'the suggest widget to offer "rule"',
@@ -132,20 +138,34 @@ test('an error shows as a squiggle and a Problems entry with the right range', a
   await check('noErrors', { path: tinySpec });
 });
 
-test("a schema error shows one squiggle, the JSON language server's, not a second one from POLICE", async () => {
+test('schema errors show as errors, once each, like our own checks', async () => {
   await revertEditor();
   // Line 13 is the training block: "steps": 200 becomes -200, below the schema's minimum of 1.
   await gotoLine(13, 26);
   await page.keyboard.type('-');
-  const onSteps = (diagnostics) => diagnostics.filter((d) => d.range.join(',') === '12,25,12,29');
-  await check('diagnosticAt', { path: tinySpec, message: 'minimum', range: [12, 25, 12, 29] });
-  // POLICE validates 300 ms after the last keystroke: leave it time to (wrongly) add its own.
-  await new Promise((r) => setTimeout(r, 1500));
-  const { diagnostics } = await check('diagnosticAt', { path: tinySpec, message: 'minimum', range: [12, 25, 12, 29] });
-  assert.equal(onSteps(diagnostics).length, 1, `diagnostics on -200: ${JSON.stringify(onSteps(diagnostics))}`);
-  assert.notEqual(onSteps(diagnostics)[0].source, 'police');
-  await page.locator('.squiggly-error, .squiggly-warning').first().waitFor({ state: 'attached', timeout: 15_000 });
-  await screenshot('schema-error-one-squiggle');
+  // Line 6: the first "leaky_relu" loses its second l.
+  await gotoLine(6, 54);
+  await page.keyboard.press('Delete');
+  const steps = '12,25,12,29';
+  const activation = '5,44,5,55';
+  await check('diagnosticAt', { path: tinySpec, message: 'must be ≥ 1, got -200', range: [12, 25, 12, 29], severity: 'error' });
+  await check('diagnosticAt', { path: tinySpec, message: 'unknown activation "leaky_reu"', range: [5, 44, 5, 55], severity: 'error' });
+  // The JSON language server validates too: leave it time to (wrongly) add its own copy.
+  await new Promise((r) => setTimeout(r, 2000));
+  const { diagnostics } = await check('diagnosticAt', { path: tinySpec, message: 'got -200', range: [12, 25, 12, 29] });
+  for (const range of [steps, activation]) {
+    const here = diagnostics.filter((d) => d.range.join(',') === range);
+    assert.equal(here.length, 1, `diagnostics at ${range}: ${JSON.stringify(here)}`);
+    assert.equal(here[0].severity, 'error', JSON.stringify(here));
+  }
+  assert.equal(
+    diagnostics.filter((d) => d.severity === 'warning').length,
+    0,
+    `warnings: ${JSON.stringify(diagnostics.filter((d) => d.severity === 'warning'))}`,
+  );
+  await page.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 15_000 });
+  assert.equal(await page.locator('.squiggly-warning').count(), 0);
+  await screenshot('schema-errors-once-as-errors');
   await revertEditor();
   await check('noErrors', { path: tinySpec });
 });
