@@ -204,7 +204,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       const accuracy = result.accuracy !== undefined ? `, accuracy ${(result.accuracy * 100).toFixed(1)} %` : '';
       process.stdout.write(
         [
-          `trained ${spec.name}: ${result.stepsDone} steps on ${result.backend} in ${(result.elapsedMs / 1000).toFixed(1)} s, ${keptStepText(result.keptStep, result.stepsDone)}, ${fullDataLossText(result.finalLoss)}${accuracy}`,
+          `trained ${spec.name}: ${result.stepsDone} steps on ${result.backend} in ${(result.elapsedMs / 1000).toFixed(1)} s, ${fullDataLossText(result.finalLoss)}${accuracy}${result.keptStep !== result.stepsDone ? `, ${keptStepText(result.keptStep, result.stepsDone)}` : ''}`,
           `run written to ${runDir}`,
           ...certificateSummary(certificate),
         ].join('\n') + '\n',

@@ -15,8 +15,9 @@ export function verdictText(done: Pick<TrainingDone, 'certificate'>): string {
   return done.certificate.proved ? 'proved' : 'not proved';
 }
 
-/** "proved · full-data loss 0.01234 · kept step 704 of 800": the verdict first, then what the run kept. */
+/** "proved · full-data loss 0.01234", plus " · kept step 704 of 800" when the run kept an earlier step than its last. */
 export function outcomeText(done: Pick<TrainingDone, 'certificate' | 'record'>): string {
   const { record } = done;
-  return `${verdictText(done)} · ${fullDataLossText(record.fullDataLoss)} · ${keptStepText(record.keptStep, record.stepsDone)}`;
+  const kept = record.keptStep !== record.stepsDone ? ` · ${keptStepText(record.keptStep, record.stepsDone)}` : '';
+  return `${verdictText(done)} · ${fullDataLossText(record.fullDataLoss)}${kept}`;
 }

@@ -97,7 +97,7 @@ test('--steps overrides the spec and plain output names each region', () => {
   assert.match(result.stdout, /3 steps/);
   // The two losses are named: the progress lines show batch losses, the summary the kept network's full-data loss.
   assert.match(result.stderr, /step 3\/3 {2}batch loss \d/);
-  assert.match(result.stdout, /step 3, full-data loss \d/);
+  assert.match(result.stdout, /3 steps on \w+ in [\d.]+ s, full-data loss \d/);
   const record = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { fullDataLoss: number; keptStep: number };
   assert.equal(record.keptStep, 3);
   assert.ok(result.stdout.includes(fullDataLossText(record.fullDataLoss)), result.stdout);
