@@ -251,7 +251,7 @@ test("after Developer: Reload Window the view comes back with the run's certific
 
 test("showing another spec leaves nothing of the previous spec's training in the status line, even when the view is re-shown", async () => {
   // Open the other spec in the view's own group: the view is hidden, and showing it again replays its state.
-  await runFromPalette('View: Focus Second Editor Group');
+  await page.locator('.tab', { hasText: 'POLICE view' }).first().click();
   await openFile('e2e-triangle.police.json');
   await runFromPalette('POLICE: Show view');
   const state = await waitFor(
