@@ -29,6 +29,7 @@ import {
   type PlaneMode,
 } from '../extension/common/view-geometry';
 import { GramPanel } from './gram-panel';
+import { TrainingControls } from './controls';
 import { LossChart, type LossAxis } from './loss-chart';
 import { SceneView, type ColorMode, type HoverPoint } from './scene';
 import { describeCell, formatHealth, formatNumber } from './text';
@@ -107,6 +108,10 @@ const legend = sceneBox.appendChild(element('div', { class: 'legend' }));
 const tooltip = sceneBox.appendChild(element('div', { class: 'tooltip', hidden: '' }));
 const notice = sceneBox.appendChild(element('div', { class: 'notice' }, 'Open a .police.json spec and run “POLICE: Show view”.'));
 const side = main.appendChild(element('aside'));
+const controls = new TrainingControls(side.appendChild(element('div')), {
+  change: (change) => channel.send({ type: 'setSetting', specUri, change }),
+  training: (action) => channel.send({ type: 'training', action, specUri }),
+});
 const statusLine = side.appendChild(element('div', { class: 'status' }, 'idle'));
 const chartHeader = side.appendChild(element('div', { class: 'section-header' }));
 chartHeader.append(element('h3', {}, 'Loss'));
@@ -177,6 +182,7 @@ const channel = new MessageChannel<WebviewToHost, HostToWebview>(
       chart.reset(m.totalSteps);
       document.body.dataset.lossPoints = '0';
       kept = undefined;
+      controls.setStatus('training');
       showCertificate(undefined);
       statusLine.textContent = `training${m.backend ? ` on ${m.backend}` : ''}…`;
     },
@@ -207,6 +213,7 @@ const channel = new MessageChannel<WebviewToHost, HostToWebview>(
       statusLine.dataset.state = m.state;
       document.body.dataset.status = m.state;
       kept = m.kept;
+      controls.setStatus(m.state);
       renderLegend();
       if (m.runDir) {
         state.runDir = m.runDir;
@@ -307,6 +314,7 @@ function showSpec(next: ViewSpec, uri: string): void {
   }
   spec = next;
   specUri = uri;
+  controls.show(next);
   state.specUri = uri;
   notice.hidden = true;
   title.textContent = next.name;

@@ -120,6 +120,30 @@ export interface ViewRegion {
   draggable: boolean;
 }
 
+/** A training setting the view's controls edit in the spec (one undoable edit each). */
+export type ViewSettingChange =
+  | { setting: 'lr'; value: number }
+  | { setting: 'steps'; value: number }
+  | { setting: 'rule'; value: 'fixed' | 'majority' | 'minimal' }
+  | { setting: 'width'; value: number }
+  | { setting: 'depth'; value: number }
+  | { setting: 'dataset'; value: string }
+  | { setting: 'noise'; value: number };
+
+/** The settings as the spec has them, for the view's controls. */
+export interface ViewSettings {
+  lr: number;
+  steps: number;
+  rule: 'fixed' | 'majority' | 'minimal';
+  /** Units of the first hidden layer (the width control sets every layer's). */
+  width: number;
+  depth: number;
+  /** The built-in data set, when the spec trains on one, and those of the same task it may switch to. */
+  dataset?: string;
+  datasets?: string[];
+  noise: number;
+}
+
 /** What the view needs from a resolved spec. */
 export interface ViewSpec {
   name: string;
@@ -128,6 +152,9 @@ export interface ViewSpec {
   domain: [number, number][];
   task: 'regression' | 'classification';
   regions: ViewRegion[];
+  settings: ViewSettings;
+  /** False for a run's spec copy: a finished run is a record, its settings are not edited. */
+  editable: boolean;
 }
 
 /** A 2-D plane through input space: x = origin + u·e1 + v·e2. */
@@ -305,6 +332,18 @@ export interface WebviewMoveVertex {
   from: number[];
   to: number[];
 }
+/** The user changed a setting in the view's controls. */
+export interface WebviewSetSetting {
+  type: 'setSetting';
+  specUri: string;
+  change: ViewSettingChange;
+}
+/** The view's Train or Stop button. */
+export interface WebviewTrainingAction {
+  type: 'training';
+  action: 'train' | 'stop';
+  specUri: string;
+}
 /** The view wants the function on another plane (3-D slice moved, D > 3 axes changed). */
 export interface WebviewSetPlane {
   type: 'setPlane';
@@ -323,7 +362,8 @@ export interface WebviewAskCellMap {
   surfaceId: number;
   cell: number;
 }
-export type WebviewToHost = WebviewReady | WebviewMoveVertex | WebviewSetPlane | WebviewAskCellMap | WebviewLog;
+export type WebviewToHost =
+  WebviewReady | WebviewMoveVertex | WebviewSetSetting | WebviewTrainingAction | WebviewSetPlane | WebviewAskCellMap | WebviewLog;
 
 // ---------- extension host → view worker thread (partition, surface, data subsample) ----------
 

@@ -36,6 +36,8 @@ const viewSpec: ViewSpec = {
     [-4, 4],
   ],
   task: 'regression',
+  editable: true,
+  settings: { lr: 0.005, steps: 200, rule: 'fixed', width: 16, depth: 2, noise: 0 },
   regions: [{ name: 'triangle', vertices: triangle, form: 'vertices', draggable: true }],
 };
 
@@ -378,7 +380,7 @@ test('3-D inputs: regions are convex-hull meshes and moving the slice asks for t
   });
   await page.waitForFunction(() => document.body.dataset.regionHulls === '1');
   assert.deepEqual(lastSetPlane(await posted()).plane, { origin: [0, 0, 0], e1: [1, 0, 0], e2: [0, 1, 0] });
-  await page.locator('input[type=range]').fill('750');
+  await page.locator('input[aria-label="Slice position"]').fill('750');
   const moved = lastSetPlane(await posted());
   assert.deepEqual(moved.plane.origin, [0, 0, 1]);
   const net3 = oneLayerNetwork();

@@ -27,6 +27,7 @@ import { gramMessage } from './gram';
 import { makeNonce, renderHtml } from './html';
 import { SurfaceService } from './surface-service';
 import { computeVertexEdit } from './vertex-edit';
+import { computeSettingEdit } from './setting-edit';
 import { parseSpecText } from './spec-source';
 import { readMetrics } from './run-files';
 import { viewRefreshRate } from '../trainings';
@@ -123,7 +124,14 @@ export class PoliceViewPanel extends Disposable {
       },
       {
         ready: () => this.replay(),
-        moveVertex: (m) => void this.moveVertex(m.specUri, m.region, m.vertex, m.from, m.to),
+        moveVertex: (m) =>
+          void this.editSpec(m.specUri, 'move the vertex', (text) => computeVertexEdit(text, m.region, m.vertex, m.from, m.to)),
+        setSetting: (m) => void this.editSpec(m.specUri, `set ${m.change.setting}`, (text) => computeSettingEdit(text, m.change)),
+        training: (m) => {
+          // The spec's own commands: the same checks (errors, trust, one training per spec) as the palette and the CodeLens.
+          const uri = vscode.Uri.parse(m.specUri);
+          void vscode.commands.executeCommand(m.action === 'train' ? 'police.train' : 'police.stop', uri);
+        },
         setPlane: (m) => {
           this.plane = { plane: m.plane, window: m.window, resolution: m.resolution };
           this.refreshSurface(true);
@@ -430,19 +438,26 @@ export class PoliceViewPanel extends Disposable {
     }
   }
 
-  /** One WorkspaceEdit per drag, so a single undo puts the vertex back. */
-  private async moveVertex(specUri: string, region: number, vertex: number, from: number[], to: number[]): Promise<void> {
+  /**
+   * One WorkspaceEdit per drag or control change, so a single undo puts it back; the spec text stays the one source
+   * of truth (the view redraws from the edited text). On failure the view is sent the spec as it is.
+   */
+  private async editSpec(
+    specUri: string,
+    what: string,
+    compute: (text: string) => { edits: { offset: number; length: number; content: string }[] } | { error: string },
+  ): Promise<void> {
     if (!this.editable || specUri !== this.specUri?.toString()) {
       if (this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
       return;
     }
     try {
       const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(specUri));
-      const result = computeVertexEdit(document.getText(), region, vertex, from, to);
+      const result = compute(document.getText());
       if ('error' in result) {
-        // Put the dragged marker back where the spec says it is.
+        // Put the dragged marker (or the control) back where the spec says it is.
         if (this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
-        void vscode.window.showWarningMessage(`POLICE: ${document.uri.fsPath}: ${result.error}`);
+        void vscode.window.showWarningMessage(`POLICE: ${vscode.workspace.asRelativePath(document.uri)}: ${result.error}`);
         return;
       }
       const edit = new vscode.WorkspaceEdit();
@@ -452,7 +467,7 @@ export class PoliceViewPanel extends Disposable {
       if (!(await vscode.workspace.applyEdit(edit)) && this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
     } catch (error) {
       if (this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
-      void vscode.window.showErrorMessage(`POLICE: could not move the vertex in ${specUri}: ${(error as Error).message}`);
+      void vscode.window.showErrorMessage(`POLICE: could not ${what} in ${specUri}: ${(error as Error).message}`);
     }
   }
 }
