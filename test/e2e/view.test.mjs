@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gotoLine, openFile, openWorkbench, page, runFromPalette, screenshot, test, waitFor, workspace } from './driver.mjs';
+import { gotoLine, openFile, openWorkbench, page, runFromPalette, screenshot, statusBarText, test, waitFor, workspace } from './driver.mjs';
 
 // The triangle fixture with more steps: a few seconds of training, long enough to read the loss curve twice meanwhile.
 const SPEC_FILE = 'e2e-view.police.json';
@@ -75,9 +75,8 @@ test('POLICE: Show view from the palette opens the view, drawn with WebGL2', asy
 
 let firstRead;
 
-test('POLICE: Train grows the loss curve in the view while the training runs', async () => {
-  await focusSpecEditor();
-  await runFromPalette('POLICE: Train');
+test("the view's Train button trains the spec and grows the loss curve while the training runs", async () => {
+  await (await viewFrame()).locator('.control-buttons button', { hasText: 'Train' }).click();
   firstRead = await waitFor(
     'loss points in the view during the training',
     async () => {
@@ -272,4 +271,45 @@ test("showing another spec leaves nothing of the previous spec's training in the
   assert.equal(state.certificate, 'none');
   assert.equal(await (await viewFrame()).locator('.health').innerText(), 'no training yet');
   await screenshot('other-spec-status-idle');
+});
+
+test("the view's controls edit the spec (one Undo each), and its Train and Stop buttons train and stop it", async () => {
+  const frame = await viewFrame();
+  assert.ok(frame, 'the view frame is gone');
+  const steps = frame.locator('.controls input[aria-label="steps"]');
+  assert.equal(await steps.inputValue(), '200');
+  await steps.fill('100000');
+  await steps.press('Enter');
+  // The host writes the spec and sends it back: the control shows what the spec now says.
+  await waitFor(
+    'the spec to say 100000 steps',
+    async () => (await (await viewFrame()).locator('.controls input[aria-label="steps"]').inputValue()) === '100000',
+    15_000,
+  );
+  await screenshot('controls-steps-edited');
+  await (await viewFrame()).locator('.control-buttons button', { hasText: 'Train' }).click();
+  // The edited, unsaved spec is the one that trains.
+  await waitFor(
+    'the training of 100000 steps',
+    async () => /POLICE e2e-triangle step [1-9]\d*\/100000/.test(await statusBarText()),
+    60_000,
+  );
+  await waitFor(
+    'the Stop button to be enabled',
+    () => viewFrame().then((f) => f.locator('.control-buttons button', { hasText: 'Stop' }).isEnabled()),
+    15_000,
+  );
+  await screenshot('controls-training');
+  await (await viewFrame()).locator('.control-buttons button', { hasText: 'Stop' }).click();
+  await waitFor('the stop to show', async () => /e2e-triangle: stopped/.test(await statusBarText()), 15_000);
+  assert.equal((await viewState()).status, 'stopped');
+  // One Undo in the spec's editor puts the steps back.
+  await page.locator('.tab[data-resource-name="e2e-triangle.police.json"]').first().click();
+  await page.locator('.monaco-editor .view-line').first().click();
+  await page.keyboard.press('Control+Z');
+  await waitFor(
+    'one Undo to restore "steps": 200',
+    async () => /"steps": 200,/.test((await page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ')),
+    15_000,
+  );
 });
