@@ -30,6 +30,7 @@ import {
 } from '../extension/common/view-geometry';
 import { GramPanel } from './gram-panel';
 import { TrainingControls } from './controls';
+import { ComparePanel } from './compare-panel';
 import { LossChart, type LossAxis } from './loss-chart';
 import { SceneView, type ColorMode, type HoverPoint } from './scene';
 import { describeCell, formatHealth, formatNumber } from './text';
@@ -132,6 +133,7 @@ const smoothingInput = chartHeader.appendChild(
 const axisSelect = chartHeader.appendChild(element('select', { title: 'x axis of the loss chart', 'aria-label': 'Loss chart x axis' }));
 axisSelect.append(new Option('x: step', 'step'), new Option('x: wall time', 'time'));
 const chartCanvas = side.appendChild(element('canvas', { class: 'loss-chart', 'aria-label': 'Loss curve' }));
+const comparePanel = new ComparePanel(side.appendChild(element('div')), () => rgbToCss(theme.accent));
 side.append(element('h3', {}, 'Constraint health'));
 const healthBox = side.appendChild(element('div', { class: 'health' }, 'no training yet'));
 side.append(element('h3', {}, 'Certificate'));
@@ -207,6 +209,7 @@ const channel = new MessageChannel<WebviewToHost, HostToWebview>(
       if (hovered) showHover(...hovered);
     },
     certificate: (m) => showCertificate(m.certificate, m.stale),
+    comparison: (m) => chart.setOverlays(comparePanel.show(m.runs)),
     gram: (m) => gramPanel.show(m),
     status: (m) => {
       statusLine.textContent = m.message ? `${m.state}: ${m.message}` : m.state;

@@ -308,7 +308,31 @@ export interface ViewCellMap {
   cell: number;
   map: CellInputMap | null;
 }
+/** One run of a comparison: its loss curve, settings and results. */
+export interface ComparedRun {
+  /** Where the run lives, as the user reads it (workspace-relative). */
+  label: string;
+  /** <spec>/<run id>. */
+  id: string;
+  points: LossPoints;
+  /** The settings people vary, in one line: depth×width, lr, steps, batch, rule. */
+  settings: string;
+  certificate: 'proved' | 'not proved' | 'none';
+  /** The smallest vertex margin over every region. */
+  minMargin?: number;
+  fullDataLoss?: number;
+  elapsedMs?: number;
+  backend?: string;
+  keptStep?: number;
+  stepsDone?: number;
+}
+/** Several runs side by side (picked together in the Runs view); no runs ends the comparison. */
+export interface ViewComparison {
+  type: 'comparison';
+  runs: ComparedRun[];
+}
 export type HostToWebview =
+  | ViewComparison
   | ViewCellMap
   | ViewShowSpec
   | ViewShowData

@@ -251,7 +251,9 @@ test("after Developer: Reload Window the view comes back with the run's certific
 test("showing another spec leaves nothing of the previous spec's training in the status line, even when the view is re-shown", async () => {
   // Open the other spec in the view's own group: the view is hidden, and showing it again replays its state.
   await page.locator('.tab', { hasText: 'POLICE view' }).first().click();
-  await openFile('e2e-triangle.police.json');
+  // Not openFile(): it clicks into the first group's editor, and the spec shown must be the one in the view's group.
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'e2e-triangle.police.json' }).first().dblclick();
+  await page.locator('.tab[data-resource-name="e2e-triangle.police.json"]').waitFor({ timeout: 15_000 });
   await runFromPalette('POLICE: Show view');
   const state = await waitFor(
     'the view to show e2e-triangle',

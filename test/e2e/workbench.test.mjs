@@ -1,9 +1,11 @@
 // The e2e suite, as a person uses the extension in a real workbench (code-server + Chromium, started by run.mjs).
 // UI steps go through Playwright; assertions about the VS Code API run in the extension host (suite/checks.ts via the probe).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   check,
   extensionsDir,
@@ -23,6 +25,7 @@ import {
 } from './driver.mjs';
 
 const runsRoot = join(workspace, '.police', 'runs');
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tinySpec = join(workspace, 'e2e-triangle.police.json');
 
 openWorkbench({ probe: true });
@@ -477,4 +480,36 @@ test('POLICE: New spec from template writes an example into the workspace and op
   await check('specOpensAsPoliceJson', { path: created });
   await check('noErrors', { path: created });
   await screenshot('new-spec-from-template');
+});
+
+test('picking two runs in the Runs view compares them: loss curves overlaid and a table of settings and results', async () => {
+  // A second run of the same spec, written by the CLI as a script would (the Runs view watches the folder).
+  const second = join(runsRoot, 'e2e-triangle', '2000-01-01T00-00-00-000Z');
+  const cli = spawnSync(
+    process.execPath,
+    [join(repoRoot, 'dist', 'cli.js'), 'train', tinySpec, '--out', second, '--steps', '60', '--backend', 'wasm'],
+    {
+      encoding: 'utf8',
+      timeout: 300_000,
+    },
+  );
+  assert.equal(cli.status, 0, `${cli.stdout}\n${cli.stderr}`);
+  await runFromPalette('Focus on POLICE Runs View');
+  const first = page.locator('.monaco-list-row', { hasText: trainedRun() }).first();
+  const other = page.locator('.monaco-list-row', { hasText: '2000-01-01T00-00-00-000Z' }).first();
+  await other.waitFor({ state: 'visible', timeout: 30_000 });
+  await first.click();
+  await other.click({ modifiers: ['Control'] });
+  const frame = await webviewFrame('the comparison in the view', () => document.body?.dataset.comparedRuns === '2', 60_000);
+  const rows = await frame.locator('.compare-panel tr[data-run]').allInnerTexts();
+  assert.equal(rows.length, 2, rows.join('\n'));
+  for (const row of rows)
+    assert.match(row, /2×16 · lr 0\.005 · 200 steps · batch 256 · rule fixed\s+proved\s+[\d.e-]+\s+[\d.e-]+.*\s+[\d.]+ s\s+wasm/);
+  // The first run's full-data loss, as the status bar showed it when its training ended.
+  assert.ok(
+    rows.some((row) => row.includes(fullDataLoss)),
+    `${rows.join('\n')}; status bar said ${fullDataLoss}`,
+  );
+  await frame.locator('.compare-panel').scrollIntoViewIfNeeded();
+  await screenshot('runs-compared');
 });

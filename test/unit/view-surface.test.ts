@@ -283,6 +283,7 @@ test('the message channel routes each type to its handler and reports unknown on
       certificate: () => seen.push('certificate'),
       status: (m) => seen.push(`status ${m.state}`),
       gram: (m) => seen.push(`gram ${m.layers.length}`),
+      comparison: (m) => seen.push(`comparison ${m.runs.length}`),
     },
     (_raw, reason) => invalid.push(reason),
   );

@@ -12,6 +12,7 @@ import {
   type LayerHealth,
   type LossPoints,
   type TrainerToHost,
+  type ViewComparison,
   type ViewGram,
   type ViewPlane,
   type ViewProgress,
@@ -28,6 +29,7 @@ import { makeNonce, renderHtml } from './html';
 import { SurfaceService } from './surface-service';
 import { computeVertexEdit } from './vertex-edit';
 import { computeSettingEdit } from './setting-edit';
+import { comparedRun } from './run-compare';
 import { parseSpecText } from './spec-source';
 import { readMetrics } from './run-files';
 import { viewRefreshRate } from '../trainings';
@@ -73,6 +75,9 @@ export class PoliceViewPanel extends Disposable {
   /** A finished run's last constraint health (metrics.jsonl), sent with its loss history. */
   private lastHistoryHealth: LayerHealth[] | undefined;
   private lastGram: ViewGram | undefined;
+  private lastComparison: ViewComparison | undefined;
+  /** Counts run picks: a run (or comparison) still loading when the user picks another is dropped. */
+  private runTicket = 0;
   private lastGramAt = 0;
   private reparseTimer: ReturnType<typeof setTimeout> | undefined;
   private editable = true;
@@ -191,6 +196,7 @@ export class PoliceViewPanel extends Disposable {
       this.resetLoss(spec.training.steps);
       // Nothing said about the previous spec's training may stay on screen (nor come back when the view is re-shown).
       this.setStatus('idle', '');
+      this.endComparison();
     }
     this.editable = editable;
     this.panel.title = `POLICE view: ${spec.name}`;
@@ -272,7 +278,21 @@ export class PoliceViewPanel extends Disposable {
 
   /** Show a finished run folder: its spec, loss curve, final network and certificate. */
   async showRun(runDir: vscode.Uri | string): Promise<void> {
-    const dir = typeof runDir === 'string' ? runDir : runDir.fsPath;
+    await this.loadRun(typeof runDir === 'string' ? runDir : runDir.fsPath, ++this.runTicket);
+  }
+
+  /** Several runs at once: the first drawn as by showRun, every one's loss curve overlaid and a table of their settings and results. */
+  async compareRuns(dirs: string[]): Promise<void> {
+    const ticket = ++this.runTicket;
+    await this.loadRun(dirs[0], ticket);
+    const runs = await Promise.all(dirs.map((dir) => comparedRun(dir, relativePath(dir))));
+    // A later pick (another run, another comparison) wins over this one.
+    if (ticket !== this.runTicket) return;
+    this.lastComparison = { type: 'comparison', runs };
+    this.channel.send(this.lastComparison);
+  }
+
+  private async loadRun(dir: string, ticket: number): Promise<void> {
     const specPath = join(dir, RUN_FILES.spec);
     let text: string;
     try {
@@ -281,13 +301,16 @@ export class PoliceViewPanel extends Disposable {
       this.setStatus('error', `cannot read ${specPath}: ${(error as Error).message}`);
       return;
     }
+    if (ticket !== this.runTicket) return;
     const parsed = parseSpecText(text, specPath);
     if (!parsed.spec) {
       this.setStatus('error', `${specPath}: ${parsed.problems.find((p) => p.severity === 'error')?.message ?? 'invalid spec'}`);
       return;
     }
     this.showSpec(parsed.spec, vscode.Uri.file(specPath), false);
+    this.endComparison();
     const [history, record] = await Promise.all([readMetrics(join(dir, RUN_FILES.metrics)), readRunRecord(dir)]);
+    if (ticket !== this.runTicket) return;
     this.loss = history.points;
     this.totalSteps = record?.stepsDone ?? parsed.spec.training.steps;
     this.lastHistoryHealth = history.health;
@@ -343,11 +366,18 @@ export class PoliceViewPanel extends Disposable {
     this.sendCertificate();
     if (this.lastGram) this.channel.send(this.lastGram);
     if (this.lastStatus) this.channel.send(this.lastStatus);
+    if (this.lastComparison) this.channel.send(this.lastComparison);
   }
 
   private setStatus(state: ViewStatus['state'], message: string, runDir?: string, kept?: { step: number; of: number }): void {
     this.lastStatus = { type: 'status', state, message, ...(runDir ? { runDir } : {}), ...(kept ? { kept } : {}) };
     this.channel.send(this.lastStatus);
+  }
+
+  private endComparison(): void {
+    if (!this.lastComparison) return;
+    this.lastComparison = undefined;
+    this.channel.send({ type: 'comparison', runs: [] });
   }
 
   private lossHistoryMessage(): HostToWebview {
