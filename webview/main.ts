@@ -31,6 +31,7 @@ import {
 import { GramPanel } from './gram-panel';
 import { TrainingControls } from './controls';
 import { ComparePanel } from './compare-panel';
+import { AxisOverlay } from './axes';
 import { LossChart, type LossAxis } from './loss-chart';
 import { SceneView, type ColorMode, type HoverPoint } from './scene';
 import { describeCell, formatHealth, formatNumber } from './text';
@@ -103,9 +104,10 @@ const sliceInput = toolbar.appendChild(
 const sliceLabel = toolbar.appendChild(element('span', { class: 'slice-label' }));
 const topButton = toolbar.appendChild(element('button', { title: 'Look straight down on the plane' }, 'Top view'));
 const resetButton = toolbar.appendChild(element('button', { title: 'Back to the default camera' }, 'Reset view'));
+// The legend (and colour bar) in a strip above the map: it never covers it.
+const legend = app.appendChild(element('div', { class: 'legend' }));
 const main = app.appendChild(element('main'));
 const sceneBox = main.appendChild(element('div', { class: 'scene' }));
-const legend = sceneBox.appendChild(element('div', { class: 'legend' }));
 const tooltip = sceneBox.appendChild(element('div', { class: 'tooltip', hidden: '' }));
 const notice = sceneBox.appendChild(element('div', { class: 'notice' }, 'Open a .police.json spec and run “POLICE: Show view”.'));
 const side = main.appendChild(element('aside'));
@@ -157,16 +159,21 @@ let pendingHealth: { step: number; totalSteps: number; loss: number; health: Lay
 /** A finished run's kept step of its steps trained (the legend names it when it is not the last). */
 let kept: { step: number; of: number } | undefined;
 let healthFrame = 0;
+// Over the scene's own canvas (appended after it): ticks drawn after each frame at the scene's projection.
+const axesCanvas = element('canvas');
+const axes = new AxisOverlay(axesCanvas, { planeScreenPosition: (u, v) => scene.planeScreenPosition(u, v) });
 
 const scene = new SceneView(sceneBox, theme, {
   onHover: (point, x, y) => showHover(point, x, y),
   onVertexDrop: (region, vertex, from, to) => channel.send({ type: 'moveVertex', specUri, region, vertex, from, to }),
   onRendered: () => {
     document.body.dataset.frames = String(Number(document.body.dataset.frames ?? '0') + 1);
+    axes.draw(spec?.inputDim === 2 ? choice?.window : undefined, ['x0', 'x1'], theme);
     if (spec) document.body.dataset.state = 'rendered';
     if (surface) document.body.dataset.drawnSurfaceStep = String(surface.step);
   },
 });
+sceneBox.appendChild(axesCanvas);
 document.body.dataset.webgl = String(scene.webgl);
 document.body.dataset.rasterizer = scene.software ? 'software' : 'gpu';
 document.body.dataset.lossPoints = '0';
@@ -527,6 +534,14 @@ function renderLegend(): void {
     if (surface.partitionError) items.push(element('div', { class: 'legend-note warn' }, surface.partitionError));
   }
   if (spec.inputDim > 3) items.push(element('div', { class: 'legend-note' }, 'regions and data are projected onto the plane'));
+  // Value mode: what the colours mean.
+  if (surface && spec.task === 'regression' && state.colorMode === 'value') {
+    const [lo, hi] = scene.colorRange();
+    const bar = element('div', { class: 'colorbar', title: `output y${state.output}` });
+    bar.append(element('span', {}, formatNumber(lo)), element('span', { class: 'ramp' }), element('span', {}, formatNumber(hi)));
+    items.push(bar);
+  }
+  document.body.dataset.colorbar = String(items.some((item) => item.classList.contains('colorbar')));
   legend.replaceChildren(...items);
 }
 

@@ -70,6 +70,19 @@ test('POLICE: Show view from the palette opens the view, drawn with WebGL2', asy
   );
   assert.equal(state.webgl, '2', `the view's WebGL: ${state.webgl}`);
   assert.equal(state.certificate, 'none');
+  // A 2-D spec opens top-down: R's bottom edge, [-0.5, -0.5] to [0.5, -0.5], is level on screen and below its top vertex.
+  const frame = await viewFrame();
+  const [a, b, top] = await frame.evaluate(() => [0, 1, 2].map((k) => window.policeView.vertexScreenPosition(0, k)));
+  assert.ok(Math.abs(a.y - b.y) < 2 && top.y < a.y - 20, `R on screen: ${JSON.stringify([a, b, top])}`);
+  // The window fills most of the canvas, with ticks and axis names along its edges; the legend sits above the map.
+  await waitFor('axis ticks', async () => Number((await viewState()).axisTicks) >= 6, 15_000);
+  const canvasBox = await frame.locator('.scene canvas:not(.axes)').boundingBox();
+  const legendBox = await frame.locator('.legend').boundingBox();
+  assert.ok(
+    legendBox.y + legendBox.height <= canvasBox.y + 1,
+    `legend ${JSON.stringify(legendBox)} over the map ${JSON.stringify(canvasBox)}`,
+  );
+  assert.ok(Math.abs(b.x - a.x) > 0.25 * canvasBox.width * 0.5, `R spans ${b.x - a.x} px of a ${canvasBox.width} px canvas`);
   await screenshot('view-open');
 });
 
@@ -135,6 +148,8 @@ test('when the training is done the view shows the proved certificate and the tr
   const keptWords = record.keptStep === record.stepsDone ? '' : ` · ${stepWords}`;
   assert.match(status, new RegExp(`^done: proved · full-data loss [\\d.e-]+${keptWords} · run \\.police/runs/e2e-view/`), status);
   liveLossLabel = await frame.evaluate(() => document.querySelector('canvas.loss-chart').dataset.label);
+  // Value mode: a colour bar says what the colours mean.
+  assert.equal((await viewState()).colorbar, 'true');
   assert.match(liveLossLabel, new RegExp(`^batch loss [\\d.e-]+ · smoothed [\\d.e-]+ at step ${TOTAL_STEPS}$`), liveLossLabel);
   await screenshot('certificate-proved');
 });
@@ -307,11 +322,12 @@ test("the view's controls edit the spec (one Undo each), and its Train and Stop 
   assert.equal((await viewState()).status, 'stopped');
   // One Undo in the spec's editor puts the steps back.
   await page.locator('.tab[data-resource-name="e2e-triangle.police.json"]').first().click();
-  await page.locator('.monaco-editor .view-line').first().click();
+  const editor = page.locator('.editor-group-container.active .monaco-editor');
+  await editor.locator('.view-line').first().click();
   await page.keyboard.press('Control+Z');
   await waitFor(
     'one Undo to restore "steps": 200',
-    async () => /"steps": 200,/.test((await page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ')),
+    async () => /"steps": 200,/.test((await editor.locator('.view-lines').first().innerText()).replace(/\u00a0/g, ' ')),
     15_000,
   );
 });

@@ -347,7 +347,17 @@ test('POLICE: Export model offers the formats; tfjs copies the model, network.js
   // code-server's folder picker is a path box with an OK button carrying the command's label.
   const input = page.locator('.quick-input-widget input');
   await waitFor('the folder picker', async () => (await input.inputValue()).startsWith('/'), 15_000);
-  await input.fill(`${target}/`);
+  // The picker may still be listing the folder it opened on and reset the box: fill until the path stays.
+  await waitFor(
+    'the folder picker to take the path',
+    async () => {
+      if ((await input.inputValue()) === `${target}/`) return true;
+      await input.fill(`${target}/`);
+      await new Promise((r) => setTimeout(r, 300));
+      return (await input.inputValue()) === `${target}/`;
+    },
+    15_000,
+  );
   await page.locator('.quick-input-widget .monaco-button', { hasText: 'Export here' }).first().click();
   const exported = join(target, `e2e-triangle-${trainedRun()}-tfjs`);
   // The toast comes once every file is written; a file seen before that may be half written.

@@ -197,7 +197,7 @@ test('the 3-D scene actually draws: the canvas holds many distinct colours', asy
 
 test('hovering the surface names the cell, its affine map and its pattern distance to the region', async () => {
   await page.getByText('Top view').click();
-  const box = (await page.locator('.scene canvas').boundingBox())!;
+  const box = (await page.locator('.scene canvas:not(.axes)').boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   const tooltip = page.locator('.tooltip');
   await tooltip.waitFor({ state: 'visible' });
