@@ -505,6 +505,8 @@ test('picking two runs in the Runs view compares them: loss curves overlaid and 
   );
   assert.equal(cli.status, 0, `${cli.stdout}\n${cli.stderr}`);
   await runFromPalette('Focus on POLICE Runs View');
+  // The view's Refresh action, as after any run written outside the editor (its file watcher may be slower).
+  await page.locator('.pane-header', { hasText: 'POLICE Runs' }).locator('.action-label[aria-label*="Refresh runs"]').first().click();
   const first = page.locator('.monaco-list-row', { hasText: trainedRun() }).first();
   const other = page.locator('.monaco-list-row', { hasText: '2000-01-01T00-00-00-000Z' }).first();
   await other.waitFor({ state: 'visible', timeout: 30_000 });
