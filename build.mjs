@@ -1,6 +1,7 @@
 // One esbuild entry per process: extension host, trainer child, CLI, webview.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { editorSchema } from './schemas/editor-schema.mjs';
 import { join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
@@ -45,6 +46,11 @@ const builds = [
     logLevel: 'warning',
   },
 ];
+
+// The JSON language server's schema: completion and hover only; POLICE's diagnostics validate (schemas/editor-schema.mjs).
+const fullSchema = JSON.parse(readFileSync('schemas/police.schema.json', 'utf8'));
+const editorSnippets = JSON.parse(readFileSync('schemas/editor-snippets.json', 'utf8'));
+writeFileSync(join(outdir, 'police-editor.schema.json'), JSON.stringify(editorSchema(fullSchema, editorSnippets), null, 2));
 
 // The wasm backend loads its binaries from next to the bundle.
 const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';

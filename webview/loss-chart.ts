@@ -1,5 +1,7 @@
 // Live loss curve on a 2-D canvas: redraws at most once per animation frame, follows resize and devicePixelRatio.
 import { rgbToCss, type ThemeColors } from './colors';
+import { BATCH_LOSS, formatLoss, SMOOTHING, smoothLosses } from '../extension/police/training/loss-names';
+import type { LossPoints } from '../extension/protocol/messages';
 
 /** Round-number ticks for a linear axis. */
 export function linearTicks(min: number, max: number, count = 5): number[] {
@@ -35,37 +37,26 @@ export function lossRange(losses: ArrayLike<number>, log: boolean): [number, num
   return [Math.max(0, lo - pad), hi + pad];
 }
 
-/** How much of the running average each new batch loss keeps (TensorBoard's smoothing weight). */
-export const SMOOTHING = 0.8;
+/** What the x axis counts: training steps, or seconds of wall time since the training started. */
+export type LossAxis = 'step' | 'time';
 
-/**
- * Exponential moving average of the batch losses, debiased at the start like TensorBoard's: the trend under the
- * noise of single batches. Non-finite losses are passed through and do not enter the average.
- */
-export function smoothLosses(losses: ArrayLike<number>, weight = SMOOTHING): number[] {
-  const smoothed: number[] = [];
-  let average = 0;
-  let seen = 0;
-  for (let i = 0; i < losses.length; i++) {
-    const v = losses[i];
-    if (!Number.isFinite(v)) {
-      smoothed.push(v);
-      continue;
-    }
-    average = weight * average + (1 - weight) * v;
-    seen++;
-    smoothed.push(average / (1 - weight ** seen));
-  }
-  return smoothed;
+/** Another run's curve drawn over this one (run comparison). */
+export interface LossOverlay {
+  label: string;
+  points: LossPoints;
+  color: string;
 }
 
 export class LossChart {
-  private steps: number[] = [];
-  private losses: number[] = [];
+  private points: LossPoints = { steps: [], losses: [], elapsedMs: [] };
+  private overlays: LossOverlay[] = [];
   private totalSteps = 0;
   private frame = 0;
   private readonly context: CanvasRenderingContext2D | null;
   log = true;
+  /** The moving average's weight, 0 (none) to 0.99 (the slider beside the chart). */
+  smoothing = SMOOTHING;
+  axis: LossAxis = 'step';
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -77,7 +68,7 @@ export class LossChart {
   }
 
   get count(): number {
-    return this.losses.length;
+    return this.points.losses.length;
   }
 
   setTheme(theme: ThemeColors): void {
@@ -86,25 +77,36 @@ export class LossChart {
   }
 
   reset(totalSteps: number): void {
-    this.steps = [];
-    this.losses = [];
+    this.points = { steps: [], losses: [], elapsedMs: [] };
     this.totalSteps = totalSteps;
     this.requestDraw();
   }
 
-  setHistory(steps: number[], losses: number[], totalSteps: number): void {
-    this.steps = [...steps];
-    this.losses = [...losses];
+  setHistory(points: LossPoints, totalSteps: number): void {
+    this.points = { steps: [...points.steps], losses: [...points.losses], elapsedMs: [...points.elapsedMs] };
     this.totalSteps = totalSteps;
     this.requestDraw();
   }
 
-  /** O(1): the drawing happens on the next animation frame, however many points arrive before it. */
-  push(step: number, loss: number, totalSteps: number): void {
-    this.steps.push(step);
-    this.losses.push(loss);
+  setOverlays(overlays: LossOverlay[]): void {
+    this.overlays = overlays;
+    this.requestDraw();
+  }
+
+  /** The drawing happens on the next animation frame, however many points arrive before it. */
+  pushMany(points: LossPoints, totalSteps: number): void {
+    for (let i = 0; i < points.steps.length; i++) {
+      this.points.steps.push(points.steps[i]);
+      this.points.losses.push(points.losses[i]);
+      this.points.elapsedMs.push(points.elapsedMs[i]);
+    }
     this.totalSteps = totalSteps;
     this.requestDraw();
+  }
+
+  /** The smoothed batch loss at the last point, as the label shows it. */
+  lastSmoothed(): number | undefined {
+    return smoothLosses(this.points.losses, this.smoothing).at(-1);
   }
 
   requestDraw(): void {
@@ -126,6 +128,11 @@ export class LossChart {
       },
       { once: true },
     );
+  }
+
+  /** The x coordinate of point i of a curve, in the axis's unit (steps or seconds). */
+  private xOf(points: LossPoints, i: number): number {
+    return this.axis === 'step' ? points.steps[i] : points.elapsedMs[i] / 1000;
   }
 
   private draw(): void {
@@ -151,16 +158,22 @@ export class LossChart {
     const bottom = 18;
     const width = cssWidth - left - right;
     const height = cssHeight - top - bottom;
-    const range = lossRange(this.losses, this.log);
+    const curves = [this.points, ...this.overlays.map((o) => o.points)];
+    const range = lossRange(
+      curves.flatMap((c) => c.losses),
+      this.log,
+    );
     if (!range || width <= 0 || height <= 0) {
       ctx.textAlign = 'left';
       ctx.textBaseline = 'alphabetic';
-      ctx.fillText('loss: waiting for training', left, top + 12);
+      ctx.fillText(`${BATCH_LOSS}: waiting for training`, left, top + 12);
       return;
     }
     const [lo, hi] = range;
-    const xMax = Math.max(this.totalSteps, this.steps[this.steps.length - 1] ?? 1, 1);
-    const x = (s: number) => left + (s / xMax) * width;
+    let xMax = this.axis === 'step' ? this.totalSteps : 0;
+    for (const c of curves) for (let i = 0; i < c.steps.length; i++) xMax = Math.max(xMax, this.xOf(c, i) || 0);
+    xMax = Math.max(xMax, this.axis === 'step' ? 1 : 1e-3);
+    const x = (value: number) => left + (value / xMax) * width;
     const y = this.log
       ? (v: number) => top + height - ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * height
       : (v: number) => top + height - ((v - lo) / (hi - lo)) * height;
@@ -176,37 +189,50 @@ export class LossChart {
       ctx.stroke();
       ctx.fillText(this.log ? t.toExponential(0) : String(t), left - 4, y(t));
     }
-    ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
-    for (const t of linearTicks(0, xMax, 4)) ctx.fillText(String(t), x(t), top + height + 4);
-    // One point per pixel column at most: a long run does not cost more to draw than the canvas is wide.
-    const stride = Math.max(1, Math.floor(this.losses.length / Math.max(1, width)));
-    const last = this.losses.length - 1;
-    const curve = (values: ArrayLike<number>, style: string, lineWidth: number) => {
+    // The last tick label ends at the right edge instead of being cut by it.
+    const ticks = linearTicks(0, xMax, 4);
+    ticks.forEach((t, i) => {
+      const label = this.axis === 'time' && i === ticks.length - 1 ? `${t} s` : String(t);
+      const half = ctx.measureText(label).width / 2;
+      ctx.textAlign = x(t) + half > cssWidth - 1 ? 'right' : 'center';
+      ctx.fillText(label, ctx.textAlign === 'right' ? cssWidth - 1 : x(t), top + height + 4);
+    });
+    const curve = (points: LossPoints, values: ArrayLike<number>, style: string, lineWidth: number) => {
+      // One point per pixel column at most: a long run does not cost more to draw than the canvas is wide.
+      const stride = Math.max(1, Math.floor(values.length / Math.max(1, width)));
+      const last = values.length - 1;
       ctx.strokeStyle = style;
       ctx.lineWidth = lineWidth;
       ctx.beginPath();
       let started = false;
-      for (let i = 0; i < values.length; i += stride) {
+      const visit = (i: number) => {
         const v = values[i];
-        if (!Number.isFinite(v) || (this.log && v <= 0)) continue;
-        if (!started) ctx.moveTo(x(this.steps[i]), y(v));
-        else ctx.lineTo(x(this.steps[i]), y(v));
+        const at = this.xOf(points, i);
+        if (!Number.isFinite(v) || !Number.isFinite(at) || (this.log && v <= 0)) return;
+        if (!started) ctx.moveTo(x(at), y(v));
+        else ctx.lineTo(x(at), y(v));
         started = true;
-      }
-      if (started && last % stride !== 0 && Number.isFinite(values[last])) ctx.lineTo(x(this.steps[last]), y(values[last]));
+      };
+      for (let i = 0; i < values.length; i += stride) visit(i);
+      if (last >= 0 && last % stride !== 0) visit(last);
       ctx.stroke();
     };
-    // The batch losses faint, their moving average on top: the noise stays visible, the trend readable.
-    const smoothed = smoothLosses(this.losses);
-    curve(this.losses, rgbToCss(this.theme.accent, 0.3), 1);
-    curve(smoothed, rgbToCss(this.theme.accent), 1.5);
+    // Other runs first, smoothed only; then this run: the batch losses faint, their moving average on top.
+    for (const overlay of this.overlays) curve(overlay.points, smoothLosses(overlay.points.losses, this.smoothing), overlay.color, 1.5);
+    const smoothed = smoothLosses(this.points.losses, this.smoothing);
+    curve(this.points, this.points.losses, rgbToCss(this.theme.accent, 0.3), 1);
+    curve(this.points, smoothed, rgbToCss(this.theme.accent), 1.5);
+    const last = this.points.losses.length - 1;
     ctx.textAlign = 'right';
+    ctx.textBaseline = 'top';
     ctx.fillStyle = fg;
-    ctx.fillText(
-      `loss ${this.losses[last]?.toPrecision(4) ?? ''} (smoothed ${smoothed[last]?.toPrecision(4) ?? ''}) @ ${this.steps[last] ?? 0}`,
-      left + width,
-      top,
-    );
+    const label =
+      last >= 0
+        ? `${BATCH_LOSS} ${formatLoss(this.points.losses[last])} · smoothed ${formatLoss(smoothed[last])} at step ${this.points.steps[last]}`
+        : '';
+    // Tests read the label the user reads.
+    this.canvas.dataset.label = label;
+    ctx.fillText(label, left + width, top);
   }
 }

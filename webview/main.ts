@@ -1,7 +1,7 @@
 // The webview app (three.js); runs in the browser sandbox of a VS Code webview.
 // Hooks for browser and e2e tests, on document.body.dataset: state ('waiting' → 'rendered' once a spec is drawn),
 // webgl ('2' | '1' | '0'), rasterizer ('gpu' | 'software': antialiased only at rest), lossPoints, step, certificate ('none' | 'proved' | 'not-proved'), status, cells (linear
-// regions on the plane), surfaceStep, drawnSurfaceStep (the surface step on screen), frames (renders so far), dataPoints,
+// regions on the plane; certificate is 'stale' while the spec's regions differ from those it proves), surfaceStep, drawnSurfaceStep (the surface step on screen), frames (renders so far), dataPoints,
 // boundarySegments, wireSegments (partition edges drawn), regionCells (linear regions each region meets, '-' off the
 // plane), holdingCells (regions outlined with the one cell holding them), regionHulls, gramLayers/gramLayer/gramStep (the
 // Gram heat-map, see gram-panel.ts); and window.policeView
@@ -29,9 +29,13 @@ import {
   type PlaneMode,
 } from '../extension/common/view-geometry';
 import { GramPanel } from './gram-panel';
-import { LossChart } from './loss-chart';
+import { TrainingControls } from './controls';
+import { ComparePanel } from './compare-panel';
+import { AxisOverlay } from './axes';
+import { LossChart, type LossAxis } from './loss-chart';
 import { SceneView, type ColorMode, type HoverPoint } from './scene';
 import { describeCell, formatHealth, formatNumber } from './text';
+import { batchLossText, keptStepText } from '../extension/police/training/loss-names';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -48,6 +52,9 @@ interface SavedState {
   colorMode: ColorMode;
   wireframe: boolean;
   logScale: boolean;
+  /** The loss chart's moving-average weight and its x axis. */
+  smoothing?: number;
+  lossAxis?: LossAxis;
   planeMode?: PlaneMode;
   /** 0-based layer shown in the Gram heat-map. */
   gramLayer?: number;
@@ -97,19 +104,38 @@ const sliceInput = toolbar.appendChild(
 const sliceLabel = toolbar.appendChild(element('span', { class: 'slice-label' }));
 const topButton = toolbar.appendChild(element('button', { title: 'Look straight down on the plane' }, 'Top view'));
 const resetButton = toolbar.appendChild(element('button', { title: 'Back to the default camera' }, 'Reset view'));
+// The legend (and colour bar) in a strip above the map: it never covers it.
+const legend = app.appendChild(element('div', { class: 'legend' }));
 const main = app.appendChild(element('main'));
 const sceneBox = main.appendChild(element('div', { class: 'scene' }));
-const legend = sceneBox.appendChild(element('div', { class: 'legend' }));
 const tooltip = sceneBox.appendChild(element('div', { class: 'tooltip', hidden: '' }));
 const notice = sceneBox.appendChild(element('div', { class: 'notice' }, 'Open a .police.json spec and run “POLICE: Show view”.'));
 const side = main.appendChild(element('aside'));
+const controls = new TrainingControls(side.appendChild(element('div')), {
+  change: (change) => channel.send({ type: 'setSetting', specUri, change }),
+  training: (action) => channel.send({ type: 'training', action, specUri }),
+});
 const statusLine = side.appendChild(element('div', { class: 'status' }, 'idle'));
 const chartHeader = side.appendChild(element('div', { class: 'section-header' }));
 chartHeader.append(element('h3', {}, 'Loss'));
 const logLabel = chartHeader.appendChild(element('label'));
 const logCheck = logLabel.appendChild(element('input', { type: 'checkbox' }));
 logLabel.append(' log scale');
+const smoothingInput = chartHeader.appendChild(
+  element('input', {
+    type: 'range',
+    min: '0',
+    max: '0.99',
+    step: '0.01',
+    class: 'smoothing',
+    title: 'Smoothing of the batch losses (moving-average weight)',
+    'aria-label': 'Smoothing',
+  }),
+);
+const axisSelect = chartHeader.appendChild(element('select', { title: 'x axis of the loss chart', 'aria-label': 'Loss chart x axis' }));
+axisSelect.append(new Option('x: step', 'step'), new Option('x: wall time', 'time'));
 const chartCanvas = side.appendChild(element('canvas', { class: 'loss-chart', 'aria-label': 'Loss curve' }));
+const comparePanel = new ComparePanel(side.appendChild(element('div')), () => rgbToCss(theme.accent));
 side.append(element('h3', {}, 'Constraint health'));
 const healthBox = side.appendChild(element('div', { class: 'health' }, 'no training yet'));
 side.append(element('h3', {}, 'Certificate'));
@@ -129,18 +155,25 @@ let surface: ViewSurface | undefined;
 const cellMaps = new Map<number, CellInputMap | 'asked'>();
 /** The last hover, to redraw the tooltip when its cell's map arrives. */
 let hovered: [HoverPoint, number, number] | undefined;
-let pendingHealth: { step: number; totalSteps: number; health: LayerHealth[] } | undefined;
+let pendingHealth: { step: number; totalSteps: number; loss: number; health: LayerHealth[] } | undefined;
+/** A finished run's kept step of its steps trained (the legend names it when it is not the last). */
+let kept: { step: number; of: number } | undefined;
 let healthFrame = 0;
+// Over the scene's own canvas (appended after it): ticks drawn after each frame at the scene's projection.
+const axesCanvas = element('canvas');
+const axes = new AxisOverlay(axesCanvas, { planeScreenPosition: (u, v) => scene.planeScreenPosition(u, v) });
 
 const scene = new SceneView(sceneBox, theme, {
   onHover: (point, x, y) => showHover(point, x, y),
   onVertexDrop: (region, vertex, from, to) => channel.send({ type: 'moveVertex', specUri, region, vertex, from, to }),
   onRendered: () => {
     document.body.dataset.frames = String(Number(document.body.dataset.frames ?? '0') + 1);
+    axes.draw(spec?.inputDim === 2 ? choice?.window : undefined, ['x0', 'x1'], theme);
     if (spec) document.body.dataset.state = 'rendered';
     if (surface) document.body.dataset.drawnSurfaceStep = String(surface.step);
   },
 });
+sceneBox.appendChild(axesCanvas);
 document.body.dataset.webgl = String(scene.webgl);
 document.body.dataset.rasterizer = scene.software ? 'software' : 'gpu';
 document.body.dataset.lossPoints = '0';
@@ -157,19 +190,22 @@ const channel = new MessageChannel<WebviewToHost, HostToWebview>(
     trainingStarted: (m) => {
       chart.reset(m.totalSteps);
       document.body.dataset.lossPoints = '0';
+      kept = undefined;
+      controls.setStatus('training');
       showCertificate(undefined);
       statusLine.textContent = `training${m.backend ? ` on ${m.backend}` : ''}…`;
     },
     progress: (m) => {
-      chart.push(m.step, m.loss, m.totalSteps);
+      chart.pushMany(m.logged, m.totalSteps);
       document.body.dataset.lossPoints = String(chart.count);
       document.body.dataset.step = String(m.step);
       pendingHealth = m;
       scheduleHealth();
     },
     lossHistory: (m) => {
-      chart.setHistory(m.steps, m.losses, m.totalSteps);
+      chart.setHistory(m.points, m.totalSteps);
       document.body.dataset.lossPoints = String(chart.count);
+      if (m.health) renderHealth(m.health);
     },
     surface: (m) => showSurface(m.surface),
     cellMap: (m) => {
@@ -179,12 +215,16 @@ const channel = new MessageChannel<WebviewToHost, HostToWebview>(
       else cellMaps.delete(m.cell);
       if (hovered) showHover(...hovered);
     },
-    certificate: (m) => showCertificate(m.certificate),
+    certificate: (m) => showCertificate(m.certificate, m.stale),
+    comparison: (m) => chart.setOverlays(comparePanel.show(m.runs)),
     gram: (m) => gramPanel.show(m),
     status: (m) => {
       statusLine.textContent = m.message ? `${m.state}: ${m.message}` : m.state;
       statusLine.dataset.state = m.state;
       document.body.dataset.status = m.state;
+      kept = m.kept;
+      controls.setStatus(m.state);
+      renderLegend();
       if (m.runDir) {
         state.runDir = m.runDir;
         persist();
@@ -200,6 +240,22 @@ window.addEventListener('message', (event: MessageEvent) => channel.receive(even
 wireCheck.checked = state.wireframe;
 logCheck.checked = state.logScale;
 chart.log = state.logScale;
+chart.smoothing = state.smoothing ?? chart.smoothing;
+smoothingInput.value = String(chart.smoothing);
+chart.axis = state.lossAxis ?? 'step';
+axisSelect.value = chart.axis;
+smoothingInput.addEventListener('input', () => {
+  chart.smoothing = Math.min(0.99, Math.max(0, Number(smoothingInput.value) || 0));
+  state.smoothing = chart.smoothing;
+  chart.requestDraw();
+  persist();
+});
+axisSelect.addEventListener('change', () => {
+  chart.axis = axisSelect.value === 'time' ? 'time' : 'step';
+  state.lossAxis = chart.axis;
+  chart.requestDraw();
+  persist();
+});
 colorSelect.value = state.colorMode;
 wireCheck.addEventListener('change', () => {
   state.wireframe = wireCheck.checked;
@@ -262,9 +318,13 @@ function showSpec(next: ViewSpec, uri: string): void {
     gramPanel.clear();
     healthBox.textContent = 'no training yet';
     statusLine.textContent = 'idle';
+    statusLine.dataset.state = 'idle';
+    document.body.dataset.status = 'idle';
+    kept = undefined;
   }
   spec = next;
   specUri = uri;
+  controls.show(next);
   state.specUri = uri;
   notice.hidden = true;
   title.textContent = next.name;
@@ -381,22 +441,27 @@ function scheduleHealth(): void {
   healthFrame = requestAnimationFrame(() => {
     healthFrame = 0;
     if (!pendingHealth) return;
-    healthBox.replaceChildren(
-      ...formatHealth(pendingHealth.health).map((row) => {
-        const line = element('div', { class: 'health-row' });
-        line.append(element('span', { class: 'health-label' }, row.label));
-        const bar = line.appendChild(element('span', { class: 'bar' }));
-        bar.appendChild(element('span', { class: 'fill', style: `width: ${(100 * row.fraction).toFixed(1)}%` }));
-        line.append(element('span', { class: 'health-detail' }, row.detail));
-        return line;
-      }),
-    );
-    statusLine.textContent = `training: step ${pendingHealth.step} / ${pendingHealth.totalSteps}`;
+    renderHealth(pendingHealth.health);
+    const loss = Number.isFinite(pendingHealth.loss) ? ` · ${batchLossText(pendingHealth.loss)}` : '';
+    statusLine.textContent = `training: step ${pendingHealth.step}/${pendingHealth.totalSteps}${loss}`;
   });
 }
 
-function showCertificate(certificate: Certificate | undefined): void {
-  document.body.dataset.certificate = certificate ? (certificate.proved ? 'proved' : 'not-proved') : 'none';
+function renderHealth(health: LayerHealth[]): void {
+  healthBox.replaceChildren(
+    ...formatHealth(health).map((row) => {
+      const line = element('div', { class: 'health-row' });
+      line.append(element('span', { class: 'health-label' }, row.label));
+      const bar = line.appendChild(element('span', { class: 'bar' }));
+      bar.appendChild(element('span', { class: 'fill', style: `width: ${(100 * row.fraction).toFixed(1)}%` }));
+      line.append(element('span', { class: 'health-detail' }, row.detail));
+      return line;
+    }),
+  );
+}
+
+function showCertificate(certificate: Certificate | undefined, stale = false): void {
+  document.body.dataset.certificate = certificate ? (stale ? 'stale' : certificate.proved ? 'proved' : 'not-proved') : 'none';
   if (!certificate) {
     certificateBox.textContent = 'none yet';
     return;
@@ -422,6 +487,12 @@ function showCertificate(certificate: Certificate | undefined): void {
     { class: certificate.proved ? 'status-proved' : 'status-not-proved' },
     certificate.proved ? 'affine on every region: proved' : 'not proved on every region',
   );
+  // After a vertex drag the certificate is about the old regions: say so until a training proves the new ones.
+  if (stale) {
+    summary.className = 'status-stale';
+    summary.textContent = `stale: ${certificate.proved ? 'proved' : 'not proved'} for the regions before your edit; train again to certify these`;
+    table.classList.add('stale');
+  }
   certificateBox.replaceChildren(summary, table);
 }
 
@@ -456,12 +527,21 @@ function renderLegend(): void {
   }
   if (surface) {
     const where = spec.inputDim === 2 ? '' : spec.inputDim === 3 ? ' on the slice' : ' on the plane';
-    items.push(element('div', { class: 'legend-note' }, `${surface.cellCount} linear regions${where} · step ${surface.step}`));
+    const step = kept && kept.step === surface.step ? keptStepText(kept.step, kept.of) : `step ${surface.step}`;
+    items.push(element('div', { class: 'legend-note' }, `${surface.cellCount} linear regions${where} · ${step}`));
     if (surface.cellCount > surface.cells.count)
       items.push(element('div', { class: 'legend-note' }, 'too many to draw: surface exact, edges and hover maps off'));
     if (surface.partitionError) items.push(element('div', { class: 'legend-note warn' }, surface.partitionError));
   }
   if (spec.inputDim > 3) items.push(element('div', { class: 'legend-note' }, 'regions and data are projected onto the plane'));
+  // Value mode: what the colours mean.
+  if (surface && spec.task === 'regression' && state.colorMode === 'value') {
+    const [lo, hi] = scene.colorRange();
+    const bar = element('div', { class: 'colorbar', title: `output y${state.output}` });
+    bar.append(element('span', {}, formatNumber(lo)), element('span', { class: 'ramp' }), element('span', {}, formatNumber(hi)));
+    items.push(bar);
+  }
+  document.body.dataset.colorbar = String(items.some((item) => item.classList.contains('colorbar')));
   legend.replaceChildren(...items);
 }
 

@@ -6,6 +6,11 @@ import type { ViewPlane, ViewShowData, ViewSpec, ViewSurface, ViewWindow } from 
 import { argmax, cellColor, classColor, regionColor, viridisInto, type ThemeColors } from './colors';
 import { cellPolygonOf, convexHullIndices, ownsEdge, planePoint, projectToPlane, signedArea } from '../extension/common/view-geometry';
 
+/** Camera distance of the top view, in window spans: 45° of field of view holds the window with a small margin. */
+const TOP_VIEW_DISTANCE = 1.3;
+/** How far the decision ground's class colours fade toward the background. */
+const GROUND_FADE = 0.55;
+
 // Theme and colour-map values are display colours: draw them as given, without linear→sRGB conversion.
 THREE.ColorManagement.enabled = false;
 
@@ -195,7 +200,7 @@ export class SceneView {
   topView(): void {
     if (!this.controls) return;
     this.userMovedCamera = true;
-    const d = 2.1 * this.span * this.aspectFit();
+    const d = TOP_VIEW_DISTANCE * this.span * this.aspectFit();
     this.camera.position.set(0, -1e-3 * d, d);
     this.controls.target.set(0, 0, 0);
     this.controls.update();
@@ -205,7 +210,9 @@ export class SceneView {
   resetView(): void {
     this.userMovedCamera = false;
     const d = this.span * this.aspectFit();
-    this.camera.position.set(0.9 * d, -1.6 * d, 1.3 * d);
+    // A 2-D spec opens top-down with its window filling the canvas (the paper's figures); 3-D ones at an angle.
+    if (this.spec?.inputDim === 2) this.camera.position.set(0, -1e-3 * d, TOP_VIEW_DISTANCE * d);
+    else this.camera.position.set(0.9 * d, -1.6 * d, 1.3 * d);
     this.camera.near = d / 100;
     this.camera.far = d * 100;
     this.camera.updateProjectionMatrix();
@@ -231,6 +238,22 @@ export class SceneView {
   }
 
   /** Where a region's vertex marker is on screen, in client pixels (a hook for browser tests). */
+  /** Client pixels of plane point (u, v) at the base of the view (the axis ticks of a 2-D spec). */
+  planeScreenPosition(u: number, v: number): { x: number; y: number } | undefined {
+    if (!this.renderer || !this.window || this.is3d()) return undefined;
+    const [[u0, u1], [v0, v1]] = this.window;
+    const base = this.classification() ? 0 : -0.25 * this.span;
+    const p = new THREE.Vector3(u - (u0 + u1) / 2, v - (v0 + v1) / 2, base).project(this.camera);
+    const rect = this.renderer.domElement.getBoundingClientRect();
+    return { x: rect.left + ((p.x + 1) / 2) * rect.width, y: rect.top + ((1 - p.y) / 2) * rect.height };
+  }
+
+  /** The values at the two ends of the value colour map (the colour bar's labels). */
+  colorRange(): [number, number] {
+    const half = this.span / (2 * this.zScale);
+    return [this.zMid - half, this.zMid + half];
+  }
+
   vertexScreenPosition(region: number, vertex: number): { x: number; y: number } | undefined {
     const marker = this.regionGroup.children.find((o) => o.userData.region === region && o.userData.vertex === vertex);
     if (!marker || !this.renderer) return undefined;
@@ -462,10 +485,12 @@ export class SceneView {
           colors[3 * g + 1] = c[1];
           colors[3 * g + 2] = c[2];
         } else if (classification) {
+          // Pale ground, saturated points: a point stays visible on the ground of its own class.
           const c = classColor(argmax(surface.values, g * outputs, outputs));
-          colors[3 * g] = c[0];
-          colors[3 * g + 1] = c[1];
-          colors[3 * g + 2] = c[2];
+          const bg = this.theme.background;
+          colors[3 * g] = c[0] + (bg[0] - c[0]) * GROUND_FADE;
+          colors[3 * g + 1] = c[1] + (bg[1] - c[1]) * GROUND_FADE;
+          colors[3 * g + 2] = c[2] + (bg[2] - c[2]) * GROUND_FADE;
         } else {
           viridisInto((value - this.zMid) * (this.zScale / this.span) + 0.5, colors, 3 * g);
         }
@@ -685,7 +710,7 @@ export class SceneView {
         if (data.labels) p.z += 0.008 * this.span;
       }
       positions.set([p.x, p.y, p.z], 3 * n);
-      const c = data.labels ? classColor(data.targets[n]).map((x) => x * 0.6) : this.theme.foreground;
+      const c = data.labels ? classColor(data.targets[n]) : this.theme.foreground;
       colors.set(c, 3 * n);
     }
     this.points.geometry.dispose();

@@ -10,6 +10,7 @@ import type { Problem } from '../police/spec/problems';
 import { finishRun } from '../police/io/run-folder';
 import { BACKEND_PREFERENCES, initBackend } from '../police/training/backend';
 import { train, trainingWorkload, type TrainProgress } from '../police/training/train';
+import { batchLossText, fullDataLossText, keptStepText } from '../police/training/loss-names';
 
 const BACKENDS = BACKEND_PREFERENCES;
 
@@ -59,7 +60,7 @@ class ProgressPrinter {
     if (this.quiet) return;
     const shifted = p.health.reduce((n, h) => n + h.shifted, 0);
     const flips = p.health.reduce((n, h) => n + h.sideFlips, 0);
-    const text = `step ${p.step}/${p.totalSteps}  loss ${formatNumber(p.loss)}  shifted units ${shifted}  side flips ${flips}  ${(p.elapsedMs / 1000).toFixed(1)} s`;
+    const text = `step ${p.step}/${p.totalSteps}  ${batchLossText(p.loss)}  shifted units ${shifted}  side flips ${flips}  ${(p.elapsedMs / 1000).toFixed(1)} s`;
     if (this.tty) {
       const width = 30;
       const filled = Math.round((p.step / p.totalSteps) * width);
@@ -187,6 +188,7 @@ export async function trainCommand(args: string[]): Promise<number> {
           keptStep: result.keptStep,
           sideFlips,
           finalLoss: result.finalLoss,
+          fullDataLoss: result.finalLoss,
           accuracy: result.accuracy,
           elapsedMs: result.elapsedMs,
           proved: certificate.proved,
@@ -203,7 +205,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       const accuracy = result.accuracy !== undefined ? `, accuracy ${(result.accuracy * 100).toFixed(1)} %` : '';
       process.stdout.write(
         [
-          `trained ${spec.name}: ${result.stepsDone} steps on ${result.backend} in ${(result.elapsedMs / 1000).toFixed(1)} s, loss ${formatNumber(result.finalLoss)}${accuracy}`,
+          `trained ${spec.name}: ${result.stepsDone} steps on ${result.backend} in ${(result.elapsedMs / 1000).toFixed(1)} s, ${fullDataLossText(result.finalLoss)}${accuracy}${result.keptStep !== result.stepsDone ? `, ${keptStepText(result.keptStep, result.stepsDone)}` : ''}`,
           `run written to ${runDir}`,
           ...certificateSummary(certificate),
         ].join('\n') + '\n',

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isSpecDocument, type SpecDiagnostics } from './diagnostics';
-import { listRuns, newRunDir, removeWriterTempFiles, summarizeRun, specNameFromPath, type RunSummary } from './run-folders';
+import { describeRun, listRuns, newRunDir, removeWriterTempFiles, summarizeRun, specNameFromPath, type RunSummary } from './run-folders';
 import type { RunsNode, RunsTreeProvider } from './runs-tree';
 import { runsRootFor, type Trainings } from './trainings';
 import { PoliceViewPanel } from './view/panel';
@@ -63,6 +63,14 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       guard('Show run', async (target?: Target) => {
         const run = await pickRun(target, 'Show which run?');
         if (run) await PoliceViewPanel.show(context).showRun(run.dir);
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'police.compareRuns',
+      guard('Compare runs', async (target?: Target, selected?: RunsNode[]) => {
+        const runs = await pickRuns(target, selected);
+        if (runs.length >= 2) await PoliceViewPanel.show(context).compareRuns(runs.map((run) => run.dir));
+        else if (runs.length === 1) await PoliceViewPanel.show(context).showRun(runs[0].dir);
       }),
     ),
     vscode.commands.registerCommand(
@@ -398,6 +406,22 @@ async function pickRun(target: Target, placeHolder: string): Promise<RunSummary 
     { placeHolder },
   );
   return pick?.run;
+}
+
+/** The runs to compare: those selected in the Runs view, else picked from every run (several at once). */
+async function pickRuns(target: Target, selected: RunsNode[] | undefined): Promise<RunSummary[]> {
+  const fromTree = (selected ?? (target && !(target instanceof vscode.Uri) ? [target] : [])).flatMap((node) =>
+    node.kind === 'run' ? [node.run] : [],
+  );
+  if (fromTree.length >= 2) return fromTree;
+  const root = runsRootFor(target instanceof vscode.Uri ? target : undefined);
+  if (!root) return fromTree;
+  const all = [...(await listRuns(root)).values()].flat();
+  const picks = await vscode.window.showQuickPick(
+    all.map((run) => ({ label: `${run.specName}/${run.id}`, description: describeRun(run), run, picked: fromTree.includes(run) })),
+    { canPickMany: true, placeHolder: 'Compare which runs? (pick two or more)' },
+  );
+  return picks?.map((pick) => pick.run) ?? [];
 }
 
 const liveCliChildren = new Set<ChildProcess>();

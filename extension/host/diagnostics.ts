@@ -73,8 +73,7 @@ export class SpecDiagnostics extends Disposable {
         },
       ];
     }
-    // The JSON language server (jsonLanguageParticipants + jsonValidation) already squiggles syntax and schema errors.
-    const shown = editorProblems(problems, { untitled: document.isUntitled, text: document.getText() });
+    const shown = editorProblems(problems);
     this.collection.set(document.uri, shown.map(toDiagnostic));
     return problems;
   }

@@ -20,6 +20,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const codeLens = new SpecCodeLensProvider(trainings);
   context.subscriptions.push(trainings, diagnostics, statusBar, runsTree, codeLens);
 
+  const runsView = vscode.window.createTreeView('police.runs', { treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true });
   // Context key behind the editor-title Train/Stop buttons.
   const setTrainingContext = (): Thenable<unknown> =>
     vscode.commands.executeCommand('setContext', 'police.training', trainings.isTraining());
@@ -31,7 +32,12 @@ export function activate(context: vscode.ExtensionContext): void {
       progress: (state) => runsTree.trainingProgressed(state),
       trainerMessage: (state, message) => PoliceViewPanel.active?.onTrainerMessage(message, state.specPath),
     }),
-    vscode.window.createTreeView('police.runs', { treeDataProvider: runsTree, showCollapseAll: true }),
+    runsView,
+    // Picking several runs (Ctrl/Shift+click) compares them in the view.
+    runsView.onDidChangeSelection((e) => {
+      const runs = e.selection.filter((node) => node.kind === 'run');
+      if (runs.length >= 2) void vscode.commands.executeCommand('police.compareRuns', runs[0], runs);
+    }),
     vscode.languages.registerCodeLensProvider(SPEC_SELECTOR, codeLens),
     ...registerCommands({ context, log, diagnostics, trainings, runsTree }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: training enabled')),

@@ -2,7 +2,8 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Certificate } from '../police/proof/certificate-types';
-import { RUN_FILES, tempFileSuffix, tempRunPrefix } from '../police/io/run-files';
+import { RUN_FILES, tempFileSuffix, tempRunPrefix, type RunRecord } from '../police/io/run-files';
+import { batchLossText, fullDataLossText } from '../police/training/loss-names';
 
 export type CertificateState = 'proved' | 'not-proved' | 'approximate' | 'missing' | 'unreadable';
 
@@ -11,8 +12,11 @@ export interface RunSummary {
   /** The folder name: the run's start time. */
   id: string;
   dir: string;
-  finalLoss?: number;
+  /** The last logged batch loss and its step (metrics.jsonl). */
+  lastBatchLoss?: number;
   steps?: number;
+  /** summary.json, absent in runs written before it existed. */
+  record?: RunRecord;
   certificate: CertificateState;
   /** The run's own spec copy, when present. */
   specCopy?: string;
@@ -88,15 +92,28 @@ async function readFinalMetrics(dir: string): Promise<{ loss?: number; step?: nu
   return {};
 }
 
+/** summary.json, when the run has a readable one. */
+export async function readRunRecord(dir: string): Promise<RunRecord | undefined> {
+  try {
+    const record = JSON.parse(await fs.readFile(join(dir, RUN_FILES.summary), 'utf8')) as Partial<RunRecord>;
+    return record.format === 'police-run/1' && typeof record.fullDataLoss === 'number' && typeof record.keptStep === 'number'
+      ? (record as RunRecord)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function summarizeRun(specName: string, dir: string): Promise<RunSummary> {
-  const [certificate, metrics] = await Promise.all([readCertificateState(dir), readFinalMetrics(dir)]);
+  const [certificate, metrics, record] = await Promise.all([readCertificateState(dir), readFinalMetrics(dir), readRunRecord(dir)]);
   const specCopy = join(dir, RUN_FILES.spec);
   return {
     specName,
     id: basename(dir),
     dir,
-    finalLoss: metrics.loss,
+    lastBatchLoss: metrics.loss,
     steps: metrics.step,
+    ...(record ? { record } : {}),
     certificate,
     specCopy: existsSync(specCopy) ? specCopy : undefined,
   };
@@ -150,13 +167,13 @@ export async function removeWriterTempFiles(runDir: string, pid: number): Promis
   return leftovers;
 }
 
-export function describeRun(run: RunSummary): string {
-  const loss = run.finalLoss === undefined ? 'loss ?' : `loss ${formatLoss(run.finalLoss)}`;
-  const cert = run.certificate === 'missing' ? 'no certificate' : run.certificate;
-  return `${loss} · ${cert}`;
+/** The run's loss, named: the full-data loss from summary.json, else (older runs) the last logged batch loss. */
+export function describeRunLoss(run: RunSummary): string {
+  if (run.record) return fullDataLossText(run.record.fullDataLoss);
+  return run.lastBatchLoss === undefined ? 'loss unknown' : batchLossText(run.lastBatchLoss, run.steps);
 }
 
-export function formatLoss(loss: number): string {
-  if (!Number.isFinite(loss)) return String(loss);
-  return Math.abs(loss) >= 0.01 || loss === 0 ? loss.toFixed(4) : loss.toExponential(2);
+export function describeRun(run: RunSummary): string {
+  const cert = run.certificate === 'missing' ? 'no certificate' : run.certificate;
+  return `${describeRunLoss(run)} · ${cert}`;
 }

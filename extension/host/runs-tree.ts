@@ -1,7 +1,8 @@
 // The "POLICE Runs" tree: spec → runs (newest first) with final loss and certificate state; trainings in progress on top.
 import * as vscode from 'vscode';
 import { Disposable, MutableDisposable, toDisposable } from './dispose';
-import { describeRun, formatLoss, listRuns, type RunSummary } from './run-folders';
+import { describeRun, describeRunLoss, listRuns, type RunSummary } from './run-folders';
+import { progressText } from './training-text';
 import type { Trainings, TrainingState } from './trainings';
 
 export type RunsNode =
@@ -97,11 +98,11 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
         return item;
       }
       case 'training': {
-        const p = node.state.progress;
         const item = new vscode.TreeItem('training…', vscode.TreeItemCollapsibleState.None);
         item.id = `training:${node.state.runDir}`;
         item.iconPath = new vscode.ThemeIcon('sync~spin');
-        item.description = p && p.totalSteps > 0 ? `${p.step}/${p.totalSteps} · loss ${formatLoss(p.loss)}` : 'starting';
+        item.description = progressText(node.state.progress, Boolean(node.state.finishing));
+        item.accessibilityInformation = { label: `training ${node.state.specName}: ${item.description}` };
         item.contextValue = 'policeTraining';
         item.command = { command: 'police.showView', title: 'Show view' };
         return item;
@@ -114,7 +115,7 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
         const [icon, color] = CERTIFICATE_ICONS[run.certificate];
         item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
         item.tooltip = new vscode.MarkdownString(
-          `**${run.specName}** run \`${run.id}\`\n\n- final loss: ${run.finalLoss === undefined ? 'unknown' : formatLoss(run.finalLoss)}\n- certificate: ${run.certificate}\n- folder: \`${run.dir}\``,
+          `**${run.specName}** run \`${run.id}\`\n\n- ${describeRunLoss(run)}\n- certificate: ${run.certificate}\n- folder: \`${run.dir}\``,
         );
         item.accessibilityInformation = { label: `run ${run.id} of ${run.specName}, ${describeRun(run)}` };
         item.resourceUri = vscode.Uri.file(run.dir);

@@ -1,7 +1,7 @@
 // One status-bar item: step/total, loss and backend while training; the last outcome afterwards.
 import * as vscode from 'vscode';
 import { Disposable } from './dispose';
-import { formatLoss } from './run-folders';
+import { outcomeText, progressText } from './training-text';
 import type { TrainingOutcome } from './trainer-client';
 import type { TrainingListener, Trainings, TrainingState } from './trainings';
 
@@ -36,7 +36,7 @@ export class TrainingStatusBar extends Disposable implements TrainingListener {
     this.item.backgroundColor = undefined;
     switch (outcome.kind) {
       case 'done':
-        this.item.text = `${outcome.done.certificate.proved ? '$(pass)' : '$(warning)'} POLICE ${state.specName}: loss ${formatLoss(outcome.done.finalLoss)} · ${outcome.done.certificate.proved ? 'proved' : 'not proved'}`;
+        this.item.text = `${outcome.done.certificate.proved ? '$(pass)' : '$(warning)'} POLICE ${state.specName}: ${outcomeText(outcome.done)}`;
         this.item.tooltip = `Training of ${state.specName} finished: ${outcome.done.runDir}`;
         break;
       case 'stopped':
@@ -54,12 +54,9 @@ export class TrainingStatusBar extends Disposable implements TrainingListener {
   }
 
   private render(state: TrainingState): void {
-    const p = state.progress;
-    const steps = state.finishing ? 'certifying' : p && p.totalSteps > 0 ? `${p.step}/${p.totalSteps}` : 'starting';
-    const loss = p && Number.isFinite(p.loss) ? ` · loss ${formatLoss(p.loss)}` : '';
     const backend = state.backend ? ` · ${state.backend}` : '';
     const more = this.trainings.states().length > 1 ? ` (+${this.trainings.states().length - 1})` : '';
-    this.item.text = `$(sync~spin) POLICE ${state.specName} ${steps}${loss}${backend}${more}`;
+    this.item.text = `$(sync~spin) POLICE ${state.specName} ${progressText(state.progress, Boolean(state.finishing))}${backend}${more}`;
     this.item.tooltip = `Training ${state.specPath}\n→ ${state.runDir}\nClick to show the view.`;
     this.item.backgroundColor = undefined;
     this.item.show();

@@ -1,15 +1,9 @@
 // The trainings running now: start (with trust and concurrency checks), stop, and fan-out of their events.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type {
-  BackendPreference,
-  TrainerToHost,
-  TrainingDone,
-  TrainingFinishing,
-  TrainingProgress,
-  TrainingSnapshot,
-} from '../protocol/messages';
-import { formatLoss, newRunDir, removeLeftovers, specNameFromPath } from './run-folders';
+import type { BackendPreference, TrainerToHost, TrainingFinishing, TrainingProgress, TrainingSnapshot } from '../protocol/messages';
+import { newRunDir, removeLeftovers, specNameFromPath } from './run-folders';
+import { outcomeText } from './training-text';
 import { TrainerClient, type TrainingOutcome } from './trainer-client';
 import { Disposable, toDisposable } from './dispose';
 
@@ -174,8 +168,8 @@ export class Trainings extends Disposable {
   private report(state: TrainingState, outcome: TrainingOutcome): void {
     switch (outcome.kind) {
       case 'done':
-        this.log.info(`${state.specName}: done, ${describeDone(outcome.done)} → ${outcome.done.runDir}`);
-        void vscode.window.showInformationMessage(`POLICE: ${state.specName} trained, ${describeDone(outcome.done)}.`);
+        this.log.info(`${state.specName}: done, ${outcomeText(outcome.done)} → ${outcome.done.runDir}`);
+        void vscode.window.showInformationMessage(`POLICE: ${state.specName}: ${outcomeText(outcome.done)}.`);
         return;
       case 'stopped':
         this.log.info(`${state.specName}: stopped at step ${outcome.step}${outcome.killed ? ' (trainer killed after no answer)' : ''}`);
@@ -207,12 +201,15 @@ export class Trainings extends Disposable {
 }
 
 function emptyProgress(): TrainingProgress {
-  return { type: 'progress', step: 0, totalSteps: 0, loss: Number.NaN, health: [], elapsedMs: 0 };
-}
-
-function describeDone(done: TrainingDone): string {
-  const proved = done.certificate.proved ? 'affine on every region: proved' : 'certificate: not proved';
-  return `final loss ${formatLoss(done.finalLoss)}, ${proved}`;
+  return {
+    type: 'progress',
+    step: 0,
+    totalSteps: 0,
+    loss: Number.NaN,
+    logged: { steps: [], losses: [], elapsedMs: [] },
+    health: [],
+    elapsedMs: 0,
+  };
 }
 
 /** `<workspace folder>/<police.runsFolder>` for a spec (its own workspace folder, else the first one). */

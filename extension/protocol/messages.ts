@@ -1,12 +1,13 @@
 // Every message between host, trainer, view worker and webview: one discriminated union per direction.
 // A request carries `messageId`; its one reply has the same `type` and `inReplyTo` (or is a ReplyFailure).
 import type { Certificate } from '../police/proof/certificate-types';
+import type { RunRecord } from '../police/io/run-files';
 import type { FoldedNetwork } from '../police/network/network';
 import type { ResolvedSpec } from '../police/spec/types';
 import type { BackendPreference } from '../police/training/backend';
-import type { LayerHealth } from '../police/training/train';
+import type { LayerHealth, LossPoints } from '../police/training/train';
 
-export type { BackendPreference, LayerHealth };
+export type { BackendPreference, LayerHealth, LossPoints };
 
 // ---------- request / reply envelope (extension/protocol/channel.ts numbers and matches them) ----------
 
@@ -61,7 +62,10 @@ export interface TrainingProgress {
   type: 'progress';
   step: number;
   totalSteps: number;
+  /** The batch loss of `step`. */
   loss: number;
+  /** The rows logged to metrics.jsonl since the previous progress (the loss curve the view draws). */
+  logged: LossPoints;
   health: LayerHealth[];
   elapsedMs: number;
 }
@@ -81,7 +85,8 @@ export interface TrainingDone {
   type: 'done';
   runDir: string;
   certificate: Certificate;
-  finalLoss: number;
+  /** The run's summary.json: full-data loss, kept step, time, backend. */
+  record: RunRecord;
 }
 export interface TrainingStopped {
   type: 'stopped';
@@ -117,6 +122,30 @@ export interface ViewRegion {
   draggable: boolean;
 }
 
+/** A training setting the view's controls edit in the spec (one undoable edit each). */
+export type ViewSettingChange =
+  | { setting: 'lr'; value: number }
+  | { setting: 'steps'; value: number }
+  | { setting: 'rule'; value: 'fixed' | 'majority' | 'minimal' }
+  | { setting: 'width'; value: number }
+  | { setting: 'depth'; value: number }
+  | { setting: 'dataset'; value: string }
+  | { setting: 'noise'; value: number };
+
+/** The settings as the spec has them, for the view's controls. */
+export interface ViewSettings {
+  lr: number;
+  steps: number;
+  rule: 'fixed' | 'majority' | 'minimal';
+  /** Units of the first hidden layer (the width control sets every layer's). */
+  width: number;
+  depth: number;
+  /** The built-in data set, when the spec trains on one, and those of the same task it may switch to. */
+  dataset?: string;
+  datasets?: string[];
+  noise: number;
+}
+
 /** What the view needs from a resolved spec. */
 export interface ViewSpec {
   name: string;
@@ -125,6 +154,9 @@ export interface ViewSpec {
   domain: [number, number][];
   task: 'regression' | 'classification';
   regions: ViewRegion[];
+  settings: ViewSettings;
+  /** False for a run's spec copy: a finished run is a record, its settings are not edited. */
+  editable: boolean;
 }
 
 /** A 2-D plane through input space: x = origin + u·e1 + v·e2. */
@@ -223,15 +255,18 @@ export interface ViewProgress {
   type: 'progress';
   step: number;
   totalSteps: number;
+  /** The batch loss of `step`. */
   loss: number;
+  /** Loss-curve points logged since the previous progress (the metrics.jsonl rows). */
+  logged: LossPoints;
   health: LayerHealth[];
 }
-/** The whole loss curve at once (after a reload, or for a finished run). */
+/** The whole loss curve at once (after a reload, or for a finished run), with the constraint health of its last row. */
 export interface ViewLossHistory {
   type: 'lossHistory';
-  steps: number[];
-  losses: number[];
+  points: LossPoints;
   totalSteps: number;
+  health?: LayerHealth[];
 }
 export interface ViewSurfaceMessage {
   type: 'surface';
@@ -240,12 +275,16 @@ export interface ViewSurfaceMessage {
 export interface ViewCertificate {
   type: 'certificate';
   certificate: Certificate;
+  /** The spec's regions changed since this certificate was made: it proves the old regions, not the ones drawn. */
+  stale?: boolean;
 }
 export interface ViewStatus {
   type: 'status';
   state: 'idle' | 'training' | 'done' | 'stopped' | 'error';
   message: string;
   runDir?: string;
+  /** A finished run: the step whose network it kept, of the steps trained. */
+  kept?: { step: number; of: number };
 }
 /** One layer's filter cosines ⟨w_k, w_k'⟩ / (‖w_k‖‖w_k'‖), for the view's Gram heat-map. */
 export interface ViewGramLayer {
@@ -271,7 +310,31 @@ export interface ViewCellMap {
   cell: number;
   map: CellInputMap | null;
 }
+/** One run of a comparison: its loss curve, settings and results. */
+export interface ComparedRun {
+  /** Where the run lives, as the user reads it (workspace-relative). */
+  label: string;
+  /** <spec>/<run id>. */
+  id: string;
+  points: LossPoints;
+  /** The settings people vary, in one line: depth×width, lr, steps, batch, rule. */
+  settings: string;
+  certificate: 'proved' | 'not proved' | 'none';
+  /** The smallest vertex margin over every region. */
+  minMargin?: number;
+  fullDataLoss?: number;
+  elapsedMs?: number;
+  backend?: string;
+  keptStep?: number;
+  stepsDone?: number;
+}
+/** Several runs side by side (picked together in the Runs view); no runs ends the comparison. */
+export interface ViewComparison {
+  type: 'comparison';
+  runs: ComparedRun[];
+}
 export type HostToWebview =
+  | ViewComparison
   | ViewCellMap
   | ViewShowSpec
   | ViewShowData
@@ -295,6 +358,18 @@ export interface WebviewMoveVertex {
   from: number[];
   to: number[];
 }
+/** The user changed a setting in the view's controls. */
+export interface WebviewSetSetting {
+  type: 'setSetting';
+  specUri: string;
+  change: ViewSettingChange;
+}
+/** The view's Train or Stop button. */
+export interface WebviewTrainingAction {
+  type: 'training';
+  action: 'train' | 'stop';
+  specUri: string;
+}
 /** The view wants the function on another plane (3-D slice moved, D > 3 axes changed). */
 export interface WebviewSetPlane {
   type: 'setPlane';
@@ -313,7 +388,8 @@ export interface WebviewAskCellMap {
   surfaceId: number;
   cell: number;
 }
-export type WebviewToHost = WebviewReady | WebviewMoveVertex | WebviewSetPlane | WebviewAskCellMap | WebviewLog;
+export type WebviewToHost =
+  WebviewReady | WebviewMoveVertex | WebviewSetSetting | WebviewTrainingAction | WebviewSetPlane | WebviewAskCellMap | WebviewLog;
 
 // ---------- extension host → view worker thread (partition, surface, data subsample) ----------
 

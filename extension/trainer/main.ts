@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { MessageChannel } from '../protocol/channel';
 import type { HostToTrainer, StartTraining, TrainerToHost } from '../protocol/messages';
 import { validateSpecText } from '../police/spec/parse';
-import { finishRun } from '../police/io/run-folder';
+import { finishRun, runRecord } from '../police/io/run-folder';
 import { initBackend } from '../police/training/backend';
 import { train, trainingWorkload } from '../police/training/train';
 
@@ -66,7 +66,15 @@ async function start(request: StartTraining): Promise<void> {
       backend: request.backend,
       progressIntervalMs: request.progressIntervalMs,
       onProgress: (p) =>
-        send({ type: 'progress', step: p.step, totalSteps: p.totalSteps, loss: p.loss, health: p.health, elapsedMs: p.elapsedMs }),
+        send({
+          type: 'progress',
+          step: p.step,
+          totalSteps: p.totalSteps,
+          loss: p.loss,
+          logged: p.logged,
+          health: p.health,
+          elapsedMs: p.elapsedMs,
+        }),
       onSnapshot: (step, network) => send({ type: 'snapshot', step, network }),
       shouldStop: () => stopRequested,
       // From here on the run is kept: the host must not kill us for a Stop while we certify and write.
@@ -83,7 +91,7 @@ async function start(request: StartTraining): Promise<void> {
       message: `${spec.name}: ${result.stepsDone} steps on ${result.backend}, certifying and writing ${request.runDir}`,
     });
     const certificate = await finishRun(spec, request.specText, result, request.runDir);
-    send({ type: 'done', runDir: request.runDir, certificate, finalLoss: result.finalLoss });
+    send({ type: 'done', runDir: request.runDir, certificate, record: runRecord(result) });
   } catch (err) {
     const { message, detail } = describe(err);
     send({ type: 'error', message: `training ${request.specPath} failed: ${message}`, ...(detail ? { detail } : {}) });

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     await post({ type: 'spec', spec: toViewSpecPlain(spec, false), specUri: `file://${specPath}` });
     await post(subsampleData(spec, 1500));
     const history = await readMetrics(join(runDir, 'metrics.jsonl'));
-    await post({ type: 'lossHistory', steps: history.steps, losses: history.losses, totalSteps: spec.training.steps });
+    await post({ type: 'lossHistory', points: history.points, totalSteps: spec.training.steps });
     try {
       await post({ type: 'certificate', certificate: JSON.parse(readFileSync(join(runDir, 'certificate.json'), 'utf8')) });
     } catch {

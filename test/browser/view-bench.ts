@@ -193,6 +193,7 @@ async function main(): Promise<void> {
               step: i,
               totalSteps: 1000,
               loss: 1 / (i + 1),
+              logged: { steps: [i], losses: [1 / (i + 1)], elapsedMs: [i] },
               health: [{ layer: 0, units: 64, shifted: 3, meanAbsShift: 0.1, maxAbsShift: 0.3, sideFlips: 0 }],
             },
           }),

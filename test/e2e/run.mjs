@@ -180,13 +180,21 @@ async function main() {
   });
   try {
     // Two workbenches: a trusted one for the whole journey, and one in Restricted Mode where training must refuse.
-    const sessions = await Promise.all([
-      startSession(sessionDir, 'workbench', { trusted: true, vsixes: [vsix, probeVsix], servers }),
-      startSession(sessionDir, 'untrusted', { trusted: false, vsixes: [vsix], servers }),
+    const all = [
+      { name: 'workbench', trusted: true, vsixes: [vsix, probeVsix] },
+      { name: 'untrusted', trusted: false, vsixes: [vsix] },
       // The view's own trusted code-server: a window of the workbench's would leave an extension host (and its probe)
       // behind on that server's RPC folder, and node --test runs view.test.mjs before workbench.test.mjs.
-      startSession(sessionDir, 'view', { trusted: true, vsixes: [vsix], servers }),
-    ]);
+      { name: 'view', trusted: true, vsixes: [vsix] },
+    ];
+    // POLICE_E2E_ONLY=view (or a comma list) runs only those files while iterating; the suite runs them all.
+    const only = process.env.POLICE_E2E_ONLY?.split(',').filter(Boolean);
+    const chosen = only ? all.filter((s) => only.includes(s.name)) : all;
+    if (chosen.length === 0)
+      throw new Error(`POLICE_E2E_ONLY=${process.env.POLICE_E2E_ONLY} names no session (${all.map((s) => s.name).join(', ')})`);
+    const sessions = await Promise.all(
+      chosen.map((s) => startSession(sessionDir, s.name, { trusted: s.trusted, vsixes: s.vsixes, servers })),
+    );
     const env = { ...process.env };
     for (const session of sessions) Object.assign(env, session.env);
     tests = spawn(

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gotoLine, openFile, openWorkbench, page, runFromPalette, screenshot, test, waitFor, workspace } from './driver.mjs';
+import { gotoLine, openFile, openWorkbench, page, runFromPalette, screenshot, statusBarText, test, waitFor, workspace } from './driver.mjs';
 
 // The triangle fixture with more steps: a few seconds of training, long enough to read the loss curve twice meanwhile.
 const SPEC_FILE = 'e2e-view.police.json';
@@ -70,14 +70,26 @@ test('POLICE: Show view from the palette opens the view, drawn with WebGL2', asy
   );
   assert.equal(state.webgl, '2', `the view's WebGL: ${state.webgl}`);
   assert.equal(state.certificate, 'none');
+  // A 2-D spec opens top-down: R's bottom edge, [-0.5, -0.5] to [0.5, -0.5], is level on screen and below its top vertex.
+  const frame = await viewFrame();
+  const [a, b, top] = await frame.evaluate(() => [0, 1, 2].map((k) => window.policeView.vertexScreenPosition(0, k)));
+  assert.ok(Math.abs(a.y - b.y) < 2 && top.y < a.y - 20, `R on screen: ${JSON.stringify([a, b, top])}`);
+  // The window fills most of the canvas, with ticks and axis names along its edges; the legend sits above the map.
+  await waitFor('axis ticks', async () => Number((await viewState()).axisTicks) >= 6, 15_000);
+  const canvasBox = await frame.locator('.scene canvas:not(.axes)').boundingBox();
+  const legendBox = await frame.locator('.legend').boundingBox();
+  assert.ok(
+    legendBox.y + legendBox.height <= canvasBox.y + 1,
+    `legend ${JSON.stringify(legendBox)} over the map ${JSON.stringify(canvasBox)}`,
+  );
+  assert.ok(Math.abs(b.x - a.x) > 0.25 * canvasBox.width * 0.5, `R spans ${b.x - a.x} px of a ${canvasBox.width} px canvas`);
   await screenshot('view-open');
 });
 
 let firstRead;
 
-test('POLICE: Train grows the loss curve in the view while the training runs', async () => {
-  await focusSpecEditor();
-  await runFromPalette('POLICE: Train');
+test("the view's Train button trains the spec and grows the loss curve while the training runs", async () => {
+  await (await viewFrame()).locator('.control-buttons button', { hasText: 'Train' }).click();
   firstRead = await waitFor(
     'loss points in the view during the training',
     async () => {
@@ -125,8 +137,25 @@ test('when the training is done the view shows the proved certificate and the tr
   assert.equal(done.regionCells, '1', `view: ${JSON.stringify(done)}`);
   assert.equal(done.holdingCells, '1', 'the cell holding R is outlined');
   assert.ok(Number(done.lossPoints) > Number(firstRead.lossPoints), `loss points ${firstRead.lossPoints} then ${done.lossPoints}`);
+  // The kept network may be an earlier step than the last (the best of the final fifth): the legend and status say which.
+  const record = JSON.parse(readFileSync(join(runsDir, runs[0], 'summary.json'), 'utf8'));
+  assert.equal(String(record.keptStep), keptStep);
+  const frame = await viewFrame();
+  const stepWords =
+    record.keptStep === record.stepsDone ? `step ${record.stepsDone}` : `kept step ${record.keptStep} of ${record.stepsDone}`;
+  await waitFor(`the legend to say "${stepWords}"`, async () => (await frame.locator('.legend').innerText()).includes(stepWords), 15_000);
+  const status = await frame.locator('.status').innerText();
+  const keptWords = record.keptStep === record.stepsDone ? '' : ` · ${stepWords}`;
+  assert.match(status, new RegExp(`^done: proved · full-data loss [\\d.e-]+${keptWords} · run \\.police/runs/e2e-view/`), status);
+  liveLossLabel = await frame.evaluate(() => document.querySelector('canvas.loss-chart').dataset.label);
+  // Value mode: a colour bar says what the colours mean.
+  assert.equal((await viewState()).colorbar, 'true');
+  assert.match(liveLossLabel, new RegExp(`^batch loss [\\d.e-]+ · smoothed [\\d.e-]+ at step ${TOTAL_STEPS}$`), liveLossLabel);
   await screenshot('certificate-proved');
 });
+
+/** The loss chart's label when the training ended live; the reopened run must read the same. */
+let liveLossLabel;
 
 test('hovering the surface shows the cell, its pattern distance to R and, from the worker, its affine map', async () => {
   const frame = await viewFrame();
@@ -183,13 +212,21 @@ test('dragging a region vertex in the view edits the spec, and one Undo puts it 
   assert.doesNotMatch(dragged, /\[0, 0\.5\]/, `the top vertex did not move: ${dragged}`);
   // Only the dragged vertex moves; the other two stay where they were.
   assert.match(dragged, /\[\[-0\.5, -0\.5\], \[0\.5, -0\.5\], \[-?[\d.]+(e-?\d+)?, -?[\d.]+(e-?\d+)?\]\]/, dragged);
+  // The certificate proves the old triangle: until a training proves the new one it must read as stale, not proved.
+  await waitFor('the certificate to read as stale', async () => (await viewState()).certificate === 'stale', 15_000);
+  assert.match(await (await viewFrame()).locator('.certificate').innerText(), /stale: proved for the regions before your edit/);
   // Put the cursor at the end of the vertices line, so the editor scrolls to the moved vertex for the screenshots.
   await focusSpecEditor();
   await gotoLine(VERTICES_LINE, 200);
-  await screenshot('vertex-dragged');
+  await screenshot('vertex-dragged-certificate-stale');
   await page.keyboard.press('Control+Z');
   await waitFor('one Undo to restore the vertex', async () => (await verticesLine()) === before, 15_000);
   await waitFor('the view to put the marker back where it was', () => markerAt(vertex), 15_000);
+  await waitFor(
+    'the certificate to read proved again for the restored region',
+    async () => (await viewState()).certificate === 'proved',
+    15_000,
+  );
   await screenshot('vertex-drag-undone');
 });
 
@@ -213,5 +250,84 @@ test("after Developer: Reload Window the view comes back with the run's certific
     90_000,
   );
   assert.equal(restored.webgl, '2');
+  const frame = await viewFrame();
+  // The finished run's constraint health comes from its metrics, not "no training yet".
+  assert.match(await frame.locator('.health').innerText(), /layer 0[\s\S]*shifted/);
+  // The same loss curve as live, so the same smoothed loss.
+  await waitFor(
+    'the reopened loss chart to read as it did live',
+    () => frame.evaluate(() => document.querySelector('canvas.loss-chart').dataset.label),
+    15_000,
+  );
+  assert.equal(await frame.evaluate(() => document.querySelector('canvas.loss-chart').dataset.label), liveLossLabel);
   await screenshot('view-after-reload');
+});
+
+test("showing another spec leaves nothing of the previous spec's training in the status line, even when the view is re-shown", async () => {
+  // Open the other spec in the view's own group: the view is hidden, and showing it again replays its state.
+  await page.locator('.tab', { hasText: 'POLICE view' }).first().click();
+  // Not openFile(): it clicks into the first group's editor, and the spec shown must be the one in the view's group.
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'e2e-triangle.police.json' }).first().dblclick();
+  await page.locator('.tab[data-resource-name="e2e-triangle.police.json"]').waitFor({ timeout: 15_000 });
+  await runFromPalette('POLICE: Show view');
+  const state = await waitFor(
+    'the view to show e2e-triangle',
+    async () => {
+      const frame = await viewFrame();
+      const title = await frame
+        ?.locator('.toolbar .title')
+        .innerText()
+        .catch(() => '');
+      return title === 'e2e-triangle' ? viewState() : undefined;
+    },
+    60_000,
+  );
+  const status = await (await viewFrame()).locator('.status').innerText();
+  assert.equal(state.status, 'idle', `status: ${status}`);
+  assert.doesNotMatch(status, /done|loss|proved/, status);
+  assert.equal(state.certificate, 'none');
+  assert.equal(await (await viewFrame()).locator('.health').innerText(), 'no training yet');
+  await screenshot('other-spec-status-idle');
+});
+
+test("the view's controls edit the spec (one Undo each), and its Train and Stop buttons train and stop it", async () => {
+  const frame = await viewFrame();
+  assert.ok(frame, 'the view frame is gone');
+  const steps = frame.locator('.controls input[aria-label="steps"]');
+  assert.equal(await steps.inputValue(), '200');
+  await steps.fill('100000');
+  await steps.press('Enter');
+  // The host writes the spec and sends it back: the control shows what the spec now says.
+  await waitFor(
+    'the spec to say 100000 steps',
+    async () => (await (await viewFrame()).locator('.controls input[aria-label="steps"]').inputValue()) === '100000',
+    15_000,
+  );
+  await screenshot('controls-steps-edited');
+  await (await viewFrame()).locator('.control-buttons button', { hasText: 'Train' }).click();
+  // The edited, unsaved spec is the one that trains.
+  await waitFor(
+    'the training of 100000 steps',
+    async () => /POLICE e2e-triangle step [1-9]\d*\/100000/.test(await statusBarText()),
+    60_000,
+  );
+  await waitFor(
+    'the Stop button to be enabled',
+    () => viewFrame().then((f) => f.locator('.control-buttons button', { hasText: 'Stop' }).isEnabled()),
+    15_000,
+  );
+  await screenshot('controls-training');
+  await (await viewFrame()).locator('.control-buttons button', { hasText: 'Stop' }).click();
+  await waitFor('the stop to show', async () => /e2e-triangle: stopped/.test(await statusBarText()), 15_000);
+  assert.equal((await viewState()).status, 'stopped');
+  // One Undo in the spec's editor puts the steps back.
+  await page.locator('.tab[data-resource-name="e2e-triangle.police.json"]').first().click();
+  const editor = page.locator('.editor-group-container.active .monaco-editor');
+  await editor.locator('.view-line').first().click();
+  await page.keyboard.press('Control+Z');
+  await waitFor(
+    'one Undo to restore "steps": 200',
+    async () => /"steps": 200,/.test((await editor.locator('.view-lines').first().innerText()).replace(/\u00a0/g, ' ')),
+    15_000,
+  );
 });

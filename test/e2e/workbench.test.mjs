@@ -1,9 +1,11 @@
 // The e2e suite, as a person uses the extension in a real workbench (code-server + Chromium, started by run.mjs).
 // UI steps go through Playwright; assertions about the VS Code API run in the extension host (suite/checks.ts via the probe).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   check,
   extensionsDir,
@@ -23,6 +25,7 @@ import {
 } from './driver.mjs';
 
 const runsRoot = join(workspace, '.police', 'runs');
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tinySpec = join(workspace, 'e2e-triangle.police.json');
 
 openWorkbench({ probe: true });
@@ -88,7 +91,13 @@ test('schema completion offers a field, hover shows its documentation', async ()
   await gotoLine(14, 30);
   await page.keyboard.type(', ');
   // The JSON language server starts and loads the schema on first use: the API check waits for it to answer.
-  await check('completionOffers', { path: tinySpec, line: 13, character: 31, label: 'rule' });
+  const { labels } = await check('completionOffers', { path: tinySpec, line: 13, character: 31, label: 'rule' });
+  // Inside "police": {} only its own keys: no spec, region or layer snippets.
+  assert.deepEqual(
+    labels.filter((label) => !['enabled', 'rule', 'margin'].includes(label)),
+    [],
+    `completion inside "police": ${labels.join(', ')}`,
+  );
   const suggestion = page.locator('.suggest-widget .monaco-list-row', { hasText: 'rule' }).first();
   await waitFor(
     'the suggest widget to offer "rule"',
@@ -132,20 +141,34 @@ test('an error shows as a squiggle and a Problems entry with the right range', a
   await check('noErrors', { path: tinySpec });
 });
 
-test("a schema error shows one squiggle, the JSON language server's, not a second one from POLICE", async () => {
+test('schema errors show as errors, once each, like our own checks', async () => {
   await revertEditor();
   // Line 13 is the training block: "steps": 200 becomes -200, below the schema's minimum of 1.
   await gotoLine(13, 26);
   await page.keyboard.type('-');
-  const onSteps = (diagnostics) => diagnostics.filter((d) => d.range.join(',') === '12,25,12,29');
-  await check('diagnosticAt', { path: tinySpec, message: 'minimum', range: [12, 25, 12, 29] });
-  // POLICE validates 300 ms after the last keystroke: leave it time to (wrongly) add its own.
-  await new Promise((r) => setTimeout(r, 1500));
-  const { diagnostics } = await check('diagnosticAt', { path: tinySpec, message: 'minimum', range: [12, 25, 12, 29] });
-  assert.equal(onSteps(diagnostics).length, 1, `diagnostics on -200: ${JSON.stringify(onSteps(diagnostics))}`);
-  assert.notEqual(onSteps(diagnostics)[0].source, 'police');
-  await page.locator('.squiggly-error, .squiggly-warning').first().waitFor({ state: 'attached', timeout: 15_000 });
-  await screenshot('schema-error-one-squiggle');
+  // Line 6: the first "leaky_relu" loses its second l.
+  await gotoLine(6, 54);
+  await page.keyboard.press('Delete');
+  const steps = '12,25,12,29';
+  const activation = '5,44,5,55';
+  await check('diagnosticAt', { path: tinySpec, message: 'must be ≥ 1, got -200', range: [12, 25, 12, 29], severity: 'error' });
+  await check('diagnosticAt', { path: tinySpec, message: 'unknown activation "leaky_reu"', range: [5, 44, 5, 55], severity: 'error' });
+  // The JSON language server validates too: leave it time to (wrongly) add its own copy.
+  await new Promise((r) => setTimeout(r, 2000));
+  const { diagnostics } = await check('diagnosticAt', { path: tinySpec, message: 'got -200', range: [12, 25, 12, 29] });
+  for (const range of [steps, activation]) {
+    const here = diagnostics.filter((d) => d.range.join(',') === range);
+    assert.equal(here.length, 1, `diagnostics at ${range}: ${JSON.stringify(here)}`);
+    assert.equal(here[0].severity, 'error', JSON.stringify(here));
+  }
+  assert.equal(
+    diagnostics.filter((d) => d.severity === 'warning').length,
+    0,
+    `warnings: ${JSON.stringify(diagnostics.filter((d) => d.severity === 'warning'))}`,
+  );
+  await page.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 15_000 });
+  assert.equal(await page.locator('.squiggly-warning').count(), 0);
+  await screenshot('schema-errors-once-as-errors');
   await revertEditor();
   await check('noErrors', { path: tinySpec });
 });
@@ -163,12 +186,13 @@ test('POLICE: Train from the palette shows progress in the status bar and writes
   await runFromPalette('POLICE: Train');
   const progress = await waitFor(
     'training progress in the status bar',
-    async () => (await statusTexts()).find((text) => /POLICE e2e-triangle \d+\/200/.test(text)),
+    async () => (await statusTexts()).find((text) => /POLICE e2e-triangle step \d+\/200/.test(text)),
     60_000,
   );
   await stopRecordingStatusBar();
   await screenshot('status-bar-progress');
-  assert.match(progress, /loss/);
+  // A step's loss is named for what it is: the loss of that step's batch.
+  assert.match(progress, /step \d+\/200 · batch loss [\d.e-]+/);
   firstRun = await waitFor(
     'the run folder',
     () => runFolders('e2e-triangle').find((name) => existsSync(join(runsRoot, 'e2e-triangle', name, 'certificate.json'))),
@@ -176,10 +200,22 @@ test('POLICE: Train from the palette shows progress in the status bar and writes
   );
   const certificate = JSON.parse(readFileSync(join(runsRoot, 'e2e-triangle', firstRun, 'certificate.json'), 'utf8'));
   assert.equal(certificate.proved, true, `certificate: ${JSON.stringify(certificate.regions?.map((r) => r.status))}`);
-  await waitFor('the status bar to show the outcome', async () => /e2e-triangle: loss .* proved/.test(await statusBarText()), 30_000);
+  const outcome = await waitFor(
+    'the status bar to show the outcome',
+    async () => /e2e-triangle: proved · full-data loss [\d.e-]+/.exec(await statusBarText())?.[0],
+    30_000,
+  );
+  // The notification says the same, verdict first, with the same number.
+  const toast = page.locator('.notification-toast', { hasText: 'e2e-triangle: proved · full-data loss' }).first();
+  await toast.waitFor({ timeout: 15_000 });
+  fullDataLoss = /full-data loss ([\d.e-]+)/.exec(outcome)[1];
+  assert.ok((await toast.innerText()).includes(`full-data loss ${fullDataLoss}`), await toast.innerText());
   // Idle again: the CodeLens offers Train instead of Stop.
   await page.locator('.codelens-decoration', { hasText: 'Train' }).first().waitFor({ timeout: 15_000 });
 });
+
+/** The kept network's full-data loss as the status bar showed it when the first training ended. */
+let fullDataLoss;
 
 test('the run appears in the Runs view with a proved certificate', async () => {
   await runFromPalette('Focus on POLICE Runs View');
@@ -188,6 +224,8 @@ test('the run appears in the Runs view with a proved certificate', async () => {
   const label = await row.getAttribute('aria-label');
   assert.match(label ?? '', /e2e-triangle.*proved/, `tree row: ${label}`);
   assert.doesNotMatch(label ?? '', /not-proved/);
+  // The same loss, by the same name, as the status bar and the notification.
+  assert.ok(label.includes(`full-data loss ${fullDataLoss}`), `tree row: ${label}; status bar said full-data loss ${fullDataLoss}`);
   await screenshot('runs-view');
 });
 
@@ -205,7 +243,12 @@ test('selecting the run in the Runs view shows it in the POLICE view', async () 
     60_000,
     keptStep,
   );
-  assert.match(await frame.locator('.legend').innerText(), new RegExp(`\\d+ linear regions · step ${keptStep}`));
+  assert.match(await frame.locator('.legend').innerText(), new RegExp(`\\d+ linear regions · (kept )?step ${keptStep}`));
+  // The run's constraint health comes from its metrics; its status names the same full-data loss and a workspace-relative folder.
+  assert.match(await frame.locator('.health').innerText(), /layer 0[\s\S]*shifted/);
+  const status = await frame.locator('.status').innerText();
+  assert.ok(status.includes(`full-data loss ${fullDataLoss}`), status);
+  assert.ok(status.includes(`run .police/runs/e2e-triangle/${trainedRun()}`), status);
   await screenshot('run-in-view');
 });
 
@@ -304,7 +347,17 @@ test('POLICE: Export model offers the formats; tfjs copies the model, network.js
   // code-server's folder picker is a path box with an OK button carrying the command's label.
   const input = page.locator('.quick-input-widget input');
   await waitFor('the folder picker', async () => (await input.inputValue()).startsWith('/'), 15_000);
-  await input.fill(`${target}/`);
+  // The picker may still be listing the folder it opened on and reset the box: fill until the path stays.
+  await waitFor(
+    'the folder picker to take the path',
+    async () => {
+      if ((await input.inputValue()) === `${target}/`) return true;
+      await input.fill(`${target}/`);
+      await new Promise((r) => setTimeout(r, 300));
+      return (await input.inputValue()) === `${target}/`;
+    },
+    15_000,
+  );
   await page.locator('.quick-input-widget .monaco-button', { hasText: 'Export here' }).first().click();
   const exported = join(target, `e2e-triangle-${trainedRun()}-tfjs`);
   // The toast comes once every file is written; a file seen before that may be half written.
@@ -330,7 +383,25 @@ test('stopping a second training midway keeps the first run intact and leaves no
   const before = hashTree(join(runsRoot, 'e2e-triangle', trainedRun()));
   await openFile('e2e-long.police.json');
   await runFromPalette('POLICE: Train');
-  await waitFor('the second training to make progress', async () => /POLICE e2e-long [1-9]\d*\/200000/.test(await statusBarText()), 60_000);
+  await waitFor(
+    'the second training to make progress',
+    async () => /POLICE e2e-long step [1-9]\d*\/200000/.test(await statusBarText()),
+    60_000,
+  );
+  // The Runs view tells the same story as the status bar: a step, not "starting".
+  await runFromPalette('Focus on POLICE Runs View');
+  const trainingRow = page.locator('.monaco-list-row[aria-label^="training e2e-long"]').first();
+  const rowLabel = await waitFor(
+    'the Runs view to show the training step',
+    async () => {
+      const label = (await trainingRow.getAttribute('aria-label', { timeout: 1000 }).catch(() => null)) ?? '';
+      return /step [1-9]\d*\/200000 · batch loss/.test(label) ? label : undefined;
+    },
+    10_000,
+  );
+  const barStep = Number(/e2e-long step (\d+)\//.exec(await statusBarText())?.[1]);
+  const rowStep = Number(/step (\d+)\//.exec(rowLabel)[1]);
+  assert.ok(rowStep > 0 && rowStep <= barStep, `Runs view: ${rowLabel}; status bar at step ${barStep}`);
   await screenshot('second-training');
   await runFromPalette('POLICE: Stop training');
   await waitFor('the stop to show', async () => /e2e-long: stopped/.test(await statusBarText()), 15_000);
@@ -345,13 +416,21 @@ test('stopping a second training midway keeps the first run intact and leaves no
 test('a trainer killed mid-run: an error names the spec and the cause, Show log opens the log, runs stay whole', async () => {
   const before = hashTree(join(runsRoot, 'e2e-triangle', trainedRun()));
   await runFromPalette('POLICE: Train');
-  await waitFor('the third training to make progress', async () => /POLICE e2e-long [1-9]\d*\/200000/.test(await statusBarText()), 60_000);
+  await waitFor(
+    'the third training to make progress',
+    async () => /POLICE e2e-long step [1-9]\d*\/200000/.test(await statusBarText()),
+    60_000,
+  );
   const pids = trainerPids();
   assert.equal(pids.length, 1, `expected one trainer process, found ${pids.join(', ')}`);
   process.kill(pids[0], 'SIGKILL');
   const toast = page.locator('.notification-toast', { hasText: 'training of e2e-long failed' }).first();
   await toast.waitFor({ timeout: 15_000 });
   assert.match(await toast.innerText(), /SIGKILL/);
+  // Nothing trains any more: the CodeLens offers Train, not Stop, and agrees with the status bar's "failed".
+  await waitFor('the status bar to say failed', async () => /e2e-long: failed/.test(await statusBarText()), 15_000);
+  await page.locator('.codelens-decoration', { hasText: 'Train' }).first().waitFor({ timeout: 15_000 });
+  assert.equal(await page.locator('.codelens-decoration', { hasText: 'Stop' }).count(), 0);
   await screenshot('trainer-killed');
   await toast.getByRole('button', { name: 'Show log' }).click();
   await page
@@ -411,4 +490,38 @@ test('POLICE: New spec from template writes an example into the workspace and op
   await check('specOpensAsPoliceJson', { path: created });
   await check('noErrors', { path: created });
   await screenshot('new-spec-from-template');
+});
+
+test('picking two runs in the Runs view compares them: loss curves overlaid and a table of settings and results', async () => {
+  // A second run of the same spec, written by the CLI as a script would (the Runs view watches the folder).
+  const second = join(runsRoot, 'e2e-triangle', '2000-01-01T00-00-00-000Z');
+  const cli = spawnSync(
+    process.execPath,
+    [join(repoRoot, 'dist', 'cli.js'), 'train', tinySpec, '--out', second, '--steps', '60', '--backend', 'wasm'],
+    {
+      encoding: 'utf8',
+      timeout: 300_000,
+    },
+  );
+  assert.equal(cli.status, 0, `${cli.stdout}\n${cli.stderr}`);
+  await runFromPalette('Focus on POLICE Runs View');
+  // The view's Refresh action, as after any run written outside the editor (its file watcher may be slower).
+  await page.locator('.pane-header', { hasText: 'POLICE Runs' }).locator('.action-label[aria-label*="Refresh runs"]').first().click();
+  const first = page.locator('.monaco-list-row', { hasText: trainedRun() }).first();
+  const other = page.locator('.monaco-list-row', { hasText: '2000-01-01T00-00-00-000Z' }).first();
+  await other.waitFor({ state: 'visible', timeout: 30_000 });
+  await first.click();
+  await other.click({ modifiers: ['Control'] });
+  const frame = await webviewFrame('the comparison in the view', () => document.body?.dataset.comparedRuns === '2', 60_000);
+  const rows = await frame.locator('.compare-panel tr[data-run]').allInnerTexts();
+  assert.equal(rows.length, 2, rows.join('\n'));
+  for (const row of rows)
+    assert.match(row, /2×16 · lr 0\.005 · 200 steps · batch 256 · rule fixed\s+proved\s+[\d.e-]+\s+[\d.e-]+.*\s+[\d.]+ s\s+wasm/);
+  // The first run's full-data loss, as the status bar showed it when its training ended.
+  assert.ok(
+    rows.some((row) => row.includes(fullDataLoss)),
+    `${rows.join('\n')}; status bar said ${fullDataLoss}`,
+  );
+  await frame.locator('.compare-panel').scrollIntoViewIfNeeded();
+  await screenshot('runs-compared');
 });

@@ -1,7 +1,7 @@
 // Every spec in examples/ trains with the built `police` CLI and is certified by an independent `police verify`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -19,6 +19,30 @@ function police(args: string[]): { status: number | null; stdout: string; output
 test('examples/ holds the paper figures and a spec per companion feature', () => {
   for (const name of ['fig1', 'fig2-wave-triangle', 'fig2-rays-polygon', 'fig2-spiral-near-circle', 'fig3', 'multi-region', 'swish', 'orthogonal', 'injectivity', 'slice-3d']) {
     assert.ok(examples.some((f) => f.startsWith(name)), `no example named ${name}*`);
+  }
+});
+
+test("every example uses the recommended 'fixed' rule, except paper figures, which say they use the paper's", () => {
+  for (const file of examples) {
+    const spec = JSON.parse(readFileSync(join(root, 'examples', file), 'utf8')) as { description?: string; police?: { rule?: string } };
+    const rule = spec.police?.rule ?? 'fixed';
+    if (file.startsWith('fig')) assert.ok(rule === 'fixed' || spec.description?.includes(`'${rule}'`), `${file}: rule ${rule}, unexplained`);
+    else assert.equal(rule, 'fixed', file);
+  }
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const first = /node dist\/cli\.js train (examples\/\S+)/.exec(readme)?.[1];
+  assert.ok(first, "the README's first command trains an example");
+  assert.equal((JSON.parse(readFileSync(join(root, first), 'utf8')) as { police?: { rule?: string } }).police?.rule ?? 'fixed', 'fixed');
+});
+
+test('examples read on one screen: no vector spread over lines, and no warning from police validate', () => {
+  for (const file of examples) {
+    const text = readFileSync(join(root, 'examples', file), 'utf8');
+    const lone = text.split('\n').findIndex((line) => /^\s*-?[\d.e+-]+,?\s*$/.test(line));
+    assert.equal(lone, -1, `${file}:${lone + 1} holds a lone number`);
+    const validated = police(['validate', join('examples', file)]);
+    assert.equal(validated.status, 0, validated.output);
+    assert.doesNotMatch(validated.output, /: (warning|error): /, validated.output);
   }
 });
 

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
+import { fullDataLossText } from '../../extension/police/training/loss-names';
 
 const root = path.resolve(__dirname, '..', '..');
 const cli = path.join(root, 'extension', 'cli', 'main.ts');
@@ -71,6 +72,7 @@ test('a valid spec trains, writes the whole run folder and exits 0 with a proved
     'network-init.json',
     'network.json',
     'spec.police.json',
+    'summary.json',
     'weights.bin',
   ]);
   assert.equal(readFileSync(path.join(out, 'spec.police.json'), 'utf8'), readFileSync(spec, 'utf8'));
@@ -93,6 +95,12 @@ test('--steps overrides the spec and plain output names each region', () => {
   const result = runCli(['train', spec, '--out', out, '--steps', '3']);
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout, /3 steps/);
+  // The two losses are named: the progress lines show batch losses, the summary the kept network's full-data loss.
+  assert.match(result.stderr, /step 3\/3 {2}batch loss \d/);
+  assert.match(result.stdout, /3 steps on \w+ in [\d.]+ s, full-data loss \d/);
+  const record = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { fullDataLoss: number; keptStep: number };
+  assert.equal(record.keptStep, 3);
+  assert.ok(result.stdout.includes(fullDataLossText(record.fullDataLoss)), result.stdout);
   assert.match(result.stdout, /triangle: proved \(min margin/);
 });
 

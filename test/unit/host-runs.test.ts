@@ -52,14 +52,33 @@ test('listing shows whole runs per spec, newest first, with final loss and certi
   assert.deepEqual([...listed.keys()], ['moons', 'wave']);
   const wave = listed.get('wave') ?? [];
   assert.deepEqual(
-    wave.map((r) => [r.id, r.certificate, r.finalLoss]),
+    wave.map((r) => [r.id, r.certificate, r.lastBatchLoss]),
     [
       ['2026-01-02T00-00-00-000Z', 'not-proved', 0.5],
       ['2026-01-01T00-00-00-000Z', 'proved', 0.25],
     ],
   );
-  assert.equal(describeRun(wave[1]), 'loss 0.2500 · proved');
+  // Without summary.json the loss shown is named for what it is: the last logged batch loss.
+  assert.equal(describeRun(wave[1]), 'batch loss 0.2500 at step 2 · proved');
   assert.equal(listed.get('moons')?.[0].certificate, 'unreadable');
+});
+
+test("a run with summary.json shows its kept network's full-data loss, not a batch loss", async () => {
+  const dir = join(root, 'record', 'wave', '2026-01-01T00-00-00-000Z');
+  writeRun(dir, { proved: true, metrics: '{"step":800,"loss":0.5}\n' });
+  const record = {
+    format: 'police-run/1',
+    fullDataLoss: 0.01234,
+    stepsDone: 800,
+    totalSteps: 800,
+    keptStep: 704,
+    elapsedMs: 5,
+    backend: 'wasm',
+  };
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify(record));
+  const [run] = (await listRuns(join(root, 'record'))).get('wave') ?? [];
+  assert.equal(run?.record?.keptStep, 704);
+  assert.equal(describeRun(run), 'full-data loss 0.01234 · proved');
 });
 
 test('a missing runs folder lists nothing instead of failing', async () => {

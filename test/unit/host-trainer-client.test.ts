@@ -59,8 +59,8 @@ test('a trainer that finishes reports done with its certificate, and the typed s
     `process.on('message', (m) => {
       if (m.type !== 'start') return;
       process.send({ type: 'ready', backend: 'cpu' });
-      process.send({ type: 'progress', step: 1, totalSteps: 1, loss: 0.5, health: [], elapsedMs: 1 });
-      process.send({ type: 'done', runDir: m.runDir, finalLoss: 0.5, certificate: { proved: true } });
+      process.send({ type: 'progress', step: 1, totalSteps: 1, loss: 0.5, logged: { steps: [1], losses: [0.5], elapsedMs: [1] }, health: [], elapsedMs: 1 });
+      process.send({ type: 'done', runDir: m.runDir, record: { format: 'police-run/1', fullDataLoss: 0.5, stepsDone: 1, totalSteps: 1, keptStep: 1, elapsedMs: 1, backend: 'cpu' }, certificate: { proved: true } });
     });`,
   );
   const { outcome, messages } = await train(path);
@@ -76,7 +76,7 @@ test('stop is prompt: a trainer that ignores it is killed and reported as stoppe
   const path = script(
     'deaf',
     `process.on('message', (m) => {
-      if (m.type === 'start') setInterval(() => process.send({ type: 'progress', step: 1, totalSteps: 9, loss: 1, health: [], elapsedMs: 1 }), 20);
+      if (m.type === 'start') setInterval(() => process.send({ type: 'progress', step: 1, totalSteps: 9, loss: 1, logged: { steps: [], losses: [], elapsedMs: [] }, health: [], elapsedMs: 1 }), 20);
     });`,
   );
   const { outcome } = await train(path, 'progress');
@@ -87,7 +87,7 @@ test('a trainer that acknowledges stop is reported as stopped, not killed', asyn
   const path = script(
     'polite',
     `process.on('message', (m) => {
-      if (m.type === 'start') process.send({ type: 'progress', step: 3, totalSteps: 9, loss: 1, health: [], elapsedMs: 1 });
+      if (m.type === 'start') process.send({ type: 'progress', step: 3, totalSteps: 9, loss: 1, logged: { steps: [], losses: [], elapsedMs: [] }, health: [], elapsedMs: 1 });
       if (m.type === 'stop') { process.send({ type: 'stopped', step: 3 }); process.exit(0); }
     });`,
   );
@@ -115,9 +115,9 @@ test('an error message from the trainer ends the training with its text', async 
 // Certifying and writing a big network can take longer than STOP_GRACE_MS; the finished training must not be thrown away.
 const SLOW_WRITER = `process.on('message', (m) => {
   if (m.type !== 'start') return;
-  process.send({ type: 'progress', step: 9, totalSteps: 9, loss: 1, health: [], elapsedMs: 1 });
+  process.send({ type: 'progress', step: 9, totalSteps: 9, loss: 1, logged: { steps: [], losses: [], elapsedMs: [] }, health: [], elapsedMs: 1 });
   setTimeout(() => process.send({ type: 'finishing', step: 9 }), 300);
-  setTimeout(() => process.send({ type: 'done', runDir: m.runDir, finalLoss: 1, certificate: { proved: true } }), 300 + ${STOP_GRACE_MS} + 700);
+  setTimeout(() => process.send({ type: 'done', runDir: m.runDir, record: { format: 'police-run/1', fullDataLoss: 1, stepsDone: 9, totalSteps: 9, keptStep: 9, elapsedMs: 1, backend: 'cpu' }, certificate: { proved: true } }), 300 + ${STOP_GRACE_MS} + 700);
 });`;
 
 test('a Stop once the trainer is certifying and writing keeps the run: no kill, the outcome is done', async () => {
@@ -139,7 +139,7 @@ test('a trainer that dies while writing, after a Stop it could no longer act on,
     'dies-writing',
     `process.on('message', (m) => {
       if (m.type !== 'start') return;
-      process.send({ type: 'progress', step: 9, totalSteps: 9, loss: 1, health: [], elapsedMs: 1 });
+      process.send({ type: 'progress', step: 9, totalSteps: 9, loss: 1, logged: { steps: [], losses: [], elapsedMs: [] }, health: [], elapsedMs: 1 });
       process.send({ type: 'finishing', step: 9 });
       setTimeout(() => { console.error('RangeError: out of memory'); process.exit(3); }, 200);
     });`,

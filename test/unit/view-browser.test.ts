@@ -36,6 +36,8 @@ const viewSpec: ViewSpec = {
     [-4, 4],
   ],
   task: 'regression',
+  editable: true,
+  settings: { lr: 0.005, steps: 200, rule: 'fixed', width: 16, depth: 2, noise: 0 },
   regions: [{ name: 'triangle', vertices: triangle, form: 'vertices', draggable: true }],
 };
 
@@ -149,6 +151,7 @@ test('training progress grows the loss curve; a surface shows its linear regions
       step: step * 5,
       totalSteps: 200,
       loss: 2 * Math.exp(-step / 8) + 0.01,
+      logged: { steps: [step * 5], losses: [2 * Math.exp(-step / 8) + 0.01], elapsedMs: [step * 50] },
       health: [{ layer: 0, units: 3, shifted: 2, meanAbsShift: 0.05, maxAbsShift: 0.2, sideFlips: 1 }],
     });
   }
@@ -194,7 +197,7 @@ test('the 3-D scene actually draws: the canvas holds many distinct colours', asy
 
 test('hovering the surface names the cell, its affine map and its pattern distance to the region', async () => {
   await page.getByText('Top view').click();
-  const box = (await page.locator('.scene canvas').boundingBox())!;
+  const box = (await page.locator('.scene canvas:not(.axes)').boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   const tooltip = page.locator('.tooltip');
   await tooltip.waitFor({ state: 'visible' });
@@ -377,7 +380,7 @@ test('3-D inputs: regions are convex-hull meshes and moving the slice asks for t
   });
   await page.waitForFunction(() => document.body.dataset.regionHulls === '1');
   assert.deepEqual(lastSetPlane(await posted()).plane, { origin: [0, 0, 0], e1: [1, 0, 0], e2: [0, 1, 0] });
-  await page.locator('input[type=range]').fill('750');
+  await page.locator('input[aria-label="Slice position"]').fill('750');
   const moved = lastSetPlane(await posted());
   assert.deepEqual(moved.plane.origin, [0, 0, 1]);
   const net3 = oneLayerNetwork();

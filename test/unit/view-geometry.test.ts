@@ -13,7 +13,8 @@ import {
   projectToPlane,
 } from '../../extension/common/view-geometry';
 import { argmax, cellColor, parseCssColor, viridisInto } from '../../webview/colors';
-import { linearTicks, logTicks, lossRange, smoothLosses } from '../../webview/loss-chart';
+import { linearTicks, logTicks, lossRange } from '../../webview/loss-chart';
+import { smoothLosses } from '../../extension/police/training/loss-names';
 import { describeCell, formatHealth } from '../../webview/text';
 import { partitionPlane, identityPlane } from '../../extension/police/partition/partition';
 import { exactPartition, oneLayerNetwork, type Window2 } from './view-fixtures';

@@ -283,6 +283,7 @@ test('the message channel routes each type to its handler and reports unknown on
       certificate: () => seen.push('certificate'),
       status: (m) => seen.push(`status ${m.state}`),
       gram: (m) => seen.push(`gram ${m.layers.length}`),
+      comparison: (m) => seen.push(`comparison ${m.runs.length}`),
     },
     (_raw, reason) => invalid.push(reason),
   );
@@ -296,12 +297,19 @@ test('the message channel routes each type to its handler and reports unknown on
   assert.deepEqual(sent, [{ type: 'ready' }]);
 });
 
-test("a run's loss curve is read from metrics.jsonl, skipping a torn last line", async () => {
+test("a run's loss curve and last constraint health are read from metrics.jsonl, skipping a torn last line", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'police-metrics-'));
   try {
-    writeFileSync(join(dir, 'metrics.jsonl'), '{"step":0,"loss":2}\n{"step":10,"loss":1.5,"health":[]}\n{"step":20,"lo');
-    assert.deepEqual(await readMetrics(join(dir, 'metrics.jsonl')), { steps: [0, 10], losses: [2, 1.5] });
-    assert.deepEqual(await readMetrics(join(dir, 'missing.jsonl')), { steps: [], losses: [] });
+    const health = [{ layer: 0, units: 3, shifted: 1, meanAbsShift: 0.1, maxAbsShift: 0.2, sideFlips: 0 }];
+    writeFileSync(
+      join(dir, 'metrics.jsonl'),
+      `{"step":0,"loss":2,"elapsed_ms":5}\n{"step":10,"loss":1.5,"elapsed_ms":9,"health":${JSON.stringify(health)}}\n{"step":20,"lo`,
+    );
+    assert.deepEqual(await readMetrics(join(dir, 'metrics.jsonl')), {
+      points: { steps: [0, 10], losses: [2, 1.5], elapsedMs: [5, 9] },
+      health,
+    });
+    assert.deepEqual(await readMetrics(join(dir, 'missing.jsonl')), { points: { steps: [], losses: [], elapsedMs: [] } });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

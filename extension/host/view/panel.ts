@@ -9,7 +9,10 @@ import { MessageChannel, NoReplyError } from '../../protocol/channel';
 import {
   assertNever,
   type HostToWebview,
+  type LayerHealth,
+  type LossPoints,
   type TrainerToHost,
+  type ViewComparison,
   type ViewGram,
   type ViewPlane,
   type ViewProgress,
@@ -25,12 +28,16 @@ import { gramMessage } from './gram';
 import { makeNonce, renderHtml } from './html';
 import { SurfaceService } from './surface-service';
 import { computeVertexEdit } from './vertex-edit';
+import { computeSettingEdit } from './setting-edit';
+import { comparedRun } from './run-compare';
 import { parseSpecText } from './spec-source';
 import { readMetrics } from './run-files';
 import { viewRefreshRate } from '../trainings';
 import { toViewSpecPlain } from './view-spec';
 import { RUN_FILES } from '../../police/io/run-files';
 import { parseNetworkText } from '../../police/io/network-check';
+import { readRunRecord } from '../run-folders';
+import { outcomeText } from '../training-text';
 
 /** What the webview keeps with setState; the serializer hands it back after a reload. */
 export interface PersistedViewState {
@@ -54,16 +61,23 @@ export class PoliceViewPanel extends Disposable {
   private network: FoldedNetwork | undefined;
   private networkStep = 0;
   private plane: { plane: ViewPlane; window: ViewWindow; resolution: number } | undefined;
-  private lossSteps: number[] = [];
-  private losses: number[] = [];
+  private loss: LossPoints = emptyLossPoints();
   private totalSteps = 0;
   private lastSpecMessage: ViewShowSpec | undefined;
   private lastData: ViewShowData | undefined;
   private lastSurface: ViewSurface | undefined;
   private lastCertificate: Certificate | undefined;
+  /** The regions (vertices, as JSON) the certificate shown was made for, and those of the training now running. */
+  private certificateRegions: string | undefined;
+  private trainingRegions: string | undefined;
   private lastStatus: ViewStatus | undefined;
   private lastHealth: ViewProgress | undefined;
+  /** A finished run's last constraint health (metrics.jsonl), sent with its loss history. */
+  private lastHistoryHealth: LayerHealth[] | undefined;
   private lastGram: ViewGram | undefined;
+  private lastComparison: ViewComparison | undefined;
+  /** Counts run picks: a run (or comparison) still loading when the user picks another is dropped. */
+  private runTicket = 0;
   private lastGramAt = 0;
   private reparseTimer: ReturnType<typeof setTimeout> | undefined;
   private editable = true;
@@ -115,7 +129,14 @@ export class PoliceViewPanel extends Disposable {
       },
       {
         ready: () => this.replay(),
-        moveVertex: (m) => void this.moveVertex(m.specUri, m.region, m.vertex, m.from, m.to),
+        moveVertex: (m) =>
+          void this.editSpec(m.specUri, 'move the vertex', (text) => computeVertexEdit(text, m.region, m.vertex, m.from, m.to)),
+        setSetting: (m) => void this.editSpec(m.specUri, `set ${m.change.setting}`, (text) => computeSettingEdit(text, m.change)),
+        training: (m) => {
+          // The spec's own commands: the same checks (errors, trust, one training per spec) as the palette and the CodeLens.
+          const uri = vscode.Uri.parse(m.specUri);
+          void vscode.commands.executeCommand(m.action === 'train' ? 'police.train' : 'police.stop', uri);
+        },
         setPlane: (m) => {
           this.plane = { plane: m.plane, window: m.window, resolution: m.resolution };
           this.refreshSurface(true);
@@ -169,14 +190,19 @@ export class PoliceViewPanel extends Disposable {
       this.network = undefined;
       this.lastSurface = undefined;
       this.lastCertificate = undefined;
+      this.certificateRegions = undefined;
       this.lastGram = undefined;
       this.plane = undefined;
       this.resetLoss(spec.training.steps);
+      // Nothing said about the previous spec's training may stay on screen (nor come back when the view is re-shown).
+      this.setStatus('idle', '');
+      this.endComparison();
     }
     this.editable = editable;
     this.panel.title = `POLICE view: ${spec.name}`;
     this.lastSpecMessage = { type: 'spec', spec: toViewSpecPlain(spec, editable), specUri: specUri.toString() };
     this.channel.send(this.lastSpecMessage);
+    this.sendCertificate();
     this.surfaces.requestData(spec, DATA_POINTS);
     this.refreshSurface(true);
   }
@@ -191,21 +217,32 @@ export class PoliceViewPanel extends Disposable {
       case 'ready':
         this.resetLoss(this.spec?.training.steps ?? 0);
         this.lastCertificate = undefined;
+        this.trainingRegions = this.spec ? regionsKey(this.spec) : undefined;
         this.channel.send({ type: 'trainingStarted', totalSteps: this.totalSteps, backend: message.backend });
         this.setStatus('training', `training on ${message.backend}`);
         break;
       case 'progress':
         this.totalSteps = message.totalSteps;
-        this.lossSteps.push(message.step);
-        this.losses.push(message.loss);
+        this.loss.steps.push(...message.logged.steps);
+        this.loss.losses.push(...message.logged.losses);
+        this.loss.elapsedMs.push(...message.logged.elapsedMs);
+        this.channel.send({
+          type: 'progress',
+          step: message.step,
+          totalSteps: message.totalSteps,
+          loss: message.loss,
+          logged: message.logged,
+          health: message.health,
+        });
+        // Replayed after the loss history: the curve points are in it already.
         this.lastHealth = {
           type: 'progress',
           step: message.step,
           totalSteps: message.totalSteps,
           loss: message.loss,
+          logged: { steps: [], losses: [], elapsedMs: [] },
           health: message.health,
         };
-        this.channel.send(this.lastHealth);
         break;
       case 'snapshot':
         this.network = message.network;
@@ -218,12 +255,12 @@ export class PoliceViewPanel extends Disposable {
         break;
       case 'done':
         this.lastCertificate = message.certificate;
-        this.channel.send({ type: 'certificate', certificate: message.certificate });
-        this.setStatus(
-          'done',
-          `${message.certificate.proved ? 'proved' : 'not proved'} · final loss ${message.finalLoss.toPrecision(4)}`,
-          message.runDir,
-        );
+        this.certificateRegions = this.trainingRegions;
+        this.sendCertificate();
+        this.setStatus('done', `${outcomeText(message)} · run ${relativePath(message.runDir)}`, message.runDir, {
+          step: message.record.keptStep,
+          of: message.record.stepsDone,
+        });
         void this.loadRunNetwork(message.runDir);
         break;
       case 'stopped':
@@ -241,7 +278,21 @@ export class PoliceViewPanel extends Disposable {
 
   /** Show a finished run folder: its spec, loss curve, final network and certificate. */
   async showRun(runDir: vscode.Uri | string): Promise<void> {
-    const dir = typeof runDir === 'string' ? runDir : runDir.fsPath;
+    await this.loadRun(typeof runDir === 'string' ? runDir : runDir.fsPath, ++this.runTicket);
+  }
+
+  /** Several runs at once: the first drawn as by showRun, every one's loss curve overlaid and a table of their settings and results. */
+  async compareRuns(dirs: string[]): Promise<void> {
+    const ticket = ++this.runTicket;
+    await this.loadRun(dirs[0], ticket);
+    const runs = await Promise.all(dirs.map((dir) => comparedRun(dir, relativePath(dir))));
+    // A later pick (another run, another comparison) wins over this one.
+    if (ticket !== this.runTicket) return;
+    this.lastComparison = { type: 'comparison', runs };
+    this.channel.send(this.lastComparison);
+  }
+
+  private async loadRun(dir: string, ticket: number): Promise<void> {
     const specPath = join(dir, RUN_FILES.spec);
     let text: string;
     try {
@@ -250,25 +301,35 @@ export class PoliceViewPanel extends Disposable {
       this.setStatus('error', `cannot read ${specPath}: ${(error as Error).message}`);
       return;
     }
+    if (ticket !== this.runTicket) return;
     const parsed = parseSpecText(text, specPath);
     if (!parsed.spec) {
       this.setStatus('error', `${specPath}: ${parsed.problems.find((p) => p.severity === 'error')?.message ?? 'invalid spec'}`);
       return;
     }
     this.showSpec(parsed.spec, vscode.Uri.file(specPath), false);
-    const history = await readMetrics(join(dir, RUN_FILES.metrics));
-    this.lossSteps = history.steps;
-    this.losses = history.losses;
-    this.totalSteps = parsed.spec.training.steps;
-    this.channel.send({ type: 'lossHistory', steps: this.lossSteps, losses: this.losses, totalSteps: this.totalSteps });
+    this.endComparison();
+    const [history, record] = await Promise.all([readMetrics(join(dir, RUN_FILES.metrics)), readRunRecord(dir)]);
+    if (ticket !== this.runTicket) return;
+    this.loss = history.points;
+    this.totalSteps = record?.stepsDone ?? parsed.spec.training.steps;
+    this.lastHistoryHealth = history.health;
+    this.channel.send(this.lossHistoryMessage());
     try {
       this.lastCertificate = JSON.parse(await readFile(join(dir, RUN_FILES.certificate), 'utf8')) as Certificate;
-      this.channel.send({ type: 'certificate', certificate: this.lastCertificate });
+      this.certificateRegions = regionsKey(parsed.spec);
+      this.sendCertificate();
     } catch {
       this.lastCertificate = undefined;
     }
     await this.loadRunNetwork(dir);
-    this.setStatus('done', `run ${dir}`, dir);
+    const where = `run ${relativePath(dir)}`;
+    if (record && this.lastCertificate)
+      this.setStatus('done', `${outcomeText({ certificate: this.lastCertificate, record })} · ${where}`, dir, {
+        step: record.keptStep,
+        of: record.stepsDone,
+      });
+    else this.setStatus('done', where, dir);
   }
 
   /** Bring back a panel VS Code restored after a reload, from the state the webview saved. */
@@ -299,24 +360,47 @@ export class PoliceViewPanel extends Disposable {
   private replay(): void {
     if (this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
     if (this.lastData) this.channel.send(this.lastData);
-    this.channel.send({ type: 'lossHistory', steps: this.lossSteps, losses: this.losses, totalSteps: this.totalSteps });
+    this.channel.send(this.lossHistoryMessage());
     if (this.lastHealth) this.channel.send(this.lastHealth);
     if (this.lastSurface) this.channel.send({ type: 'surface', surface: this.lastSurface });
-    if (this.lastCertificate) this.channel.send({ type: 'certificate', certificate: this.lastCertificate });
+    this.sendCertificate();
     if (this.lastGram) this.channel.send(this.lastGram);
     if (this.lastStatus) this.channel.send(this.lastStatus);
+    if (this.lastComparison) this.channel.send(this.lastComparison);
   }
 
-  private setStatus(state: ViewStatus['state'], message: string, runDir?: string): void {
-    this.lastStatus = { type: 'status', state, message, ...(runDir ? { runDir } : {}) };
+  private setStatus(state: ViewStatus['state'], message: string, runDir?: string, kept?: { step: number; of: number }): void {
+    this.lastStatus = { type: 'status', state, message, ...(runDir ? { runDir } : {}), ...(kept ? { kept } : {}) };
     this.channel.send(this.lastStatus);
   }
 
+  private endComparison(): void {
+    if (!this.lastComparison) return;
+    this.lastComparison = undefined;
+    this.channel.send({ type: 'comparison', runs: [] });
+  }
+
+  private lossHistoryMessage(): HostToWebview {
+    return {
+      type: 'lossHistory',
+      points: this.loss,
+      totalSteps: this.totalSteps,
+      ...(this.lastHistoryHealth ? { health: this.lastHistoryHealth } : {}),
+    };
+  }
+
+  /** The certificate shown, marked stale while the spec's regions differ from the ones it proves (a dragged vertex). */
+  private sendCertificate(): void {
+    if (!this.lastCertificate) return;
+    const stale = this.spec !== undefined && this.certificateRegions !== undefined && this.certificateRegions !== regionsKey(this.spec);
+    this.channel.send({ type: 'certificate', certificate: this.lastCertificate, ...(stale ? { stale } : {}) });
+  }
+
   private resetLoss(totalSteps: number): void {
-    this.lossSteps = [];
-    this.losses = [];
+    this.loss = emptyLossPoints();
     this.totalSteps = totalSteps;
     this.lastHealth = undefined;
+    this.lastHistoryHealth = undefined;
   }
 
   private async loadRunNetwork(dir: string): Promise<void> {
@@ -370,6 +454,7 @@ export class PoliceViewPanel extends Disposable {
       this.spec = parsed.spec;
       this.lastSpecMessage = { type: 'spec', spec: toViewSpecPlain(parsed.spec, this.editable), specUri: this.specUri.toString() };
       this.channel.send(this.lastSpecMessage);
+      this.sendCertificate();
       this.refreshSurface(true);
     }, 250);
   }
@@ -383,19 +468,26 @@ export class PoliceViewPanel extends Disposable {
     }
   }
 
-  /** One WorkspaceEdit per drag, so a single undo puts the vertex back. */
-  private async moveVertex(specUri: string, region: number, vertex: number, from: number[], to: number[]): Promise<void> {
+  /**
+   * One WorkspaceEdit per drag or control change, so a single undo puts it back; the spec text stays the one source
+   * of truth (the view redraws from the edited text). On failure the view is sent the spec as it is.
+   */
+  private async editSpec(
+    specUri: string,
+    what: string,
+    compute: (text: string) => { edits: { offset: number; length: number; content: string }[] } | { error: string },
+  ): Promise<void> {
     if (!this.editable || specUri !== this.specUri?.toString()) {
       if (this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
       return;
     }
     try {
       const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(specUri));
-      const result = computeVertexEdit(document.getText(), region, vertex, from, to);
+      const result = compute(document.getText());
       if ('error' in result) {
-        // Put the dragged marker back where the spec says it is.
+        // Put the dragged marker (or the control) back where the spec says it is.
         if (this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
-        void vscode.window.showWarningMessage(`POLICE: ${document.uri.fsPath}: ${result.error}`);
+        void vscode.window.showWarningMessage(`POLICE: ${vscode.workspace.asRelativePath(document.uri)}: ${result.error}`);
         return;
       }
       const edit = new vscode.WorkspaceEdit();
@@ -405,7 +497,7 @@ export class PoliceViewPanel extends Disposable {
       if (!(await vscode.workspace.applyEdit(edit)) && this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
     } catch (error) {
       if (this.lastSpecMessage) this.channel.send(this.lastSpecMessage);
-      void vscode.window.showErrorMessage(`POLICE: could not move the vertex in ${specUri}: ${(error as Error).message}`);
+      void vscode.window.showErrorMessage(`POLICE: could not ${what} in ${specUri}: ${(error as Error).message}`);
     }
   }
 }
@@ -418,4 +510,18 @@ export function registerPoliceViewSerializer(context: vscode.ExtensionContext): 
   });
   context.subscriptions.push(disposable);
   return disposable;
+}
+
+function emptyLossPoints(): LossPoints {
+  return { steps: [], losses: [], elapsedMs: [] };
+}
+
+/** The regions a certificate is about, comparable as one string. */
+function regionsKey(spec: ResolvedSpec): string {
+  return JSON.stringify(spec.regions.map((r) => r.vertices));
+}
+
+/** A path as the user reads it: relative to the workspace folder holding it. */
+function relativePath(path: string): string {
+  return vscode.workspace.asRelativePath(path, false);
 }

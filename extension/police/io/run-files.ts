@@ -12,7 +12,24 @@ export const RUN_FILES = {
   metrics: 'metrics.jsonl',
   /** The network before training (orthogonality before/after in `police analyze`). */
   initialNetwork: 'network-init.json',
+  /** How the training went: full-data loss, kept step, time, backend (RunRecord). */
+  summary: 'summary.json',
 } as const;
+
+/** summary.json: what a finished run's certificate and weights do not say about its training. */
+export interface RunRecord {
+  format: 'police-run/1';
+  /** Loss of the kept network over every training sample (the batch losses are in metrics.jsonl). */
+  fullDataLoss: number;
+  /** Classification only: fraction of the samples classified correctly. */
+  accuracy?: number;
+  stepsDone: number;
+  totalSteps: number;
+  /** The step whose weights the run holds (may be before the last; see train.ts's BestNetwork). */
+  keptStep: number;
+  elapsedMs: number;
+  backend: string;
+}
 
 export const ANALYSIS_FILES = { json: 'analysis.json', markdown: 'analysis.md' } as const;
 

@@ -8,7 +8,7 @@ import type { FoldedNetwork } from '../network/network';
 import type { ResolvedSpec } from '../spec/types';
 import type { MetricsRow, TrainResult } from '../training/train';
 
-import { RUN_FILES, tempRunDir, tempRunPrefix } from './run-files';
+import { RUN_FILES, tempRunDir, tempRunPrefix, type RunRecord } from './run-files';
 
 export interface RunContents {
   specText: string;
@@ -16,6 +16,7 @@ export interface RunContents {
   certificate: Certificate;
   metrics: MetricsRow[];
   initialNetwork?: FoldedNetwork;
+  record?: RunRecord;
 }
 
 function processAlive(pid: number): boolean {
@@ -59,6 +60,7 @@ export async function writeRunFolder(runDir: string, contents: RunContents): Pro
     writeFileSync(path.join(temp, RUN_FILES.model), JSON.stringify(exported.modelJson));
     writeFileSync(path.join(temp, RUN_FILES.weights), exported.weights);
     writeFileSync(path.join(temp, RUN_FILES.certificate), JSON.stringify(contents.certificate, null, 2));
+    if (contents.record) writeFileSync(path.join(temp, RUN_FILES.summary), JSON.stringify(contents.record, null, 2));
     if (contents.initialNetwork) writeFileSync(path.join(temp, RUN_FILES.initialNetwork), JSON.stringify(contents.initialNetwork));
     writeFileSync(
       path.join(temp, RUN_FILES.metrics),
@@ -81,6 +83,20 @@ export async function finishRun(spec: ResolvedSpec, specText: string, result: Tr
     certificate,
     metrics: result.metrics,
     initialNetwork: result.initialNetwork,
+    record: runRecord(result),
   });
   return certificate;
+}
+
+export function runRecord(result: TrainResult): RunRecord {
+  return {
+    format: 'police-run/1',
+    fullDataLoss: result.finalLoss,
+    ...(result.accuracy !== undefined ? { accuracy: result.accuracy } : {}),
+    stepsDone: result.stepsDone,
+    totalSteps: result.totalSteps,
+    keptStep: result.keptStep,
+    elapsedMs: result.elapsedMs,
+    backend: result.backend,
+  };
 }

@@ -48,9 +48,19 @@ export interface TrainingData {
 export interface TrainProgress {
   step: number;
   totalSteps: number;
+  /** The batch loss of `step`. */
   loss: number;
+  /** The rows logged to metrics.jsonl since the previous progress: the loss curve, live as reopened. */
+  logged: LossPoints;
   health: LayerHealth[];
   elapsedMs: number;
+}
+
+/** Points of the loss curve: step, batch loss and milliseconds since the start, per logged metrics row. */
+export interface LossPoints {
+  steps: number[];
+  losses: number[];
+  elapsedMs: number[];
 }
 
 /** One line of metrics.jsonl. */
@@ -342,6 +352,7 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   const progressInterval = options.progressIntervalMs ?? 200;
   const hiddenUnits = spec.layers.map((l) => l.units);
   let lastProgress = -Infinity;
+  let reportedRows = 0;
   let health: LayerHealth[] = [];
   /** Each layer's sides at the previous step and the side flips summed since the start, on the device. */
   let previousSides: tf.Tensor2D[] = [];
@@ -381,7 +392,22 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
       : [];
     const elapsed = done.now - started;
     if (done.logged) metrics.push({ step: done.step, loss, health, elapsed_ms: elapsed, backend: choice.backend, ...extra });
-    if (done.report) options.onProgress?.({ step: done.step, totalSteps: steps, loss, health, elapsedMs: elapsed });
+    if (done.report) {
+      const newRows = metrics.slice(reportedRows);
+      reportedRows = metrics.length;
+      options.onProgress?.({
+        step: done.step,
+        totalSteps: steps,
+        loss,
+        logged: {
+          steps: newRows.map((row) => row.step),
+          losses: newRows.map((row) => row.loss),
+          elapsedMs: newRows.map((row) => row.elapsed_ms),
+        },
+        health,
+        elapsedMs: elapsed,
+      });
+    }
   };
   try {
     for (let step = 1; step <= steps; step++) {
