@@ -792,7 +792,12 @@ function checkData(c: Context, domain: [number, number][] | undefined): Resolved
           : err instanceof Error
             ? err.message
             : String(err);
-      c.v.at(['data', 'csv', 'path'], message, 'error', reason === 'missing' ? 'csv-missing' : reason === 'outside' ? 'csv-outside' : 'csv-file');
+      c.v.at(
+        ['data', 'csv', 'path'],
+        message,
+        'error',
+        reason === 'missing' ? 'csv-missing' : reason === 'outside' ? 'csv-outside' : 'csv-file',
+      );
       ok = false;
     }
     if (readable) {
@@ -1013,7 +1018,8 @@ function semanticChecks(v: Validator, raw: Json, specPath: string, options: Vali
   if (!domain && domainOk && c.dim !== undefined && input.domain === undefined)
     domain = defaultDomain(c.dim, regions, isObject(raw.data) ? raw.data.dataset : undefined);
   const data = section(v, () => checkData(c, domain));
-  if (layers && regions && data && c.dim !== undefined && c.outputUnits !== undefined) section(v, () => checkMemory(c, layers, regions, data));
+  if (layers && regions && data && c.dim !== undefined && c.outputUnits !== undefined)
+    section(v, () => checkMemory(c, layers, regions, data));
   if (
     v.hasErrors() ||
     !layers ||
