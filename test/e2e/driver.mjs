@@ -118,6 +118,12 @@ export async function gotoLine(line, column) {
   await input.fill(`:${line}:${column}`);
   await input.press('Enter');
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  // Focus returns to the editor a moment after the box hides; a key pressed before then (an Undo) is lost.
+  await waitFor(
+    'the editor to take the keyboard back',
+    () => page.evaluate(() => document.activeElement?.classList.contains('inputarea') === true),
+    10_000,
+  );
 }
 
 /** Undo this test's typing in the active editor: back to the file on disk (undo past it is a no-op). */
