@@ -40,10 +40,21 @@ async function main(argv: string[]): Promise<number> {
   return command(argv.slice(1));
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`police: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+/** Exits once everything written to stdout and stderr has reached the pipe: process.exit alone drops what a slow reader has not taken yet. */
+function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const flushed = (): void => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', flushed);
+  process.stderr.write('', flushed);
+}
+
+// A reader that went away (`police validate … | head`) is not an error of the command.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? (process.exitCode ?? 0) : 1));
+
+main(process.argv.slice(2)).then(exitWhenFlushed, (err: unknown) => {
+  process.stderr.write(`police: ${err instanceof Error ? err.message : String(err)}\n`);
+  exitWhenFlushed(1);
+});

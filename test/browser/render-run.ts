@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     await page.goto(`file://${join(dir, 'index.html')}`);
     const post = (m: HostToWebview) => page.evaluate((x) => window.postMessage(x, '*'), m as unknown as Record<string, unknown>);
     await post({ type: 'spec', spec: toViewSpecPlain(spec, false), specUri: `file://${specPath}` });
-    await post(subsampleData(spec, 1500));
+    await post(await subsampleData(spec, 1500));
     const history = await readMetrics(join(runDir, 'metrics.jsonl'));
     await post({ type: 'lossHistory', steps: history.steps, losses: history.losses, totalSteps: spec.training.steps });
     try {

@@ -56,9 +56,9 @@ describe('seeded random numbers', () => {
 });
 
 describe('loadData', () => {
-  it('samples an expression on the domain, reproducibly per seed', () => {
+  it('samples an expression on the domain, reproducibly per seed', async () => {
     const spec = resolve(base({ target: 'x0 * 2 + x1', samples: 200 }, { training: { seed: 5 } }));
-    const data = loadData(spec);
+    const data = await loadData(spec);
     assert.equal(data.count, 200);
     assert.equal(data.x.length, 400);
     assert.equal(data.y.length, 200);
@@ -68,13 +68,13 @@ describe('loadData', () => {
       assert.ok(x0 >= -1 && x0 <= 3 && x1 >= 0 && x1 <= 2, `sample ${i} inside the domain`);
       assert.ok(Math.abs(data.y[i] - (x0 * 2 + x1)) < 1e-5);
     }
-    assert.deepEqual(loadData(spec).x, data.x);
-    const other = loadData(resolve(base({ target: 'x0 * 2 + x1', samples: 200 }, { training: { seed: 6 } })));
+    assert.deepEqual((await loadData(spec)).x, data.x);
+    const other = await loadData(resolve(base({ target: 'x0 * 2 + x1', samples: 200 }, { training: { seed: 6 } })));
     assert.notDeepEqual(other.x, data.x);
   });
 
-  it('several expressions give several outputs', () => {
-    const data = loadData(
+  it('several expressions give several outputs', async () => {
+    const data = await loadData(
       resolve(base({ target: ['x0', 'x1', '1'], samples: 10 }, { model: { layers: [{ units: 4 }], output: { units: 3 } } })),
     );
     assert.equal(data.outputDim, 3);
@@ -85,11 +85,11 @@ describe('loadData', () => {
     }
   });
 
-  it('classification from one expression: label 1 where it is positive, one-hot targets', () => {
+  it('classification from one expression: label 1 where it is positive, one-hot targets', async () => {
     const spec = resolve(
       base({ task: 'classification', target: 'x0 - 1', samples: 100 }, { model: { layers: [{ units: 4 }], output: { units: 2 } } }),
     );
-    const data = loadData(spec);
+    const data = await loadData(spec);
     assert.ok(data.labels);
     for (let i = 0; i < 100; i++) {
       const label = data.x[2 * i] > 1 ? 1 : 0;
@@ -98,17 +98,17 @@ describe('loadData', () => {
     }
   });
 
-  it('the wave dataset follows its documented formula', () => {
-    const data = loadData(resolve(base({ dataset: 'wave', samples: 50 })));
+  it('the wave dataset follows its documented formula', async () => {
+    const data = await loadData(resolve(base({ dataset: 'wave', samples: 50 })));
     for (let i = 0; i < 50; i++) {
       const expected = Math.sin(2 * data.x[2 * i]) * Math.cos(2 * data.x[2 * i + 1]);
       assert.ok(Math.abs(data.y[i] - expected) < 1e-5);
     }
   });
 
-  it('moons and two-spirals give two roughly balanced classes with exact one-hot rows', () => {
+  it('moons and two-spirals give two roughly balanced classes with exact one-hot rows', async () => {
     for (const dataset of ['moons', 'two-spirals']) {
-      const data = loadData(resolve(base({ dataset, samples: 400 }, { model: { layers: [{ units: 4 }], output: { units: 2 } } })));
+      const data = await loadData(resolve(base({ dataset, samples: 400 }, { model: { layers: [{ units: 4 }], output: { units: 2 } } })));
       assert.equal(data.outputDim, 2);
       assert.ok(data.labels);
       const ones = data.labels.reduce((s, l) => s + l, 0);
@@ -120,12 +120,12 @@ describe('loadData', () => {
     }
   });
 
-  it('without a domain, the moons points lie inside the default domain', () => {
+  it('without a domain, the moons points lie inside the default domain', async () => {
     const spec = resolve({
       ...base({ dataset: 'moons', samples: 500 }, { model: { layers: [{ units: 4 }], output: { units: 2 } } }),
       input: { dim: 2 },
     });
-    const data = loadData(spec);
+    const data = await loadData(spec);
     let outside = 0;
     for (let i = 0; i < data.count; i++) {
       if (spec.domain.some(([lo, hi], k) => data.x[2 * i + k] < lo || data.x[2 * i + k] > hi)) outside++;
@@ -133,8 +133,8 @@ describe('loadData', () => {
     assert.equal(outside, 0, `domain ${JSON.stringify(spec.domain)}`);
   });
 
-  it('reads a CSV file relative to the spec', () => {
-    const data = loadData(resolve(base({ csv: { path: 'plane.csv', inputs: ['a', 'b'], target: 'z' } })));
+  it('reads a CSV file relative to the spec', async () => {
+    const data = await loadData(resolve(base({ csv: { path: 'plane.csv', inputs: ['a', 'b'], target: 'z' } })));
     assert.equal(data.count, 4);
     assert.deepEqual(Array.from(data.x), [0, 0, 1, 0, 0, 1, 0.5, 0.5]);
     assert.deepEqual(Array.from(data.y), [1, 3, 0, 1.5]);
@@ -154,8 +154,8 @@ describe('loadData', () => {
     };
   };
 
-  it('a non-numeric value names the file, line and column', () => {
-    assert.throws(
+  it('a non-numeric value names the file, line and column', async () => {
+    await assert.rejects(
       () => loadData(csvSpec('bad-value.csv')),
       (err: unknown) =>
         err instanceof DataError &&
@@ -165,17 +165,17 @@ describe('loadData', () => {
     );
   });
 
-  it('an empty file and a missing column are explained', () => {
-    assert.throws(() => loadData(csvSpec('empty.csv')), /empty\.csv: the file is empty/);
-    assert.throws(
+  it('an empty file and a missing column are explained', async () => {
+    await assert.rejects(() => loadData(csvSpec('empty.csv')), /empty\.csv: the file is empty/);
+    await assert.rejects(
       () => loadData(csvSpec('plane.csv', 'regression', 'w')),
       /plane\.csv:1: column 'w' not found in the header \(columns: a, b, z\)/,
     );
-    assert.throws(() => loadData(csvSpec('missing.csv')), /cannot read csv file .*missing\.csv/);
+    await assert.rejects(() => loadData(csvSpec('missing.csv')), /cannot read csv file: .*missing\.csv: no such file/);
   });
 
-  it('a class id out of range names its line', () => {
-    assert.throws(
+  it('a class id out of range names its line', async () => {
+    await assert.rejects(
       () => loadData(csvSpec('bad-label.csv', 'classification', 'label')),
       /bad-label\.csv:4:3: class "5" in column 'label' is not an integer in 0\.\.1/,
     );

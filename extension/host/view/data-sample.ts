@@ -19,6 +19,6 @@ export function pickSubsample(data: LoadedData, maxPoints: number): ViewShowData
 }
 
 /** The spec's training data (same generator and seed as the trainer), thinned for the view. */
-export function subsampleData(spec: ResolvedSpec, maxPoints: number): ViewShowData {
-  return pickSubsample(loadData(spec), maxPoints);
+export async function subsampleData(spec: ResolvedSpec, maxPoints: number): Promise<ViewShowData> {
+  return pickSubsample(await loadData(spec), maxPoints);
 }

@@ -40,7 +40,7 @@ const channel = new MessageChannel<WorkerToHost, HostToWorker>(
         throw new Error(`no cell ${cell} in surface ${surfaceId}`);
       return { map: cellInputMap(held.network, held.partition, cell) };
     },
-    data: (job) => ({ data: subsampleData(job.spec, job.maxPoints) }),
+    data: async (job) => ({ data: await subsampleData(job.spec, job.maxPoints) }),
   },
   (raw, reason) => console.warn(`view worker ignored a message (${reason}): ${JSON.stringify(raw)?.slice(0, 200)}`),
 );

@@ -20,12 +20,16 @@ export interface RegionLimits {
   maxCount: number;
   /** Refuse half-space sets with more D-subsets of constraints than this. */
   maxSubsets: number;
+  /** Refuse regions whose vertex list would hold more numbers than this (vertices × D), before building it. */
+  maxCoordinates: number;
 }
 
 export const DEFAULT_LIMITS: RegionLimits = {
   warnCount: DEFAULTS.vertexWarnCount,
   maxCount: DEFAULTS.vertexMaxCount,
   maxSubsets: 200_000,
+  // 16 M float64 coordinates (128 MB as arrays): a simplex up to D ≈ 4000, the largest vertex pass the lab trained (D = 3072).
+  maxCoordinates: 16_000_000,
 };
 
 export interface RegionConversion {
@@ -177,6 +181,16 @@ export function sortCounterClockwise(points: Matrix): Matrix {
 
 function blowUpIssues(count: number, form: RegionForm, dim: number, limits: RegionLimits): RegionIssue[] {
   const why = form === 'box' ? ` (a box in ${dim} dimensions has 2^${dim} corners)` : '';
+  if (count <= limits.maxCount && count * dim > limits.maxCoordinates) {
+    return [
+      {
+        message: `this ${form} has ${count} vertices of ${dim} coordinates (${count * dim} numbers), more than the ${limits.maxCoordinates} POLICE builds for one region; use fewer vertices`,
+        severity: 'error',
+        path: [form],
+        code: 'vertex-blow-up',
+      },
+    ];
+  }
   if (count > limits.maxCount) {
     return [
       {
@@ -347,9 +361,10 @@ export function regionToVertices(region: RawRegionSpec, dim: number, limits: Reg
         return result();
       }
       const subsets = binomial(a.length, dim);
-      if (subsets > limits.maxSubsets) {
+      // Each subset is a D×D solve: bound the work (subsets · D³), not only the count.
+      if (subsets > limits.maxSubsets || subsets * dim ** 3 > limits.maxSubsets * 1000) {
         issues.push({
-          message: `converting ${a.length} half-spaces in ${dim} dimensions means solving ${subsets} systems (more than ${limits.maxSubsets}); give the vertices instead`,
+          message: `converting ${a.length} half-spaces in ${dim} dimensions means solving ${subsets} systems of ${dim}×${dim}, more than validation can afford (${limits.maxSubsets} systems of 10×10); give the vertices instead`,
           severity: 'error',
           path: ['halfspaces'],
           code: 'vertex-blow-up',

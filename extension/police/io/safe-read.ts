@@ -1,5 +1,5 @@
 // Every file POLICE reads goes through here: a regular file (no device, FIFO or directory), at most a stated size, read with a cap.
-import { closeSync, constants, fstatSync, openSync, readSync, promises as fsp, realpathSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, promises as fsp, realpathSync, type ReadStream } from 'node:fs';
 import * as path from 'node:path';
 
 const MiB = 1024 * 1024;
@@ -122,6 +122,29 @@ export function readFileLimited(file: string, options: ReadOptions): Buffer {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The first `bytes` bytes of a regular file within the kind's limit (a CSV header), without reading the rest. */
+export function readFileHead(file: string, bytes: number, options: ReadOptions): Buffer {
+  const limit = options.limit ?? READ_LIMITS[options.kind];
+  const { fd } = openChecked(file, limit, options.what ?? WHAT[options.kind]);
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const read = readSync(fd, buffer, 0, bytes, 0);
+    return buffer.subarray(0, read);
+  } catch (err) {
+    throw describeOpenError(file, err);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An open read stream over a checked regular file (for parsing large files as a stream); its size is returned too. */
+export function openCheckedStream(file: string, options: ReadOptions): { stream: ReadStream; size: number } {
+  const limit = options.limit ?? READ_LIMITS[options.kind];
+  const { fd, size } = openChecked(file, limit, options.what ?? WHAT[options.kind]);
+  // The stream owns the descriptor from here; `end` caps what it reads at the limit even if the file grows.
+  return { stream: createReadStream('', { fd, start: 0, end: limit, autoClose: true }), size };
 }
 
 /** The UTF-8 text of a regular file of at most the kind's limit (see readFileLimited). */

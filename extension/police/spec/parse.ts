@@ -4,17 +4,28 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { getNodeValue, parseTree, printParseErrorCode } from 'jsonc-parser';
 import type { Node as JsonNode, ParseError } from 'jsonc-parser';
-import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import schema from '../../../schemas/police.schema.json';
 import { DATASETS } from '../training/datasets';
-import { compileExpression, findNonFinite, formatPoint, parseExpression } from './expression';
+import { describeEstimate, estimateTrainingMemory, formatMemory, TRAINING_MEMORY_LIMIT } from '../training/memory';
+import { CSV_ROW_LIMIT } from '../training/data';
+import { checkRegularFile, confinedPath, readFileHead, SafeReadError, type DataRoots } from '../io/safe-read';
+import { compileExpression, formatPoint, parseExpression } from './expression';
 import type { Problem, Range, Severity } from './problems';
 import { createRng } from '../common/random';
 import { boundingBox, checkVertexSet, regionsOverlap, regionToVertices } from '../geometry/regions';
 import { EXACT_ACTIVATIONS, isAnnealable, type Activation } from './activations';
 import { DEFAULTS, SHIFT_RULES } from './types';
 import type { DataSource, Matrix, RawRegionSpec, ResolvedConstraint, ResolvedRegion, ResolvedSpec } from './types';
+
+/** Where the files a spec names may be read from; by default the spec's own folder tree. */
+export interface ValidateOptions {
+  dataRoots?: DataRoots;
+  /** How the user allows data elsewhere, named in the problem (a CLI flag, a setting). */
+  optIn?: string;
+}
+
+export const DEFAULT_OPT_IN = 'pass --allow-data-outside to read it anyway';
 
 export interface ValidationResult {
   /** Present only when there is no error (warnings allowed). */
@@ -368,6 +379,10 @@ interface Context {
   dim?: number;
   outputUnits?: number;
   specDir: string;
+  dataRoots: DataRoots;
+  optIn: string;
+  /** Rows of the CSV (an upper bound from its size), for the memory estimate. */
+  csvRows?: number;
 }
 
 function checkMatrixShape(
@@ -442,6 +457,12 @@ function checkRegions(c: Context, domain: [number, number][] | undefined): Resol
   let exactConstraintRegion: string | undefined;
   regions.forEach((region: unknown, index) => {
     if (!isObject(region)) {
+      c.v.at(
+        ['regions', index],
+        `region ${index} is ${describeValue(region)}: a region is an object with a name and one of ${REGION_FORM_NAMES}`,
+        'error',
+        'region-form',
+      );
       resolved.push(undefined);
       return;
     }
@@ -518,6 +539,29 @@ function checkRegions(c: Context, domain: [number, number][] | undefined): Resol
   return resolved.every((r) => r !== undefined) ? (resolved as ResolvedRegion[]) : undefined;
 }
 
+/** Refuses, with the estimate and the limit, a training that would not fit in memory (checked from sizes alone). */
+function checkMemory(c: Context, layers: ResolvedSpec['layers'], regions: ResolvedRegion[], data: ResolvedSpec['data']): void {
+  const training = isObject(c.raw.training) ? c.raw.training : {};
+  const estimate = estimateTrainingMemory({
+    inputDim: c.dim ?? 0,
+    layerUnits: layers.map((l) => l.units),
+    outputUnits: data.task === 'classification' ? Math.max(c.outputUnits ?? 0, data.classes) : (c.outputUnits ?? 0),
+    batch: isPositiveInt(training.batch) ? training.batch : DEFAULTS.batch,
+    samples: data.source.kind === 'csv' ? (c.csvRows ?? 0) : data.samples,
+    vertices: regions.reduce((n, r) => n + r.vertices.length, 0),
+    skip: regions.some((r) => r.constraint.kind !== 'affine'),
+  });
+  if (estimate.totalBytes > TRAINING_MEMORY_LIMIT) {
+    c.v.at(
+      ['model', 'layers'],
+      `training this spec needs ${describeEstimate(estimate)}, more than the ${formatMemory(TRAINING_MEMORY_LIMIT)} a training may use (the wasm heap ends at 4 GiB); use narrower or fewer layers, a smaller batch or data.samples, or fewer vertices`,
+      'error',
+      'memory-limit',
+      { key: true },
+    );
+  }
+}
+
 function defaultDomain(dim: number, regions: ResolvedRegion[] | undefined, dataset: unknown): [number, number][] {
   const domain: [number, number][] = Array.from({ length: dim }, () => [-1, 1]);
   const points = typeof dataset === 'string' ? DATASETS[dataset] : undefined;
@@ -537,21 +581,41 @@ function defaultDomain(dim: number, regions: ResolvedRegion[] | undefined, datas
   });
 }
 
+const REGION_FORM_NAMES = 'vertices, box, simplex, polygon or halfspaces';
+
+/** What a JSON value is, in words, without quoting it at length. */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : 'an array';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number') return `the number ${value}`;
+  if (typeof value === 'boolean') return `${value}`;
+  return typeof value;
+}
+
 /** Reads the first line of a file cheaply (the csv header), without loading the whole file. */
 function readFirstLine(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(64 * 1024);
-    const read = readSync(fd, buffer, 0, buffer.length, 0);
-    const text = buffer
-      .subarray(0, read)
-      .toString('utf8')
-      .replace(/^\uFEFF/, '');
-    const newline = text.search(/\r?\n/);
-    return newline >= 0 ? text.slice(0, newline) : text;
-  } finally {
-    closeSync(fd);
-  }
+  const text = readFileHead(path, 64 * 1024, { kind: 'csv' })
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
+  const newline = text.search(/\r?\n/);
+  return newline >= 0 ? text.slice(0, newline) : text;
+}
+
+/**
+ * A header POLICE may quote back: a .csv/.tsv file whose first line is short printable column names. Anything
+ * else (a key file, /etc/passwd, a binary) is never quoted in a problem.
+ */
+function quotableHeader(file: string, header: string[]): boolean {
+  return (
+    ['.csv', '.tsv'].includes(extname(file).toLowerCase()) &&
+    header.length <= 256 &&
+    header.every((name) => name.length <= 64 && /^[\p{L}\p{N} _.()\-[\]/#%+*^]*$/u.test(name))
+  );
+}
+
+function listColumns(header: string[]): string {
+  return header.length <= 20 ? header.join(', ') : `${header.slice(0, 20).join(', ')} and ${header.length - 20} more`;
 }
 
 function checkExpression(c: Context, path: Path, text: string, domain: [number, number][] | undefined, seed: number): boolean {
@@ -568,19 +632,33 @@ function checkExpression(c: Context, path: Path, text: string, domain: [number, 
     }
   }
   if (!parsed.expr || !domain) return false;
-  // Probe corners, centre and seeded random points of the domain, where training samples will come from.
+  const dim = c.dim;
+  // Probe corners, centre and seeded random points of the domain, where training samples will come from. Only the
+  // coordinates the expression reads are drawn, so the cost follows the expression's text, not input.dim.
   const fn = compileExpression(parsed.expr);
-  const points: number[][] = [domain.map(([lo, hi]) => (lo + hi) / 2)];
-  if (c.dim <= 6) {
-    for (let mask = 0; mask < 2 ** c.dim; mask++) points.push(domain.map(([lo, hi], k) => (Math.floor(mask / 2 ** k) % 2 ? hi : lo)));
+  const used = [...parsed.variables].sort((a, b) => a - b);
+  const dense = dim <= 64;
+  const toPoint = (values: number[]): ArrayLike<number> => {
+    const point: Record<number, number> & { length: number } = dense ? new Array<number>(dim).fill(0) : { length: dim };
+    used.forEach((k, i) => (point[k] = values[i]));
+    if (dense) domain.forEach(([lo, hi], k) => (point[k] = used.includes(k) ? point[k] : (lo + hi) / 2));
+    return point;
+  };
+  const points: number[][] = [used.map((k) => (domain[k][0] + domain[k][1]) / 2)];
+  if (used.length <= 6) {
+    for (let mask = 0; mask < 2 ** used.length; mask++)
+      points.push(used.map((k, i) => (Math.floor(mask / 2 ** i) % 2 ? domain[k][1] : domain[k][0])));
   }
   const rng = createRng(seed);
-  for (let i = 0; i < 256; i++) points.push(domain.map(([lo, hi]) => rng.uniform(lo, hi)));
-  const bad = findNonFinite(fn, points);
-  if (bad) {
+  for (let i = 0; i < 256; i++) points.push(used.map((k) => rng.uniform(domain[k][0], domain[k][1])));
+  for (const values of points) {
+    const point = toPoint(values);
+    const value = fn(point);
+    if (Number.isFinite(value)) continue;
+    const where = dense ? `x=${formatPoint(point)}` : used.map((k, i) => `x${k}=${formatPoint([values[i]]).slice(1, -1)}`).join(', ');
     c.v.at(
       path,
-      `target produced ${bad.value} at x=${formatPoint(bad.x)}: every sample on input.domain must give a finite number`,
+      `target produced ${value} at ${where}: every sample on input.domain must give a finite number`,
       'error',
       'non-finite-target',
     );
@@ -699,19 +777,35 @@ function checkData(c: Context, domain: [number, number][] | undefined): Resolved
       return undefined;
     const inputs = csv.inputs;
     const targets = typeof csv.target === 'string' ? [csv.target] : csv.target;
-    const file = resolve(c.specDir, csv.path);
-    if (!existsSync(file) || !statSync(file).isFile()) {
-      c.v.at(['data', 'csv', 'path'], `csv file not found: ${file} (paths are relative to the spec's folder)`, 'error', 'csv-missing');
+    let file = resolve(c.specDir, csv.path);
+    let readable = false;
+    try {
+      file = confinedPath(file, c.dataRoots, c.optIn);
+      const size = checkRegularFile(file, { kind: 'csv' });
+      c.csvRows = Math.min(CSV_ROW_LIMIT, Math.ceil(size / (2 * (inputs.length + targets.length))));
+      readable = true;
+    } catch (err) {
+      const reason = err instanceof SafeReadError ? err.reason : 'unreadable';
+      const message =
+        reason === 'missing'
+          ? `csv file not found: ${file} (paths are relative to the spec's folder)`
+          : err instanceof Error
+            ? err.message
+            : String(err);
+      c.v.at(['data', 'csv', 'path'], message, 'error', reason === 'missing' ? 'csv-missing' : reason === 'outside' ? 'csv-outside' : 'csv-file');
       ok = false;
-    } else {
+    }
+    if (readable) {
       let header: string[] = [];
       try {
         const records = parseCsv(readFirstLine(file), { trim: true, relax_column_count: true }) as string[][];
         header = records[0] ?? [];
       } catch (err) {
+        // csv-parse quotes the offending text: name the kind of error only.
+        const code = (err as { code?: unknown }).code;
         c.v.at(
           ['data', 'csv', 'path'],
-          `cannot read the header row of ${file}: ${err instanceof Error ? err.message : String(err)}`,
+          `cannot read the header row of ${file}: ${err instanceof SafeReadError ? err.message : `not CSV (${typeof code === 'string' ? code : 'parse error'})`}`,
           'error',
           'csv-format',
         );
@@ -721,11 +815,14 @@ function checkData(c: Context, domain: [number, number][] | undefined): Resolved
         c.v.at(['data', 'csv', 'path'], `${file} is empty: it needs a header row naming the columns`, 'error', 'csv-format');
         ok = false;
       } else if (ok) {
+        const quotable = quotableHeader(file, header);
         const checkColumn = (name: string, path: Path): void => {
           if (!header.includes(name)) {
             c.v.at(
               path,
-              `column '${name}' is not in ${csv.path}${suggestion(name, header)}; its columns are ${header.join(', ')}`,
+              quotable
+                ? `column '${name}' is not in ${csv.path}${suggestion(name, header)}; its columns are ${listColumns(header)}`
+                : `column '${name}' is not in the first line of ${csv.path}, which is not a CSV header (a .csv or .tsv file whose first line names its columns)`,
               'error',
               'csv-column',
             );
@@ -871,7 +968,7 @@ function checkLayers(c: Context): ResolvedSpec['layers'] | undefined {
   return ok ? layers : undefined;
 }
 
-function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec | undefined {
+function semanticChecks(v: Validator, raw: Json, specPath: string, options: ValidateOptions): ResolvedSpec | undefined {
   const input = isObject(raw.input) ? raw.input : {};
   const model = isObject(raw.model) ? raw.model : {};
   const output = isObject(model.output) ? model.output : {};
@@ -881,6 +978,8 @@ function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec
     dim: isPositiveInt(input.dim) && input.dim <= MAX_INPUT_DIM ? input.dim : undefined,
     outputUnits: isPositiveInt(output.units) ? output.units : undefined,
     specDir: dirname(resolve(specPath)),
+    dataRoots: options.dataRoots ?? { folders: [dirname(resolve(specPath))] },
+    optIn: options.optIn ?? DEFAULT_OPT_IN,
   };
 
   let domain: [number, number][] | undefined;
@@ -914,6 +1013,7 @@ function semanticChecks(v: Validator, raw: Json, specPath: string): ResolvedSpec
   if (!domain && domainOk && c.dim !== undefined && input.domain === undefined)
     domain = defaultDomain(c.dim, regions, isObject(raw.data) ? raw.data.dataset : undefined);
   const data = section(v, () => checkData(c, domain));
+  if (layers && regions && data && c.dim !== undefined && c.outputUnits !== undefined) section(v, () => checkMemory(c, layers, regions, data));
   if (
     v.hasErrors() ||
     !layers ||
@@ -1023,7 +1123,7 @@ function section<T>(v: Validator, run: () => T): T | undefined {
  * Validates a spec's text: syntax, schema, then semantics, each problem with the range of the offending
  * JSON node. `specPath` locates relative files (csv). Never throws.
  */
-export function validateSpecText(rawText: string, specPath: string): ValidationResult {
+export function validateSpecText(rawText: string, specPath: string, options: ValidateOptions = {}): ValidationResult {
   // A byte-order mark becomes a space, so it parses and every offset still matches the caller's text.
   const text = rawText.charCodeAt(0) === 0xfeff ? ` ${rawText.slice(1)}` : rawText;
   const syntaxErrors: ParseError[] = [];
@@ -1053,7 +1153,10 @@ export function validateSpecText(rawText: string, specPath: string): ValidationR
     }
     duplicateKeys(v, root);
     schemaProblems(v, value);
-    const spec = section(v, () => semanticChecks(v, value, specPath));
+    const spec = section(v, () => semanticChecks(v, value, specPath, options));
+    // Every refusal names its place: a spec that did not resolve without saying why still gets one located error.
+    if (!spec && !v.hasErrors())
+      v.add('the spec could not be resolved: a value above has the wrong shape', 'error', 'schema', root.offset, Math.min(root.length, 1));
     // In file order, as a reader scans the spec (sort is stable for problems on the same node).
     const problems = v.problems.slice().sort((a, b) => a.offset - b.offset);
     return v.hasErrors() || !spec ? { problems } : { spec, problems };

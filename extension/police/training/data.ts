@@ -1,6 +1,6 @@
 // Training data from a resolved spec: expressions sampled on the domain, the paper's datasets, or a CSV file.
-import { parse as parseCsv } from 'csv-parse/sync';
-import { readFileSync } from 'node:fs';
+import { parse as parseCsvStream } from 'csv-parse';
+import { openCheckedStream, READ_LIMITS } from '../io/safe-read';
 import { DATASETS } from './datasets';
 import { compileTarget, formatPoint } from '../spec/expression';
 import { createRng, deriveSeed } from '../common/random';
@@ -114,46 +114,59 @@ interface CsvRecord {
   info: { lines: number };
 }
 
-function fromCsv(spec: ResolvedSpec, path: string, inputs: string[], targets: string[]): LoadedData {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new DataError(`cannot read csv file ${path}: ${err instanceof Error ? err.message : String(err)}`, path);
+/** Most rows a CSV may give (the schema's bound on data.samples): beyond it the file is refused with a message. */
+export const CSV_ROW_LIMIT = 10_000_000;
+/** Most numbers (rows × columns used) a CSV may give: 64 M float32 values are 256 MB of training data. */
+export const CSV_VALUE_LIMIT = 64_000_000;
+
+/** A Float32Array that doubles as rows arrive, so a streamed file never needs its rows twice in memory. */
+class GrowingFloats {
+  private data = new Float32Array(1024);
+  length = 0;
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = value;
   }
-  let records: CsvRecord[];
-  try {
-    records = parseCsv(text, { info: true, skip_empty_lines: true, trim: true, bom: true }) as CsvRecord[];
-  } catch (err) {
-    const line = (err as { lines?: number }).lines;
-    throw new DataError(`${path}${line ? `:${line}` : ''}: ${err instanceof Error ? err.message : String(err)}`, path, line);
+  take(): Float32Array {
+    return this.data.slice(0, this.length);
   }
-  if (records.length === 0)
-    throw new DataError(`${path}: the file is empty; it needs a header row naming the columns, then one row per sample`, path, 1);
-  const header = records[0].record;
-  const columnOf = (name: string): number => {
-    const index = header.indexOf(name);
-    if (index < 0)
-      throw new DataError(
-        `${path}:${records[0].info.lines}: column '${name}' not found in the header (columns: ${header.join(', ')})`,
-        path,
-        records[0].info.lines,
-      );
-    return index;
-  };
-  const inputColumns = inputs.map(columnOf);
-  const targetColumns = targets.map(columnOf);
-  const rows = records.slice(1);
-  if (rows.length === 0) throw new DataError(`${path}: the file has a header but no data rows`, path, records[0].info.lines + 1);
+}
+
+/** Short enough to name a bad cell without copying a file into a message. */
+const quoteCell = (raw: string): string => JSON.stringify(raw.length > 24 ? `${raw.slice(0, 24)}…` : raw);
+
+/** Parses the CSV as a stream (csv-parse), keeping only the used columns as float32, within CSV_ROW_LIMIT and CSV_VALUE_LIMIT. */
+async function fromCsv(spec: ResolvedSpec, path: string, inputs: string[], targets: string[]): Promise<LoadedData> {
+  let opened: ReturnType<typeof openCheckedStream>;
+  try {
+    opened = openCheckedStream(path, { kind: 'csv' });
+  } catch (err) {
+    throw new DataError(`cannot read csv file: ${err instanceof Error ? err.message : String(err)}`, path);
+  }
   if (inputs.length !== spec.inputDim)
     throw new DataError(`${path}: ${inputs.length} input columns but input.dim is ${spec.inputDim}`, path);
-
+  const parser = opened.stream.pipe(parseCsvStream({ info: true, skip_empty_lines: true, trim: true, bom: true }));
+  const classification = spec.data.task === 'classification';
+  const classes = spec.data.classes;
+  const x = new GrowingFloats();
+  const y = new GrowingFloats();
+  const labels: number[] = [];
+  let header: string[] | undefined;
+  let headerLine = 1;
+  let inputColumns: number[] = [];
+  let targetColumns: number[] = [];
+  let count = 0;
+  const perRow = inputs.length + (classification ? 1 : targets.length);
   const numberAt = (row: CsvRecord, column: number): number => {
     const raw = row.record[column];
     const value = raw === undefined || raw === '' ? NaN : Number(raw);
     if (!Number.isFinite(value)) {
       throw new DataError(
-        `${path}:${row.info.lines}:${column + 1}: ${raw === undefined || raw === '' ? 'empty value' : `value ${JSON.stringify(raw)} is not a number`} in column '${header[column]}'`,
+        `${path}:${row.info.lines}:${column + 1}: ${raw === undefined || raw === '' ? 'empty value' : `value ${quoteCell(raw)} is not a number`} in column '${header?.[column]}'`,
         path,
         row.info.lines,
         column + 1,
@@ -161,36 +174,66 @@ function fromCsv(spec: ResolvedSpec, path: string, inputs: string[], targets: st
     }
     return value;
   };
-
-  const count = rows.length;
-  const dim = spec.inputDim;
-  const x = new Float32Array(count * dim);
-  rows.forEach((row, i) => inputColumns.forEach((column, k) => (x[i * dim + k] = numberAt(row, column))));
-  if (spec.data.task === 'classification') {
-    const classes = spec.data.classes;
-    const labels = new Int32Array(count);
-    rows.forEach((row, i) => {
-      const value = numberAt(row, targetColumns[0]);
-      if (!Number.isInteger(value) || value < 0 || value >= classes) {
+  try {
+    for await (const row of parser as AsyncIterable<CsvRecord>) {
+      if (!header) {
+        header = row.record;
+        headerLine = row.info.lines;
+        const columnOf = (name: string): number => {
+          const index = header?.indexOf(name) ?? -1;
+          if (index < 0) {
+            const shown = header && header.length <= 20 && header.every((h) => h.length <= 64) ? ` (columns: ${header.join(', ')})` : '';
+            throw new DataError(`${path}:${headerLine}: column '${name}' not found in the header${shown}`, path, headerLine);
+          }
+          return index;
+        };
+        inputColumns = inputs.map(columnOf);
+        targetColumns = targets.map(columnOf);
+        continue;
+      }
+      if (count >= CSV_ROW_LIMIT || (count + 1) * perRow > CSV_VALUE_LIMIT) {
         throw new DataError(
-          `${path}:${row.info.lines}:${targetColumns[0] + 1}: class ${JSON.stringify(row.record[targetColumns[0]])} in column '${targets[0]}' is not an integer in 0..${classes - 1}`,
+          `${path}:${row.info.lines}: more than ${count.toLocaleString('en-US')} data rows; training data are limited to ${CSV_ROW_LIMIT.toLocaleString('en-US')} rows and ${CSV_VALUE_LIMIT.toLocaleString('en-US')} values (rows × columns used)`,
           path,
           row.info.lines,
-          targetColumns[0] + 1,
         );
       }
-      labels[i] = value;
-    });
-    return { x, y: oneHot(labels, classes), count, inputDim: dim, outputDim: classes, labels };
+      for (const column of inputColumns) x.push(numberAt(row, column));
+      if (classification) {
+        const value = numberAt(row, targetColumns[0]);
+        if (!Number.isInteger(value) || value < 0 || value >= classes) {
+          throw new DataError(
+            `${path}:${row.info.lines}:${targetColumns[0] + 1}: class ${quoteCell(row.record[targetColumns[0]])} in column '${targets[0]}' is not an integer in 0..${classes - 1}`,
+            path,
+            row.info.lines,
+            targetColumns[0] + 1,
+          );
+        }
+        labels.push(value);
+      } else for (const column of targetColumns) y.push(numberAt(row, column));
+      count++;
+    }
+  } catch (err) {
+    opened.stream.destroy();
+    if (err instanceof DataError) throw err;
+    const line = (err as { lines?: number }).lines;
+    throw new DataError(`${path}${line ? `:${line}` : ''}: ${err instanceof Error ? err.message : String(err)}`, path, line);
   }
-  const outputs = targetColumns.length;
-  const y = new Float32Array(count * outputs);
-  rows.forEach((row, i) => targetColumns.forEach((column, k) => (y[i * outputs + k] = numberAt(row, column))));
-  return { x, y, count, inputDim: dim, outputDim: outputs };
+  if (!header)
+    throw new DataError(`${path}: the file is empty; it needs a header row naming the columns, then one row per sample`, path, 1);
+  if (opened.stream.bytesRead > READ_LIMITS.csv)
+    throw new DataError(`${path}: grew past the ${READ_LIMITS.csv / 1024 ** 2} MiB limit for a CSV file while it was read`, path);
+  if (count === 0) throw new DataError(`${path}: the file has a header but no data rows`, path, headerLine + 1);
+  const dim = spec.inputDim;
+  if (classification) {
+    const ids = Int32Array.from(labels);
+    return { x: x.take(), y: oneHot(ids, classes), count, inputDim: dim, outputDim: classes, labels: ids };
+  }
+  return { x: x.take(), y: y.take(), count, inputDim: dim, outputDim: targetColumns.length };
 }
 
-/** Builds the training set; the same spec and seed give the same data. Throws DataError naming the cause. */
-export function loadData(spec: ResolvedSpec): LoadedData {
+/** Builds the training set; the same spec and seed give the same data. Rejects with a DataError naming the cause. */
+export async function loadData(spec: ResolvedSpec): Promise<LoadedData> {
   const rng = createRng(deriveSeed(spec.training.seed, DATA_STREAM));
   const source = spec.data.source;
   switch (source.kind) {

@@ -174,8 +174,8 @@ function batchTensors(
   return { x: tf.tensor2d(x, [n, D]), y: tf.tensor2d(oneHot, [n, classes]) };
 }
 
-function specData(spec: ResolvedSpec): TrainingData {
-  const loaded = loadData(spec);
+async function specData(spec: ResolvedSpec): Promise<TrainingData> {
+  const loaded = await loadData(spec);
   return { x: loaded.x, y: loaded.y, count: loaded.count, inputDim: loaded.inputDim, outputDim: loaded.outputDim };
 }
 
@@ -265,7 +265,7 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   for (const note of choice.notes) options.onLog?.('warn', note);
   const steps = options.steps ?? spec.training.steps;
   const seed = options.seed ?? spec.training.seed;
-  const data = options.data ?? specData(spec);
+  const data = options.data ?? (await specData(spec));
   if (data.inputDim !== spec.inputDim)
     throw new Error(`data for '${spec.name}' has ${data.inputDim} inputs, the spec says input.dim = ${spec.inputDim}`);
   if (spec.data.task === 'regression' && data.outputDim !== spec.outputUnits) {
