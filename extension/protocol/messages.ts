@@ -4,6 +4,7 @@ import type { Certificate } from '../police/proof/certificate-types';
 import type { FoldedNetwork } from '../police/network/network';
 import type { ResolvedSpec } from '../police/spec/types';
 import type { BackendPreference } from '../police/training/backend';
+import type { DataRoots } from '../police/io/safe-read';
 import type { LayerHealth } from '../police/training/train';
 
 export type { BackendPreference, LayerHealth };
@@ -42,10 +43,19 @@ export interface StartTraining {
   backend: BackendPreference;
   /** Minimum milliseconds between progress messages. */
   progressIntervalMs: number;
+  /** Where the spec's data files may be read from (the workspace, the spec's folder, or anywhere by opt-in); default the spec's folder. */
+  dataRoots?: DataRoots;
+  /** How the user allows data elsewhere, for the problem that refuses it. */
+  dataOptIn?: string;
 }
 export interface StopTraining {
   type: 'stop';
 }
+/**
+ * Milliseconds a trainer gets to answer 'stop' before it is killed. A step is synchronous and cannot be interrupted
+ * from inside; between steps the trainer answers at once, so a stop ends any training in well under a second.
+ */
+export const STOP_GRACE_MS = 400;
 export type HostToTrainer = StartTraining | StopTraining;
 
 // ---------- trainer → host ----------
@@ -80,6 +90,16 @@ export interface TrainingDone {
   runDir: string;
   certificate: Certificate;
   finalLoss: number;
+  /** How the training went, for the CLI's summary. */
+  summary: TrainingSummary;
+}
+export interface TrainingSummary {
+  backend: string;
+  stepsDone: number;
+  keptStep: number;
+  sideFlips: number;
+  elapsedMs: number;
+  accuracy?: number;
 }
 export interface TrainingStopped {
   type: 'stopped';

@@ -1,7 +1,7 @@
 // Child-process entry: receives HostToTrainer messages over IPC and streams TrainerToHost events.
 import { existsSync } from 'node:fs';
 import { MessageChannel } from '../protocol/channel';
-import type { HostToTrainer, StartTraining, TrainerToHost } from '../protocol/messages';
+import type { HostToTrainer, StartTraining, TrainerToHost, TrainingSummary } from '../protocol/messages';
 import { validateSpecText } from '../police/spec/parse';
 import { finishRun } from '../police/io/run-folder';
 import { initBackend } from '../police/training/backend';
@@ -41,7 +41,10 @@ async function start(request: StartTraining): Promise<void> {
   running = true;
   stopRequested = false;
   try {
-    const { spec, problems } = validateSpecText(request.specText, request.specPath);
+    const { spec, problems } = validateSpecText(request.specText, request.specPath, {
+      ...(request.dataRoots ? { dataRoots: request.dataRoots } : {}),
+      ...(request.dataOptIn ? { optIn: request.dataOptIn } : {}),
+    });
     const errors = problems.filter((p) => p.severity === 'error');
     if (!spec || errors.length > 0) {
       const first = errors[0] ?? problems[0];
@@ -83,7 +86,15 @@ async function start(request: StartTraining): Promise<void> {
       message: `${spec.name}: ${result.stepsDone} steps on ${result.backend}, certifying and writing ${request.runDir}`,
     });
     const certificate = await finishRun(spec, request.specText, result, request.runDir);
-    send({ type: 'done', runDir: request.runDir, certificate, finalLoss: result.finalLoss });
+    const summary: TrainingSummary = {
+      backend: result.backend,
+      stepsDone: result.stepsDone,
+      keptStep: result.keptStep,
+      sideFlips: result.health.reduce((n, h) => n + h.sideFlips, 0),
+      elapsedMs: result.elapsedMs,
+      ...(result.accuracy !== undefined ? { accuracy: result.accuracy } : {}),
+    };
+    send({ type: 'done', runDir: request.runDir, certificate, finalLoss: result.finalLoss, summary });
   } catch (err) {
     const { message, detail } = describe(err);
     send({ type: 'error', message: `training ${request.specPath} failed: ${message}`, ...(detail ? { detail } : {}) });

@@ -1,6 +1,6 @@
 // The POLICE view panel: webview lifecycle, replay of state after hide/reload, trainer events → view messages.
 import * as vscode from 'vscode';
-import { readFile } from 'node:fs/promises';
+import { readTextLimitedAsync } from '../../police/io/safe-read';
 import { join } from 'node:path';
 import type { FoldedNetwork } from '../../police/network/network';
 import type { ResolvedSpec } from '../../police/spec/types';
@@ -245,7 +245,7 @@ export class PoliceViewPanel extends Disposable {
     const specPath = join(dir, RUN_FILES.spec);
     let text: string;
     try {
-      text = await readFile(specPath, 'utf8');
+      text = await readTextLimitedAsync(specPath, { kind: 'spec' });
     } catch (error) {
       this.setStatus('error', `cannot read ${specPath}: ${(error as Error).message}`);
       return;
@@ -262,7 +262,7 @@ export class PoliceViewPanel extends Disposable {
     this.totalSteps = parsed.spec.training.steps;
     this.channel.send({ type: 'lossHistory', steps: this.lossSteps, losses: this.losses, totalSteps: this.totalSteps });
     try {
-      this.lastCertificate = JSON.parse(await readFile(join(dir, RUN_FILES.certificate), 'utf8')) as Certificate;
+      this.lastCertificate = JSON.parse(await readTextLimitedAsync(join(dir, RUN_FILES.certificate), { kind: 'certificate' })) as Certificate;
       this.channel.send({ type: 'certificate', certificate: this.lastCertificate });
     } catch {
       this.lastCertificate = undefined;
@@ -322,7 +322,7 @@ export class PoliceViewPanel extends Disposable {
   private async loadRunNetwork(dir: string): Promise<void> {
     try {
       const file = join(dir, RUN_FILES.network);
-      const network = parseNetworkText(await readFile(file, 'utf8'), file);
+      const network = parseNetworkText(await readTextLimitedAsync(file, { kind: 'network' }), file);
       this.network = network;
       this.networkStep = network.step ?? this.totalSteps;
       this.refreshSurface(true);

@@ -1,5 +1,5 @@
 // Reading a finished run folder for the view (pure Node: no 'vscode').
-import { readFile } from 'node:fs/promises';
+import { readTextLimitedAsync } from '../../police/io/safe-read';
 
 /** Loss curve of a run from metrics.jsonl (one JSON row per logged step); a torn last line is skipped. */
 export async function readMetrics(path: string): Promise<{ steps: number[]; losses: number[] }> {
@@ -7,7 +7,7 @@ export async function readMetrics(path: string): Promise<{ steps: number[]; loss
   const losses: number[] = [];
   let text = '';
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextLimitedAsync(path, { kind: 'metrics' });
   } catch {
     return { steps, losses };
   }

@@ -539,27 +539,30 @@ function checkRegions(c: Context, domain: [number, number][] | undefined): Resol
   return resolved.every((r) => r !== undefined) ? (resolved as ResolvedRegion[]) : undefined;
 }
 
-/** Refuses, with the estimate and the limit, a training that would not fit in memory (checked from sizes alone). */
-function checkMemory(c: Context, layers: ResolvedSpec['layers'], regions: ResolvedRegion[], data: ResolvedSpec['data']): void {
+/**
+ * Refuses, with the estimate and the limit, a training that would not fit in memory (from declared sizes alone,
+ * nothing is built). Returns whether it fits.
+ */
+function checkMemory(c: Context, layers: ResolvedSpec['layers'], vertices: number, samples: number, classes: number): boolean {
   const training = isObject(c.raw.training) ? c.raw.training : {};
   const estimate = estimateTrainingMemory({
     inputDim: c.dim ?? 0,
     layerUnits: layers.map((l) => l.units),
-    outputUnits: data.task === 'classification' ? Math.max(c.outputUnits ?? 0, data.classes) : (c.outputUnits ?? 0),
+    outputUnits: Math.max(c.outputUnits ?? 0, classes),
     batch: isPositiveInt(training.batch) ? training.batch : DEFAULTS.batch,
-    samples: data.source.kind === 'csv' ? (c.csvRows ?? 0) : data.samples,
-    vertices: regions.reduce((n, r) => n + r.vertices.length, 0),
-    skip: regions.some((r) => r.constraint.kind !== 'affine'),
+    samples,
+    vertices,
+    skip: Array.isArray(c.raw.regions) && c.raw.regions.some((r) => isObject(r) && isObject(r.constraint)),
   });
-  if (estimate.totalBytes > TRAINING_MEMORY_LIMIT) {
-    c.v.at(
-      ['model', 'layers'],
-      `training this spec needs ${describeEstimate(estimate)}, more than the ${formatMemory(TRAINING_MEMORY_LIMIT)} a training may use (the wasm heap ends at 4 GiB); use narrower or fewer layers, a smaller batch or data.samples, or fewer vertices`,
-      'error',
-      'memory-limit',
-      { key: true },
-    );
-  }
+  if (estimate.totalBytes <= TRAINING_MEMORY_LIMIT) return true;
+  c.v.at(
+    ['model', 'layers'],
+    `training this spec needs ${describeEstimate(estimate)}, more than the ${formatMemory(TRAINING_MEMORY_LIMIT)} a training may use (the wasm heap ends at 4 GiB); use narrower or fewer layers, a smaller batch or data.samples, or fewer vertices`,
+    'error',
+    'memory-limit',
+    { key: true },
+  );
+  return false;
 }
 
 function defaultDomain(dim: number, regions: ResolvedRegion[] | undefined, dataset: unknown): [number, number][] {
@@ -1009,11 +1012,19 @@ function semanticChecks(v: Validator, raw: Json, specPath: string, options: Vali
   }
 
   const layers = section(v, () => checkLayers(c));
+  // Sizes first: a training that cannot fit is refused before anything of input.dim's size is built.
+  const rawData = isObject(raw.data) ? raw.data : {};
+  const declaredSamples = rawData.csv !== undefined ? 0 : isPositiveInt(rawData.samples) ? rawData.samples : DEFAULTS.samples;
+  const fits = layers && c.dim !== undefined && c.outputUnits !== undefined ? checkMemory(c, layers, 0, declaredSamples, 0) : true;
+  if (!fits) return undefined;
   const regions = section(v, () => checkRegions(c, domain));
   if (!domain && domainOk && c.dim !== undefined && input.domain === undefined)
     domain = defaultDomain(c.dim, regions, isObject(raw.data) ? raw.data.dataset : undefined);
   const data = section(v, () => checkData(c, domain));
-  if (layers && regions && data && c.dim !== undefined && c.outputUnits !== undefined) section(v, () => checkMemory(c, layers, regions, data));
+  if (layers && regions && data && c.dim !== undefined && c.outputUnits !== undefined) {
+    const vertices = regions.reduce((n, r) => n + r.vertices.length, 0);
+    section(v, () => checkMemory(c, layers, vertices, data.source.kind === 'csv' ? (c.csvRows ?? 0) : data.samples, data.classes));
+  }
   if (
     v.hasErrors() ||
     !layers ||
