@@ -10,7 +10,6 @@ import { runsRootFor, type Trainings } from './trainings';
 import { PoliceViewPanel } from './view/panel';
 import { ANALYSIS_FILES, RUN_FILES } from '../police/io/run-files';
 import { EXPORT_FORMATS, EXPORT_WRITES_FILE, type ExportFormat } from '../police/io/format-names';
-import { validateSpecText } from '../police/spec/parse';
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
@@ -105,7 +104,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 async function train(deps: CommandDeps, target: Target): Promise<void> {
   const document = await specDocument(target, true);
   if (!document) return;
-  const problems = deps.diagnostics.validateNow(document);
+  const problems = await deps.diagnostics.validateNow(document);
   const errors = problems.filter((p) => p.severity === 'error');
   const name = specNameFromPath(document.uri.fsPath);
   if (errors.length > 0) {
@@ -118,7 +117,7 @@ async function train(deps: CommandDeps, target: Target): Promise<void> {
   }
   const state = await deps.trainings.start(document);
   if (state && PoliceViewPanel.active) {
-    const parsed = validateSpecText(document.getText(), document.uri.fsPath);
+    const parsed = await deps.diagnostics.validate(document);
     if (parsed.spec) PoliceViewPanel.active.showSpec(parsed.spec, document.uri);
   }
 }
@@ -131,7 +130,7 @@ async function showView(deps: CommandDeps, target: Target): Promise<void> {
   const document = await specDocument(target, false);
   const panel = PoliceViewPanel.show(deps.context);
   if (!document) return;
-  const parsed = validateSpecText(document.getText(), document.uri.fsPath);
+  const parsed = await deps.diagnostics.validate(document);
   if (parsed.spec) panel.showSpec(parsed.spec, document.uri);
   else
     void vscode.window.showWarningMessage(

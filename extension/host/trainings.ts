@@ -9,6 +9,7 @@ import type {
   TrainingProgress,
   TrainingSnapshot,
 } from '../protocol/messages';
+import { dataAccessFor } from './diagnostics';
 import { formatLoss, newRunDir, removeLeftovers, specNameFromPath } from './run-folders';
 import { TrainerClient, type TrainingOutcome } from './trainer-client';
 import { Disposable, toDisposable } from './dispose';
@@ -105,6 +106,7 @@ export class Trainings extends Disposable {
     const state: TrainingState = { specPath, specName, runDir, startedAt: Date.now() };
 
     this.log.info(`training ${specPath} → ${runDir}`);
+    const access = dataAccessFor(specPath);
     const client = new TrainerClient(
       this.trainerScript,
       {
@@ -115,6 +117,8 @@ export class Trainings extends Disposable {
         steps: options.steps,
         backend: config.get<BackendPreference>('backend', 'auto'),
         progressIntervalMs: Math.round(1000 / refreshHz),
+        ...(access.dataRoots ? { dataRoots: access.dataRoots } : {}),
+        ...(access.optIn ? { dataOptIn: access.optIn } : {}),
       },
       {
         message: (message) => this.emit((l) => l.trainerMessage?.(state, message)),

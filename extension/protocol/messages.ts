@@ -5,6 +5,7 @@ import type { FoldedNetwork } from '../police/network/network';
 import type { ResolvedSpec } from '../police/spec/types';
 import type { BackendPreference } from '../police/training/backend';
 import type { DataRoots } from '../police/io/safe-read';
+import type { ValidateOptions, ValidationResult } from '../police/spec/parse';
 import type { LayerHealth } from '../police/training/train';
 
 export type { BackendPreference, LayerHealth };
@@ -405,4 +406,30 @@ export const REQUEST_PAIRS = {
   hostToWorker: true satisfies RequestPairsChecked<HostToWorker, WorkerToHost>,
   webviewToHost: true satisfies RequestPairsChecked<WebviewToHost, HostToWebview>,
   hostToTrainer: true satisfies RequestPairsChecked<HostToTrainer, TrainerToHost>,
+  hostToValidator: true satisfies RequestPairsChecked<HostToValidator, ValidatorToHost>,
 } as const;
+
+// ---------- host ↔ spec validation worker (extension/host/spec-validation-worker.ts) ----------
+
+/** Request: validate one spec text (reply: SpecValidated). */
+export interface ValidateSpecJob {
+  type: 'validate';
+  messageId: number;
+  text: string;
+  specPath: string;
+  options: ValidateOptions;
+  /** Send back the resolved spec too (the view needs it); diagnostics need only the problems, and a spec's vertices can be megabytes to copy. */
+  withSpec: boolean;
+}
+export type HostToValidator = ValidateSpecJob;
+
+export interface SpecValidated {
+  type: 'validate';
+  inReplyTo: number;
+  result: ValidationResult;
+}
+/** The worker has loaded the engine: the time limit of a validation starts now. */
+export interface ValidatorReady {
+  type: 'validatorReady';
+}
+export type ValidatorToHost = ValidatorReady | SpecValidated | ReplyFailure;

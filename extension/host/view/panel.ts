@@ -250,7 +250,7 @@ export class PoliceViewPanel extends Disposable {
       this.setStatus('error', `cannot read ${specPath}: ${(error as Error).message}`);
       return;
     }
-    const parsed = parseSpecText(text, specPath);
+    const parsed = await parseSpecText(text, specPath);
     if (!parsed.spec) {
       this.setStatus('error', `${specPath}: ${parsed.problems.find((p) => p.severity === 'error')?.message ?? 'invalid spec'}`);
       return;
@@ -281,7 +281,7 @@ export class PoliceViewPanel extends Disposable {
     } else if (state?.specUri) {
       try {
         const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(state.specUri));
-        const parsed = parseSpecText(document.getText(), document.uri.fsPath);
+        const parsed = await parseSpecText(document.getText(), document.uri.fsPath);
         if (parsed.spec) view.showSpec(parsed.spec, document.uri);
       } catch (error) {
         view.setStatus('error', `cannot reopen ${state.specUri}: ${(error as Error).message}`);
@@ -363,10 +363,11 @@ export class PoliceViewPanel extends Disposable {
 
   private scheduleReparse(document: vscode.TextDocument): void {
     if (this.reparseTimer) clearTimeout(this.reparseTimer);
-    this.reparseTimer = setTimeout(() => {
+    this.reparseTimer = setTimeout(async () => {
       this.reparseTimer = undefined;
-      const parsed = parseSpecText(document.getText(), document.uri.fsPath);
-      if (!parsed.spec || !this.specUri) return;
+      const version = document.version;
+      const parsed = await parseSpecText(document.getText(), document.uri.fsPath);
+      if (!parsed.spec || !this.specUri || document.version !== version) return;
       this.spec = parsed.spec;
       this.lastSpecMessage = { type: 'spec', spec: toViewSpecPlain(parsed.spec, this.editable), specUri: this.specUri.toString() };
       this.channel.send(this.lastSpecMessage);
