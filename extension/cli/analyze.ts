@@ -12,7 +12,12 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { json: { type: 'boolean', default: false }, probes: { type: 'string' }, seed: { type: 'string' }, ...ALLOW_DATA_OUTSIDE_OPTION },
+      options: {
+        json: { type: 'boolean', default: false },
+        probes: { type: 'string' },
+        seed: { type: 'string' },
+        ...ALLOW_DATA_OUTSIDE_OPTION,
+      },
     });
   } catch (err) {
     process.stderr.write(`police analyze: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);

@@ -4,7 +4,14 @@ import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MessageChannel } from '../protocol/channel';
-import { STOP_GRACE_MS, type BackendPreference, type HostToTrainer, type StartTraining, type TrainerToHost, type TrainingDone } from '../protocol/messages';
+import {
+  STOP_GRACE_MS,
+  type BackendPreference,
+  type HostToTrainer,
+  type StartTraining,
+  type TrainerToHost,
+  type TrainingDone,
+} from '../protocol/messages';
 import type { Certificate } from '../police/proof/certificate-types';
 import { effectiveShiftRule } from '../police/training/model';
 import type { Problem } from '../police/spec/problems';
@@ -168,7 +175,10 @@ function runTrainer(start: StartTraining, printer: ProgressPrinter, onReady: (ba
       if (child.pid !== undefined) rmSync(tempRunDir(start.runDir, child.pid), { recursive: true, force: true });
       if (outcome?.kind === 'done' || outcome?.kind === 'error') resolve(outcome);
       else if (signalled) resolve({ kind: 'signal', signal: signalled, step: lastStep });
-      else resolve(outcome ?? { kind: 'crashed', message: `the trainer process ${signal ? `was killed by ${signal}` : `exited with code ${code}`}` });
+      else
+        resolve(
+          outcome ?? { kind: 'crashed', message: `the trainer process ${signal ? `was killed by ${signal}` : `exited with code ${code}`}` },
+        );
     });
     child.on('error', (err) => {
       outcome ??= { kind: 'crashed', message: `the trainer process could not run: ${err.message}` };

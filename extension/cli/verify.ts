@@ -78,7 +78,10 @@ function compareStored(dir: string, certificate: Certificate): StoredComparison 
   const verdicts = (c: Partial<Certificate>): string =>
     JSON.stringify([c.proved, Array.isArray(c.regions) ? c.regions.map((r) => [r?.name, r?.status]) : null]);
   if (verdicts(stored) !== verdicts(certificate))
-    return { matches: false, detail: `weights match ${path}, but its verdicts DIFFER from the recomputed ones (proved, or a region's status)` };
+    return {
+      matches: false,
+      detail: `weights match ${path}, but its verdicts DIFFER from the recomputed ones (proved, or a region's status)`,
+    };
   return { matches: true, detail: `weights and verdicts match ${path}` };
 }
 

@@ -84,8 +84,8 @@ export class SpecDiagnostics extends Disposable {
   }
 
   /** The full result (problems, and the resolved spec when valid), validated off the host's thread. */
-  validate(document: vscode.TextDocument): Promise<ValidationResult> {
-    return this.validator.validate(document.getText(), document.uri.fsPath, dataAccessFor(document.uri.fsPath));
+  validate(document: vscode.TextDocument, withSpec = true): Promise<ValidationResult> {
+    return this.validator.validate(document.getText(), document.uri.fsPath, dataAccessFor(document.uri.fsPath), withSpec);
   }
 
   /** Validate at once, show the problems, and return them (commands use this before training). */
@@ -96,7 +96,7 @@ export class SpecDiagnostics extends Disposable {
     this.timers.delete(key);
     const version = document.version;
     const text = document.getText();
-    const { problems } = await this.validate(document);
+    const { problems } = await this.validate(document, false);
     const internal = problems.find((p) => p.code === 'internal');
     if (internal) this.log.error(`validating ${document.uri.fsPath}: ${internal.message}`);
     // An answer for an older text must not replace the newer one's diagnostics.

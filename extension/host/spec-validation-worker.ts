@@ -9,7 +9,8 @@ const channel = new MessageChannel<ValidatorToHost, HostToValidator>(
   {
     validate: (job) => {
       try {
-        channel.send({ type: 'validated', id: job.id, result: validateSpecText(job.text, job.specPath, job.options) });
+        const { spec, problems } = validateSpecText(job.text, job.specPath, job.options);
+        channel.send({ type: 'validated', id: job.id, result: job.withSpec && spec ? { spec, problems } : { problems } });
       } catch (error) {
         channel.send({ type: 'validationFailed', id: job.id, message: error instanceof Error ? error.message : String(error) });
       }
@@ -19,3 +20,4 @@ const channel = new MessageChannel<ValidatorToHost, HostToValidator>(
 );
 
 parentPort?.on('message', (message: unknown) => channel.receive(message));
+channel.send({ type: 'validatorReady' });

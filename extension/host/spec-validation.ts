@@ -22,12 +22,14 @@ function failure(message: string): ValidationResult {
 
 interface Pending {
   resolve: (result: ValidationResult) => void;
-  timer: NodeJS.Timeout;
+  timer?: NodeJS.Timeout;
   specPath: string;
 }
 
 export class SpecValidator {
   private worker: Worker | undefined;
+  /** Resolves once the current worker has started (loading the engine is not the spec's time). */
+  private online: Promise<void> = Promise.resolve();
   private channel: MessageChannel<HostToValidator, ValidatorToHost> | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -39,21 +41,28 @@ export class SpecValidator {
     private readonly timeLimitMs = VALIDATION_TIME_LIMIT_MS,
   ) {}
 
-  /** The spec's problems (and the resolved spec when valid); never rejects. */
-  validate(text: string, specPath: string, options: ValidateOptions = {}): Promise<ValidationResult> {
+  /** The spec's problems, and the resolved spec when valid and `withSpec` (copying it back costs the host time); never rejects. */
+  validate(text: string, specPath: string, options: ValidateOptions = {}, withSpec = true): Promise<ValidationResult> {
     if (this.disposed) return Promise.resolve(failure('POLICE is shutting down: the spec was not validated'));
     const id = this.nextId++;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        // The worker is stuck on this spec: end it, so later validations get a fresh one.
-        this.restart(`validating ${specPath} took more than ${this.timeLimitMs / 1000} s and was stopped`);
-      }, this.timeLimitMs);
-      this.pending.set(id, { resolve, timer, specPath });
+      const pending: Pending = { resolve, specPath };
+      this.pending.set(id, pending);
       try {
-        this.ensureChannel().send({ type: 'validate', id, text, specPath, options });
+        this.ensureChannel().send({ type: 'validate', id, text, specPath, options, withSpec });
+        this.worker?.ref();
       } catch (error) {
         this.settle(id, failure(`POLICE could not validate ${specPath}: ${error instanceof Error ? error.message : String(error)}`));
+        return;
       }
+      void this.online.then(() => {
+        if (!this.pending.has(id)) return;
+        // The worker is stuck on this spec: end it, so later validations get a fresh one.
+        pending.timer = setTimeout(
+          () => this.restart(`validating ${specPath} took more than ${this.timeLimitMs / 1000} s and was stopped`),
+          this.timeLimitMs,
+        );
+      });
     });
   }
 
@@ -67,6 +76,8 @@ export class SpecValidator {
     if (!pending) return;
     clearTimeout(pending.timer);
     this.pending.delete(id);
+    // An idle worker must not keep a process (a test, a closing host) alive.
+    if (this.pending.size === 0) this.worker?.unref();
     pending.resolve(result);
   }
 
@@ -82,9 +93,15 @@ export class SpecValidator {
   private ensureChannel(): MessageChannel<HostToValidator, ValidatorToHost> {
     if (this.worker && this.channel) return this.channel;
     const worker = new Worker(this.workerPath);
+    let ready: () => void = () => undefined;
+    this.online = new Promise((resolve) => {
+      ready = resolve;
+      worker.once('exit', () => resolve());
+    });
     const channel = new MessageChannel<HostToValidator, ValidatorToHost>(
       (message) => worker.postMessage(message),
       {
+        validatorReady: () => ready(),
         validated: (m) => this.settle(m.id, m.result),
         validationFailed: (m) => {
           if (m.id < 0) this.onError(m.message);
@@ -101,8 +118,6 @@ export class SpecValidator {
     worker.on('exit', () => {
       if (this.worker === worker) this.restart('the validation worker stopped');
     });
-    // An idle worker must not keep a process (a test, the CLI) alive.
-    worker.unref();
     this.worker = worker;
     this.channel = channel;
     return channel;

@@ -262,7 +262,9 @@ export class PoliceViewPanel extends Disposable {
     this.totalSteps = parsed.spec.training.steps;
     this.channel.send({ type: 'lossHistory', steps: this.lossSteps, losses: this.losses, totalSteps: this.totalSteps });
     try {
-      this.lastCertificate = JSON.parse(await readTextLimitedAsync(join(dir, RUN_FILES.certificate), { kind: 'certificate' })) as Certificate;
+      this.lastCertificate = JSON.parse(
+        await readTextLimitedAsync(join(dir, RUN_FILES.certificate), { kind: 'certificate' }),
+      ) as Certificate;
       this.channel.send({ type: 'certificate', certificate: this.lastCertificate });
     } catch {
       this.lastCertificate = undefined;

@@ -1,5 +1,15 @@
 // Every file POLICE reads goes through here: a regular file (no device, FIFO or directory), at most a stated size, read with a cap.
-import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, promises as fsp, realpathSync, type ReadStream } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  fstatSync,
+  openSync,
+  readSync,
+  promises as fsp,
+  realpathSync,
+  type ReadStream,
+} from 'node:fs';
 import * as path from 'node:path';
 
 const MiB = 1024 * 1024;

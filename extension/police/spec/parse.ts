@@ -813,7 +813,12 @@ function checkData(c: Context, domain: [number, number][] | undefined): Resolved
           : err instanceof Error
             ? err.message
             : String(err);
-      c.v.at(['data', 'csv', 'path'], message, 'error', reason === 'missing' ? 'csv-missing' : reason === 'outside' ? 'csv-outside' : 'csv-file');
+      c.v.at(
+        ['data', 'csv', 'path'],
+        message,
+        'error',
+        reason === 'missing' ? 'csv-missing' : reason === 'outside' ? 'csv-outside' : 'csv-file',
+      );
       ok = false;
     }
     if (readable) {
