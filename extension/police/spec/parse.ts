@@ -116,6 +116,21 @@ const SYNTAX_MESSAGES: Record<string, string> = {
   InvalidCharacter: 'invalid character in string',
 };
 
+/** Names and values from the spec are quoted in messages, never at length: the range already points at them. */
+function clampMessage(message: string): string {
+  const short = message.replace(
+    /(['"])([^'"\n]{61,}?)\1/g,
+    (_match, quote: string, body: string) => `${quote}${body.slice(0, 57)}…${quote}`,
+  );
+  return short.length > 1000 ? `${short.slice(0, 999)}…` : short;
+}
+
+/** A value from the spec, quoted for a message but never at length. */
+function quoteValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
 function describeType(type: unknown): string {
   const names: Record<string, string> = {
     number: 'a number',
@@ -179,7 +194,7 @@ class Validator {
   add(message: string, severity: Severity, code: string, offset: number, length: number): void {
     const start = Math.max(0, Math.min(offset, this.text.length));
     const len = Math.max(0, Math.min(length, this.text.length - start));
-    this.problems.push({ message, severity, code, offset: start, length: len, range: this.lines.range(start, len) });
+    this.problems.push({ message: clampMessage(message), severity, code, offset: start, length: len, range: this.lines.range(start, len) });
   }
 
   /** The node at `path` and whether the whole path exists (numbers or numeric strings index arrays). */
@@ -306,7 +321,7 @@ function schemaProblems(v: Validator, value: unknown): void {
         const what = last === 'activation' ? 'activation' : last === 'dataset' ? 'dataset' : `value for '${last}'`;
         v.at(
           path,
-          `unknown ${what} ${JSON.stringify(error.data)}${typeof error.data === 'string' ? suggestion(error.data, allowed) : ''}: valid ones are ${allowed.join(', ')}`,
+          `unknown ${what} ${quoteValue(error.data)}${typeof error.data === 'string' ? suggestion(error.data, allowed) : ''}: valid ones are ${allowed.join(', ')}`,
           'error',
           last === 'activation' ? 'unknown-activation' : 'schema',
         );
@@ -320,7 +335,7 @@ function schemaProblems(v: Validator, value: unknown): void {
       case 'exclusiveMinimum':
       case 'exclusiveMaximum': {
         const symbol = { minimum: '≥', maximum: '≤', exclusiveMinimum: '>', exclusiveMaximum: '<' }[error.keyword];
-        v.at(path, `must be ${symbol} ${String(params.limit)}, got ${JSON.stringify(error.data)}`, 'error', 'schema');
+        v.at(path, `must be ${symbol} ${String(params.limit)}, got ${quoteValue(error.data)}`, 'error', 'schema');
         break;
       }
       case 'minItems':
