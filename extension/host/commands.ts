@@ -156,7 +156,9 @@ async function verify(deps: CommandDeps, cliScript: string, target: Target): Pro
   } else {
     const showLog = 'Show log';
     const choice = await vscode.window.showWarningMessage(
-      `POLICE: ${run.specName}/${run.id}: not proved (verify exited with ${result.code}). ${summary}`,
+      result.code === 3
+        ? `POLICE: ${run.specName}/${run.id}: its certificate.json is missing or disagrees with the recomputed certificate. ${summary}`
+        : `POLICE: ${run.specName}/${run.id}: not proved (verify exited with ${result.code}). ${summary}`,
       showLog,
     );
     if (choice === showLog) deps.log.show();

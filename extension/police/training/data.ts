@@ -238,7 +238,10 @@ async function fromCsv(spec: ResolvedSpec, path: string, inputs: string[], targe
 }
 
 /** Builds the training set; the same spec and seed give the same data. Rejects with a DataError naming the cause. */
-export async function loadData(spec: ResolvedSpec, csvLimits: CsvLimits = { rows: CSV_ROW_LIMIT, values: CSV_VALUE_LIMIT }): Promise<LoadedData> {
+export async function loadData(
+  spec: ResolvedSpec,
+  csvLimits: CsvLimits = { rows: CSV_ROW_LIMIT, values: CSV_VALUE_LIMIT },
+): Promise<LoadedData> {
   const rng = createRng(deriveSeed(spec.training.seed, DATA_STREAM));
   const source = spec.data.source;
   switch (source.kind) {
