@@ -1,6 +1,6 @@
 // Spec validation for the extension host, run in a worker thread so no spec can block the host's event loop (no 'vscode' import: unit-testable).
 import { Worker } from 'node:worker_threads';
-import { MessageChannel } from '../protocol/channel';
+import { MessageChannel, NoReplyError } from '../protocol/channel';
 import type { HostToValidator, ValidatorToHost } from '../protocol/messages';
 import type { ValidateOptions, ValidationResult } from '../police/spec/parse';
 import type { Problem } from '../police/spec/problems';
@@ -20,19 +20,13 @@ function failure(message: string): ValidationResult {
   return { problems: [problem] };
 }
 
-interface Pending {
-  resolve: (result: ValidationResult) => void;
-  timer?: NodeJS.Timeout;
-  specPath: string;
-}
-
 export class SpecValidator {
   private worker: Worker | undefined;
-  /** Resolves once the current worker has started (loading the engine is not the spec's time). */
-  private online: Promise<void> = Promise.resolve();
   private channel: MessageChannel<HostToValidator, ValidatorToHost> | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  /** Resolves once the current worker has loaded the engine (its start-up is not the spec's time). */
+  private online: Promise<void> = Promise.resolve();
+  /** Ends the validations in flight when one runs past the limit. */
+  private readonly deadlines = new Set<NodeJS.Timeout>();
   private disposed = false;
 
   constructor(
@@ -42,28 +36,39 @@ export class SpecValidator {
   ) {}
 
   /** The spec's problems, and the resolved spec when valid and `withSpec` (copying it back costs the host time); never rejects. */
-  validate(text: string, specPath: string, options: ValidateOptions = {}, withSpec = true): Promise<ValidationResult> {
-    if (this.disposed) return Promise.resolve(failure('POLICE is shutting down: the spec was not validated'));
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      const pending: Pending = { resolve, specPath };
-      this.pending.set(id, pending);
-      try {
-        this.ensureChannel().send({ type: 'validate', id, text, specPath, options, withSpec });
-        this.worker?.ref();
-      } catch (error) {
-        this.settle(id, failure(`POLICE could not validate ${specPath}: ${error instanceof Error ? error.message : String(error)}`));
-        return;
-      }
+  async validate(text: string, specPath: string, options: ValidateOptions = {}, withSpec = true): Promise<ValidationResult> {
+    if (this.disposed) return failure('POLICE is shutting down: the spec was not validated');
+    let deadline: NodeJS.Timeout | undefined;
+    let settled = false;
+    try {
+      const channel = this.ensureChannel();
+      this.worker?.ref();
+      const reply = channel.request('validate', { text, specPath, options, withSpec });
       void this.online.then(() => {
-        if (!this.pending.has(id)) return;
+        if (settled) return;
         // The worker is stuck on this spec: end it, so later validations get a fresh one.
-        pending.timer = setTimeout(
+        deadline = setTimeout(
           () => this.restart(`validating ${specPath} took more than ${this.timeLimitMs / 1000} s and was stopped`),
           this.timeLimitMs,
         );
+        this.deadlines.add(deadline);
       });
-    });
+      return (await reply).result;
+    } catch (error) {
+      return failure(
+        error instanceof NoReplyError
+          ? error.message.replace(/^no reply to 'validate': /, '')
+          : `POLICE could not validate ${specPath}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    } finally {
+      settled = true;
+      if (deadline) {
+        clearTimeout(deadline);
+        this.deadlines.delete(deadline);
+      }
+      // An idle worker must not keep a process (a test, a closing host) alive.
+      if (this.channel && this.channel.pendingRequests === 0) this.worker?.unref();
+    }
   }
 
   dispose(): void {
@@ -71,23 +76,16 @@ export class SpecValidator {
     this.restart('POLICE is shutting down: the spec was not validated');
   }
 
-  private settle(id: number, result: ValidationResult): void {
-    const pending = this.pending.get(id);
-    if (!pending) return;
-    clearTimeout(pending.timer);
-    this.pending.delete(id);
-    // An idle worker must not keep a process (a test, a closing host) alive.
-    if (this.pending.size === 0) this.worker?.unref();
-    pending.resolve(result);
-  }
-
   /** Ends the worker and answers everything it still owed with `reason`. */
   private restart(reason: string): void {
     const worker = this.worker;
+    const channel = this.channel;
     this.worker = undefined;
     this.channel = undefined;
+    for (const deadline of this.deadlines) clearTimeout(deadline);
+    this.deadlines.clear();
     void worker?.terminate();
-    for (const id of [...this.pending.keys()]) this.settle(id, failure(reason));
+    channel?.close(reason);
   }
 
   private ensureChannel(): MessageChannel<HostToValidator, ValidatorToHost> {
@@ -100,14 +98,7 @@ export class SpecValidator {
     });
     const channel = new MessageChannel<HostToValidator, ValidatorToHost>(
       (message) => worker.postMessage(message),
-      {
-        validatorReady: () => ready(),
-        validated: (m) => this.settle(m.id, m.result),
-        validationFailed: (m) => {
-          if (m.id < 0) this.onError(m.message);
-          else this.settle(m.id, failure(`POLICE could not validate this spec: ${m.message}`));
-        },
-      },
+      { validatorReady: () => ready() },
       (_raw, reason) => this.onError(`ignored a message from the validation worker (${reason})`),
     );
     worker.on('message', (message: unknown) => channel.receive(message));
