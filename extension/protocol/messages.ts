@@ -56,7 +56,7 @@ export interface StopTraining {
  * Milliseconds a trainer gets to answer 'stop' before it is killed. A step is synchronous and cannot be interrupted
  * from inside; between steps the trainer answers at once, so a stop ends any training in well under a second.
  */
-export const STOP_GRACE_MS = 400;
+export const STOP_GRACE_MS = 250;
 export type HostToTrainer = StartTraining | StopTraining;
 
 // ---------- trainer → host ----------
