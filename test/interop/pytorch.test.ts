@@ -72,7 +72,7 @@ test('(a) the generated module, given the engine initial weights and a batch, gi
   for (const [name, spec] of cases) {
     const folder = join(scratch, 'parity', name);
     await writePytorchFolder(spec, folder);
-    const data = loadData(spec);
+    const data = await loadData(spec);
     const rows = Math.min(64, data.count);
     const mlp = createMlp({ inputDim: spec.inputDim, layers: spec.layers, outputUnits: spec.outputUnits }, spec.training.seed);
     const police = policeTensors(buildPoliceContext(spec), spec.inputDim);

@@ -137,7 +137,7 @@ skip.weight/bias) and the loss every few steps to \`metrics.jsonl\`.
 
 /** Writes the PyTorch folder for `spec` into `outDir` (created; existing files of the same names are replaced). Returns the files written. */
 export async function writePytorchFolder(spec: ResolvedSpec, outDir: string): Promise<string[]> {
-  const data = loadData(spec);
+  const data = await loadData(spec);
   const tensors = await initialTensors(spec);
   mkdirSync(outDir, { recursive: true });
   const files: Array<[string, string | Uint8Array]> = [
