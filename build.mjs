@@ -29,6 +29,8 @@ const builds = [
   { ...nodeCommon, entryPoints: ['extension/trainer/main.ts'], outfile: join(outdir, 'trainer.js') },
   // The view's partition/surface worker thread, so the extension host never computes them itself.
   { ...nodeCommon, entryPoints: ['extension/host/view/partition-worker.ts'], outfile: join(outdir, 'partition-worker.js') },
+  // Spec validation off the extension host's thread: a hostile spec must never block the editor.
+  { ...nodeCommon, entryPoints: ['extension/host/spec-validation-worker.ts'], outfile: join(outdir, 'spec-validation-worker.js') },
   {
     ...nodeCommon,
     entryPoints: ['extension/cli/main.ts'],

@@ -1,11 +1,10 @@
 // `police analyze SPEC DIR [--json] [--probes K] [--seed S]`: smooth-activation residual, orthogonality and injectivity of a run.
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzeRun } from '../police/analysis/run-analysis';
-import { validateSpecText } from '../police/spec/parse';
+import { ALLOW_DATA_OUTSIDE_OPTION, readSpecText, validateSpecFile } from './spec-file';
 
-const USAGE = 'usage: police analyze SPEC DIR [--json] [--probes K] [--seed S]';
+const USAGE = 'usage: police analyze SPEC DIR [--json] [--probes K] [--seed S] [--allow-data-outside]';
 
 export async function analyzeCommand(args: string[]): Promise<number> {
   let parsed;
@@ -13,7 +12,12 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { json: { type: 'boolean', default: false }, probes: { type: 'string' }, seed: { type: 'string' } },
+      options: {
+        json: { type: 'boolean', default: false },
+        probes: { type: 'string' },
+        seed: { type: 'string' },
+        ...ALLOW_DATA_OUTSIDE_OPTION,
+      },
     });
   } catch (err) {
     process.stderr.write(`police analyze: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
@@ -41,12 +45,12 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   }
   let specText: string;
   try {
-    specText = readFileSync(specPath, 'utf8');
+    specText = readSpecText(specPath);
   } catch (err) {
-    process.stderr.write(`police analyze: cannot read ${specPath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+    process.stderr.write(`police analyze: ${(err as Error).message}\n`);
     return 1;
   }
-  const { spec, problems } = validateSpecText(specText, path.resolve(specPath));
+  const { spec, problems } = validateSpecFile(path.resolve(specPath), specText, parsed.values['allow-data-outside']);
   const errors = problems.filter((p) => p.severity === 'error');
   if (!spec || errors.length > 0) {
     for (const p of errors)

@@ -1,10 +1,11 @@
 // `police import SPEC FILE --out RUN`: a network trained elsewhere (ONNX plain MLP, or weights.safetensors) as a certified run folder.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { importModel } from '../police/io/formats';
 import { certificateSummary, EXIT_BAD_INPUT, EXIT_NOT_PROVED, EXIT_PROVED } from './train';
 import { InputError, readSpec } from './verify';
+import { readSpecText } from './spec-file';
 
 const USAGE = 'usage: police import SPEC FILE --out RUN [--json]';
 
@@ -22,7 +23,7 @@ export async function importCommand(args: string[]): Promise<number> {
     const runDir = path.resolve(values.out);
     if (existsSync(runDir)) throw new InputError(`${runDir} already exists; runs are never overwritten, choose another --out`);
     const spec = readSpec(specPath);
-    const specText = readFileSync(specPath, 'utf8');
+    const specText = readSpecText(specPath);
     let result;
     try {
       result = await importModel(spec, specText, file, runDir);

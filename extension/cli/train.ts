@@ -1,18 +1,27 @@
-// `police train SPEC --out DIR [--steps N] [--seed S] [--backend …] [--json]`: trains in-process, writes the run atomically, prints the certificate.
-import { existsSync, readFileSync } from 'node:fs';
+// `police train SPEC --out DIR [--steps N] [--seed S] [--backend …] [--json]`: trains in a trainer child process, which writes the run atomically; prints the certificate.
+import { fork } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BackendPreference } from '../protocol/messages';
+import { MessageChannel } from '../protocol/channel';
+import {
+  STOP_GRACE_MS,
+  type BackendPreference,
+  type HostToTrainer,
+  type StartTraining,
+  type TrainerToHost,
+  type TrainingDone,
+} from '../protocol/messages';
 import type { Certificate } from '../police/proof/certificate-types';
 import { effectiveShiftRule } from '../police/training/model';
-import { validateSpecText } from '../police/spec/parse';
 import type { Problem } from '../police/spec/problems';
-import { finishRun } from '../police/io/run-folder';
-import { BACKEND_PREFERENCES, initBackend } from '../police/training/backend';
-import { train, trainingWorkload, type TrainProgress } from '../police/training/train';
+import { tempRunDir } from '../police/io/run-files';
+import type { TrainProgress } from '../police/training/train';
+import { BACKEND_PREFERENCES } from '../police/training/backend';
 import { batchLossText, fullDataLossText, keptStepText } from '../police/training/loss-names';
+import { ALLOW_DATA_OUTSIDE_OPTION, readSpecText, validateOptions, validateSpecFile } from './spec-file';
 
-const BACKENDS = BACKEND_PREFERENCES;
+const BACKENDS: readonly BackendPreference[] = BACKEND_PREFERENCES;
 
 export const EXIT_PROVED = 0;
 export const EXIT_BAD_INPUT = 1;
@@ -75,6 +84,111 @@ class ProgressPrinter {
   }
 }
 
+/** How long a trainer that has finished gets to exit by itself. */
+const EXIT_GRACE_MS = 2000;
+/** 128 + the signal's number, as shells report a process ended by it. */
+export const EXIT_SIGNAL: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** The trainer child's entry: the bundled dist/trainer.js beside dist/cli.js, or the source under tsx (tests). */
+function trainerEntry(): { script: string; execArgv: string[] } {
+  if (__filename.endsWith('.ts')) return { script: path.join(__dirname, '..', 'trainer', 'main.ts'), execArgv: ['--import', 'tsx'] };
+  return { script: path.join(__dirname, 'trainer.js'), execArgv: [] };
+}
+
+type TrainerOutcome =
+  | { kind: 'done'; done: TrainingDone }
+  | { kind: 'error'; message: string }
+  | { kind: 'signal'; signal: 'SIGINT' | 'SIGTERM'; step: number }
+  | { kind: 'crashed'; message: string };
+
+/**
+ * Runs one training in a trainer child process (the same one the editor uses), so that SIGINT/SIGTERM end it
+ * within STOP_GRACE_MS even in the middle of a step: it is asked to stop, then killed, and its temporary run
+ * folder removed. Once it says 'finishing' (the last step is done) the run is kept: it is certified and written.
+ */
+function runTrainer(start: StartTraining, printer: ProgressPrinter, onReady: (backend: string) => void): Promise<TrainerOutcome> {
+  const { script, execArgv } = trainerEntry();
+  const child = fork(script, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv });
+  // The trainer's own prints (tfjs notices) must not mix into --json on stdout.
+  child.stdout?.pipe(process.stderr);
+  child.stderr?.pipe(process.stderr);
+  let outcome: TrainerOutcome | undefined;
+  let signalled: 'SIGINT' | 'SIGTERM' | undefined;
+  let finishing = false;
+  let lastStep = 0;
+  let killTimer: NodeJS.Timeout | undefined;
+  const kill = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+    // A second signal does not wait for anything, not even a finishing run.
+    if (signalled) {
+      finishing = false;
+      kill();
+      return;
+    }
+    signalled = signal;
+    if (finishing) return;
+    if (child.connected) channel.send({ type: 'stop' });
+    killTimer = setTimeout(kill, STOP_GRACE_MS);
+  };
+  // The trainer has said its last word: closing the channel makes it exit (and it is killed if it does not).
+  const settle = (last: TrainerOutcome): void => {
+    outcome ??= last;
+    clearTimeout(killTimer);
+    killTimer = setTimeout(kill, EXIT_GRACE_MS);
+    if (child.connected) child.disconnect();
+  };
+  const onInt = (): void => onSignal('SIGINT');
+  const onTerm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const channel = new MessageChannel<HostToTrainer, TrainerToHost>(
+    (message) => {
+      if (child.connected) child.send(message);
+    },
+    {
+      ready: (m) => onReady(m.reason ?? m.backend),
+      progress: (m) => {
+        lastStep = m.step;
+        printer.update(m);
+      },
+      snapshot: () => undefined,
+      finishing: (m) => {
+        lastStep = m.step;
+        finishing = true;
+        // A signal that crossed this message must not kill a finished training while it writes its run.
+        if (!outcome) clearTimeout(killTimer);
+      },
+      log: (m) => process.stderr.write(`police train: ${m.message}\n`),
+      done: (m) => settle({ kind: 'done', done: m }),
+      stopped: (m) => settle({ kind: 'signal', signal: signalled ?? 'SIGINT', step: m.step }),
+      error: (m) => settle({ kind: 'error', message: m.message }),
+    },
+    () => undefined,
+  );
+  child.on('message', (raw) => channel.receive(raw));
+  return new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      clearTimeout(killTimer);
+      process.removeListener('SIGINT', onInt);
+      process.removeListener('SIGTERM', onTerm);
+      // Whatever the trainer left half-written beside the run goes; a run renamed into place is whole and stays.
+      if (child.pid !== undefined) rmSync(tempRunDir(start.runDir, child.pid), { recursive: true, force: true });
+      if (outcome?.kind === 'done' || outcome?.kind === 'error') resolve(outcome);
+      else if (signalled) resolve({ kind: 'signal', signal: signalled, step: lastStep });
+      else
+        resolve(
+          outcome ?? { kind: 'crashed', message: `the trainer process ${signal ? `was killed by ${signal}` : `exited with code ${code}`}` },
+        );
+    });
+    child.on('error', (err) => {
+      outcome ??= { kind: 'crashed', message: `the trainer process could not run: ${err.message}` };
+    });
+    channel.send(start);
+  });
+}
+
 export async function trainCommand(args: string[]): Promise<number> {
   let parsed;
   try {
@@ -87,6 +201,7 @@ export async function trainCommand(args: string[]): Promise<number> {
         seed: { type: 'string' },
         backend: { type: 'string', default: 'auto' },
         json: { type: 'boolean', default: false },
+        ...ALLOW_DATA_OUTSIDE_OPTION,
       },
     });
   } catch (err) {
@@ -95,7 +210,8 @@ export async function trainCommand(args: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   const specPath = positionals[0];
-  const usage = 'usage: police train SPEC --out DIR [--steps N] [--seed S] [--backend auto|tensorflow|webgpu|wasm|cpu] [--json]';
+  const usage =
+    'usage: police train SPEC --out DIR [--steps N] [--seed S] [--backend auto|tensorflow|webgpu|wasm|cpu] [--json] [--allow-data-outside]';
   if (!specPath || !values.out) {
     process.stderr.write(`${usage}\n`);
     return EXIT_BAD_INPUT;
@@ -123,12 +239,14 @@ export async function trainCommand(args: string[]): Promise<number> {
   }
   let text: string;
   try {
-    text = readFileSync(specPath, 'utf8');
+    text = readSpecText(specPath);
   } catch (err) {
-    process.stderr.write(`police train: cannot read ${specPath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+    process.stderr.write(`police train: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT_BAD_INPUT;
   }
-  const { spec, problems } = validateSpecText(text, path.resolve(specPath));
+  const absoluteSpec = path.resolve(specPath);
+  const options = validateOptions(values['allow-data-outside']);
+  const { spec, problems } = validateSpecFile(absoluteSpec, text, values['allow-data-outside']);
   const errors = problems.filter((p) => p.severity === 'error');
   if (!spec || errors.length > 0) {
     // The same shapes as `police validate`.
@@ -141,83 +259,77 @@ export async function trainCommand(args: string[]): Promise<number> {
   }
   if (!values.json) for (const problem of problems) process.stderr.write(`${problemLine(specPath, problem)}\n`);
 
-  let stopRequested = false;
-  const onSignal = () => {
-    stopRequested = true;
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   const printer = new ProgressPrinter(Boolean(process.stderr.isTTY), false);
-  try {
-    const choice = await initBackend(backend, trainingWorkload(spec));
-    for (const note of choice.notes) process.stderr.write(`police train: ${note}\n`);
-    const totalSteps = steps ?? spec.training.steps;
+  const totalSteps = steps ?? spec.training.steps;
+  const rule = effectiveShiftRule(spec);
+  const start: StartTraining = {
+    type: 'start',
+    specPath: absoluteSpec,
+    specText: text,
+    runDir,
+    backend,
+    progressIntervalMs: process.stderr.isTTY ? 100 : 250,
+    ...(steps !== undefined ? { steps } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(options.dataRoots ? { dataRoots: options.dataRoots } : {}),
+    ...(options.optIn ? { dataOptIn: options.optIn } : {}),
+  };
+  const outcome = await runTrainer(start, printer, (chosen) => {
     const vertices = spec.regions.map((r) => `${r.name} (${r.vertices.length} vertices)`).join(', ');
-    const rule = effectiveShiftRule(spec);
     process.stderr.write(
-      `police train: ${spec.name}: ${totalSteps} steps on ${choice.reason}, POLICE ${spec.police.enabled ? `on (rule ${rule})` : 'OFF'} for ${vertices}\n`,
+      `police train: ${spec.name}: ${totalSteps} steps on ${chosen}, POLICE ${spec.police.enabled ? `on (rule ${rule})` : 'OFF'} for ${vertices}\n`,
     );
-    const trainOptions: Parameters<typeof train>[1] = {
-      backend,
-      progressIntervalMs: process.stderr.isTTY ? 100 : 250,
-      onProgress: (p) => printer.update(p),
-      shouldStop: () => stopRequested,
-      onLog: (_level, message) => process.stderr.write(`police train: ${message}\n`),
-    };
-    if (steps !== undefined) trainOptions.steps = steps;
-    if (seed !== undefined) trainOptions.seed = seed;
-    const result = await train(spec, trainOptions);
-    printer.end();
-    if (result.stopped) {
-      process.stderr.write(`police train: stopped at step ${result.stepsDone}; nothing written\n`);
-      return 130;
-    }
-    const certificate = await finishRun(spec, text, result, runDir);
-    const sideFlips = result.health.reduce((n, h) => n + h.sideFlips, 0);
-    if (sideFlips > 0 && rule !== 'fixed') {
-      process.stderr.write(
-        `police train: ${sideFlips} side flips under rule '${rule}', each a jump of the function on a region (the loss spikes); "police": {"rule": "fixed"} keeps every unit's side\n`,
-      );
-    }
-    if (values.json) {
-      process.stdout.write(
-        `${JSON.stringify({
-          runDir,
-          backend: result.backend,
-          steps: result.stepsDone,
-          keptStep: result.keptStep,
-          sideFlips,
-          finalLoss: result.finalLoss,
-          fullDataLoss: result.finalLoss,
-          accuracy: result.accuracy,
-          elapsedMs: result.elapsedMs,
-          proved: certificate.proved,
-          regions: certificate.regions.map((r) => ({
-            name: r.name,
-            status: r.status,
-            minMargin: r.minMargin,
-            maxResidual: r.maxResidual,
-            affineMap: r.affineMap,
-          })),
-        })}\n`,
-      );
-    } else {
-      const accuracy = result.accuracy !== undefined ? `, accuracy ${(result.accuracy * 100).toFixed(1)} %` : '';
-      process.stdout.write(
-        [
-          `trained ${spec.name}: ${result.stepsDone} steps on ${result.backend} in ${(result.elapsedMs / 1000).toFixed(1)} s, ${fullDataLossText(result.finalLoss)}${accuracy}${result.keptStep !== result.stepsDone ? `, ${keptStepText(result.keptStep, result.stepsDone)}` : ''}`,
-          `run written to ${runDir}`,
-          ...certificateSummary(certificate),
-        ].join('\n') + '\n',
-      );
-    }
-    return certificate.proved ? EXIT_PROVED : EXIT_NOT_PROVED;
-  } catch (err) {
-    printer.end();
-    process.stderr.write(`police train: ${specPath}: ${err instanceof Error ? err.message : String(err)}\n`);
-    return EXIT_BAD_INPUT;
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+  });
+  printer.end();
+  switch (outcome.kind) {
+    case 'signal':
+      process.stderr.write(`police train: stopped by ${outcome.signal} at step ${outcome.step}; nothing written\n`);
+      return EXIT_SIGNAL[outcome.signal];
+    case 'error':
+    case 'crashed':
+      process.stderr.write(`police train: ${outcome.message}\n`);
+      return EXIT_BAD_INPUT;
+    case 'done':
+      break;
   }
+  const { certificate, record, sideFlips } = outcome.done;
+  if (sideFlips > 0 && rule !== 'fixed') {
+    process.stderr.write(
+      `police train: ${sideFlips} side flips under rule '${rule}', each a jump of the function on a region (the loss spikes); "police": {"rule": "fixed"} keeps every unit's side\n`,
+    );
+  }
+  if (values.json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        runDir,
+        backend: record.backend,
+        steps: record.stepsDone,
+        keptStep: record.keptStep,
+        sideFlips,
+        finalLoss: record.fullDataLoss,
+        fullDataLoss: record.fullDataLoss,
+        accuracy: record.accuracy,
+        elapsedMs: record.elapsedMs,
+        proved: certificate.proved,
+        regions: certificate.regions.map((r) => ({
+          name: r.name,
+          status: r.status,
+          minMargin: r.minMargin,
+          maxResidual: r.maxResidual,
+          affineMap: r.affineMap,
+        })),
+      })}\n`,
+    );
+  } else {
+    const accuracy = record.accuracy !== undefined ? `, accuracy ${(record.accuracy * 100).toFixed(1)} %` : '';
+    const kept = record.keptStep !== record.stepsDone ? `, ${keptStepText(record.keptStep, record.stepsDone)}` : '';
+    process.stdout.write(
+      [
+        `trained ${spec.name}: ${record.stepsDone} steps on ${record.backend} in ${(record.elapsedMs / 1000).toFixed(1)} s, ${fullDataLossText(record.fullDataLoss)}${accuracy}${kept}`,
+        `run written to ${runDir}`,
+        ...certificateSummary(certificate),
+      ].join('\n') + '\n',
+    );
+  }
+  return certificate.proved ? EXIT_PROVED : EXIT_NOT_PROVED;
 }

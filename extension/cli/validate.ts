@@ -1,11 +1,10 @@
 // `police validate SPEC [--json]`: exit 0 when valid (warnings allowed), 1 with errors or an unreadable file.
-import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { validateSpecText } from '../police/spec/parse';
 import type { Problem } from '../police/spec/problems';
+import { ALLOW_DATA_OUTSIDE_OPTION, readSpecText, validateSpecFile } from './spec-file';
 
-const USAGE = 'usage: police validate SPEC [--json]';
+const USAGE = 'usage: police validate SPEC [--json] [--allow-data-outside]';
 
 function jsonProblems(problems: Problem[]): string {
   return JSON.stringify({ problems: problems.map(({ message, severity, range }) => ({ message, severity, range })) });
@@ -13,10 +12,12 @@ function jsonProblems(problems: Problem[]): string {
 
 export async function validateCommand(args: string[]): Promise<number> {
   let json = false;
+  let allowDataOutside = false;
   let specPath: string | undefined;
   try {
-    const parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+    const parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, ...ALLOW_DATA_OUTSIDE_OPTION } });
     json = parsed.values.json === true;
+    allowDataOutside = parsed.values['allow-data-outside'] === true;
     if (parsed.positionals.length !== 1)
       throw new Error(parsed.positionals.length === 0 ? 'missing SPEC' : `expected one SPEC, got ${parsed.positionals.length}`);
     specPath = parsed.positionals[0];
@@ -27,20 +28,9 @@ export async function validateCommand(args: string[]): Promise<number> {
 
   let text: string;
   try {
-    text = readFileSync(specPath, 'utf8');
+    text = readSpecText(specPath);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory, not a spec file'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : err instanceof Error
-              ? err.message
-              : String(err);
-    const message = `cannot read ${specPath}: ${reason}`;
+    const message = err instanceof Error ? err.message : String(err);
     if (json) {
       const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
       process.stdout.write(`${JSON.stringify({ problems: [{ message, severity: 'error', range }] })}\n`);
@@ -48,7 +38,7 @@ export async function validateCommand(args: string[]): Promise<number> {
     return 1;
   }
 
-  const result = validateSpecText(text, specPath);
+  const result = validateSpecFile(specPath, text, allowDataOutside);
   const hasErrors = result.problems.some((p) => p.severity === 'error');
   if (json) {
     process.stdout.write(`${jsonProblems(result.problems)}\n`);

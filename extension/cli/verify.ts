@@ -1,16 +1,20 @@
-// `police verify SPEC DIR [--json]`: recompute the certificate of DIR/network.json for SPEC's regions.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+// `police verify SPEC DIR [--json]`: recompute the certificate of DIR/network.json for SPEC's regions and compare it with DIR/certificate.json.
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { certify } from '../police/proof/certificate';
 import type { Certificate, RegionCertificate } from '../police/proof/certificate-types';
 import { checkNetwork } from '../police/io/network-check';
 import type { FoldedNetwork } from '../police/network/network';
-import { validateSpecText } from '../police/spec/parse';
 import type { ResolvedSpec } from '../police/spec/types';
 import { RUN_FILES } from '../police/io/run-files';
+import { readTextLimited, SafeReadError } from '../police/io/safe-read';
+import { ALLOW_DATA_OUTSIDE_OPTION, readSpecText, validateSpecFile } from './spec-file';
 
-const USAGE = 'usage: police verify SPEC DIR [--json] [--samples N] [--seed S]';
+/** Exit codes: every region proved and certificate.json agrees; a region not proved; bad input; certificate.json missing, unreadable or disagreeing. */
+export const VERIFY_EXIT = { proved: 0, badInput: 1, notProved: 2, storedDisagrees: 3 } as const;
+
+const USAGE = 'usage: police verify SPEC DIR [--json] [--samples N] [--seed S] [--allow-data-outside]';
 
 /** A failure of the input, reported as one line naming the file; exit 1. */
 export class InputError extends Error {}
@@ -21,14 +25,14 @@ interface StoredComparison {
   detail: string;
 }
 
-export function readSpec(specPath: string): ResolvedSpec {
+export function readSpec(specPath: string, allowDataOutside = false): ResolvedSpec {
   let text: string;
   try {
-    text = readFileSync(specPath, 'utf8');
+    text = readSpecText(specPath);
   } catch (error) {
-    throw new InputError(`cannot read spec ${specPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new InputError(`cannot read spec: ${(error as Error).message}`);
   }
-  const { spec, problems } = validateSpecText(text, specPath);
+  const { spec, problems } = validateSpecFile(specPath, text, allowDataOutside);
   for (const p of problems.filter((q) => q.severity !== 'error')) {
     process.stderr.write(`${specPath}:${p.range.start.line + 1}:${p.range.start.character + 1}: ${p.severity}: ${p.message}\n`);
   }
@@ -45,31 +49,40 @@ function readNetwork(dir: string): FoldedNetwork {
   const path = join(dir, RUN_FILES.network);
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    value = JSON.parse(readTextLimited(path, { kind: 'network' }));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new InputError(`cannot read ${path}: ${reason}`);
+    throw new InputError(error instanceof SafeReadError ? error.message : `cannot read ${path}: ${(error as Error).message}`);
   }
   const { network, errors } = checkNetwork(value);
   if (!network) throw new InputError(`${path} is not a police-network/1 file:\n  ${errors.join('\n  ')}`);
   return network;
 }
 
+/** Does DIR/certificate.json say what the recomputation says: the same weights, the same verdict for every region? */
 function compareStored(dir: string, certificate: Certificate): StoredComparison {
   const path = join(dir, RUN_FILES.certificate);
-  if (!existsSync(path)) return { matches: null, detail: `no certificate.json in ${dir}` };
+  if (!existsSync(path)) return { matches: null, detail: `no certificate.json in ${dir}: the run's claim cannot be checked` };
+  let stored: Partial<Certificate>;
   try {
-    const stored = JSON.parse(readFileSync(path, 'utf8')) as Partial<Certificate>;
-    if (typeof stored.weightsSha256 !== 'string') return { matches: false, detail: `${path} names no weightsSha256` };
-    return stored.weightsSha256 === certificate.weightsSha256
-      ? { matches: true, detail: `weights match ${path}` }
-      : {
-          matches: false,
-          detail: `weights DIFFER from ${path} (stored ${stored.weightsSha256.slice(0, 12)}…, now ${certificate.weightsSha256.slice(0, 12)}…)`,
-        };
+    stored = JSON.parse(readTextLimited(path, { kind: 'certificate' })) as Partial<Certificate>;
   } catch (error) {
-    return { matches: false, detail: `cannot read ${path}: ${(error as Error).message}` };
+    return { matches: false, detail: error instanceof SafeReadError ? error.message : `${path} is not JSON: ${(error as Error).message}` };
   }
+  if (typeof stored !== 'object' || stored === null || typeof stored.weightsSha256 !== 'string')
+    return { matches: false, detail: `${path} names no weightsSha256` };
+  if (stored.weightsSha256 !== certificate.weightsSha256)
+    return {
+      matches: false,
+      detail: `weights DIFFER from ${path} (stored ${stored.weightsSha256.slice(0, 12)}…, now ${certificate.weightsSha256.slice(0, 12)}…)`,
+    };
+  const verdicts = (c: Partial<Certificate>): string =>
+    JSON.stringify([c.proved, Array.isArray(c.regions) ? c.regions.map((r) => [r?.name, r?.status]) : null]);
+  if (verdicts(stored) !== verdicts(certificate))
+    return {
+      matches: false,
+      detail: `weights match ${path}, but its verdicts DIFFER from the recomputed ones (proved, or a region's status)`,
+    };
+  return { matches: true, detail: `weights and verdicts match ${path}` };
 }
 
 const num = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(4) : v.toExponential(2));
@@ -98,7 +111,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
       parsed = parseArgs({
         args,
         allowPositionals: true,
-        options: { json: { type: 'boolean' }, samples: { type: 'string' }, seed: { type: 'string' } },
+        options: { json: { type: 'boolean' }, samples: { type: 'string' }, seed: { type: 'string' }, ...ALLOW_DATA_OUTSIDE_OPTION },
       });
     } catch (error) {
       throw new InputError(`${(error as Error).message}\n${USAGE}`);
@@ -112,7 +125,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
       throw new InputError(`--samples must be a non-negative integer, got '${values.samples}'`);
     if (!Number.isInteger(seed)) throw new InputError(`--seed must be an integer, got '${values.seed}'`);
 
-    const spec = readSpec(specPath);
+    const spec = readSpec(specPath, values['allow-data-outside'] === true);
     const network = readNetwork(dir);
     if (network.input_dim !== spec.inputDim) {
       throw new InputError(
@@ -140,13 +153,16 @@ export async function verifyCommand(args: string[]): Promise<number> {
       out.push(
         failed ? `${failed} of ${certificate.regions.length} region(s) NOT proved` : `all ${certificate.regions.length} region(s) proved`,
       );
+      if (stored.matches !== true) out.push(`certificate.json does not hold: ${stored.detail}`);
       process.stdout.write(`${out.join('\n')}\n`);
     }
-    return certificate.proved ? 0 : 2;
+    // A run whose stored certificate is missing or says something else is not what it claims, whatever the recomputation proves.
+    if (stored.matches !== true) return VERIFY_EXIT.storedDisagrees;
+    return certificate.proved ? VERIFY_EXIT.proved : VERIFY_EXIT.notProved;
   } catch (error) {
     if (error instanceof InputError) {
       process.stderr.write(`police verify: ${error.message}\n`);
-      return 1;
+      return VERIFY_EXIT.badInput;
     }
     throw error;
   }

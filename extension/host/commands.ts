@@ -10,7 +10,6 @@ import { runsRootFor, type Trainings } from './trainings';
 import { PoliceViewPanel } from './view/panel';
 import { ANALYSIS_FILES, RUN_FILES } from '../police/io/run-files';
 import { EXPORT_FORMATS, EXPORT_WRITES_FILE, type ExportFormat } from '../police/io/format-names';
-import { validateSpecText } from '../police/spec/parse';
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
@@ -113,7 +112,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 async function train(deps: CommandDeps, target: Target): Promise<void> {
   const document = await specDocument(target, true);
   if (!document) return;
-  const problems = deps.diagnostics.validateNow(document);
+  const problems = await deps.diagnostics.validateNow(document);
   const errors = problems.filter((p) => p.severity === 'error');
   const name = specNameFromPath(document.uri.fsPath);
   if (errors.length > 0) {
@@ -126,7 +125,7 @@ async function train(deps: CommandDeps, target: Target): Promise<void> {
   }
   const state = await deps.trainings.start(document);
   if (state && PoliceViewPanel.active) {
-    const parsed = validateSpecText(document.getText(), document.uri.fsPath);
+    const parsed = await deps.diagnostics.validate(document);
     if (parsed.spec) PoliceViewPanel.active.showSpec(parsed.spec, document.uri);
   }
 }
@@ -139,7 +138,7 @@ async function showView(deps: CommandDeps, target: Target): Promise<void> {
   const document = await specDocument(target, false);
   const panel = PoliceViewPanel.show(deps.context);
   if (!document) return;
-  const parsed = validateSpecText(document.getText(), document.uri.fsPath);
+  const parsed = await deps.diagnostics.validate(document);
   if (parsed.spec) panel.showSpec(parsed.spec, document.uri);
   else
     void vscode.window.showWarningMessage(
@@ -165,7 +164,9 @@ async function verify(deps: CommandDeps, cliScript: string, target: Target): Pro
   } else {
     const showLog = 'Show log';
     const choice = await vscode.window.showWarningMessage(
-      `POLICE: ${run.specName}/${run.id}: not proved (verify exited with ${result.code}). ${summary}`,
+      result.code === 3
+        ? `POLICE: ${run.specName}/${run.id}: its certificate.json is missing or disagrees with the recomputed certificate. ${summary}`
+        : `POLICE: ${run.specName}/${run.id}: not proved (verify exited with ${result.code}). ${summary}`,
       showLog,
     );
     if (choice === showLog) deps.log.show();

@@ -1,9 +1,33 @@
-// Live diagnostics for *.police.json: the same validation as `police validate`, debounced, never throwing.
+// Live diagnostics for *.police.json: the same validation as `police validate`, debounced, in a worker thread, never throwing.
+import { dirname, isAbsolute } from 'node:path';
 import * as vscode from 'vscode';
-import { validateSpecText } from '../police/spec/parse';
+import type { DataRoots } from '../police/io/safe-read';
+import type { ValidateOptions, ValidationResult } from '../police/spec/parse';
 import type { Problem } from '../police/spec/problems';
 import { Disposable, toDisposable } from './dispose';
 import { editorProblems } from './editor-problems';
+import type { SpecValidator } from './spec-validation';
+
+/**
+ * Where a spec in this window may read data files: the workspace folders; anywhere when the user set
+ * police.allowDataOutsideWorkspace in a trusted workspace. An untrusted workspace never reads outside itself.
+ */
+export function dataAccessFor(specPath: string): ValidateOptions {
+  const uri = vscode.Uri.file(specPath);
+  const trusted = vscode.workspace.isTrusted;
+  if (trusted && vscode.workspace.getConfiguration('police', uri).get<boolean>('allowDataOutsideWorkspace', false))
+    return { dataRoots: { anywhere: true } };
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  // A spec opened on its own in a trusted window may read beside itself; an untrusted window without a folder reads nothing.
+  if (folders.length === 0 && trusted && isAbsolute(specPath)) folders.push(dirname(specPath));
+  const dataRoots: DataRoots = { folders };
+  return {
+    dataRoots,
+    optIn: trusted
+      ? 'set police.allowDataOutsideWorkspace to read data outside the workspace'
+      : 'this workspace is not trusted, so nothing outside it is read',
+  };
+}
 
 export const POLICE_LANGUAGE_ID = 'police-json';
 const DEBOUNCE_MS = 300;
@@ -35,7 +59,10 @@ export class SpecDiagnostics extends Disposable {
   private readonly collection = this._register(vscode.languages.createDiagnosticCollection('police'));
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly validator: SpecValidator,
+  ) {
     super();
     this._register(
       toDisposable(() => {
@@ -43,39 +70,43 @@ export class SpecDiagnostics extends Disposable {
         this.timers.clear();
       }),
     );
-    this._register(vscode.workspace.onDidOpenTextDocument((d) => this.validateNow(d)));
+    this._register(vscode.workspace.onDidOpenTextDocument((d) => void this.validateNow(d)));
     this._register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
-    this._register(vscode.workspace.onDidSaveTextDocument((d) => this.validateNow(d)));
+    this._register(vscode.workspace.onDidSaveTextDocument((d) => void this.validateNow(d)));
     this._register(vscode.workspace.onDidCloseTextDocument((d) => this.forget(d)));
-    for (const document of vscode.workspace.textDocuments) this.validateNow(document);
+    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.revalidateAll()));
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('police.allowDataOutsideWorkspace')) this.revalidateAll();
+      }),
+    );
+    this.revalidateAll();
   }
 
-  /** Validate at once and return the problems (commands use this before training). */
-  validateNow(document: vscode.TextDocument): Problem[] {
+  /** The full result (problems, and the resolved spec when valid), validated off the host's thread. */
+  validate(document: vscode.TextDocument, withSpec = true): Promise<ValidationResult> {
+    return this.validator.validate(document.getText(), document.uri.fsPath, dataAccessFor(document.uri.fsPath), withSpec);
+  }
+
+  /** Validate at once, show the problems, and return them (commands use this before training). */
+  async validateNow(document: vscode.TextDocument): Promise<Problem[]> {
     if (!isSpecDocument(document)) return [];
     const key = document.uri.toString();
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
-    let problems: Problem[];
-    try {
-      problems = validateSpecText(document.getText(), document.uri.fsPath).problems;
-    } catch (err) {
-      // A validator bug must not take the editor down: report it once, as a diagnostic and in the log.
-      this.log.error(`validating ${document.uri.fsPath} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      problems = [
-        {
-          message: `POLICE could not validate this spec: ${err instanceof Error ? err.message : String(err)}`,
-          severity: 'error',
-          range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-          offset: 0,
-          length: 0,
-          code: 'internal',
-        },
-      ];
-    }
+    const version = document.version;
+    const { problems } = await this.validate(document, false);
+    const internal = problems.find((p) => p.code === 'internal');
+    if (internal) this.log.error(`validating ${document.uri.fsPath}: ${internal.message}`);
+    // An answer for an older text must not replace the newer one's diagnostics.
+    if (document.isClosed || document.version !== version) return problems;
     const shown = editorProblems(problems);
     this.collection.set(document.uri, shown.map(toDiagnostic));
     return problems;
+  }
+
+  private revalidateAll(): void {
+    for (const document of vscode.workspace.textDocuments) void this.validateNow(document);
   }
 
   private schedule(document: vscode.TextDocument): void {
@@ -84,7 +115,7 @@ export class SpecDiagnostics extends Disposable {
     clearTimeout(this.timers.get(key));
     this.timers.set(
       key,
-      setTimeout(() => this.validateNow(document), DEBOUNCE_MS),
+      setTimeout(() => void this.validateNow(document), DEBOUNCE_MS),
     );
   }
 

@@ -2,7 +2,9 @@
 import * as vscode from 'vscode';
 import { SPEC_SELECTOR, SpecCodeLensProvider } from './code-lens';
 import { registerCommands } from './commands';
-import { SpecDiagnostics } from './diagnostics';
+import { dataAccessFor, SpecDiagnostics } from './diagnostics';
+import { SpecValidator } from './spec-validation';
+import { useSpecValidation } from './view/spec-source';
 import { RunsTreeProvider } from './runs-tree';
 import { TrainingStatusBar } from './status-bar';
 import { runsRootFor, Trainings } from './trainings';
@@ -14,7 +16,13 @@ export function activate(context: vscode.ExtensionContext): void {
   log.info(`POLICE Studio ${String(context.extension.packageJSON.version)} activating (workspace trusted: ${vscode.workspace.isTrusted})`);
 
   const trainings = new Trainings(vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer.js').fsPath, log);
-  const diagnostics = new SpecDiagnostics(log);
+  // Every spec validation of the host runs in this worker thread: a hostile spec cannot block the extension host.
+  const validator = new SpecValidator(vscode.Uri.joinPath(context.extensionUri, 'dist', 'spec-validation-worker.js').fsPath, (m) =>
+    log.error(m),
+  );
+  context.subscriptions.push(validator, { dispose: () => useSpecValidation(undefined) });
+  useSpecValidation((text, specPath) => validator.validate(text, specPath, dataAccessFor(specPath)));
+  const diagnostics = new SpecDiagnostics(log, validator);
   const statusBar = new TrainingStatusBar(trainings);
   const runsTree = new RunsTreeProvider(() => runsRootFor(), trainings);
   const codeLens = new SpecCodeLensProvider(trainings);

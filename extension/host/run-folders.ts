@@ -4,6 +4,10 @@ import { basename, join } from 'node:path';
 import type { Certificate } from '../police/proof/certificate-types';
 import { RUN_FILES, tempFileSuffix, tempRunPrefix, type RunRecord } from '../police/io/run-files';
 import { batchLossText, fullDataLossText } from '../police/training/loss-names';
+import { readTextLimitedAsync, readTextTailAsync, SafeReadError } from '../police/io/safe-read';
+
+/** The Runs view reads only the end of metrics.jsonl: the last rows hold the final loss, whatever the file's length. */
+const METRICS_TAIL_BYTES = 64 * 1024;
 
 export type CertificateState = 'proved' | 'not-proved' | 'approximate' | 'missing' | 'unreadable';
 
@@ -52,9 +56,10 @@ function isRunFolderName(name: string): boolean {
 async function readCertificateState(dir: string): Promise<CertificateState> {
   let text: string;
   try {
-    text = await fs.readFile(join(dir, RUN_FILES.certificate), 'utf8');
-  } catch {
-    return 'missing';
+    text = await readTextLimitedAsync(join(dir, RUN_FILES.certificate), { kind: 'certificate' });
+  } catch (err) {
+    // A certificate that is there but refused (a device, a link to one, too large) is unreadable, not missing.
+    return err instanceof SafeReadError && err.reason === 'missing' ? 'missing' : 'unreadable';
   }
   try {
     const certificate = JSON.parse(text) as Certificate;
@@ -72,7 +77,7 @@ async function readCertificateState(dir: string): Promise<CertificateState> {
 async function readFinalMetrics(dir: string): Promise<{ loss?: number; step?: number }> {
   let text: string;
   try {
-    text = await fs.readFile(join(dir, RUN_FILES.metrics), 'utf8');
+    text = await readTextTailAsync(join(dir, RUN_FILES.metrics), METRICS_TAIL_BYTES);
   } catch {
     return {};
   }
@@ -95,7 +100,7 @@ async function readFinalMetrics(dir: string): Promise<{ loss?: number; step?: nu
 /** summary.json, when the run has a readable one. */
 export async function readRunRecord(dir: string): Promise<RunRecord | undefined> {
   try {
-    const record = JSON.parse(await fs.readFile(join(dir, RUN_FILES.summary), 'utf8')) as Partial<RunRecord>;
+    const record = JSON.parse(await readTextLimitedAsync(join(dir, RUN_FILES.summary), { kind: 'summary' })) as Partial<RunRecord>;
     return record.format === 'police-run/1' && typeof record.fullDataLoss === 'number' && typeof record.keptStep === 'number'
       ? (record as RunRecord)
       : undefined;

@@ -1,6 +1,7 @@
 // One training = one forked trainer process (dist/trainer.js) spoken to over typed IPC.
 import { fork, type ChildProcess } from 'node:child_process';
 import { MessageChannel, type Handlers } from '../protocol/channel';
+import { STOP_GRACE_MS } from '../protocol/messages';
 import type {
   HostToTrainer,
   StartTraining,
@@ -30,8 +31,7 @@ export interface TrainerEvents {
   ended(outcome: TrainingOutcome): void;
 }
 
-/** Milliseconds a trainer gets to acknowledge 'stop' before it is killed. */
-export const STOP_GRACE_MS = 1000;
+export { STOP_GRACE_MS };
 /** Milliseconds a finished trainer gets to exit by itself. */
 const EXIT_GRACE_MS = 2000;
 

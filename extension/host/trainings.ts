@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackendPreference, TrainerToHost, TrainingFinishing, TrainingProgress, TrainingSnapshot } from '../protocol/messages';
+import { dataAccessFor } from './diagnostics';
 import { newRunDir, removeLeftovers, specNameFromPath } from './run-folders';
 import { outcomeText } from './training-text';
 import { TrainerClient, type TrainingOutcome } from './trainer-client';
@@ -99,6 +100,7 @@ export class Trainings extends Disposable {
     const state: TrainingState = { specPath, specName, runDir, startedAt: Date.now() };
 
     this.log.info(`training ${specPath} → ${runDir}`);
+    const access = dataAccessFor(specPath);
     const client = new TrainerClient(
       this.trainerScript,
       {
@@ -109,6 +111,8 @@ export class Trainings extends Disposable {
         steps: options.steps,
         backend: config.get<BackendPreference>('backend', 'auto'),
         progressIntervalMs: Math.round(1000 / refreshHz),
+        ...(access.dataRoots ? { dataRoots: access.dataRoots } : {}),
+        ...(access.optIn ? { dataOptIn: access.optIn } : {}),
       },
       {
         message: (message) => this.emit((l) => l.trainerMessage?.(state, message)),

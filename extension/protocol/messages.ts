@@ -5,6 +5,8 @@ import type { RunRecord } from '../police/io/run-files';
 import type { FoldedNetwork } from '../police/network/network';
 import type { ResolvedSpec } from '../police/spec/types';
 import type { BackendPreference } from '../police/training/backend';
+import type { DataRoots } from '../police/io/safe-read';
+import type { ValidateOptions, ValidationResult } from '../police/spec/parse';
 import type { LayerHealth, LossPoints } from '../police/training/train';
 
 export type { BackendPreference, LayerHealth, LossPoints };
@@ -43,10 +45,19 @@ export interface StartTraining {
   backend: BackendPreference;
   /** Minimum milliseconds between progress messages. */
   progressIntervalMs: number;
+  /** Where the spec's data files may be read from (the workspace, the spec's folder, or anywhere by opt-in); default the spec's folder. */
+  dataRoots?: DataRoots;
+  /** How the user allows data elsewhere, for the problem that refuses it. */
+  dataOptIn?: string;
 }
 export interface StopTraining {
   type: 'stop';
 }
+/**
+ * Milliseconds a trainer gets to answer 'stop' before it is killed. A step is synchronous and cannot be interrupted
+ * from inside; between steps the trainer answers at once, so a stop ends any training in well under a second.
+ */
+export const STOP_GRACE_MS = 250;
 export type HostToTrainer = StartTraining | StopTraining;
 
 // ---------- trainer → host ----------
@@ -87,6 +98,8 @@ export interface TrainingDone {
   certificate: Certificate;
   /** The run's summary.json: full-data loss, kept step, time, backend. */
   record: RunRecord;
+  /** Units that changed side over the training (the CLI warns about them under a non-fixed rule). */
+  sideFlips: number;
 }
 export interface TrainingStopped {
   type: 'stopped';
@@ -463,4 +476,30 @@ export const REQUEST_PAIRS = {
   hostToWorker: true satisfies RequestPairsChecked<HostToWorker, WorkerToHost>,
   webviewToHost: true satisfies RequestPairsChecked<WebviewToHost, HostToWebview>,
   hostToTrainer: true satisfies RequestPairsChecked<HostToTrainer, TrainerToHost>,
+  hostToValidator: true satisfies RequestPairsChecked<HostToValidator, ValidatorToHost>,
 } as const;
+
+// ---------- host ↔ spec validation worker (extension/host/spec-validation-worker.ts) ----------
+
+/** Request: validate one spec text (reply: SpecValidated). */
+export interface ValidateSpecJob {
+  type: 'validate';
+  messageId: number;
+  text: string;
+  specPath: string;
+  options: ValidateOptions;
+  /** Send back the resolved spec too (the view needs it); diagnostics need only the problems, and a spec's vertices can be megabytes to copy. */
+  withSpec: boolean;
+}
+export type HostToValidator = ValidateSpecJob;
+
+export interface SpecValidated {
+  type: 'validate';
+  inReplyTo: number;
+  result: ValidationResult;
+}
+/** The worker has loaded the engine: the time limit of a validation starts now. */
+export interface ValidatorReady {
+  type: 'validatorReady';
+}
+export type ValidatorToHost = ValidatorReady | SpecValidated | ReplyFailure;

@@ -41,7 +41,10 @@ async function start(request: StartTraining): Promise<void> {
   running = true;
   stopRequested = false;
   try {
-    const { spec, problems } = validateSpecText(request.specText, request.specPath);
+    const { spec, problems } = validateSpecText(request.specText, request.specPath, {
+      ...(request.dataRoots ? { dataRoots: request.dataRoots } : {}),
+      ...(request.dataOptIn ? { optIn: request.dataOptIn } : {}),
+    });
     const errors = problems.filter((p) => p.severity === 'error');
     if (!spec || errors.length > 0) {
       const first = errors[0] ?? problems[0];
@@ -91,7 +94,8 @@ async function start(request: StartTraining): Promise<void> {
       message: `${spec.name}: ${result.stepsDone} steps on ${result.backend}, certifying and writing ${request.runDir}`,
     });
     const certificate = await finishRun(spec, request.specText, result, request.runDir);
-    send({ type: 'done', runDir: request.runDir, certificate, record: runRecord(result) });
+    const sideFlips = result.health.reduce((n, h) => n + h.sideFlips, 0);
+    send({ type: 'done', runDir: request.runDir, certificate, record: runRecord(result), sideFlips });
   } catch (err) {
     const { message, detail } = describe(err);
     send({ type: 'error', message: `training ${request.specPath} failed: ${message}`, ...(detail ? { detail } : {}) });

@@ -198,3 +198,55 @@ test('the rule in use is named; side flips are counted, and under majority a hin
   assert.ok(majority.flips > 0, 'this spec no longer flips a side under majority: the hint is untested');
   assert.match(majority.stderr, new RegExp(`${majority.flips} side flips under rule 'majority'.*"rule": "fixed"`));
 });
+
+/** A spec whose every step takes seconds (wide layers, a large batch), so a signal lands in the middle of one. */
+const slowStepSpec = (): string =>
+  specText({
+    model: {
+      layers: [
+        { units: 1536, activation: 'relu' },
+        { units: 1536, activation: 'relu' },
+      ],
+      output: { units: 1 },
+    },
+    data: { task: 'regression', target: 'x0 * x1', samples: 8192 },
+    training: { steps: 1000, batch: 8192, optimizer: 'adam', lr: 0.001, seed: 0 },
+  });
+
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  test(`${signal} in the middle of a step ends the training within about a second: exit ${code}, no run folder, no temp folder`, async () => {
+    const spec = writeSpec(`signal-${signal}`, slowStepSpec());
+    const out = path.join(work, 'runs', `signal-${signal}`);
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'train', spec, '--out', out, '--backend', 'wasm'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (status) => resolve(status)));
+    // The trainer names its backend once its first step starts; no progress line yet means the step is still running.
+    while (!/steps on wasm/.test(stderr)) {
+      if (child.exitCode !== null) assert.fail(`exited before training: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.doesNotMatch(stderr, /step 1\//, 'the first step already finished: the signal would not land mid-step');
+    const sent = Date.now();
+    child.kill(signal);
+    const status = await exited;
+    const elapsed = Date.now() - sent;
+    console.log(`${signal} mid-step: exited ${status} after ${elapsed} ms`);
+    assert.equal(status, code, stderr);
+    assert.ok(elapsed < 2500, `took ${elapsed} ms to stop`);
+    assert.match(stderr, new RegExp(`stopped by ${signal}.*nothing written`));
+    assert.equal(existsSync(out), false);
+    const siblings = existsSync(path.dirname(out)) ? readdirSync(path.dirname(out)) : [];
+    assert.deepEqual(
+      siblings.filter((name) => name.includes(`signal-${signal}`)),
+      [],
+    );
+  });
+}

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { verifyCommand } from '../../extension/cli/verify';
+import { certify } from '../../extension/police/proof/certificate';
+import { validateSpecText } from '../../extension/police/spec/parse';
 import type { FoldedNetwork } from '../../extension/police/network/network';
 import { captureCli, writeRunDir, type CliResult } from './cli-harness';
 
@@ -35,22 +37,31 @@ function network(bias1 = 5): FoldedNetwork {
 
 const runDir = (name: string, files: Record<string, string>): string => writeRunDir(root, name, files);
 
+/** A run folder as training writes it: the network and its certificate. */
+function wholeRun(name: string, net: FoldedNetwork, edit: (certificate: Record<string, unknown>) => void = () => undefined): string {
+  const { spec } = validateSpecText(readFileSync(SPEC, 'utf8'), SPEC);
+  assert.ok(spec);
+  const certificate = JSON.parse(JSON.stringify(certify(net, spec.regions, { spec: spec.name }))) as Record<string, unknown>;
+  edit(certificate);
+  return runDir(name, { 'network.json': JSON.stringify(net), 'certificate.json': JSON.stringify(certificate) });
+}
+
 const verify = (args: string[]): Promise<CliResult> => captureCli(verifyCommand, args);
 
 test('exit 0 when every region is proved, with margins and maps printed', async () => {
-  const dir = runDir('proved', { 'network.json': JSON.stringify(network()) });
+  const dir = wholeRun('proved', network());
   const { code, stdout } = await verify([SPEC, dir]);
   assert.equal(code, 0, stdout);
   assert.match(stdout, /region 'triangle' \(3 vertices\): proved/);
   assert.match(stdout, /region 'corner' \(4 vertices\): proved/);
   assert.match(stdout, /A = \[\[1\.000, 2\.000\]\], b = \[15\.50\]/);
-  assert.match(stdout, /no certificate\.json/);
+  assert.match(stdout, /weights and verdicts match .*certificate\.json/);
   assert.match(stdout, /all 2 region\(s\) proved/);
 });
 
 test('exit 2 when a region is not proved; --json prints the certificate', async () => {
   // Unit 1's hyperplane x1 = −0.5 crosses the triangle but not the corner.
-  const dir = runDir('crossed', { 'network.json': JSON.stringify(network(0.5)) });
+  const dir = wholeRun('crossed', network(0.5));
   const { code, stdout } = await verify([SPEC, dir, '--json']);
   assert.equal(code, 2);
   const cert = JSON.parse(stdout);
@@ -62,19 +73,39 @@ test('exit 2 when a region is not proved; --json prints the certificate', async 
     ['not-proved', 'proved'],
   );
   assert.deepEqual(cert.regions[0].firstViolation, { layer: 0, unit: 1 });
-  assert.equal(cert.storedCertificateMatches, null);
+  assert.equal(cert.storedCertificateMatches, true);
 });
 
 test('the recomputed weights hash is compared with certificate.json', async () => {
   const first = await verify([SPEC, runDir('hash', { 'network.json': JSON.stringify(network()) }), '--json']);
   const stored = first.stdout;
   const same = await verify([SPEC, runDir('hash', { 'network.json': JSON.stringify(network()), 'certificate.json': stored })]);
-  assert.match(same.stdout, /weights match .*certificate\.json/);
+  assert.match(same.stdout, /weights and verdicts match .*certificate\.json/);
   const changed = network();
   changed.layers[1].bias[0] = 0.25;
   const other = await verify([SPEC, runDir('hash', { 'network.json': JSON.stringify(changed), 'certificate.json': stored })]);
-  assert.equal(other.code, 0);
+  assert.equal(other.code, 3);
   assert.match(other.stdout, /weights DIFFER from .*certificate\.json/);
+});
+
+test('exit 3 when certificate.json is missing, not JSON, or claims another verdict for the same weights', async () => {
+  const missing = await verify([SPEC, runDir('no-cert', { 'network.json': JSON.stringify(network()) })]);
+  assert.equal(missing.code, 3);
+  assert.match(missing.stdout, /no certificate\.json .*cannot be checked/);
+  const garbled = await verify([
+    SPEC,
+    runDir('garbled', { 'network.json': JSON.stringify(network()), 'certificate.json': '{"proved": tr' }),
+  ]);
+  assert.equal(garbled.code, 3);
+  assert.match(garbled.stdout, /certificate\.json is not JSON/);
+  // A network that is not proved, whose certificate was edited to say it is.
+  const forged = wholeRun('forged', network(0.5), (c) => {
+    c.proved = true;
+    for (const r of c.regions as { status: string }[]) r.status = 'proved';
+  });
+  const result = await verify([SPEC, forged]);
+  assert.equal(result.code, 3);
+  assert.match(result.stdout, /its verdicts DIFFER from the recomputed ones/);
 });
 
 test('exit 1 with a message naming the file for bad input', async () => {
@@ -118,10 +149,12 @@ test('exit 1 with a message naming the file for bad input', async () => {
 });
 
 test('the real command line exits with the same codes', () => {
-  const proved = runDir('cli-proved', { 'network.json': JSON.stringify(network()) });
-  const crossed = runDir('cli-crossed', { 'network.json': JSON.stringify(network(0.5)) });
+  const proved = wholeRun('cli-proved', network());
+  const crossed = wholeRun('cli-crossed', network(0.5));
+  const bare = runDir('cli-bare', { 'network.json': JSON.stringify(network()) });
   const run = (dir: string) =>
     spawnSync(process.execPath, ['--import', 'tsx', 'extension/cli/main.ts', 'verify', SPEC, dir], { encoding: 'utf8' });
   assert.equal(run(proved).status, 0);
   assert.equal(run(crossed).status, 2);
+  assert.equal(run(bare).status, 3);
 });

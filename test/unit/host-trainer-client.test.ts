@@ -116,8 +116,8 @@ test('an error message from the trainer ends the training with its text', async 
 const SLOW_WRITER = `process.on('message', (m) => {
   if (m.type !== 'start') return;
   process.send({ type: 'progress', step: 9, totalSteps: 9, loss: 1, logged: { steps: [], losses: [], elapsedMs: [] }, health: [], elapsedMs: 1 });
-  setTimeout(() => process.send({ type: 'finishing', step: 9 }), 300);
-  setTimeout(() => process.send({ type: 'done', runDir: m.runDir, record: { format: 'police-run/1', fullDataLoss: 1, stepsDone: 9, totalSteps: 9, keptStep: 9, elapsedMs: 1, backend: 'cpu' }, certificate: { proved: true } }), 300 + ${STOP_GRACE_MS} + 700);
+  setTimeout(() => process.send({ type: 'finishing', step: 9 }), ${STOP_GRACE_MS / 5});
+  setTimeout(() => process.send({ type: 'done', runDir: m.runDir, record: { format: 'police-run/1', fullDataLoss: 1, stepsDone: 9, totalSteps: 9, keptStep: 9, elapsedMs: 1, backend: 'cpu' }, certificate: { proved: true } }), ${STOP_GRACE_MS} * 1.5 + 700);
 });`;
 
 test('a Stop once the trainer is certifying and writing keeps the run: no kill, the outcome is done', async () => {

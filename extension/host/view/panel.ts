@@ -1,6 +1,6 @@
 // The POLICE view panel: webview lifecycle, replay of state after hide/reload, trainer events → view messages.
 import * as vscode from 'vscode';
-import { readFile } from 'node:fs/promises';
+import { readTextLimitedAsync } from '../../police/io/safe-read';
 import { join } from 'node:path';
 import type { FoldedNetwork } from '../../police/network/network';
 import type { ResolvedSpec } from '../../police/spec/types';
@@ -296,13 +296,13 @@ export class PoliceViewPanel extends Disposable {
     const specPath = join(dir, RUN_FILES.spec);
     let text: string;
     try {
-      text = await readFile(specPath, 'utf8');
+      text = await readTextLimitedAsync(specPath, { kind: 'spec' });
     } catch (error) {
       this.setStatus('error', `cannot read ${specPath}: ${(error as Error).message}`);
       return;
     }
+    const parsed = await parseSpecText(text, specPath);
     if (ticket !== this.runTicket) return;
-    const parsed = parseSpecText(text, specPath);
     if (!parsed.spec) {
       this.setStatus('error', `${specPath}: ${parsed.problems.find((p) => p.severity === 'error')?.message ?? 'invalid spec'}`);
       return;
@@ -316,7 +316,9 @@ export class PoliceViewPanel extends Disposable {
     this.lastHistoryHealth = history.health;
     this.channel.send(this.lossHistoryMessage());
     try {
-      this.lastCertificate = JSON.parse(await readFile(join(dir, RUN_FILES.certificate), 'utf8')) as Certificate;
+      this.lastCertificate = JSON.parse(
+        await readTextLimitedAsync(join(dir, RUN_FILES.certificate), { kind: 'certificate' }),
+      ) as Certificate;
       this.certificateRegions = regionsKey(parsed.spec);
       this.sendCertificate();
     } catch {
@@ -342,7 +344,7 @@ export class PoliceViewPanel extends Disposable {
     } else if (state?.specUri) {
       try {
         const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(state.specUri));
-        const parsed = parseSpecText(document.getText(), document.uri.fsPath);
+        const parsed = await parseSpecText(document.getText(), document.uri.fsPath);
         if (parsed.spec) view.showSpec(parsed.spec, document.uri);
       } catch (error) {
         view.setStatus('error', `cannot reopen ${state.specUri}: ${(error as Error).message}`);
@@ -406,7 +408,7 @@ export class PoliceViewPanel extends Disposable {
   private async loadRunNetwork(dir: string): Promise<void> {
     try {
       const file = join(dir, RUN_FILES.network);
-      const network = parseNetworkText(await readFile(file, 'utf8'), file);
+      const network = parseNetworkText(await readTextLimitedAsync(file, { kind: 'network' }), file);
       this.network = network;
       this.networkStep = network.step ?? this.totalSteps;
       this.refreshSurface(true);
@@ -447,10 +449,11 @@ export class PoliceViewPanel extends Disposable {
 
   private scheduleReparse(document: vscode.TextDocument): void {
     if (this.reparseTimer) clearTimeout(this.reparseTimer);
-    this.reparseTimer = setTimeout(() => {
+    this.reparseTimer = setTimeout(async () => {
       this.reparseTimer = undefined;
-      const parsed = parseSpecText(document.getText(), document.uri.fsPath);
-      if (!parsed.spec || !this.specUri) return;
+      const version = document.version;
+      const parsed = await parseSpecText(document.getText(), document.uri.fsPath);
+      if (!parsed.spec || !this.specUri || document.version !== version) return;
       this.spec = parsed.spec;
       this.lastSpecMessage = { type: 'spec', spec: toViewSpecPlain(parsed.spec, this.editable), specUri: this.specUri.toString() };
       this.channel.send(this.lastSpecMessage);

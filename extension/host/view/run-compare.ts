@@ -1,8 +1,8 @@
 // One row of the view's run comparison: a run's loss curve, settings and results, read from its folder (pure Node: no 'vscode').
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Certificate } from '../../police/proof/certificate-types';
 import { RUN_FILES } from '../../police/io/run-files';
+import { readTextLimitedAsync } from '../../police/io/safe-read';
 import type { ComparedRun } from '../../protocol/messages';
 import { readRunRecord } from '../run-folders';
 import { readMetrics } from './run-files';
@@ -13,12 +13,12 @@ export async function comparedRun(dir: string, label: string): Promise<ComparedR
   const [history, record, certificate, specText] = await Promise.all([
     readMetrics(join(dir, RUN_FILES.metrics)),
     readRunRecord(dir),
-    readFile(join(dir, RUN_FILES.certificate), 'utf8')
+    readTextLimitedAsync(join(dir, RUN_FILES.certificate), { kind: 'certificate' })
       .then((text) => JSON.parse(text) as Certificate)
       .catch(() => undefined),
-    readFile(join(dir, RUN_FILES.spec), 'utf8').catch(() => undefined),
+    readTextLimitedAsync(join(dir, RUN_FILES.spec), { kind: 'spec' }).catch(() => undefined),
   ]);
-  const spec = specText === undefined ? undefined : parseSpecText(specText, join(dir, RUN_FILES.spec)).spec;
+  const spec = specText === undefined ? undefined : (await parseSpecText(specText, join(dir, RUN_FILES.spec))).spec;
   const settings = spec
     ? [
         `${spec.layers.length}×${spec.layers[0]?.units ?? 0}`,

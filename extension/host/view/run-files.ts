@@ -1,6 +1,6 @@
 // Reading a finished run folder for the view (pure Node: no 'vscode').
-import { readFile } from 'node:fs/promises';
 import type { LayerHealth, LossPoints } from '../../protocol/messages';
+import { readTextLimitedAsync } from '../../police/io/safe-read';
 
 /** Loss curve of a run from metrics.jsonl (one JSON row per logged step) and its last row's constraint health; a torn last line is skipped. */
 export async function readMetrics(path: string): Promise<{ points: LossPoints; health?: LayerHealth[] }> {
@@ -8,7 +8,7 @@ export async function readMetrics(path: string): Promise<{ points: LossPoints; h
   let health: LayerHealth[] | undefined;
   let text = '';
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextLimitedAsync(path, { kind: 'metrics' });
   } catch {
     return { points };
   }

@@ -1,9 +1,18 @@
-// Parse a spec for the view with the same validation the editor and CLI use.
+// Parse a spec for the view with the same validation the editor and CLI use, through the host's validation worker.
 import { validateSpecText, type ValidationResult } from '../../police/spec/parse';
 
-export function parseSpecText(text: string, specPath: string): ValidationResult {
+type Validate = (text: string, specPath: string) => Promise<ValidationResult>;
+
+let workerValidation: Validate | undefined;
+
+/** The extension routes the view's validations through its worker (and data-access rules); without it they run here. */
+export function useSpecValidation(validate: Validate | undefined): void {
+  workerValidation = validate;
+}
+
+export async function parseSpecText(text: string, specPath: string): Promise<ValidationResult> {
   try {
-    return validateSpecText(text, specPath);
+    return workerValidation ? await workerValidation(text, specPath) : validateSpecText(text, specPath);
   } catch (error) {
     // The view must never take the host down over a spec; report it like any other problem.
     const message = `${specPath}: ${error instanceof Error ? error.message : String(error)}`;

@@ -1,7 +1,8 @@
 // Analyse a run folder and write analysis.json, analysis.md and the heat-maps beside it (shared by the CLI and the editor).
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseNetworkText } from '../io/network-check';
+import { readTextLimited } from '../io/safe-read';
 import type { FoldedNetwork } from '../network/network';
 import type { ResolvedSpec } from '../spec/types';
 import { heatmapPng } from './heatmap';
@@ -47,20 +48,14 @@ export function analyzeRun(
 }
 
 export function readNetwork(file: string): FoldedNetwork {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`${file}: ${(err as Error).message}`);
-  }
-  return parseNetworkText(text, file);
+  return parseNetworkText(readTextLimited(file, { kind: 'network' }), file);
 }
 
 /** β (and residual) per logged step, from metrics.jsonl rows that carry them. */
 export function readAnneal(file: string): AnnealPoint[] {
   if (!existsSync(file)) return [];
   const points: AnnealPoint[] = [];
-  readFileSync(file, 'utf8')
+  readTextLimited(file, { kind: 'metrics' })
     .split('\n')
     .forEach((line, i) => {
       if (!line.trim()) return;

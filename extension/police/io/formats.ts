@@ -1,5 +1,5 @@
 // Taking a run out (onnx, safetensors, pytorch, tfjs) and bringing a network in (ONNX or safetensors → a complete run folder).
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Certificate } from '../proof/certificate-types';
 import { certify } from '../proof/certificate';
@@ -11,25 +11,13 @@ import { checkNetwork, parseNetworkText } from './network-check';
 import { exportOnnx, importOnnx } from './onnx';
 import { writePytorchFolder } from './pytorch-folder';
 import { RUN_FILES } from './run-files';
+import { readFileLimited } from './safe-read';
 import { writeRunFolder } from './run-folder';
 import { hiddenLayerInfo, networkFromSafetensors, networkToSafetensors } from './weights';
 
-/** Files larger than this are refused before they are read (a plain MLP's weights are far smaller). */
-const MAX_IMPORT_BYTES = 1024 ** 3;
-
-/** Reads a file the user named: a regular file within the size limit, else an error naming it. */
+/** Reads a model file the user named through the one safe reader: a regular file within READ_LIMITS.model (1 GiB). */
 export function readUserFile(file: string): Uint8Array {
-  let size: number;
-  try {
-    const stat = statSync(file);
-    if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
-    size = stat.size;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file} does not exist` : (err as Error).message);
-  }
-  if (size > MAX_IMPORT_BYTES) throw new Error(`${file} is ${size} bytes, more than POLICE reads (${MAX_IMPORT_BYTES})`);
-  return readFileSync(file);
+  return readFileLimited(file, { kind: 'model' });
 }
 
 function readRunNetwork(runDir: string): FoldedNetwork {

@@ -27,6 +27,8 @@ export const READ_LIMITS = {
   certificate: 64 * MiB,
   metrics: 64 * MiB,
   analysis: 64 * MiB,
+  /** summary.json: a few numbers about a run. */
+  summary: 1 * MiB,
   /** Model files for import/export formats (ONNX, safetensors, tfjs weights). */
   model: 1024 * MiB,
 } as const;
@@ -103,6 +105,7 @@ const WHAT: Record<ReadKind, string> = {
   certificate: 'a certificate',
   metrics: 'a metrics file',
   analysis: 'an analysis file',
+  summary: 'a run summary',
   model: 'a model file',
 };
 

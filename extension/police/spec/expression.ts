@@ -89,6 +89,47 @@ export interface ParseResult {
   variables: Set<number>;
 }
 
+/** Longest target expression: far above any formula a person writes, small enough to parse and check at once. */
+export const MAX_EXPRESSION_LENGTH = 10_000;
+/** Deepest nesting of brackets: the parser and the checks recurse once per level. */
+export const MAX_EXPRESSION_NESTING = 100;
+
+function expressionSizeError(text: string): ExpressionError | undefined {
+  if (text.length > MAX_EXPRESSION_LENGTH) {
+    return {
+      message: `the expression is ${text.length} characters long, more than the ${MAX_EXPRESSION_LENGTH} a target may have`,
+      code: 'expression-too-long',
+      offset: 0,
+      length: text.length,
+    };
+  }
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(' || ch === '[') depth++;
+    else if (ch === ')' || ch === ']') depth--;
+    if (depth > MAX_EXPRESSION_NESTING) {
+      return {
+        message: `the expression nests brackets more than ${MAX_EXPRESSION_NESTING} deep; write it with fewer levels`,
+        code: 'expression-too-deep',
+        offset: i,
+        length: 1,
+      };
+    }
+  }
+  return undefined;
+}
+
+/** The parser or checker ran out of stack: say so in words, not as a JavaScript error. */
+function tooDeep(text: string): ExpressionError {
+  return {
+    message: 'the expression is nested too deeply to check (too many operators in a chain or levels of brackets); write it in fewer levels',
+    code: 'expression-too-deep',
+    offset: 0,
+    length: Math.max(1, text.length),
+  };
+}
+
 /**
  * Parses `text` as a function of x0..x{inputDim-1}. Anything outside arithmetic, the whitelisted
  * functions and the constants pi, e is rejected with the offending text's offset.
@@ -101,10 +142,13 @@ export function parseExpression(text: string, inputDim: number): ParseResult {
       variables,
     };
   }
+  const tooBig = expressionSizeError(text);
+  if (tooBig) return { errors: [tooBig], variables };
   let root: MathNode;
   try {
     root = math.parse(text) as MathNode;
   } catch (err) {
+    if (err instanceof RangeError) return { errors: [tooDeep(text)], variables };
     const char = (err as { char?: number }).char;
     const offset = typeof char === 'number' ? Math.min(Math.max(0, char - 1), Math.max(0, text.length - 1)) : 0;
     const message = err instanceof Error ? err.message.replace(/\s*\(char \d+\)$/, '') : String(err);
@@ -235,6 +279,7 @@ export function parseExpression(text: string, inputDim: number): ParseResult {
   try {
     expr = walk(root);
   } catch (err) {
+    if (err instanceof RangeError) return { errors: [tooDeep(text)], variables };
     errors.push({
       message: `cannot check expression: ${err instanceof Error ? err.message : String(err)}`,
       code: 'forbidden-expression',

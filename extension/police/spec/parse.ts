@@ -39,6 +39,9 @@ type Json = Record<string, unknown>;
 /** The schema's bound on input.dim, so no check allocates per-dimension arrays of absurd size. */
 const MAX_INPUT_DIM: number = schema.properties.input.properties.dim.maximum;
 
+/** Work allowed for the pairwise region-overlap LPs, in (P+Q)²·(D+2) units (two 100-gons cost 160,000, about 60 ms here). */
+const OVERLAP_BUDGET = 1_000_000;
+
 /** Every activation the schema accepts; exact ones are listed in spec.ts. */
 const KNOWN_ACTIVATIONS: string[] = schema.definitions.layer.properties.activation.enum;
 
@@ -113,6 +116,21 @@ const SYNTAX_MESSAGES: Record<string, string> = {
   InvalidCharacter: 'invalid character in string',
 };
 
+/** Names and values from the spec are quoted in messages, never at length: the range already points at them. */
+function clampMessage(message: string): string {
+  const short = message.replace(
+    /(['"])([^'"\n]{61,}?)\1/g,
+    (_match, quote: string, body: string) => `${quote}${body.slice(0, 57)}…${quote}`,
+  );
+  return short.length > 1000 ? `${short.slice(0, 999)}…` : short;
+}
+
+/** A value from the spec, quoted for a message but never at length. */
+function quoteValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
 function describeType(type: unknown): string {
   const names: Record<string, string> = {
     number: 'a number',
@@ -176,7 +194,7 @@ class Validator {
   add(message: string, severity: Severity, code: string, offset: number, length: number): void {
     const start = Math.max(0, Math.min(offset, this.text.length));
     const len = Math.max(0, Math.min(length, this.text.length - start));
-    this.problems.push({ message, severity, code, offset: start, length: len, range: this.lines.range(start, len) });
+    this.problems.push({ message: clampMessage(message), severity, code, offset: start, length: len, range: this.lines.range(start, len) });
   }
 
   /** The node at `path` and whether the whole path exists (numbers or numeric strings index arrays). */
@@ -303,7 +321,7 @@ function schemaProblems(v: Validator, value: unknown): void {
         const what = last === 'activation' ? 'activation' : last === 'dataset' ? 'dataset' : `value for '${last}'`;
         v.at(
           path,
-          `unknown ${what} ${JSON.stringify(error.data)}${typeof error.data === 'string' ? suggestion(error.data, allowed) : ''}: valid ones are ${allowed.join(', ')}`,
+          `unknown ${what} ${quoteValue(error.data)}${typeof error.data === 'string' ? suggestion(error.data, allowed) : ''}: valid ones are ${allowed.join(', ')}`,
           'error',
           last === 'activation' ? 'unknown-activation' : 'schema',
         );
@@ -317,7 +335,7 @@ function schemaProblems(v: Validator, value: unknown): void {
       case 'exclusiveMinimum':
       case 'exclusiveMaximum': {
         const symbol = { minimum: '≥', maximum: '≤', exclusiveMinimum: '>', exclusiveMaximum: '<' }[error.keyword];
-        v.at(path, `must be ${symbol} ${String(params.limit)}, got ${JSON.stringify(error.data)}`, 'error', 'schema');
+        v.at(path, `must be ${symbol} ${String(params.limit)}, got ${quoteValue(error.data)}`, 'error', 'schema');
         break;
       }
       case 'minItems':
@@ -518,13 +536,20 @@ function checkRegions(c: Context, domain: [number, number][] | undefined): Resol
     resolved.push(vertices && constraint && conversion.form ? { name, vertices, constraint, form: conversion.form } : undefined);
   });
 
-  // Pairwise overlap, on regions small enough for the LP to stay interactive (a dense tableau of (P+Q)·D).
+  // Pairwise overlap by LP, within a budget on the work ((P+Q)²·(D+2) per pair, about 0.4 s in all), since it is a warning only.
+  let budget = OVERLAP_BUDGET;
+  const unchecked: string[] = [];
   for (let i = 0; i < resolved.length; i++) {
     for (let j = i + 1; j < resolved.length; j++) {
       const a = resolved[i];
       const b = resolved[j];
-      if (!a || !b || a.vertices.length + b.vertices.length > 2000 || (a.vertices.length + b.vertices.length) * (dim + 2) > 200_000)
+      if (!a || !b) continue;
+      const cost = (a.vertices.length + b.vertices.length) ** 2 * (dim + 2);
+      if (cost > budget) {
+        unchecked.push(`'${a.name}' and '${b.name}'`);
         continue;
+      }
+      budget -= cost;
       if (regionsOverlap(a.vertices, b.vertices) === 'overlap') {
         c.v.at(
           ['regions', j, b.form],
@@ -536,30 +561,41 @@ function checkRegions(c: Context, domain: [number, number][] | undefined): Resol
       }
     }
   }
+  if (unchecked.length > 0)
+    c.v.at(
+      ['regions'],
+      `overlap not checked for ${unchecked.length > 3 ? `${unchecked.slice(0, 3).join(', ')} and ${unchecked.length - 3} more pairs` : unchecked.join(', ')}: too many vertices to check while editing`,
+      'info',
+      'region-overlap-unchecked',
+      { key: true },
+    );
   return resolved.every((r) => r !== undefined) ? (resolved as ResolvedRegion[]) : undefined;
 }
 
-/** Refuses, with the estimate and the limit, a training that would not fit in memory (checked from sizes alone). */
-function checkMemory(c: Context, layers: ResolvedSpec['layers'], regions: ResolvedRegion[], data: ResolvedSpec['data']): void {
+/**
+ * Refuses, with the estimate and the limit, a training that would not fit in memory (from declared sizes alone,
+ * nothing is built). Returns whether it fits.
+ */
+function checkMemory(c: Context, layers: ResolvedSpec['layers'], vertices: number, samples: number, classes: number): boolean {
   const training = isObject(c.raw.training) ? c.raw.training : {};
   const estimate = estimateTrainingMemory({
     inputDim: c.dim ?? 0,
     layerUnits: layers.map((l) => l.units),
-    outputUnits: data.task === 'classification' ? Math.max(c.outputUnits ?? 0, data.classes) : (c.outputUnits ?? 0),
+    outputUnits: Math.max(c.outputUnits ?? 0, classes),
     batch: isPositiveInt(training.batch) ? training.batch : DEFAULTS.batch,
-    samples: data.source.kind === 'csv' ? (c.csvRows ?? 0) : data.samples,
-    vertices: regions.reduce((n, r) => n + r.vertices.length, 0),
-    skip: regions.some((r) => r.constraint.kind !== 'affine'),
+    samples,
+    vertices,
+    skip: Array.isArray(c.raw.regions) && c.raw.regions.some((r) => isObject(r) && isObject(r.constraint)),
   });
-  if (estimate.totalBytes > TRAINING_MEMORY_LIMIT) {
-    c.v.at(
-      ['model', 'layers'],
-      `training this spec needs ${describeEstimate(estimate)}, more than the ${formatMemory(TRAINING_MEMORY_LIMIT)} a training may use (the wasm heap ends at 4 GiB); use narrower or fewer layers, a smaller batch or data.samples, or fewer vertices`,
-      'error',
-      'memory-limit',
-      { key: true },
-    );
-  }
+  if (estimate.totalBytes <= TRAINING_MEMORY_LIMIT) return true;
+  c.v.at(
+    ['model', 'layers'],
+    `training this spec needs ${describeEstimate(estimate)}, more than the ${formatMemory(TRAINING_MEMORY_LIMIT)} a training may use (the wasm heap ends at 4 GiB); use narrower or fewer layers, a smaller batch or data.samples, or fewer vertices`,
+    'error',
+    'memory-limit',
+    { key: true },
+  );
+  return false;
 }
 
 function defaultDomain(dim: number, regions: ResolvedRegion[] | undefined, dataset: unknown): [number, number][] {
@@ -1014,12 +1050,19 @@ function semanticChecks(v: Validator, raw: Json, specPath: string, options: Vali
   }
 
   const layers = section(v, () => checkLayers(c));
+  // Sizes first: a training that cannot fit is refused before anything of input.dim's size is built.
+  const rawData = isObject(raw.data) ? raw.data : {};
+  const declaredSamples = rawData.csv !== undefined ? 0 : isPositiveInt(rawData.samples) ? rawData.samples : DEFAULTS.samples;
+  const fits = layers && c.dim !== undefined && c.outputUnits !== undefined ? checkMemory(c, layers, 0, declaredSamples, 0) : true;
+  if (!fits) return undefined;
   const regions = section(v, () => checkRegions(c, domain));
   if (!domain && domainOk && c.dim !== undefined && input.domain === undefined)
     domain = defaultDomain(c.dim, regions, isObject(raw.data) ? raw.data.dataset : undefined);
   const data = section(v, () => checkData(c, domain));
-  if (layers && regions && data && c.dim !== undefined && c.outputUnits !== undefined)
-    section(v, () => checkMemory(c, layers, regions, data));
+  if (layers && regions && data && c.dim !== undefined && c.outputUnits !== undefined) {
+    const vertices = regions.reduce((n, r) => n + r.vertices.length, 0);
+    section(v, () => checkMemory(c, layers, vertices, data.source.kind === 'csv' ? (c.csvRows ?? 0) : data.samples, data.classes));
+  }
   if (
     v.hasErrors() ||
     !layers ||

@@ -139,8 +139,13 @@ class GrowingFloats {
 /** Short enough to name a bad cell without copying a file into a message. */
 const quoteCell = (raw: string): string => JSON.stringify(raw.length > 24 ? `${raw.slice(0, 24)}…` : raw);
 
-/** Parses the CSV as a stream (csv-parse), keeping only the used columns as float32, within CSV_ROW_LIMIT and CSV_VALUE_LIMIT. */
-async function fromCsv(spec: ResolvedSpec, path: string, inputs: string[], targets: string[]): Promise<LoadedData> {
+export interface CsvLimits {
+  rows: number;
+  values: number;
+}
+
+/** Parses the CSV as a stream (csv-parse), keeping only the used columns as float32, within the row and value limits. */
+async function fromCsv(spec: ResolvedSpec, path: string, inputs: string[], targets: string[], limits: CsvLimits): Promise<LoadedData> {
   let opened: ReturnType<typeof openCheckedStream>;
   try {
     opened = openCheckedStream(path, { kind: 'csv' });
@@ -191,9 +196,9 @@ async function fromCsv(spec: ResolvedSpec, path: string, inputs: string[], targe
         targetColumns = targets.map(columnOf);
         continue;
       }
-      if (count >= CSV_ROW_LIMIT || (count + 1) * perRow > CSV_VALUE_LIMIT) {
+      if (count >= limits.rows || (count + 1) * perRow > limits.values) {
         throw new DataError(
-          `${path}:${row.info.lines}: more than ${count.toLocaleString('en-US')} data rows; training data are limited to ${CSV_ROW_LIMIT.toLocaleString('en-US')} rows and ${CSV_VALUE_LIMIT.toLocaleString('en-US')} values (rows × columns used)`,
+          `${path}:${row.info.lines}: more than ${count.toLocaleString('en-US')} data rows; training data are limited to ${limits.rows.toLocaleString('en-US')} rows and ${limits.values.toLocaleString('en-US')} values (rows × columns used)`,
           path,
           row.info.lines,
         );
@@ -233,7 +238,10 @@ async function fromCsv(spec: ResolvedSpec, path: string, inputs: string[], targe
 }
 
 /** Builds the training set; the same spec and seed give the same data. Rejects with a DataError naming the cause. */
-export async function loadData(spec: ResolvedSpec): Promise<LoadedData> {
+export async function loadData(
+  spec: ResolvedSpec,
+  csvLimits: CsvLimits = { rows: CSV_ROW_LIMIT, values: CSV_VALUE_LIMIT },
+): Promise<LoadedData> {
   const rng = createRng(deriveSeed(spec.training.seed, DATA_STREAM));
   const source = spec.data.source;
   switch (source.kind) {
@@ -242,6 +250,6 @@ export async function loadData(spec: ResolvedSpec): Promise<LoadedData> {
     case 'dataset':
       return fromDataset(spec, source.name, rng);
     case 'csv':
-      return fromCsv(spec, source.path, source.inputs, source.targets);
+      return fromCsv(spec, source.path, source.inputs, source.targets, csvLimits);
   }
 }
