@@ -102,8 +102,9 @@ test('a validation past the time limit is ended with a problem saying so, and th
     assert.ok(!slow.spec, 'the stopped validation returned no spec');
     assert.match(slow.problems[0].message, /took more than 0.1 s and was stopped/);
     assert.ok(slow.problems[0].range);
-    const next = await validator.validate(readFileSync(example, 'utf8'), example);
-    assert.ok(next.spec, JSON.stringify(next.problems));
+    // A spec that validates in a few milliseconds: the fresh worker answers with its own problems, not the stop.
+    const next = await validator.validate('{"police": 1}', example);
+    assert.ok(next.problems.length > 0 && next.problems.every((p) => p.code !== 'internal'), JSON.stringify(next.problems));
   } finally {
     validator.dispose();
   }
