@@ -141,7 +141,7 @@ test('(b, c) torchrun --nproc_per_node=2 trains the exported folder with gloo; p
   const verified = await captureCli(verifyCommand, [smallSpec, imported]);
   assert.equal(verified.code, 0, verified.stdout);
   assert.match(verified.stdout, /all 2 region\(s\) proved/);
-  assert.match(verified.stdout, /weights match/);
+  assert.match(verified.stdout, /weights and verdicts match/);
 });
 
 test('(d) an ONNX written by torch.onnx.export imports; not affine on the region: "not proved" (exit 2); export onnx round-trips through ONNX Runtime', async () => {
