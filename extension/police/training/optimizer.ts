@@ -29,24 +29,40 @@ export class Optimizer {
     const epsilon = this.options.epsilon ?? 1e-8;
     const correction1 = 1 - Math.pow(beta1, this.step);
     const correction2 = 1 - Math.pow(beta2, this.step);
-    for (const variable of variables) {
-      const grad = grads[variable.name];
-      if (!grad) continue;
-      const decay = decayed(variable) ? weightDecay : 0;
-      tf.tidy(() => {
-        const g: tf.Tensor = grad;
-        if (kind === 'sgd') {
-          variable.assign(tf.sub(variable, tf.mul(g, lr)));
-          return;
-        }
-        const m = this.slot(this.first, variable);
-        const v = this.slot(this.second, variable);
-        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
-        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-        const update = tf.div(tf.mul(m, lr / correction1), tf.add(tf.sqrt(tf.div(v, correction2)), epsilon));
-        const base = kind === 'adamw' && decay > 0 ? tf.mul(variable, 1 - lr * decay) : variable;
-        variable.assign(tf.sub(base, update));
-      });
+    // The step's constants as scalars made once, not once per variable (each number operand is an upload and a dispose).
+    const c = {
+      lr: tf.scalar(lr),
+      beta1: tf.scalar(beta1),
+      oneMinusBeta1: tf.scalar(1 - beta1),
+      beta2: tf.scalar(beta2),
+      oneMinusBeta2: tf.scalar(1 - beta2),
+      stepSize: tf.scalar(lr / correction1),
+      correction2: tf.scalar(correction2),
+      epsilon: tf.scalar(epsilon),
+      keep: tf.scalar(1 - lr * weightDecay),
+    };
+    try {
+      for (const variable of variables) {
+        const grad = grads[variable.name];
+        if (!grad) continue;
+        const decay = decayed(variable) ? weightDecay : 0;
+        tf.tidy(() => {
+          const g: tf.Tensor = grad;
+          if (kind === 'sgd') {
+            variable.assign(tf.sub(variable, tf.mul(g, c.lr)));
+            return;
+          }
+          const m = this.slot(this.first, variable);
+          const v = this.slot(this.second, variable);
+          m.assign(tf.add(tf.mul(m, c.beta1), tf.mul(g, c.oneMinusBeta1)));
+          v.assign(tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(g), c.oneMinusBeta2)));
+          const update = tf.div(tf.mul(m, c.stepSize), tf.add(tf.sqrt(tf.div(v, c.correction2)), c.epsilon));
+          const base = kind === 'adamw' && decay > 0 ? tf.mul(variable, c.keep) : variable;
+          variable.assign(tf.sub(base, update));
+        });
+      }
+    } finally {
+      tf.dispose(Object.values(c));
     }
   }
 
