@@ -449,14 +449,27 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
         }, variables);
         optimizer.apply(variables, grads, (v) => kernels.has(v));
         companions.afterStep();
-        const sides = unitLayer && shifts.length ? tf.concat(shifts.map((s) => s.sides), 1) : undefined;
+        const sides =
+          unitLayer && shifts.length
+            ? tf.concat(
+                shifts.map((s) => s.sides),
+                1,
+              )
+            : undefined;
         if (flipTotals && unitLayer && previousSides && sides)
           flipTotals.assign(tf.add(flipTotals, layerFlips(previousSides, sides, unitLayer)));
         if (!logged && !report) return { sides };
         // One vector per logged step: loss, then shifted, Σ|c| and max|c| per layer, then the flips so far per layer.
         const probe = tf.concat([
           tf.reshape(value, [1]),
-          ...(unitLayer && shifts.length ? [healthTensor(shifts.map((s) => s.shift), unitLayer)] : []),
+          ...(unitLayer && shifts.length
+            ? [
+                healthTensor(
+                  shifts.map((s) => s.shift),
+                  unitLayer,
+                ),
+              ]
+            : []),
           ...(flipTotals ? [tf.reshape(flipTotals, [-1])] : []),
         ]);
         return { probe, sides };
