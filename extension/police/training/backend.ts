@@ -180,7 +180,10 @@ export function webgpuAdapterDescription(): string | undefined {
 export function wasmThreadsFor(workload: Workload | undefined, options: BackendOptions = {}): { threads: number; why: string } {
   const requested = requestedWasmThreads(options.wasmThreads);
   if (requested !== undefined)
-    return { threads: requested, why: process.env.POLICE_WASM_THREADS?.trim() ? 'POLICE_WASM_THREADS' : 'asked for (--threads or the police.wasmThreads setting)' };
+    return {
+      threads: requested,
+      why: process.env.POLICE_WASM_THREADS?.trim() ? 'POLICE_WASM_THREADS' : 'asked for (--threads or the police.wasmThreads setting)',
+    };
   const gflop = ((workload?.stepFlops ?? 0) / 1e9).toFixed(2);
   const cores = allCores();
   if (cores > 1 && workload && workload.stepFlops >= WASM_THREADS_MIN_STEP_FLOPS)
