@@ -184,7 +184,10 @@ export interface ShiftTensors {
 
 /** 0, 1, …, n − 1 as an n×1 column, uploaded (a constant: no Range and Reshape kernels in the step). */
 function column(n: number): tf.Tensor2D {
-  return tf.tensor2d(Float32Array.from({ length: n }, (_, i) => i), [n, 1]);
+  return tf.tensor2d(
+    Float32Array.from({ length: n }, (_, i) => i),
+    [n, 1],
+  );
 }
 
 /** A per-region reduction of the vertex block H (P×K) stacked into regions × K. */
