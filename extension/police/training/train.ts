@@ -19,6 +19,7 @@ import {
 } from './model';
 import type { FoldedNetwork } from '../network/network';
 import { Optimizer } from './optimizer';
+import { flushTinyGradients } from './fast-ops';
 import { layerFlips, unitLayerMatrix, type ShiftTensors } from './police-layer';
 import { createRng, deriveSeed, type Rng } from '../common/random';
 import type { ResolvedSpec } from '../spec/types';
@@ -442,6 +443,8 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
           } else {
             output = forwardPlain(mlp, x);
           }
+          // Subnormal gradients would slow every backward matmul several times over (fast-ops.ts).
+          output = flushTinyGradients(output);
           const base = task === 'regression' ? regressionLoss(output, y) : classificationLoss(output, y);
           const ortho = companions.penalty();
           const constrained = penalty ? tf.add<tf.Scalar>(base, penalty) : base;
