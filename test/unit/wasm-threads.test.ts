@@ -119,3 +119,20 @@ test('POLICE_WASM_THREADS overrides the setting, 0 means every core, and auto th
 test("tfjs's worker string becomes a script whose string literals stay on one line", () => {
   assert.equal(pthreadWorkerSource('var a="x\ny";'), 'var a="x\\ny";');
 });
+
+test('a threaded start that times out falls back to one thread with the reason, and the process still exits by itself', () => {
+  const fixture = path.join(__dirname, 'fixtures', 'wasm-threads-timeout.ts');
+  const result = spawnSync(process.execPath, ['--import', 'tsx', fixture], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(result.signal, null, 'not killed by the timeout');
+  assert.equal(result.status, 0, result.stderr);
+  const printed = JSON.parse(result.stdout.trim().split('\n').pop()!) as {
+    started: { reason?: string };
+    backend: string;
+    threads: number;
+    product: number;
+  };
+  assert.match(printed.started.reason ?? '', /did not start within/);
+  assert.equal(printed.backend, 'wasm');
+  assert.equal(printed.threads, 1);
+  assert.equal(printed.product, 11);
+});
