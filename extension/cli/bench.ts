@@ -434,7 +434,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     for (const example of figures ? FIGURE_EXAMPLES : []) {
       const cells = names.map((n) => results.get(n)?.figures.find((f) => f.example === example));
       if (cells.every((c) => !c)) continue;
-      say(`${example.padEnd(15).slice(0, 15)} ${cells.map((c) => pad(c ? c.step_ms.toFixed(2) : '—', 12)).join(' ')}`);
+      say(`${`${example.split('-')[0]} step`.padEnd(15)} ${cells.map((c) => pad(c ? c.step_ms.toFixed(2) : '—', 12)).join(' ')}`);
     }
   }
   // The view's exact linear-region partition (issue 4), timed on the same machine.
