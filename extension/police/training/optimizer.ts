@@ -1,6 +1,7 @@
 // Adam, AdamW (decoupled weight decay) and SGD: small models as one flat vector (a few kernels a step instead of ~14 per variable),
 // large ones variable by variable, each in its own tidy (lower peak memory than tf.train.adam).
 import * as tf from '@tensorflow/tfjs-core';
+import { FLAT_UPDATE_MAX_PARAMETERS } from './memory';
 
 export type OptimizerKind = 'adam' | 'adamw' | 'sgd';
 
@@ -13,12 +14,6 @@ export interface OptimizerOptions {
   beta2?: number;
   epsilon?: number;
 }
-
-/**
- * Up to this many parameters the update runs on all variables concatenated: per-kernel overhead, not arithmetic, is what a
- * small model's update costs (fig1: 8 variables × 14 kernels). Above it, the flat copies would raise the peak memory.
- */
-export const FLAT_UPDATE_MAX_PARAMETERS = 1 << 22;
 
 /** The flat update's state: the variables it covers (in order), their moments, and the per-entry decay factor. */
 interface FlatState {
