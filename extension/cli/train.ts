@@ -281,7 +281,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   const outcome = await runTrainer(start, printer, (chosen) => {
     const vertices = spec.regions.map((r) => `${r.name} (${r.vertices.length} vertices)`).join(', ');
     process.stderr.write(
-      `police train: ${spec.name}: ${totalSteps} steps on ${chosen}, POLICE ${spec.police.enabled ? `on (rule ${rule})` : 'OFF'} for ${vertices}\n`,
+      `police train: ${spec.name}: ${totalSteps} steps on ${chosen}. POLICE ${spec.police.enabled ? `on (rule ${rule})` : 'OFF'} for ${vertices}\n`,
     );
   });
   printer.end();
