@@ -1,0 +1,139 @@
+// The exact partition on the surface: every cell edge once, and the decision boundary of a classifier.
+import * as THREE from 'three';
+import type { ViewSurface } from '../../extension/protocol/messages';
+import { cellPolygonOf, ownsEdge, signedArea } from '../../extension/common/view-geometry';
+import type { ThemeColors } from '../colors';
+import type { SceneSpace } from './space';
+
+const QUAD_ENDS = [0, 1] as const;
+
+export class PartitionLayer {
+  // Each cell edge is drawn once (see update): 0.75 looks like the two coincident lines at 0.55 it replaces.
+  private readonly wireframe = new THREE.LineSegments(
+    new THREE.BufferGeometry(),
+    new THREE.LineBasicMaterial({ transparent: true, opacity: 0.75 }),
+  );
+  private readonly boundary = new THREE.LineSegments(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ color: 0xffffff }));
+  private readonly wireLines = new GrowableLines();
+  private readonly tmp = new THREE.Vector3();
+
+  constructor(scene: THREE.Scene) {
+    // Their buffers are reused with a draw range; the bounds would be stale, and the lines span the view anyway.
+    this.wireframe.frustumCulled = false;
+    this.boundary.frustumCulled = false;
+    scene.add(this.wireframe, this.boundary);
+  }
+
+  setTheme(theme: ThemeColors): void {
+    (this.wireframe.material as THREE.LineBasicMaterial).color.setRGB(...theme.foreground);
+    (this.boundary.material as THREE.LineBasicMaterial).color.setRGB(...theme.foreground);
+  }
+
+  update(space: SceneSpace): void {
+    const surface = space.surface;
+    if (!surface || !space.spec) {
+      this.wireframe.visible = false;
+      this.boundary.visible = false;
+      return;
+    }
+    this.rebuild(space, surface, Math.min(space.style.output, surface.outputs - 1));
+  }
+
+  /** Cell edges lifted onto the surface with each cell's own affine map (exact, not sampled). */
+  private rebuild(space: SceneSpace, surface: ViewSurface, k: number): void {
+    const p = this.tmp;
+    const lift = space.is3d() ? 0.002 * space.span : 0.004 * space.span;
+    const cells = surface.cells;
+    const edges = space.style.wireframe ? cells.polygonStart[cells.count] : 0;
+    const lines = this.wireLines.reserve(edges * 6);
+    let o = 0;
+    const flat = !space.is3d();
+    const [[wu0, wu1], [wv0, wv1]] = surface.window;
+    const cu = (wu0 + wu1) / 2;
+    const cv = (wv0 + wv1) / 2;
+    const heightScale = space.classification() ? 0 : space.zScale;
+    const zMid = space.zMid;
+    for (let cell = 0; edges > 0 && cell < cells.count; cell++) {
+      const polygon = cellPolygonOf(cells, cell);
+      const n = polygon.length / 2;
+      const m = 3 * (cell * cells.outputs + k);
+      const au = cells.planeMaps[m];
+      const av = cells.planeMaps[m + 1];
+      const c = cells.planeMaps[m + 2];
+      const orientation = signedArea(polygon) < 0 ? -1 : 1;
+      // Each edge (a → b) is written as two points; 2-D views inline the plane → world map.
+      for (let e = 0; e < n; e++) {
+        if (!ownsEdge(polygon, e, orientation, surface.window)) continue;
+        const b = e + 1 === n ? 0 : e + 1;
+        for (const q of QUAD_ENDS) {
+          const index = q === 0 ? e : b;
+          const u = polygon[2 * index];
+          const v = polygon[2 * index + 1];
+          const value = au * u + av * v + c;
+          if (flat) {
+            lines[o++] = u - cu;
+            lines[o++] = v - cv;
+            lines[o++] = (value - zMid) * heightScale + lift;
+          } else {
+            space.world(u, v, value, p);
+            lines[o++] = p.x;
+            lines[o++] = p.y;
+            lines[o++] = p.z + lift;
+          }
+        }
+      }
+    }
+    // The worker traced the decision boundary over every cell, also when the cells are too many to send.
+    const boundary: number[] = [];
+    const segments = space.classification() && surface.boundary ? surface.boundary : [];
+    for (let q = 0; q < segments.length; q += 2) {
+      space.world(segments[q], segments[q + 1], 0, p);
+      boundary.push(p.x, p.y, p.z + 2 * lift);
+    }
+    this.wireLines.commit(this.wireframe.geometry, o);
+    setPositions(this.boundary.geometry, boundary);
+    this.wireframe.visible = o > 0;
+    this.boundary.visible = boundary.length > 0;
+    document.body.dataset.boundarySegments = String(boundary.length / 6);
+    document.body.dataset.wireSegments = String(o / 6);
+  }
+}
+
+/** A line-segment position buffer reused across updates; it only grows, so steady training allocates nothing. */
+class GrowableLines {
+  private buffer = new Float32Array(0);
+  private attribute: THREE.BufferAttribute | undefined;
+
+  reserve(floats: number): Float32Array {
+    if (floats > this.buffer.length) {
+      this.buffer = new Float32Array(Math.ceil(floats * 1.5));
+      this.attribute = undefined;
+    }
+    return this.buffer;
+  }
+
+  commit(geometry: THREE.BufferGeometry, floats: number): void {
+    if (!this.attribute) {
+      this.attribute = new THREE.BufferAttribute(this.buffer, 3).setUsage(THREE.DynamicDrawUsage);
+      geometry.setAttribute('position', this.attribute);
+    }
+    this.attribute.needsUpdate = true;
+    this.attribute.clearUpdateRanges();
+    this.attribute.addUpdateRange(0, floats);
+    geometry.setDrawRange(0, floats / 3);
+    geometry.boundingSphere = null;
+  }
+}
+
+function setPositions(geometry: THREE.BufferGeometry, values: number[]): void {
+  const current = geometry.getAttribute('position') as THREE.BufferAttribute | undefined;
+  if (current && current.array.length >= values.length && current.array.length <= values.length * 2) {
+    (current.array as Float32Array).set(values);
+    current.needsUpdate = true;
+    geometry.setDrawRange(0, values.length / 3);
+  } else {
+    geometry.setAttribute('position', new THREE.BufferAttribute(new Float32Array(values), 3));
+    geometry.setDrawRange(0, values.length / 3);
+  }
+  geometry.computeBoundingSphere();
+}

@@ -1,0 +1,52 @@
+// The webview's state: what it persists through VS Code (settings, camera, spec and run) and what it shows now.
+import type { CellInputMap, ViewSpec, ViewSurface } from '../extension/protocol/messages';
+import type { PlaneChoice, PlaneMode } from '../extension/common/view-geometry';
+import type { ColorMode, HoverPoint } from './scene/scene-view';
+
+export interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+/** What survives hiding the panel and reloading VS Code (the serializer hands specUri/runDir to the host). */
+export interface SavedState {
+  specUri?: string;
+  runDir?: string;
+  output: number;
+  colorMode: ColorMode;
+  wireframe: boolean;
+  logScale: boolean;
+  planeMode?: PlaneMode;
+  /** 0-based layer shown in the Gram heat-map. */
+  gramLayer?: number;
+  camera?: { position: number[]; target: number[] };
+}
+
+/** The settings kept with setState, restored from it at start. */
+export class PersistedSettings {
+  readonly saved: SavedState;
+  /** Where the camera is now, read when saving. */
+  camera: () => SavedState['camera'] = () => undefined;
+
+  constructor(private readonly api: VsCodeApi) {
+    const previous = (api.getState() as Partial<SavedState> | undefined) ?? {};
+    this.saved = { ...{ output: 0, colorMode: 'value' as ColorMode, wireframe: true, logScale: true }, ...previous };
+  }
+
+  persist(): void {
+    this.api.setState({ ...this.saved, camera: this.camera() });
+  }
+}
+
+/** What the view shows now: the spec, the plane through it, the latest surface and the hovered point. */
+export interface ShownState {
+  spec: ViewSpec | undefined;
+  specUri: string;
+  choice: PlaneChoice | undefined;
+  surface: ViewSurface | undefined;
+  /** Input-space maps of the current surface's cells as the worker answered them, or 'asked' while on their way. */
+  cellMaps: Map<number, CellInputMap | 'asked'>;
+  /** The last hover, to redraw the tooltip when its cell's map arrives. */
+  hovered: [HoverPoint, number, number] | undefined;
+}
