@@ -20,7 +20,7 @@ export function connectHost(
       progress: (m) => side.progress(m),
       lossHistory: (m) => side.lossHistory(m.steps, m.losses, m.totalSteps),
       surface: (m) => view().showSurface(m.surface),
-      cellMap: (m) => view().cellMap(m.surfaceId, m.cell, m.map),
+      cell: (m) => view().cellAnswer(m),
       certificate: (m) => side.showCertificate(m.certificate),
       gram: (m) => side.gram(m),
       status: (m) => {

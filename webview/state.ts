@@ -45,8 +45,10 @@ export interface ShownState {
   specUri: string;
   choice: PlaneChoice | undefined;
   surface: ViewSurface | undefined;
-  /** Input-space maps of the current surface's cells as the worker answered them, or 'asked' while on their way. */
-  cellMaps: Map<number, CellInputMap | 'asked'>;
+  /** Input-space maps of the current surface's cells as the worker answered them. */
+  cellMaps: Map<number, CellInputMap>;
+  /** Point location by the worker: the cell it last found, the point asked (one ask at a time), a point it found outside. */
+  hover: { lastCell: number; asked?: [number, number]; askedAt: number; outside?: [number, number] };
   /** The last hover, to redraw the tooltip when its cell's map arrives. */
   hovered: [HoverPoint, number, number] | undefined;
 }

@@ -1,6 +1,13 @@
 // What the view does with a spec, its plane, data, surfaces and the hovered point: state in, UI components out.
-import type { CellInputMap, ViewShowData, ViewSpec, ViewSurface, WebviewToHost } from '../extension/protocol/messages';
-import { cellRegionDistances, cellValue, choosePlane, findCell, planePoint } from '../extension/common/view-geometry';
+import type { ViewCellAnswer, ViewShowData, ViewSpec, ViewSurface, WebviewToHost } from '../extension/protocol/messages';
+import {
+  cellPolygonOf,
+  cellRegionDistances,
+  cellValue,
+  choosePlane,
+  planePoint,
+  pointInConvexPolygon,
+} from '../extension/common/view-geometry';
 import type { HoverPoint, SceneView } from './scene/scene-view';
 import type { PersistedSettings, ShownState } from './state';
 import { describeCell } from './text';
@@ -11,6 +18,8 @@ import type { Tooltip } from './ui/tooltip';
 
 /** Grid points per side of the surface the view asks for. */
 const RESOLUTION = 200;
+/** A point-location ask unanswered this long is given up, so the next hover asks again. */
+const ASK_TIMEOUT_MS = 2000;
 
 export interface ViewParts {
   scene: SceneView;
@@ -36,6 +45,7 @@ export class ViewController {
       surface: undefined,
       cellMaps: new Map(),
       hovered: undefined,
+      hover: { lastCell: -1, askedAt: 0 },
     };
   }
 
@@ -90,6 +100,7 @@ export class ViewController {
     const sameGrid = shown.surface?.resolution === next.resolution;
     shown.surface = next;
     shown.cellMaps.clear();
+    shown.hover = { lastCell: -1, askedAt: 0 };
     this.parts.scene.setSurface(next);
     document.body.dataset.cells = String(next.cellCount);
     document.body.dataset.surfaceStep = String(next.step);
@@ -99,12 +110,18 @@ export class ViewController {
     else this.showHover(undefined, 0, 0);
   }
 
-  /** The worker's answer to an askCellMap; null when it dropped that surface (the next hover asks again). */
-  cellMap(surfaceId: number, cell: number, map: CellInputMap | null): void {
+  /** The worker located a hovered point: remember its cell and map, and redraw the tooltip if it still points there. */
+  cellAnswer(answer: ViewCellAnswer): void {
     const shown = this.shown;
-    if (surfaceId !== shown.surface?.surfaceId) return;
-    if (map) shown.cellMaps.set(cell, map);
-    else shown.cellMaps.delete(cell);
+    const hover = shown.hover;
+    if (answer.surfaceId !== shown.surface?.surfaceId) return;
+    if (answer.cell >= 0 && answer.map) {
+      shown.cellMaps.set(answer.cell, answer.map);
+      hover.lastCell = answer.cell;
+    } else if (hover.asked && answer.u === hover.asked[0] && answer.v === hover.asked[1]) {
+      hover.outside = [answer.u, answer.v];
+    }
+    hover.asked = undefined;
     if (shown.hovered) this.showHover(...shown.hovered);
   }
 
@@ -113,11 +130,23 @@ export class ViewController {
     const { surface, spec } = shown;
     shown.hovered = point ? [point, clientX, clientY] : undefined;
     if (!point || !surface || !spec || !shown.choice) {
+      this.parts.scene.highlightCell(-1);
       this.parts.tooltip.hide();
       return;
     }
     const cells = surface.cells;
-    const index = findCell(cells, surface.cellIndex[point.grid] ?? -1, point.u, point.v, 1e-6);
+    const index = this.knownCell(point);
+    // The worker locates the point (and computes its map, a pass through the weights) when the view cannot tell; one ask at a time.
+    const hover = shown.hover;
+    const outside = hover.outside?.[0] === point.u && hover.outside[1] === point.v;
+    // An answer lost on the way (the worker restarted) must not stop hovering for good.
+    if (hover.asked && performance.now() - hover.askedAt > ASK_TIMEOUT_MS) hover.asked = undefined;
+    if ((index < 0 || !shown.cellMaps.has(index)) && cells.count > 0 && !outside && !hover.asked) {
+      hover.asked = [point.u, point.v];
+      hover.askedAt = performance.now();
+      this.send({ type: 'askCell', surfaceId: surface.surfaceId, u: point.u, v: point.v });
+    }
+    this.parts.scene.highlightCell(index);
     const x = planePoint(surface.plane, point.u, point.v);
     const outputs = surface.outputs;
     // Exact from the cell's map when the cell is known, else the nearest grid sample.
@@ -125,23 +154,28 @@ export class ViewController {
       index >= 0
         ? Array.from({ length: outputs }, (_, k) => cellValue(cells, index, k, point.u, point.v))
         : Array.from(surface.values.subarray(point.grid * outputs, (point.grid + 1) * outputs));
-    // The input-space map costs a pass through the weights: the worker computes it for the hovered cell only.
-    if (index >= 0 && !shown.cellMaps.has(index)) {
-      shown.cellMaps.set(index, 'asked');
-      this.send({ type: 'askCellMap', surfaceId: surface.surfaceId, cell: index });
-    }
-    const map = shown.cellMaps.get(index);
     const lines = describeCell({
       x,
       y,
       cellIndex: index,
       regionDistances: index >= 0 ? cellRegionDistances(cells, index) : undefined,
-      map: map === 'asked' ? undefined : map,
+      map: shown.cellMaps.get(index),
       regionNames: spec.regions.map((r) => r.name),
+      locating: index < 0 && hover.asked !== undefined,
     });
     if (index < 0 && surface.cellCount > cells.count)
-      lines[lines.length - 1] = `one of ${surface.cellCount} linear regions (too many to list their maps)`;
+      lines[lines.length - 1] = `one of ${surface.cellCount} linear regions (more than the view draws)`;
     this.parts.tooltip.show(lines, clientX, clientY);
+  }
+
+  /** The cell holding the hovered point when the view can tell at once: the grid sample's cell or the last one located. */
+  private knownCell(point: HoverPoint): number {
+    const { surface, hover } = this.shown;
+    if (!surface) return -1;
+    const cells = surface.cells;
+    for (const guess of [surface.cellIndex[point.grid] ?? -1, hover.lastCell])
+      if (guess >= 0 && guess < cells.count && pointInConvexPolygon(cellPolygonOf(cells, guess), point.u, point.v, 1e-9)) return guess;
+    return -1;
   }
 
   private style() {

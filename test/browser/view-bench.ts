@@ -157,7 +157,7 @@ async function main(): Promise<void> {
         );
         // A hover asks the worker for its cell's map in input coordinates: the round trip, webview messaging excluded.
         const askedAt = performance.now();
-        if (surface.cells.count > 0) await service.requestCellMap(surface.surfaceId, Math.floor(surface.cells.count / 2));
+        if (surface.cells.count > 0) await service.requestCell(surface.surfaceId, 0.1, 0.2);
         const cellMapMs = surface.cells.count > 0 ? `; a hovered cell's map ${(performance.now() - askedAt).toFixed(1)} ms` : '';
         console.log(
           `width ${width} depth ${depth}: ${surface.cellCount} cells; worker job ${ms.toFixed(0)} ms (partition ${surface.partitionMs.toFixed(0)} ms, rest surface, cells and the copy to the host); message ${(bytes / 1e6).toFixed(1)} MB binary; view update ${handleMs.toFixed(1)} ms${cellMapMs}${surface.partitionError ? `; ${surface.partitionError}` : ''}`,

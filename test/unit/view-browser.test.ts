@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Certificate } from '../../extension/police/proof/certificate-types';
 import type { HostToWebview, ViewSpec } from '../../extension/protocol/messages';
 import { buildSurface } from '../../extension/host/view/surface';
-import { cellInputMap, type Partition } from '../../extension/police/partition/partition';
+import { cellAt, cellInputMap, type Partition } from '../../extension/police/partition/partition';
 import { formatNumber } from '../../webview/text';
 import { contentSecurityPolicy } from '../../extension/host/view/html';
 import { exactPartition, oneLayerNetwork, type Window2 } from './view-fixtures';
@@ -198,12 +198,15 @@ test('hovering the surface names the cell, its affine map and its pattern distan
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   const tooltip = page.locator('.tooltip');
   await tooltip.waitFor({ state: 'visible' });
-  assert.match(await tooltip.innerText(), /affine map: computing…/);
-  // The view asks for the hovered cell's map in input coordinates; answer as the host's worker would.
-  const ask = (await posted()).filter((m) => m.type === 'askCellMap').pop() as unknown as { surfaceId: number; cell: number } | undefined;
-  assert.ok(ask, "the view asked for the hovered cell's map");
-  const map = cellInputMap(network, shownPartition!, ask.cell);
-  await post({ type: 'cellMap', surfaceId: ask.surfaceId, cell: ask.cell, map });
+  assert.match(await tooltip.innerText(), /affine map: computing…|linear region: locating…/);
+  // The view asks the worker which cell holds the hovered point, and its map in input coordinates; answer as the worker would.
+  const ask = (await posted()).filter((m) => m.type === 'askCell').pop() as unknown as
+    { surfaceId: number; u: number; v: number } | undefined;
+  assert.ok(ask, 'the view asked where the hovered point is');
+  const cell = cellAt(shownPartition!, [ask.u, ask.v]);
+  assert.ok(cell >= 0);
+  const map = cellInputMap(network, shownPartition!, cell);
+  await post({ type: 'cell', surfaceId: ask.surfaceId, u: ask.u, v: ask.v, cell, map });
   await page.waitForFunction(() => /y0 = \[/.test(document.querySelector('.tooltip')?.textContent ?? ''));
   const text = await tooltip.innerText();
   assert.match(text, /linear region #\d+/);

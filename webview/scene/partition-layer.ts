@@ -14,6 +14,9 @@ export class PartitionLayer {
     new THREE.LineBasicMaterial({ transparent: true, opacity: 0.75 }),
   );
   private readonly boundary = new THREE.LineSegments(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ color: 0xffffff }));
+  /** The hovered cell's outline, in the accent colour. */
+  private readonly hovered = new THREE.LineLoop(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ linewidth: 2 }));
+  private hoveredCell = -1;
   private readonly wireLines = new GrowableLines();
   private readonly tmp = new THREE.Vector3();
 
@@ -21,16 +24,48 @@ export class PartitionLayer {
     // Their buffers are reused with a draw range; the bounds would be stale, and the lines span the view anyway.
     this.wireframe.frustumCulled = false;
     this.boundary.frustumCulled = false;
-    scene.add(this.wireframe, this.boundary);
+    this.hovered.frustumCulled = false;
+    this.hovered.visible = false;
+    scene.add(this.wireframe, this.boundary, this.hovered);
+  }
+
+  /** Outline cell `cell` of the surface on screen (−1: none); false when nothing changed. */
+  highlight(space: SceneSpace, cell: number): boolean {
+    const surface = space.surface;
+    const cells = surface?.cells;
+    const valid = cells !== undefined && cell >= 0 && cell < cells.count;
+    if ((valid ? cell : -1) === this.hoveredCell && this.hovered.visible === valid) return false;
+    this.hoveredCell = valid ? cell : -1;
+    this.hovered.visible = valid;
+    document.body.dataset.hoveredCell = String(this.hoveredCell);
+    if (!valid || !surface) return true;
+    const k = Math.min(space.style.output, surface.outputs - 1);
+    const polygon = cellPolygonOf(cells, cell);
+    const lift = (space.is3d() ? 0.003 : 0.008) * space.span;
+    const points: number[] = [];
+    for (let q = 0; q < polygon.length; q += 2) {
+      const [u, v] = [polygon[q], polygon[q + 1]];
+      const m = 3 * (cell * cells.outputs + k);
+      space.world(u, v, cells.planeMaps[m] * u + cells.planeMaps[m + 1] * v + cells.planeMaps[m + 2], this.tmp);
+      points.push(this.tmp.x, this.tmp.y, this.tmp.z + lift);
+    }
+    this.hovered.geometry.dispose();
+    this.hovered.geometry = new THREE.BufferGeometry();
+    this.hovered.geometry.setAttribute('position', new THREE.Float32BufferAttribute(points, 3));
+    return true;
   }
 
   setTheme(theme: ThemeColors): void {
+    (this.hovered.material as THREE.LineBasicMaterial).color.setRGB(...theme.accent);
     (this.wireframe.material as THREE.LineBasicMaterial).color.setRGB(...theme.foreground);
     (this.boundary.material as THREE.LineBasicMaterial).color.setRGB(...theme.foreground);
   }
 
   update(space: SceneSpace): void {
     const surface = space.surface;
+    // A new surface or style: the hovered cell is drawn again by the next hover.
+    this.hoveredCell = -1;
+    this.hovered.visible = false;
     if (!surface || !space.spec) {
       this.wireframe.visible = false;
       this.boundary.visible = false;

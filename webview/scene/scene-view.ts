@@ -2,6 +2,7 @@
 import * as THREE from 'three';
 import type { ViewPlane, ViewShowData, ViewSpec, ViewSurface, ViewWindow } from '../../extension/protocol/messages';
 import type { ThemeColors } from '../colors';
+import { CellsLayer } from './cells-layer';
 import { PartitionLayer } from './partition-layer';
 import { PointerInput, type HoverPoint, type PointerCallbacks } from './pointer';
 import { PointsLayer } from './points-layer';
@@ -27,6 +28,7 @@ export class SceneView {
   private readonly space = new SceneSpace();
   private readonly viewport: Viewport;
   private readonly surfaceLayer: SurfaceLayer;
+  private readonly cellsLayer: CellsLayer;
   private readonly partitionLayer: PartitionLayer;
   private readonly regionsLayer: RegionsLayer;
   private readonly frameLayer: FrameLayer;
@@ -50,6 +52,7 @@ export class SceneView {
     this.frameLayer = new FrameLayer(this.scene);
     this.pointsLayer = new PointsLayer(this.scene);
     this.surfaceLayer = new SurfaceLayer(this.scene);
+    this.cellsLayer = new CellsLayer(this.scene);
     const light = new THREE.DirectionalLight(0xffffff, 1.4);
     light.position.set(-1, -2, 3);
     this.scene.add(light);
@@ -59,7 +62,7 @@ export class SceneView {
         canvas,
         this.viewport,
         this.space,
-        { surface: () => this.surfaceLayer.shown, draggableMarkers: () => this.regionsLayer.draggableMarkers() },
+        { surface: () => this.surfaceLayer.pickable, draggableMarkers: () => this.regionsLayer.draggableMarkers() },
         callbacks,
       );
     this.applyTheme(theme);
@@ -127,6 +130,11 @@ export class SceneView {
     return marker ? this.viewport.screenPosition(marker.position) : undefined;
   }
 
+  /** Outline the hovered cell (−1: none). */
+  highlightCell(cell: number): void {
+    if (this.partitionLayer.highlight(this.space, cell)) this.viewport.requestRender();
+  }
+
   /** Benchmark hook (see Viewport.measureOrbit). */
   measureOrbit(frames: number, moving = true): { frameMs: number; worstFrameMs: number; mainThreadMs: number } {
     return this.viewport.measureOrbit(frames, moving);
@@ -140,7 +148,8 @@ export class SceneView {
   }
 
   private rebuildAll(): void {
-    this.surfaceLayer.update(this.space);
+    this.cellsLayer.update(this.space);
+    this.surfaceLayer.update(this.space, this.cellsLayer.drawn);
     this.partitionLayer.update(this.space);
     this.frameLayer.update(this.space, this.theme.grid);
     this.regionsLayer.update(this.space);

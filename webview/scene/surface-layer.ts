@@ -11,20 +11,24 @@ export class SurfaceLayer {
 
   constructor(private readonly scene: THREE.Scene) {}
 
-  /** The surface mesh while one is shown (hover picks on it). */
-  get shown(): THREE.Mesh | undefined {
-    return this.mesh?.visible ? this.mesh : undefined;
+  /** The surface mesh while a surface is shown, drawn or not: hover picks on it (the cell fills lie on the same heights). */
+  get pickable(): THREE.Mesh | undefined {
+    return this.hasSurface ? this.mesh : undefined;
   }
 
-  update(space: SceneSpace): void {
+  private hasSurface = false;
+
+  /** `hidden`: another layer draws the surface (the cell fills); the grid is still kept for picking. */
+  update(space: SceneSpace, hidden: boolean): void {
     const surface = space.surface;
+    this.hasSurface = surface !== undefined && space.spec !== undefined;
     if (!surface || !space.spec) {
       if (this.mesh) this.mesh.visible = false;
       return;
     }
     const R = surface.resolution;
     const mesh = this.ensureMesh(R);
-    mesh.visible = true;
+    mesh.visible = !hidden;
     // A 3-D slice must not hide the region hulls behind it.
     this.material.transparent = space.is3d();
     this.material.opacity = space.is3d() ? 0.75 : 1;
@@ -39,7 +43,8 @@ export class SurfaceLayer {
     const classification = space.classification();
     const p = this.tmp;
     // One colour per cell (index −1, outside every cell, first), not one allocation per grid point.
-    const cellColors = space.style.colorMode === 'cells' ? Array.from({ length: surface.cells.count + 1 }, (_, i) => cellColor(i - 1)) : [];
+    const cellColors =
+      space.style.colorMode === 'cells' && !hidden ? Array.from({ length: surface.cells.count + 1 }, (_, i) => cellColor(i - 1)) : [];
     for (let j = 0; j < R; j++) {
       const v = v0 + ((v1 - v0) * j) / (R - 1);
       for (let i = 0; i < R; i++) {
@@ -50,7 +55,9 @@ export class SurfaceLayer {
         positions[3 * g] = p.x;
         positions[3 * g + 1] = p.y;
         positions[3 * g + 2] = p.z;
-        if (space.style.colorMode === 'cells') {
+        if (hidden) {
+          // Not drawn: positions only, for picking.
+        } else if (space.style.colorMode === 'cells') {
           const c = cellColors[surface.cellIndex[g] + 1];
           colors[3 * g] = c[0];
           colors[3 * g + 1] = c[1];

@@ -43,7 +43,7 @@ export class Legend {
       const where = spec.inputDim === 2 ? '' : spec.inputDim === 3 ? ' on the slice' : ' on the plane';
       items.push(element('div', { class: 'legend-note' }, `${surface.cellCount} linear regions${where} · step ${surface.step}`));
       if (surface.cellCount > surface.cells.count)
-        items.push(element('div', { class: 'legend-note' }, 'too many to draw: surface exact, edges and hover maps off'));
+        items.push(element('div', { class: 'legend-note' }, 'more than the view draws: surface exact, edges, fills and hover maps off'));
       if (surface.partitionError) items.push(element('div', { class: 'legend-note warn' }, surface.partitionError));
     }
     if (spec.inputDim > 3) items.push(element('div', { class: 'legend-note' }, 'regions and data are projected onto the plane'));

@@ -120,7 +120,7 @@ export class PoliceViewPanel extends Disposable {
           this.plane = { plane: m.plane, window: m.window, resolution: m.resolution };
           this.refreshSurface(true);
         },
-        askCellMap: (m) => void this.answerCellMap(m.surfaceId, m.cell),
+        askCell: (m) => void this.answerCell(m.surfaceId, m.u, m.v),
         log: (m) => console[m.level === 'info' ? 'log' : m.level](`[police view] ${m.message}`),
       },
       (raw, reason) => console.warn(`[police view] ignored message from the view (${reason}): ${JSON.stringify(raw)}`),
@@ -375,11 +375,13 @@ export class PoliceViewPanel extends Disposable {
   }
 
   /** A failed ask leaves the view without the map; the tooltip then shows the cell without it. */
-  private async answerCellMap(surfaceId: number, cell: number): Promise<void> {
+  /** The view hovers (u, v): the worker locates its cell and computes the cell's map; the view gets both. */
+  private async answerCell(surfaceId: number, u: number, v: number): Promise<void> {
     try {
-      this.channel.send({ type: 'cellMap', surfaceId, cell, map: await this.surfaces.requestCellMap(surfaceId, cell) });
+      const { cell, map } = await this.surfaces.requestCell(surfaceId, u, v);
+      this.channel.send({ type: 'cell', surfaceId, u, v, cell, map });
     } catch (error) {
-      if (!(error instanceof NoReplyError)) this.setStatus('error', `no map for cell ${cell}: ${(error as Error).message}`);
+      if (!(error instanceof NoReplyError)) this.setStatus('error', `no linear region found at (${u}, ${v}): ${(error as Error).message}`);
     }
   }
 

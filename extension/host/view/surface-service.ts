@@ -59,12 +59,13 @@ export class SurfaceService extends Disposable {
   }
 
   /**
-   * One cell's input-space map in surface `surfaceId`: null when the worker no longer holds that surface;
-   * rejects when the cell is not in it or the worker is gone.
+   * Which cell of surface `surfaceId` holds plane point (u, v), and its input-space map: cell −1 and map null when
+   * the point is outside the window or the worker no longer holds that surface; rejects when the worker is gone.
    */
-  async requestCellMap(surfaceId: number, cell: number): Promise<CellInputMap | null> {
+  async requestCell(surfaceId: number, u: number, v: number): Promise<{ cell: number; map: CellInputMap | null }> {
     if (!this.startWorker()) throw new Error('the view worker is not running');
-    return (await this.channel.request('cellMap', { surfaceId, cell })).map;
+    const { cell, map } = await this.channel.request('locate', { surfaceId, u, v });
+    return { cell, map };
   }
 
   requestData(spec: ResolvedSpec, maxPoints: number): void {

@@ -16,8 +16,11 @@ import {
 
 export type { SurfaceRequest };
 
-/** Beyond this many cells the view gets the exact surface but not the cells: a blur of lines and tens of MB. */
-export const MAX_VIEW_CELLS = 30_000;
+/**
+ * Beyond this many cells the view gets the exact surface but not the cells. At the limit the cells take about 40 MB
+ * in the message (polygons, maps, distances) and about 60 MB of buffers in the view (fills, edges).
+ */
+export const MAX_VIEW_CELLS = 300_000;
 
 /** Convex polygons in flat form: polygon i is vertices[2·polygonStart[i] … 2·polygonStart[i+1]). */
 export interface FlatPolygons {
