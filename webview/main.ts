@@ -6,7 +6,8 @@
 // boundarySegments, wireSegments (partition edges drawn), regionCells (linear regions each region meets, '-' off the
 // plane), holdingCells (regions outlined with the one cell holding them), regionHulls, gramLayers/gramLayer/gramStep (the
 // Gram heat-map, see gram-panel.ts); and window.policeView
-// .vertexScreenPosition(region, vertex) → client pixels of a region's vertex marker (to drag it).
+// .vertexScreenPosition(region, vertex) → client pixels of a region's vertex marker (to drag it), .measureOrbit and
+// .drawNow (benchmarks). Also filledCells (cells filled in 'colour: linear regions') and hoveredCell (the outlined cell).
 import './view.css';
 import { readThemeColors } from './colors';
 import { element } from './dom';
@@ -79,6 +80,7 @@ new MutationObserver(() => {
 (window as unknown as { policeView: unknown }).policeView = {
   vertexScreenPosition: (region: number, vertex: number) => scene.vertexScreenPosition(region, vertex),
   measureOrbit: (frames: number, moving?: boolean) => scene.measureOrbit(frames, moving),
+  drawNow: (moving?: boolean) => scene.drawNow(moving),
 };
 
 channel.send({ type: 'ready' });

@@ -18,15 +18,29 @@ export class CellsLayer {
     scene.add(this.mesh);
   }
 
-  /** True when the fills stand in for the grid surface (colour by linear region, cells sent). */
+  /** True when the fills stand in for the grid surface (colour by linear region, cells sent, not baked). */
   get drawn(): boolean {
     return this.mesh.visible;
   }
 
-  update(space: SceneSpace): void {
+  /** The fills' geometry and triangle count, for the bake (none unless colouring by linear region). */
+  get fills(): { geometry: THREE.BufferGeometry | undefined; triangles: number } {
+    return { geometry: this.triangles > 0 ? this.mesh.geometry : undefined, triangles: this.triangles };
+  }
+
+  private triangles = 0;
+
+  /** `flat`: the fills are baked into a texture (see partition-bake.ts): built in plane coordinates at z = 0, not drawn. */
+  /** Whether the fills stand in for the surface in this state (colour by linear region, cells sent). */
+  static fillsSurface(space: SceneSpace): boolean {
+    return space.spec !== undefined && space.style.colorMode === 'cells' && (space.surface?.cells.count ?? 0) > 0;
+  }
+
+  update(space: SceneSpace, flat = false): void {
     const surface = space.surface;
     const cells = surface?.cells;
-    if (!surface || !cells || !space.spec || space.style.colorMode !== 'cells' || cells.count === 0) {
+    this.triangles = 0;
+    if (!surface || !cells || !CellsLayer.fillsSurface(space)) {
       this.mesh.visible = false;
       return;
     }
@@ -35,13 +49,14 @@ export class CellsLayer {
     for (let cell = 0; cell < cells.count; cell++)
       triangleCount += Math.max(0, cells.polygonStart[cell + 1] - cells.polygonStart[cell] - 2);
     const buffers = this.reserve(vertexCount, triangleCount);
-    fillCells(space, cells, Math.min(space.style.output, cells.outputs - 1), buffers, this.tmp);
+    fillCells(space, cells, Math.min(space.style.output, cells.outputs - 1), buffers, this.tmp, flat);
     buffers.commit(vertexCount, triangleCount);
+    this.triangles = triangleCount;
     // A 3-D slice must not hide the region hulls behind it.
     this.material.transparent = space.is3d();
     this.material.opacity = space.is3d() ? 0.75 : 1;
     this.material.depthWrite = !space.is3d();
-    this.mesh.visible = true;
+    this.mesh.visible = !flat;
     document.body.dataset.filledCells = String(cells.count);
   }
 
@@ -99,9 +114,9 @@ class FillBuffers {
 }
 
 /** Each cell's polygon as a fan of triangles from its first vertex, in the cell's colour, at its own plane's height. */
-function fillCells(space: SceneSpace, cells: ViewCells, k: number, buffers: FillBuffers, p: THREE.Vector3): void {
+function fillCells(space: SceneSpace, cells: ViewCells, k: number, buffers: FillBuffers, p: THREE.Vector3, baked: boolean): void {
   const { positions, normals, colors, index } = buffers;
-  const flat = !space.is3d();
+  const flat = !space.is3d() || baked;
   const [[wu0, wu1], [wv0, wv1]] = space.surface?.window ??
     space.window ?? [
       [0, 0],
@@ -109,7 +124,7 @@ function fillCells(space: SceneSpace, cells: ViewCells, k: number, buffers: Fill
     ];
   const cu = (wu0 + wu1) / 2;
   const cv = (wv0 + wv1) / 2;
-  const heightScale = space.classification() ? 0 : space.zScale;
+  const heightScale = space.classification() || baked ? 0 : space.zScale;
   const zMid = space.zMid;
   const xy = cells.vertices;
   let t = 0;

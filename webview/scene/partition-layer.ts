@@ -1,7 +1,7 @@
 // The exact partition on the surface: every cell edge once, and the decision boundary of a classifier.
 import * as THREE from 'three';
 import type { ViewSurface } from '../../extension/protocol/messages';
-import { cellPolygonOf, ownsEdge, signedArea } from '../../extension/common/view-geometry';
+import { cellPolygonOf, ownsEdgeAt, signedAreaAt, windowBounds } from '../../extension/common/view-geometry';
 import type { ThemeColors } from '../colors';
 import type { SceneSpace } from './space';
 
@@ -61,54 +61,66 @@ export class PartitionLayer {
     (this.boundary.material as THREE.LineBasicMaterial).color.setRGB(...theme.foreground);
   }
 
-  update(space: SceneSpace): void {
+  /** The edges' geometry and segment count, for the bake. */
+  get edges(): { geometry: THREE.BufferGeometry; segments: number } {
+    return { geometry: this.wireframe.geometry, segments: this.segments };
+  }
+
+  private segments = 0;
+
+  /** `flat`: the edges are baked into a texture (see partition-bake.ts): built in plane coordinates at z = 0, not drawn. */
+  update(space: SceneSpace, flat = false): void {
     const surface = space.surface;
     // A new surface or style: the hovered cell is drawn again by the next hover.
     this.hoveredCell = -1;
     this.hovered.visible = false;
+    this.segments = 0;
     if (!surface || !space.spec) {
       this.wireframe.visible = false;
       this.boundary.visible = false;
       return;
     }
-    this.rebuild(space, surface, Math.min(space.style.output, surface.outputs - 1));
+    this.rebuild(space, surface, Math.min(space.style.output, surface.outputs - 1), flat);
   }
 
   /** Cell edges lifted onto the surface with each cell's own affine map (exact, not sampled). */
-  private rebuild(space: SceneSpace, surface: ViewSurface, k: number): void {
+  private rebuild(space: SceneSpace, surface: ViewSurface, k: number, baked: boolean): void {
     const p = this.tmp;
     const lift = space.is3d() ? 0.002 * space.span : 0.004 * space.span;
     const cells = surface.cells;
     const edges = space.style.wireframe ? cells.polygonStart[cells.count] : 0;
     const lines = this.wireLines.reserve(edges * 6);
     let o = 0;
-    const flat = !space.is3d();
+    const flat = !space.is3d() || baked;
     const [[wu0, wu1], [wv0, wv1]] = surface.window;
     const cu = (wu0 + wu1) / 2;
     const cv = (wv0 + wv1) / 2;
-    const heightScale = space.classification() ? 0 : space.zScale;
+    const heightScale = space.classification() || baked ? 0 : space.zScale;
     const zMid = space.zMid;
+    const zLift = baked ? 0 : lift;
+    const bounds = windowBounds(surface.window);
+    const xy = cells.vertices;
     for (let cell = 0; edges > 0 && cell < cells.count; cell++) {
-      const polygon = cellPolygonOf(cells, cell);
-      const n = polygon.length / 2;
+      const start = cells.polygonStart[cell];
+      const n = cells.polygonStart[cell + 1] - start;
       const m = 3 * (cell * cells.outputs + k);
       const au = cells.planeMaps[m];
       const av = cells.planeMaps[m + 1];
       const c = cells.planeMaps[m + 2];
-      const orientation = signedArea(polygon) < 0 ? -1 : 1;
+      const orientation = signedAreaAt(xy, start, n) < 0 ? -1 : 1;
       // Each edge (a → b) is written as two points; 2-D views inline the plane → world map.
       for (let e = 0; e < n; e++) {
-        if (!ownsEdge(polygon, e, orientation, surface.window)) continue;
+        if (!ownsEdgeAt(xy, start, n, e, orientation, bounds)) continue;
         const b = e + 1 === n ? 0 : e + 1;
         for (const q of QUAD_ENDS) {
-          const index = q === 0 ? e : b;
-          const u = polygon[2 * index];
-          const v = polygon[2 * index + 1];
+          const index = 2 * (start + (q === 0 ? e : b));
+          const u = xy[index];
+          const v = xy[index + 1];
           const value = au * u + av * v + c;
           if (flat) {
             lines[o++] = u - cu;
             lines[o++] = v - cv;
-            lines[o++] = (value - zMid) * heightScale + lift;
+            lines[o++] = (value - zMid) * heightScale + zLift;
           } else {
             space.world(u, v, value, p);
             lines[o++] = p.x;
@@ -127,7 +139,8 @@ export class PartitionLayer {
     }
     this.wireLines.commit(this.wireframe.geometry, o);
     setPositions(this.boundary.geometry, boundary);
-    this.wireframe.visible = o > 0;
+    this.segments = o / 6;
+    this.wireframe.visible = o > 0 && !baked;
     this.boundary.visible = boundary.length > 0;
     document.body.dataset.boundarySegments = String(boundary.length / 6);
     document.body.dataset.wireSegments = String(o / 6);

@@ -4,6 +4,7 @@ import type { ViewPlane, ViewShowData, ViewSpec, ViewSurface, ViewWindow } from 
 import type { ThemeColors } from '../colors';
 import { CellsLayer } from './cells-layer';
 import { PartitionLayer } from './partition-layer';
+import { BAKE_ABOVE_CELLS, PartitionBake } from './partition-bake';
 import { PointerInput, type HoverPoint, type PointerCallbacks } from './pointer';
 import { PointsLayer } from './points-layer';
 import { FrameLayer, RegionsLayer } from './regions-layer';
@@ -29,11 +30,14 @@ export class SceneView {
   private readonly viewport: Viewport;
   private readonly surfaceLayer: SurfaceLayer;
   private readonly cellsLayer: CellsLayer;
+  private readonly bake: PartitionBake;
   private readonly partitionLayer: PartitionLayer;
   private readonly regionsLayer: RegionsLayer;
   private readonly frameLayer: FrameLayer;
   private readonly pointsLayer: PointsLayer;
   private readonly pointer: PointerInput | undefined;
+  /** Layer builds left for the next frames (large partitions). */
+  private readonly deferred: (() => void)[] = [];
 
   constructor(
     container: HTMLElement,
@@ -43,6 +47,7 @@ export class SceneView {
     this.viewport = new Viewport(container, this.scene, {
       onOrbitStart: () => this.pointer?.cancelHover(),
       onRendered: () => callbacks.onRendered(),
+      beforeDraw: (renderer) => this.beforeDraw(renderer),
     });
     this.webgl = this.viewport.webgl;
     this.software = this.viewport.software;
@@ -53,6 +58,7 @@ export class SceneView {
     this.pointsLayer = new PointsLayer(this.scene);
     this.surfaceLayer = new SurfaceLayer(this.scene);
     this.cellsLayer = new CellsLayer(this.scene);
+    this.bake = new PartitionBake(this.scene);
     const light = new THREE.DirectionalLight(0xffffff, 1.4);
     light.position.set(-1, -2, 3);
     this.scene.add(light);
@@ -140,20 +146,61 @@ export class SceneView {
     return this.viewport.measureOrbit(frames, moving);
   }
 
+  /** Benchmark hook (see Viewport.drawNow). */
+  drawNow(moving = false): number {
+    return this.viewport.drawNow(moving);
+  }
+
   private applyTheme(theme: ThemeColors): void {
     this.theme = theme;
     this.scene.background = new THREE.Color(...theme.background);
     this.partitionLayer.setTheme(theme);
+    this.bake.setTheme(theme);
     this.viewport.requestRender();
   }
 
   private rebuildAll(): void {
-    this.cellsLayer.update(this.space);
-    this.surfaceLayer.update(this.space, this.cellsLayer.drawn);
-    this.partitionLayer.update(this.space);
+    const large = (this.space.surface?.cells.count ?? 0) > BAKE_ABOVE_CELLS;
+    // A software rasterizer draws a large partition from a texture baked once, not as geometry every frame.
+    const baked = this.software && large;
+    this.viewport.antialiasAtRest = !baked;
+    this.deferred.length = 0;
+    this.surfaceLayer.update(this.space, !baked && CellsLayer.fillsSurface(this.space));
     this.frameLayer.update(this.space, this.theme.grid);
     this.regionsLayer.update(this.space);
     this.pointsLayer.update(this.space, this.theme);
+    const fills = () => {
+      this.cellsLayer.update(this.space, baked);
+      this.surfaceLayer.setHidden(this.cellsLayer.drawn);
+    };
+    const edges = () => {
+      this.partitionLayer.update(this.space, baked);
+      const { geometry: fillGeometry, triangles } = this.cellsLayer.fills;
+      const { geometry: edgeGeometry, segments } = this.partitionLayer.edges;
+      this.bake.start(
+        this.space,
+        baked ? { fills: fillGeometry, triangles, edges: edgeGeometry, segments } : undefined,
+        this.surfaceLayer.pickable?.geometry,
+      );
+    };
+    // Hundreds of thousands of cells take a few hundred ms per layer to build: one layer per frame keeps the panel responsive.
+    if (large) {
+      this.deferred.push(fills, edges);
+      document.body.dataset.partitionBake = 'building';
+    } else {
+      fills();
+      edges();
+    }
     this.viewport.requestRender();
+  }
+
+  /** Before a frame: the next deferred layer build, else the next chunk of the bake; true asks for another frame. */
+  private beforeDraw(renderer: THREE.WebGLRenderer): boolean {
+    const next = this.deferred.shift();
+    if (next) {
+      next();
+      return true;
+    }
+    return this.bake.step(renderer);
   }
 }

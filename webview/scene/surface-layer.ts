@@ -18,6 +18,11 @@ export class SurfaceLayer {
 
   private hasSurface = false;
 
+  /** Another layer (the cell fills) now draws the surface, or no longer does. */
+  setHidden(hidden: boolean): void {
+    if (this.mesh && this.hasSurface) this.mesh.visible = !hidden;
+  }
+
   /** `hidden`: another layer draws the surface (the cell fills); the grid is still kept for picking. */
   update(space: SceneSpace, hidden: boolean): void {
     const surface = space.surface;
@@ -42,9 +47,6 @@ export class SurfaceLayer {
     const [[u0, u1], [v0, v1]] = surface.window;
     const classification = space.classification();
     const p = this.tmp;
-    // One colour per cell (index −1, outside every cell, first), not one allocation per grid point.
-    const cellColors =
-      space.style.colorMode === 'cells' && !hidden ? Array.from({ length: surface.cells.count + 1 }, (_, i) => cellColor(i - 1)) : [];
     for (let j = 0; j < R; j++) {
       const v = v0 + ((v1 - v0) * j) / (R - 1);
       for (let i = 0; i < R; i++) {
@@ -58,7 +60,8 @@ export class SurfaceLayer {
         if (hidden) {
           // Not drawn: positions only, for picking.
         } else if (space.style.colorMode === 'cells') {
-          const c = cellColors[surface.cellIndex[g] + 1];
+          // One colour per grid point, not a table over cells (there can be 300,000 of them).
+          const c = cellColor(surface.cellIndex[g]);
           colors[3 * g] = c[0];
           colors[3 * g + 1] = c[1];
           colors[3 * g + 2] = c[2];

@@ -9,6 +9,8 @@ export interface ViewportCallbacks {
   /** The user started orbiting (hover work stops until the camera rests). */
   onOrbitStart(): void;
   onRendered(): void;
+  /** Work to do before a frame is drawn (the partition bake); true asks for another frame. */
+  beforeDraw?(renderer: THREE.WebGLRenderer): boolean;
 }
 
 export class Viewport {
@@ -22,6 +24,11 @@ export class Viewport {
   orbiting = false;
   /** The window's or domain's largest side, which the default camera frames. */
   span = 1;
+  /**
+   * Software renderers draw frames at rest antialiased (a 4× multisampled pass) unless this is off: with a baked
+   * partition that pass costs more than a frame may, and the mipmapped texture needs no antialiasing.
+   */
+  antialiasAtRest = true;
   /** On a software renderer: the antialiased path for frames drawn at rest. */
   private readonly still: StillFrames | undefined;
   private frame = 0;
@@ -82,8 +89,12 @@ export class Viewport {
     if (this.frame || !this.renderer) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      this.draw(this.orbiting || performance.now() - this.cameraMovedAt < SETTLE_MS);
+      const renderer = this.renderer;
+      const more = renderer !== undefined && this.callbacks.beforeDraw?.(renderer) === true;
+      // Frames between two chunks of work are drawn as cheaply as orbit frames.
+      this.draw(more || this.orbiting || performance.now() - this.cameraMovedAt < SETTLE_MS);
       this.callbacks.onRendered();
+      if (more) this.requestRender();
     });
   }
 
@@ -167,6 +178,16 @@ export class Viewport {
     return { frameMs: elapsed / frames, worstFrameMs: worst, mainThreadMs: mainThread / frames };
   }
 
+  /** Benchmark hook: draw one frame now and wait until it is drawn (a pixel read back); its time in ms. */
+  drawNow(moving = false): number {
+    if (!this.renderer) return Number.NaN;
+    const gl = this.renderer.getContext();
+    const start = performance.now();
+    this.draw(moving);
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+    return performance.now() - start;
+  }
+
   /** Distance factor so the window fits a panel narrower than it is tall. */
   private aspectFit(): number {
     return Math.max(1, 1 / this.camera.aspect);
@@ -175,7 +196,7 @@ export class Viewport {
   /** One frame: straight to the canvas, or on a software renderer at rest through the multisampled target. */
   private draw(moving: boolean): void {
     if (!this.renderer) return;
-    if (this.still && !moving) this.still.draw(this.renderer, this.scene, this.camera);
+    if (this.still && !moving && this.antialiasAtRest) this.still.draw(this.renderer, this.scene, this.camera);
     else this.renderer.render(this.scene, this.camera);
   }
 
