@@ -18,6 +18,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const statusBar = new TrainingStatusBar(trainings);
   const runsTree = new RunsTreeProvider(() => runsRootFor(), trainings);
   const codeLens = new SpecCodeLensProvider(trainings);
+  trainings.liveView = () => PoliceViewPanel.active !== undefined;
   context.subscriptions.push(trainings, diagnostics, statusBar, runsTree, codeLens);
 
   // Context key behind the editor-title Train/Stop buttons.

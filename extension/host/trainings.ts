@@ -42,6 +42,9 @@ export class Trainings extends Disposable {
   /** Fires when a training starts or ends. */
   readonly onDidChange = this.changed.event;
 
+  /** Whether a view is open to draw the map live (asked when a training starts: it then snapshots at the refresh rate). */
+  liveView: () => boolean = () => false;
+
   constructor(
     private readonly trainerScript: string,
     private readonly log: vscode.LogOutputChannel,
@@ -115,6 +118,7 @@ export class Trainings extends Disposable {
         steps: options.steps,
         backend: config.get<BackendPreference>('backend', 'auto'),
         progressIntervalMs: Math.round(1000 / refreshHz),
+        ...(this.liveView() ? { snapshotIntervalMs: Math.round(1000 / refreshHz) } : {}),
       },
       {
         message: (message) => this.emit((l) => l.trainerMessage?.(state, message)),

@@ -42,6 +42,8 @@ export interface StartTraining {
   backend: BackendPreference;
   /** Minimum milliseconds between progress messages. */
   progressIntervalMs: number;
+  /** A view draws the map live: snapshot at most this often besides snapshot_every (the trainer caps their cost). */
+  snapshotIntervalMs?: number;
 }
 export interface StopTraining {
   type: 'stop';
@@ -334,6 +336,8 @@ export interface SurfaceRequest {
   classification?: boolean;
   /** Give up on the exact partition after this long and sample the surface (default PARTITION_TIME_LIMIT_MS). */
   partitionTimeLimitMs?: number;
+  /** At most this many multiply-adds for a sampled surface (default SAMPLE_MACS): live refreshes sample coarser. */
+  sampleMacs?: number;
 }
 
 /** Request: a surface and its exact partition (reply: WorkerSurfaceResult). */

@@ -65,6 +65,7 @@ async function start(request: StartTraining): Promise<void> {
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
       backend: request.backend,
       progressIntervalMs: request.progressIntervalMs,
+      ...(request.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: request.snapshotIntervalMs } : {}),
       onProgress: (p) =>
         send({ type: 'progress', step: p.step, totalSteps: p.totalSteps, loss: p.loss, health: p.health, elapsedMs: p.elapsedMs }),
       onSnapshot: (step, network) => send({ type: 'snapshot', step, network }),

@@ -40,6 +40,10 @@ export interface PersistedViewState {
 
 const DATA_POINTS = 1500;
 const DEFAULT_RESOLUTION = 200;
+/** A live refresh waits at most this long on the exact partition (past it, live refreshes sample the map). */
+const LIVE_PARTITION_MS = 1500;
+/** A live refresh samples the map with at most this many multiply-adds (about 0.1 s), so training keeps its CPU. */
+const LIVE_SAMPLE_MACS = 1e8;
 /** Live Gram heat-map updates during training at most this often. */
 const GRAM_INTERVAL_MS = 1000;
 
@@ -67,6 +71,8 @@ export class PoliceViewPanel extends Disposable {
   private lastGramAt = 0;
   private reparseTimer: ReturnType<typeof setTimeout> | undefined;
   private editable = true;
+  /** During a training: whether live refreshes still try the exact partition (cheap enough so far). */
+  private livePartition = true;
 
   /** Open (or reveal) the one view panel. */
   static show(context: vscode.ExtensionContext, extensionUri: vscode.Uri = context.extensionUri): PoliceViewPanel {
@@ -130,6 +136,8 @@ export class PoliceViewPanel extends Disposable {
         vscode.Uri.joinPath(extensionUri, 'dist', 'partition-worker.js').fsPath,
         {
           onSurface: (surface) => {
+            // A live refresh whose partition ran out of time: the next live refreshes sample the map instead of trying again.
+            if (surface.partitionError && surface.partitionMs >= LIVE_PARTITION_MS) this.livePartition = false;
             this.lastSurface = surface;
             this.channel.send({ type: 'surface', surface });
           },
@@ -189,6 +197,7 @@ export class PoliceViewPanel extends Disposable {
     if (specPath !== undefined && this.specUri && this.specUri.fsPath !== specPath) return;
     switch (message.type) {
       case 'ready':
+        this.livePartition = true;
         this.resetLoss(this.spec?.training.steps ?? 0);
         this.lastCertificate = undefined;
         this.channel.send({ type: 'trainingStarted', totalSteps: this.totalSteps, backend: message.backend });
@@ -344,6 +353,10 @@ export class PoliceViewPanel extends Disposable {
     }
   }
 
+  /**
+   * `immediate`: a finished run, another spec or plane (the exact partition may take PARTITION_TIME_LIMIT_MS); else a
+   * live refresh during training, at the refresh rate, with the partition only while it stays cheap.
+   */
   private refreshSurface(immediate: boolean): void {
     if (!this.network || !this.spec || !this.plane) return;
     if (this.network.input_dim !== this.spec.inputDim || this.plane.plane.origin.length !== this.spec.inputDim) return;
@@ -356,6 +369,7 @@ export class PoliceViewPanel extends Disposable {
         resolution: Math.min(this.plane.resolution || DEFAULT_RESOLUTION, 256),
         regions: this.spec.regions.map((r) => r.vertices),
         classification: this.spec.data.task === 'classification',
+        ...(immediate ? {} : { partitionTimeLimitMs: this.livePartition ? LIVE_PARTITION_MS : 0, sampleMacs: LIVE_SAMPLE_MACS }),
       },
       immediate,
     );

@@ -26,6 +26,7 @@ export function partitionOnPlane(
 ): PartitionResult {
   const smooth = network.layers.find((layer) => !isPiecewiseAffine(layer.activation));
   if (smooth) return { error: `'${smooth.activation}' is smooth: the network has no exact linear regions (surface sampled)` };
+  if (timeLimitMs <= 0) return { error: 'too many linear regions to refresh live: the map is sampled until training ends' };
   try {
     return { partition: partitionPlane(network, plane, window, { maxCells: MAX_PARTITION_CELLS, timeLimitMs }) };
   } catch (error) {

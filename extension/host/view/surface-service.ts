@@ -16,6 +16,7 @@ export class SurfaceService extends Disposable {
   private busy = false;
   private pending: SurfaceRequest | undefined;
   private lastStart = 0;
+  private lastJobMs = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   // Every job is a request: its reply (or failure) settles the promise the job's caller holds.
   private readonly channel = new MessageChannel<HostToWorker, WorkerToHost>(
@@ -78,7 +79,8 @@ export class SurfaceService extends Disposable {
 
   private pump(): void {
     if (this.isDisposed || this.busy || !this.pending || this.timer) return;
-    const minGap = 1000 / Math.max(0.1, this.rateHz);
+    // The worker rests at least as long as its last job took, so live refreshes use at most half a core.
+    const minGap = Math.max(1000 / Math.max(0.1, this.rateHz), 2 * this.lastJobMs);
     const wait = this.lastStart + minGap - Date.now();
     if (wait > 0) {
       this.timer = setTimeout(() => {
@@ -99,6 +101,7 @@ export class SurfaceService extends Disposable {
         (error: Error) => this.reportJobFailure(error),
       )
       .finally(() => {
+        this.lastJobMs = Date.now() - this.lastStart;
         this.busy = false;
         this.pump();
       });

@@ -66,6 +66,9 @@ export interface MetricsRow {
   residual?: number;
 }
 
+/** Share of the training's wall time live snapshots may take (folding the network, copying it to the host). */
+export const LIVE_SNAPSHOT_BUDGET = 0.03;
+
 export interface TrainOptions {
   steps?: number;
   seed?: number;
@@ -77,6 +80,11 @@ export interface TrainOptions {
   /** Called as soon as the last step is taken, before its progress, snapshot, selection and the final fold. */
   onLastStep?: (step: number) => void;
   progressIntervalMs?: number;
+  /**
+   * Also snapshot at most this often (ms) besides spec.training.snapshotEvery: a view drawing the map live asks for it.
+   * Live snapshots take at most LIVE_SNAPSHOT_BUDGET of the training's time; past it they wait.
+   */
+  snapshotIntervalMs?: number;
   /** Use these samples instead of loading the spec's data source. */
   data?: TrainingData;
   onLog?: (level: 'info' | 'warn', message: string) => void;
@@ -289,6 +297,9 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   const logEvery = Math.max(1, Math.round(steps / 200));
   const progressInterval = options.progressIntervalMs ?? 200;
   let lastProgress = -Infinity;
+  let lastLiveSnapshot = -Infinity;
+  /** Time spent folding and handing over live snapshots, kept under LIVE_SNAPSHOT_BUDGET of the time trained. */
+  let liveSnapshotMs = 0;
   let health: LayerHealth[] = [];
   let previousShifts: LayerShift[] = [];
   const flipTotals: number[] = [];
@@ -361,8 +372,19 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
         lastProgress = now;
         options.onProgress?.({ step, totalSteps: steps, loss: lastLoss, health, elapsedMs: now - started });
       }
+      const interval = options.snapshotIntervalMs;
       if (options.onSnapshot && spec.training.snapshotEvery > 0 && step % spec.training.snapshotEvery === 0) {
         options.onSnapshot(step, foldNetwork(mlp, police));
+      } else if (
+        options.onSnapshot &&
+        interval !== undefined &&
+        now - lastLiveSnapshot >= interval &&
+        liveSnapshotMs <= LIVE_SNAPSHOT_BUDGET * (now - started)
+      ) {
+        const snapshotStart = performance.now();
+        options.onSnapshot(step, foldNetwork(mlp, police));
+        liveSnapshotMs += performance.now() - snapshotStart;
+        lastLiveSnapshot = Date.now();
       }
       if (selecting && step > selectionStart && ((step - selectionStart) % selectionEvery === 0 || step === steps)) {
         best.consider(step, evaluate(mlp, police, selectionData, spec).loss);
