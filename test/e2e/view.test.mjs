@@ -230,9 +230,23 @@ test("fig1, the paper's first figure: its ~200,000 linear regions drawn, each fi
       stdio: 'ignore',
     });
   }
-  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'examples' }).first().click();
-  await openFile('fig1-moons-classification.police.json');
-  await runFromPalette('POLICE: Show run');
+  // The Runs view lists the new run folder under its spec; selecting it shows the run in the view.
+  await runFromPalette('Focus on POLICE Runs View');
+  const row = page.locator('.monaco-list-row', { hasText: 'e2e-cli' }).first();
+  await waitFor(
+    'the fig1 run in the Runs view',
+    async () => {
+      if (await row.isVisible()) return true;
+      await page
+        .locator('.monaco-list-row', { hasText: 'fig1-moons-classification' })
+        .first()
+        .click()
+        .catch(() => undefined);
+      return false;
+    },
+    30_000,
+  );
+  await row.click();
   const shown = await waitFor(
     "fig1's run with its exact partition in the view",
     async () => {
