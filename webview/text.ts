@@ -38,9 +38,15 @@ export function describeCell(input: {
   regionDistances?: number[];
   map?: CellInputMap;
   regionNames: string[];
+  /** The worker is still locating the point's cell. */
+  locating?: boolean;
 }): string[] {
   const lines = [`x = ${formatVector(input.x)}`];
   if (input.y) lines.push(`f(x) = ${formatVector(input.y)}`);
+  if (input.cellIndex < 0 && input.locating) {
+    lines.push('linear region: locating…');
+    return lines;
+  }
   if (input.cellIndex < 0 || !input.regionDistances) {
     lines.push('outside the computed partition');
     return lines;

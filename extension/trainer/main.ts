@@ -68,6 +68,7 @@ async function start(request: StartTraining): Promise<void> {
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
       backend: request.backend,
       progressIntervalMs: request.progressIntervalMs,
+      ...(request.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: request.snapshotIntervalMs } : {}),
       onProgress: (p) =>
         send({
           type: 'progress',

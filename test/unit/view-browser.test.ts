@@ -9,7 +9,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Certificate } from '../../extension/police/proof/certificate-types';
 import type { HostToWebview, ViewSpec } from '../../extension/protocol/messages';
 import { buildSurface } from '../../extension/host/view/surface';
-import { cellInputMap, type Partition } from '../../extension/police/partition/partition';
+import { cellAt, cellInputMap, partitionPlane, type Partition } from '../../extension/police/partition/partition';
+import { randomLeakyNetwork } from '../../extension/police/partition/bench';
 import { formatNumber } from '../../webview/text';
 import { contentSecurityPolicy } from '../../extension/host/view/html';
 import { exactPartition, oneLayerNetwork, type Window2 } from './view-fixtures';
@@ -201,12 +202,16 @@ test('hovering the surface names the cell, its affine map and its pattern distan
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   const tooltip = page.locator('.tooltip');
   await tooltip.waitFor({ state: 'visible' });
-  assert.match(await tooltip.innerText(), /affine map: computing…/);
-  // The view asks for the hovered cell's map in input coordinates; answer as the host's worker would.
-  const ask = (await posted()).filter((m) => m.type === 'askCellMap').pop() as unknown as { surfaceId: number; cell: number } | undefined;
-  assert.ok(ask, "the view asked for the hovered cell's map");
-  const map = cellInputMap(network, shownPartition!, ask.cell);
-  await post({ type: 'cellMap', surfaceId: ask.surfaceId, cell: ask.cell, map });
+  assert.match(await tooltip.innerText(), /affine map: computing…|linear region: locating…/);
+  // The view asks (a request) which cell holds the hovered point, and its map in input coordinates; reply as the host would.
+  const ask = (await posted()).filter((m) => m.type === 'cell').pop() as unknown as
+    { messageId: number; surfaceId: number; u: number; v: number } | undefined;
+  assert.ok(ask, 'the view asked where the hovered point is');
+  assert.equal(typeof ask.messageId, 'number');
+  const cell = cellAt(shownPartition!, [ask.u, ask.v]);
+  assert.ok(cell >= 0);
+  const map = cellInputMap(network, shownPartition!, cell);
+  await post({ type: 'cell', inReplyTo: ask.messageId, cell, map });
   await page.waitForFunction(() => /y0 = \[/.test(document.querySelector('.tooltip')?.textContent ?? ''));
   const text = await tooltip.innerText();
   assert.match(text, /linear region #\d+/);
@@ -430,4 +435,43 @@ test('D > 3: the plane goes through the region centroid along its main direction
   const axes = lastSetPlane(await posted()).plane;
   assert.deepEqual(axes.e1, [0, 0, 1, 0, 0]);
   assert.deepEqual(axes.e2, [0, 0, 0, 0, 1]);
+});
+
+test('a partition of 30,000 cells draws every edge and, coloured by linear region, fills every cell in its own colour', async () => {
+  // Past BAKE_ABOVE_CELLS on this software renderer: the layers are built over the next frames and baked into a texture.
+  const big = randomLeakyNetwork(128, 2, 1);
+  const window: Window2 = [
+    [-4, 4],
+    [-4, 4],
+  ];
+  const plane = { origin: [0, 0], e1: [1, 0], e2: [0, 1] };
+  const partition = partitionPlane(big, plane, window);
+  assert.ok(partition.cellCount > 25_000, `${partition.cellCount} cells`);
+  await post({ type: 'spec', spec: { ...viewSpec, name: 'big-partition' }, specUri: 'file:///tmp/big.police.json' });
+  const surface = buildSurface({ step: 7, network: big, plane, window, resolution: 200, regions: [triangle] }, partition, 1);
+  assert.equal(surface.cells.count, partition.cellCount, 'every cell is sent to the view');
+  await page.selectOption('select[aria-label="Colour"]', 'cells');
+  await post({ type: 'surface', surface });
+  await page.waitForFunction(() => document.body.dataset.partitionBake === 'done', undefined, { timeout: 60_000 });
+  const hooks = await page.evaluate(() => ({ ...document.body.dataset }));
+  assert.equal(hooks.filledCells, String(partition.cellCount));
+  // Every boundary once: at least half the polygon edges (interior ones are shared by two cells).
+  assert.ok(Number(hooks.wireSegments) >= partition.polygonStart[partition.cellCount] / 2, `${hooks.wireSegments} edges`);
+  await page.getByText('Top view').click();
+  await page.waitForTimeout(500);
+  const distinct = await page.evaluate(() => {
+    const canvas = document.querySelector('.scene canvas') as HTMLCanvasElement;
+    const copy = document.createElement('canvas');
+    copy.width = 300;
+    copy.height = 200;
+    const ctx = copy.getContext('2d')!;
+    ctx.drawImage(canvas, 0, 0, copy.width, copy.height);
+    const pixels = ctx.getImageData(0, 0, copy.width, copy.height).data;
+    const colours = new Set<number>();
+    for (let i = 0; i < pixels.length; i += 4) colours.add((pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2]);
+    return colours.size;
+  });
+  assert.ok(distinct > 2000, `only ${distinct} colours: the cells are not filled each in its own colour`);
+  await page.screenshot({ path: join(SCREENSHOTS, 'view-30k-cells-filled.png') });
+  await page.selectOption('select[aria-label="Colour"]', 'value');
 });

@@ -16,6 +16,7 @@ export class SurfaceService extends Disposable {
   private busy = false;
   private pending: SurfaceRequest | undefined;
   private lastStart = 0;
+  private lastJobMs = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   // Every job is a request: its reply (or failure) settles the promise the job's caller holds.
   private readonly channel = new MessageChannel<HostToWorker, WorkerToHost>(
@@ -59,12 +60,13 @@ export class SurfaceService extends Disposable {
   }
 
   /**
-   * One cell's input-space map in surface `surfaceId`: null when the worker no longer holds that surface;
-   * rejects when the cell is not in it or the worker is gone.
+   * Which cell of surface `surfaceId` holds plane point (u, v), and its input-space map: cell −1 and map null when
+   * the point is outside the window or the worker no longer holds that surface; rejects when the worker is gone.
    */
-  async requestCellMap(surfaceId: number, cell: number): Promise<CellInputMap | null> {
+  async requestCell(surfaceId: number, u: number, v: number): Promise<{ cell: number; map: CellInputMap | null }> {
     if (!this.startWorker()) throw new Error('the view worker is not running');
-    return (await this.channel.request('cellMap', { surfaceId, cell })).map;
+    const { cell, map } = await this.channel.request('locate', { surfaceId, u, v });
+    return { cell, map };
   }
 
   requestData(spec: ResolvedSpec, maxPoints: number): void {
@@ -77,7 +79,8 @@ export class SurfaceService extends Disposable {
 
   private pump(): void {
     if (this.isDisposed || this.busy || !this.pending || this.timer) return;
-    const minGap = 1000 / Math.max(0.1, this.rateHz);
+    // The worker rests at least as long as its last job took, so live refreshes use at most half a core.
+    const minGap = Math.max(1000 / Math.max(0.1, this.rateHz), 2 * this.lastJobMs);
     const wait = this.lastStart + minGap - Date.now();
     if (wait > 0) {
       this.timer = setTimeout(() => {
@@ -98,6 +101,7 @@ export class SurfaceService extends Disposable {
         (error: Error) => this.reportJobFailure(error),
       )
       .finally(() => {
+        this.lastJobMs = Date.now() - this.lastStart;
         this.busy = false;
         this.pump();
       });
