@@ -219,6 +219,28 @@ test('requests made while the worker is busy collapse to the newest one', async 
   assert.equal(steps[steps.length - 1], 5);
 });
 
+test(
+  'a new plane asked for while a live refresh runs is computed once that job ends, not after a stalled rest',
+  { timeout: 30_000 },
+  async () => {
+    const network = seededNetwork(32, 3, 5);
+    const steps: number[] = [];
+    await new Promise<void>((resolve) => {
+      const service = startService((s) => {
+        steps.push(s.step);
+        if (s.step === 2) {
+          service.dispose();
+          resolve();
+        }
+      });
+      // A live refresh starts; the user picks another plane while it runs (an immediate request).
+      service.requestSurface({ step: 1, network, plane, window, resolution: 120, regions: [] });
+      service.requestSurface({ step: 2, network, plane, window, resolution: 120, regions: [] }, true);
+    });
+    assert.deepEqual(steps, [1, 2]);
+  },
+);
+
 test("the worker subsamples the spec's training data for the view", async () => {
   const path = 'test/fixtures/spec/moons.police.json';
   const { spec, problems } = validateSpecText(readFileSync(path, 'utf8'), path);

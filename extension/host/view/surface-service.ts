@@ -15,8 +15,10 @@ export class SurfaceService extends Disposable {
   private worker: Worker | undefined;
   private busy = false;
   private pending: SurfaceRequest | undefined;
-  private lastStart = 0;
-  private lastJobMs = 0;
+  /** No surface job starts before this time (ms since the epoch): the worker rests after each job. */
+  private restUntil = 0;
+  /** The pending request skips the rest (a new spec or plane: the user waits for it). */
+  private skipRest = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   // Every job is a request: its reply (or failure) settles the promise the job's caller holds.
   private readonly channel = new MessageChannel<HostToWorker, WorkerToHost>(
@@ -55,7 +57,11 @@ export class SurfaceService extends Disposable {
   /** Ask for a surface; intermediate requests made while one runs are dropped for the newest. */
   requestSurface(request: SurfaceRequest, immediate = false): void {
     this.pending = request;
-    if (immediate) this.lastStart = 0;
+    if (immediate) {
+      this.skipRest = true;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     this.pump();
   }
 
@@ -79,9 +85,7 @@ export class SurfaceService extends Disposable {
 
   private pump(): void {
     if (this.isDisposed || this.busy || !this.pending || this.timer) return;
-    // The worker rests at least as long as its last job took, so live refreshes use at most half a core.
-    const minGap = Math.max(1000 / Math.max(0.1, this.rateHz), 2 * this.lastJobMs);
-    const wait = this.lastStart + minGap - Date.now();
+    const wait = this.skipRest ? 0 : this.restUntil - Date.now();
     if (wait > 0) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
@@ -92,8 +96,10 @@ export class SurfaceService extends Disposable {
     if (!this.startWorker()) return;
     const request = this.pending;
     this.pending = undefined;
+    this.skipRest = false;
     this.busy = true;
-    this.lastStart = Date.now();
+    // The job's own start, not a field an immediate request may reset meanwhile (that left a rest of decades: a stall).
+    const started = Date.now();
     this.channel
       .request('surface', { request })
       .then(
@@ -101,7 +107,9 @@ export class SurfaceService extends Disposable {
         (error: Error) => this.reportJobFailure(error),
       )
       .finally(() => {
-        this.lastJobMs = Date.now() - this.lastStart;
+        // The worker rests as long as its job took (at most half a core for live refreshes), and keeps to rateHz.
+        const took = Date.now() - started;
+        this.restUntil = started + Math.max(1000 / Math.max(0.1, this.rateHz), 2 * took);
         this.busy = false;
         this.pump();
       });
