@@ -68,8 +68,12 @@ export class PartitionLayer {
 
   private segments = 0;
 
-  /** `flat`: the edges are baked into a texture (see partition-bake.ts): built in plane coordinates at z = 0, not drawn. */
-  update(space: SceneSpace, flat = false): void {
+  /**
+   * Rebuild the edges for the space's surface and style: the returned step builds the next `cellsPerStep` cells' edges
+   * and returns true once all are built and shown (a large partition is built over several frames, see scene-view.ts).
+   * `flat`: the edges are baked into a texture (see partition-bake.ts): built in plane coordinates at z = 0, not drawn.
+   */
+  update(space: SceneSpace, flat = false, cellsPerStep = Infinity): () => boolean {
     const surface = space.surface;
     // A new surface or style: the hovered cell is drawn again by the next hover.
     this.hoveredCell = -1;
@@ -78,19 +82,22 @@ export class PartitionLayer {
     if (!surface || !space.spec) {
       this.wireframe.visible = false;
       this.boundary.visible = false;
-      return;
+      return () => true;
     }
-    this.rebuild(space, surface, Math.min(space.style.output, surface.outputs - 1), flat);
+    return this.rebuild(space, surface, Math.min(space.style.output, surface.outputs - 1), flat, cellsPerStep);
   }
 
-  /** Cell edges lifted onto the surface with each cell's own affine map (exact, not sampled). */
-  private rebuild(space: SceneSpace, surface: ViewSurface, k: number, baked: boolean): void {
+  /** Cell edges lifted onto the surface with each cell's own affine map (exact, not sampled), `cellsPerStep` cells a call. */
+  private rebuild(space: SceneSpace, surface: ViewSurface, k: number, baked: boolean, cellsPerStep: number): () => boolean {
     const p = this.tmp;
     const lift = space.is3d() ? 0.002 * space.span : 0.004 * space.span;
     const cells = surface.cells;
     const edges = space.style.wireframe ? cells.polygonStart[cells.count] : 0;
     const lines = this.wireLines.reserve(edges * 6);
+    // The buffer is rewritten over several frames: none of them may draw it half written.
+    this.wireframe.visible = false;
     let o = 0;
+    let next = 0;
     const flat = !space.is3d() || baked;
     const [[wu0, wu1], [wv0, wv1]] = surface.window;
     const cu = (wu0 + wu1) / 2;
@@ -100,50 +107,56 @@ export class PartitionLayer {
     const zLift = baked ? 0 : lift;
     const bounds = windowBounds(surface.window);
     const xy = cells.vertices;
-    for (let cell = 0; edges > 0 && cell < cells.count; cell++) {
-      const start = cells.polygonStart[cell];
-      const n = cells.polygonStart[cell + 1] - start;
-      const m = 3 * (cell * cells.outputs + k);
-      const au = cells.planeMaps[m];
-      const av = cells.planeMaps[m + 1];
-      const c = cells.planeMaps[m + 2];
-      const orientation = signedAreaAt(xy, start, n) < 0 ? -1 : 1;
-      // Each edge (a → b) is written as two points; 2-D views inline the plane → world map.
-      for (let e = 0; e < n; e++) {
-        if (!ownsEdgeAt(xy, start, n, e, orientation, bounds)) continue;
-        const b = e + 1 === n ? 0 : e + 1;
-        for (const q of QUAD_ENDS) {
-          const index = 2 * (start + (q === 0 ? e : b));
-          const u = xy[index];
-          const v = xy[index + 1];
-          const value = au * u + av * v + c;
-          if (flat) {
-            lines[o++] = u - cu;
-            lines[o++] = v - cv;
-            lines[o++] = (value - zMid) * heightScale + zLift;
-          } else {
-            space.world(u, v, value, p);
-            lines[o++] = p.x;
-            lines[o++] = p.y;
-            lines[o++] = p.z + lift;
+    return () => {
+      const end = edges > 0 ? Math.min(cells.count, next + cellsPerStep) : next;
+      for (let cell = next; cell < end; cell++) {
+        const start = cells.polygonStart[cell];
+        const n = cells.polygonStart[cell + 1] - start;
+        const m = 3 * (cell * cells.outputs + k);
+        const au = cells.planeMaps[m];
+        const av = cells.planeMaps[m + 1];
+        const c = cells.planeMaps[m + 2];
+        const orientation = signedAreaAt(xy, start, n) < 0 ? -1 : 1;
+        // Each edge (a → b) is written as two points; 2-D views inline the plane → world map.
+        for (let e = 0; e < n; e++) {
+          if (!ownsEdgeAt(xy, start, n, e, orientation, bounds)) continue;
+          const b = e + 1 === n ? 0 : e + 1;
+          for (const q of QUAD_ENDS) {
+            const index = 2 * (start + (q === 0 ? e : b));
+            const u = xy[index];
+            const v = xy[index + 1];
+            const value = au * u + av * v + c;
+            if (flat) {
+              lines[o++] = u - cu;
+              lines[o++] = v - cv;
+              lines[o++] = (value - zMid) * heightScale + zLift;
+            } else {
+              space.world(u, v, value, p);
+              lines[o++] = p.x;
+              lines[o++] = p.y;
+              lines[o++] = p.z + lift;
+            }
           }
         }
       }
-    }
-    // The worker traced the decision boundary over every cell, also when the cells are too many to send.
-    const boundary: number[] = [];
-    const segments = space.classification() && surface.boundary ? surface.boundary : [];
-    for (let q = 0; q < segments.length; q += 2) {
-      space.world(segments[q], segments[q + 1], 0, p);
-      boundary.push(p.x, p.y, p.z + 2 * lift);
-    }
-    this.wireLines.commit(this.wireframe.geometry, o);
-    setPositions(this.boundary.geometry, boundary);
-    this.segments = o / 6;
-    this.wireframe.visible = o > 0 && !baked;
-    this.boundary.visible = boundary.length > 0;
-    document.body.dataset.boundarySegments = String(boundary.length / 6);
-    document.body.dataset.wireSegments = String(o / 6);
+      next = end;
+      if (edges > 0 && next < cells.count) return false;
+      // The worker traced the decision boundary over every cell, also when the cells are too many to send.
+      const boundary: number[] = [];
+      const segments = space.classification() && surface.boundary ? surface.boundary : [];
+      for (let q = 0; q < segments.length; q += 2) {
+        space.world(segments[q], segments[q + 1], 0, p);
+        boundary.push(p.x, p.y, p.z + 2 * lift);
+      }
+      this.wireLines.commit(this.wireframe.geometry, o);
+      setPositions(this.boundary.geometry, boundary);
+      this.segments = o / 6;
+      this.wireframe.visible = o > 0 && !baked;
+      this.boundary.visible = boundary.length > 0;
+      document.body.dataset.boundarySegments = String(boundary.length / 6);
+      document.body.dataset.wireSegments = String(o / 6);
+      return true;
+    };
   }
 }
 
