@@ -209,10 +209,10 @@ export class ViewController {
       map: shown.cellMaps.get(index),
       regionNames: spec.regions.map((r) => r.name),
       locating: index < 0 && hover.asked !== undefined,
+      failure: failed?.message,
     });
     if (index < 0 && surface.cellCount > cells.count)
       lines[lines.length - 1] = `one of ${surface.cellCount} linear regions (more than the view draws)`;
-    else if (index < 0 && failed) lines[lines.length - 1] = `linear region not found: ${failed.message}`;
     this.parts.tooltip.show(lines, clientX, clientY);
   }
 

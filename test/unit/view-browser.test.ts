@@ -219,6 +219,61 @@ test('hovering the surface names the cell, its affine map and its pattern distan
   assert.ok(text.includes(`y0 = [${map.A[0].map(formatNumber).join(', ')}]`), text);
 });
 
+test('a hovered point the host cannot locate: only the reply to that request counts, and its failure is said in the tooltip', async () => {
+  const viewWindow: Window2 = [
+    [-4, 4],
+    [-4, 4],
+  ];
+  // A newer surface of the same grid: the tooltip left open asks again, about this surface.
+  const before = (await posted()).length;
+  const surface = buildSurface(
+    { step: 196, network, plane: { origin: [0, 0], e1: [1, 0], e2: [0, 1] }, window: viewWindow, resolution: 200, regions: [triangle] },
+    shownPartition,
+    1,
+    { surfaceId: 7 },
+  );
+  await post({ type: 'surface', surface });
+  await page.waitForFunction(
+    (n) => (window as unknown as { __posted: { type: string }[] }).__posted.slice(n).some((m) => m.type === 'cell'),
+    before,
+  );
+  const ask = (await posted()).filter((m) => m.type === 'cell').pop() as unknown as { messageId: number; surfaceId: number };
+  assert.equal(ask.surfaceId, 7);
+  // A reply to some other request is not this one's answer.
+  await post({ type: 'cell', inReplyTo: ask.messageId + 1000, cell: 0, map: null });
+  await post({ type: 'failure', inReplyTo: ask.messageId, message: 'the view worker is not running' });
+  await page.waitForFunction(() =>
+    /affine map not computed: the view worker is not running/.test(document.querySelector('.tooltip')?.textContent ?? ''),
+  );
+});
+
+test('a progress read after the training ended does not write over its status line', async () => {
+  const statusText = () => page.locator('.status').innerText();
+  const progress = (step: number): HostToWebview => ({
+    type: 'progress',
+    step,
+    totalSteps: 200,
+    loss: 0.02,
+    logged: { steps: [step], losses: [0.02], elapsedMs: [step * 50] },
+    health: [{ layer: 0, units: 3, shifted: 2, meanAbsShift: 0.05, maxAbsShift: 0.2, sideFlips: 1 }],
+  });
+  const nextFrames = () => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  // The last progress and the end of the training arrive within one frame: the status wins.
+  await page.evaluate(
+    (messages) => {
+      for (const m of messages) window.dispatchEvent(new MessageEvent('message', { data: m }));
+    },
+    [progress(200), { type: 'status', state: 'done', message: 'proved · run r1' }] as unknown as Record<string, unknown>[],
+  );
+  await nextFrames();
+  assert.equal(await statusText(), 'done: proved · run r1');
+  // A progress that arrives after the status still updates the chart, not the status line.
+  await post(progress(200));
+  await nextFrames();
+  assert.equal(await statusText(), 'done: proved · run r1');
+  assert.equal(await page.evaluate(() => document.body.dataset.status), 'done');
+});
+
 test('dragging a region vertex posts one moveVertex with the dropped position', async () => {
   const target = await page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted.length);
   const found = await page.evaluate(() =>
