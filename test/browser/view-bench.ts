@@ -109,13 +109,29 @@ async function colourAndDraw(page: Page, mode: 'value' | 'cells'): Promise<{ han
   }, mode);
 }
 
-/** On a software renderer a large partition is baked into a texture over the next frames: how long, and the longest frame gap. */
-async function bakeFrames(page: Page): Promise<{ bakeMs: number; worstGapMs: number; frames: number } | undefined> {
+interface Bake {
+  bakeMs: number;
+  worstGapMs: number;
+  frames: number;
+  /** The longest main-thread task meanwhile (a layer chunk and the frame's draw calls; the rasterizing is another process's). */
+  worstTaskMs: number;
+}
+
+/**
+ * On a software renderer a large partition is built and baked into a texture over the next frames: how long, the
+ * longest gap between two frames, and the longest main-thread task.
+ */
+async function bakeFrames(page: Page): Promise<Bake | undefined> {
   return page.evaluate(
     () =>
-      new Promise<{ bakeMs: number; worstGapMs: number; frames: number } | undefined>((resolve) => {
+      new Promise<Bake | undefined>((resolve) => {
         const busy = () => document.body.dataset.partitionBake === 'building' || document.body.dataset.partitionBake === 'baking';
         if (!busy()) return resolve(undefined);
+        let worstTask = 0;
+        const observer = new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) worstTask = Math.max(worstTask, entry.duration);
+        });
+        observer.observe({ type: 'longtask' });
         const start = performance.now();
         let last = start;
         let worst = 0;
@@ -126,7 +142,12 @@ async function bakeFrames(page: Page): Promise<{ bakeMs: number; worstGapMs: num
           frames++;
           if (busy()) requestAnimationFrame(tick);
           // The frame after the last chunk: its draw is included.
-          else requestAnimationFrame((end) => resolve({ bakeMs: end - start, worstGapMs: Math.max(worst, end - last), frames }));
+          else
+            requestAnimationFrame((end) => {
+              for (const entry of observer.takeRecords()) worstTask = Math.max(worstTask, entry.duration);
+              observer.disconnect();
+              resolve({ bakeMs: end - start, worstGapMs: Math.max(worst, end - last), frames, worstTaskMs: worstTask });
+            });
         };
         requestAnimationFrame(tick);
       }),
@@ -289,7 +310,7 @@ async function main(): Promise<void> {
       const edgeBake = await bakeFrames(page);
       if (edgeBake)
         console.log(
-          `  edge layer built and baked into a texture over ${edgeBake.frames} frames in ${ms(edgeBake.bakeMs)}, the longest frame ${ms(edgeBake.worstGapMs)}`,
+          `  edge layer built and baked into a texture over ${edgeBake.frames} frames in ${ms(edgeBake.bakeMs)}, the longest frame ${ms(edgeBake.worstGapMs)} (longest main-thread task ${ms(edgeBake.worstTaskMs)})`,
         );
       const filled = await colourAndDraw(page, 'cells');
       const fills = Number(await page.evaluate(() => document.body.dataset.filledCells ?? 0));
@@ -297,7 +318,7 @@ async function main(): Promise<void> {
       const fillBake = await bakeFrames(page);
       if (fillBake)
         console.log(
-          `  fills and edge layer built and baked into a texture over ${fillBake.frames} frames in ${ms(fillBake.bakeMs)}, the longest frame ${ms(fillBake.worstGapMs)}`,
+          `  fills and edge layer built and baked into a texture over ${fillBake.frames} frames in ${ms(fillBake.bakeMs)}, the longest frame ${ms(fillBake.worstGapMs)} (longest main-thread task ${ms(fillBake.worstTaskMs)})`,
         );
       worstBlock = Math.max(
         worstBlock,

@@ -348,16 +348,19 @@ test("fig1, the paper's first figure: its ~200,000 linear regions drawn, each fi
   }
   // The Runs view lists the new run folder under its spec; selecting it shows the run in the view.
   await runFromPalette('Focus on POLICE Runs View');
-  const row = page.locator('.monaco-list-row', { hasText: 'e2e-cli' }).first();
+  // Rows of the Runs view only: the Explorer's fig1-moons-classification.police.json row would open the spec instead.
+  const runsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'POLICE Runs' }) });
+  // The view's Refresh action, as after any run written outside the editor (its file watcher may be slower).
+  await runsPane.locator('.pane-header .action-label[aria-label*="Refresh runs"]').first().click();
+  const specRow = runsPane.locator('.monaco-list-row', { hasText: 'fig1-moons-classification' }).first();
+  const row = runsPane.locator('.monaco-list-row', { hasText: 'e2e-cli' }).first();
   await waitFor(
     'the fig1 run in the Runs view',
     async () => {
       if (await row.isVisible()) return true;
-      await page
-        .locator('.monaco-list-row', { hasText: 'fig1-moons-classification' })
-        .first()
-        .click()
-        .catch(() => undefined);
+      // Expand the spec's row when it is folded; clicking it on every poll would fold it again.
+      if ((await specRow.getAttribute('aria-expanded', { timeout: 1000 }).catch(() => null)) === 'false')
+        await specRow.click().catch(() => undefined);
       return false;
     },
     30_000,

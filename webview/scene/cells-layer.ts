@@ -30,34 +30,46 @@ export class CellsLayer {
 
   private triangles = 0;
 
-  /** `flat`: the fills are baked into a texture (see partition-bake.ts): built in plane coordinates at z = 0, not drawn. */
   /** Whether the fills stand in for the surface in this state (colour by linear region, cells sent). */
   static fillsSurface(space: SceneSpace): boolean {
     return space.spec !== undefined && space.style.colorMode === 'cells' && (space.surface?.cells.count ?? 0) > 0;
   }
 
-  update(space: SceneSpace, flat = false): void {
+  /**
+   * Rebuild the fills for the space's surface and style: the returned step fills the next `cellsPerStep` cells and
+   * returns true once all are built and shown (a large partition is built over several frames, see scene-view.ts).
+   * `flat`: the fills are baked into a texture (see partition-bake.ts): built in plane coordinates at z = 0, not drawn.
+   */
+  update(space: SceneSpace, flat = false, cellsPerStep = Infinity): () => boolean {
     const surface = space.surface;
     const cells = surface?.cells;
     this.triangles = 0;
-    if (!surface || !cells || !CellsLayer.fillsSurface(space)) {
-      this.mesh.visible = false;
-      return;
-    }
+    // The buffers are rewritten over several frames: none of them may draw them half written.
+    this.mesh.visible = false;
+    if (!surface || !cells || !CellsLayer.fillsSurface(space)) return () => true;
     const vertexCount = cells.polygonStart[cells.count];
     let triangleCount = 0;
     for (let cell = 0; cell < cells.count; cell++)
       triangleCount += Math.max(0, cells.polygonStart[cell + 1] - cells.polygonStart[cell] - 2);
     const buffers = this.reserve(vertexCount, triangleCount);
-    fillCells(space, cells, Math.min(space.style.output, cells.outputs - 1), buffers, this.tmp, flat);
-    buffers.commit(vertexCount, triangleCount);
-    this.triangles = triangleCount;
-    // A 3-D slice must not hide the region hulls behind it.
-    this.material.transparent = space.is3d();
-    this.material.opacity = space.is3d() ? 0.75 : 1;
-    this.material.depthWrite = !space.is3d();
-    this.mesh.visible = !flat;
-    document.body.dataset.filledCells = String(cells.count);
+    const k = Math.min(space.style.output, cells.outputs - 1);
+    let next = 0;
+    let t = 0;
+    return () => {
+      const end = Math.min(cells.count, next + cellsPerStep);
+      t = fillCells(space, cells, k, buffers, this.tmp, flat, next, end, t);
+      next = end;
+      if (next < cells.count) return false;
+      buffers.commit(vertexCount, triangleCount);
+      this.triangles = triangleCount;
+      // A 3-D slice must not hide the region hulls behind it.
+      this.material.transparent = space.is3d();
+      this.material.opacity = space.is3d() ? 0.75 : 1;
+      this.material.depthWrite = !space.is3d();
+      this.mesh.visible = !flat;
+      document.body.dataset.filledCells = String(cells.count);
+      return true;
+    };
   }
 
   /** Buffers that only grow (with slack), so a training's stream of surfaces reuses them instead of reallocating. */
@@ -113,8 +125,21 @@ class FillBuffers {
   }
 }
 
-/** Each cell's polygon as a fan of triangles from its first vertex, in the cell's colour, at its own plane's height. */
-function fillCells(space: SceneSpace, cells: ViewCells, k: number, buffers: FillBuffers, p: THREE.Vector3, baked: boolean): void {
+/**
+ * Cells [from, to) as fans of triangles from their first vertex, in each cell's colour, at its own plane's height;
+ * their triangles are written from index entry `t` on. Returns the index entry after the last one written.
+ */
+function fillCells(
+  space: SceneSpace,
+  cells: ViewCells,
+  k: number,
+  buffers: FillBuffers,
+  p: THREE.Vector3,
+  baked: boolean,
+  from: number,
+  to: number,
+  t: number,
+): number {
   const { positions, normals, colors, index } = buffers;
   const flat = !space.is3d() || baked;
   const [[wu0, wu1], [wv0, wv1]] = space.surface?.window ??
@@ -127,8 +152,7 @@ function fillCells(space: SceneSpace, cells: ViewCells, k: number, buffers: Fill
   const heightScale = space.classification() || baked ? 0 : space.zScale;
   const zMid = space.zMid;
   const xy = cells.vertices;
-  let t = 0;
-  for (let cell = 0; cell < cells.count; cell++) {
+  for (let cell = from; cell < to; cell++) {
     const start = cells.polygonStart[cell];
     const end = cells.polygonStart[cell + 1];
     const m = 3 * (cell * cells.outputs + k);
@@ -173,4 +197,5 @@ function fillCells(space: SceneSpace, cells: ViewCells, k: number, buffers: Fill
       index[t++] = q + 1;
     }
   }
+  return t;
 }

@@ -14,8 +14,8 @@ import { Viewport } from './viewport';
 
 export type { ColorMode, HoverPoint, SurfaceStyle };
 
-/** Cells whose edges one frame builds for a large partition: Figure 1's 200,000 take about 300 ms in one go on a laptop core. */
-const EDGE_CELLS_PER_FRAME = 40_000;
+/** Cells whose fills or edges one frame builds for a large partition: Figure 1's 200,000 take 150–300 ms per layer in one go. */
+const CELLS_PER_FRAME = 40_000;
 
 // Theme and colour-map values are display colours: draw them as given, without linear→sRGB conversion.
 THREE.ColorManagement.enabled = false;
@@ -189,14 +189,16 @@ export class SceneView {
     this.frameLayer.update(this.space, this.theme.grid);
     this.regionsLayer.update(this.space);
     this.pointsLayer.update(this.space, this.theme);
+    let buildFills: (() => boolean) | undefined;
     const fills = () => {
-      this.cellsLayer.update(this.space, baked);
+      buildFills ??= this.cellsLayer.update(this.space, baked, large ? CELLS_PER_FRAME : Infinity);
+      if (!buildFills()) return false;
       this.surfaceLayer.setHidden(this.cellsLayer.drawn);
       return true;
     };
     let buildEdges: (() => boolean) | undefined;
     const edges = () => {
-      buildEdges ??= this.partitionLayer.update(this.space, baked, large ? EDGE_CELLS_PER_FRAME : Infinity);
+      buildEdges ??= this.partitionLayer.update(this.space, baked, large ? CELLS_PER_FRAME : Infinity);
       if (!buildEdges()) return false;
       const { geometry: fillGeometry, triangles } = this.cellsLayer.fills;
       const { geometry: edgeGeometry, segments } = this.partitionLayer.edges;
