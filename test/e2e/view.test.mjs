@@ -350,17 +350,27 @@ test("fig1, the paper's first figure: its ~200,000 linear regions drawn, each fi
   await runFromPalette('Focus on POLICE Runs View');
   // Rows of the Runs view only: the Explorer's fig1-moons-classification.police.json row would open the spec instead.
   const runsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'POLICE Runs' }) });
-  // The view's Refresh action, as after any run written outside the editor (its file watcher may be slower).
-  await runsPane.locator('.pane-header .action-label[aria-label*="Refresh runs"]').first().click();
   const specRow = runsPane.locator('.monaco-list-row', { hasText: 'fig1-moons-classification' }).first();
   const row = runsPane.locator('.monaco-list-row', { hasText: 'e2e-cli' }).first();
   await waitFor(
     'the fig1 run in the Runs view',
     async () => {
       if (await row.isVisible()) return true;
-      // Expand the spec's row when it is folded; clicking it on every poll would fold it again.
-      if ((await specRow.getAttribute('aria-expanded', { timeout: 1000 }).catch(() => null)) === 'false')
-        await specRow.click().catch(() => undefined);
+      const expanded = await specRow.getAttribute('aria-expanded', { timeout: 1000 }).catch(() => null);
+      if (expanded === null) {
+        // Not listed yet: the view's Refresh action (shown while the header is hovered), as after any run written
+        // outside the editor (the file watcher may be slower).
+        const header = runsPane.locator('.pane-header').first();
+        await header.hover({ timeout: 2000 }).catch(() => undefined);
+        await header
+          .locator('.action-label[aria-label*="Refresh runs"]')
+          .first()
+          .click({ timeout: 2000 })
+          .catch(() => undefined);
+      } else if (expanded === 'false') {
+        // Expand the spec's row when it is folded; clicking it on every poll would fold it again.
+        await specRow.click({ timeout: 2000 }).catch(() => undefined);
+      }
       return false;
     },
     30_000,
