@@ -49,7 +49,7 @@ export class PartitionBake {
   private cleared = false;
   private active = false;
 
-  constructor(scene: THREE.Scene) {
+  constructor(private readonly scene: THREE.Scene) {
     for (const object of [this.fills, this.edges, this.overlay]) object.frustumCulled = false;
     this.bakeScene.add(this.fills, this.edges);
     this.overlay.visible = false;
@@ -64,7 +64,8 @@ export class PartitionBake {
   start(space: SceneSpace, source: BakeSource | undefined, surface: THREE.BufferGeometry | undefined): void {
     const window = space.surface?.window;
     this.active = source !== undefined && surface !== undefined && window !== undefined && source.triangles + source.segments > 0;
-    this.overlay.visible = this.active;
+    // Shown from the first chunk on: drawn before, its target's allocation and its shader's compile would fall in one frame.
+    this.overlay.visible = false;
     document.body.dataset.partitionBake = this.active ? 'baking' : 'off';
     if (!this.active || !source || !surface || !window) return;
     this.source = source;
@@ -89,38 +90,71 @@ export class PartitionBake {
     const drawFills = this.nextTriangle < triangles && fills !== undefined;
     const drawEdges = !drawFills && this.nextSegment < segments && edges !== undefined;
     if (!this.cleared) {
+      // A frame of its own: the first clear allocates the 2048² target, and the bake's shaders start compiling (the
+      // first chunk's frame then finds them ready instead of waiting on both).
       renderer.setRenderTarget(this.target);
       renderer.setClearColor(0x000000, 0);
       renderer.clear(true, false, false);
       renderer.setRenderTarget(null);
       this.cleared = true;
+      renderer.compile(this.bakeScene, this.camera);
+      renderer.compile(this.overlay, this.camera, this.scene);
+      return true;
     }
+    this.overlay.visible = true;
+    // Each frame draws its chunk from a small geometry of its own: the layers' whole buffers (tens of MB) are never
+    // uploaded at once.
+    let chunk: THREE.BufferGeometry | undefined;
     if (drawFills && fills) {
       const count = Math.min(TRIANGLES_PER_FRAME, triangles - this.nextTriangle);
-      this.fills.geometry = fills;
-      fills.setDrawRange(3 * this.nextTriangle, 3 * count);
+      chunk = this.fills.geometry = fillsChunk(fills, this.nextTriangle, count);
       this.nextTriangle += count;
     } else if (drawEdges && edges) {
       const count = Math.min(SEGMENTS_PER_FRAME, segments - this.nextSegment);
-      this.edges.geometry = edges;
-      edges.setDrawRange(2 * this.nextSegment, 2 * count);
+      chunk = this.edges.geometry = edgesChunk(edges, this.nextSegment, count);
       this.nextSegment += count;
     }
     this.fills.visible = drawFills;
     this.edges.visible = drawEdges;
-    if (drawFills || drawEdges) {
+    if (chunk) {
       const autoClear = renderer.autoClear;
       renderer.autoClear = false;
       renderer.setRenderTarget(this.target);
       renderer.render(this.bakeScene, this.camera);
       renderer.setRenderTarget(null);
       renderer.autoClear = autoClear;
+      chunk.dispose();
     }
-    // The layers' full draw ranges back, for their next rebuild.
-    fills?.setDrawRange(0, 3 * triangles);
-    edges?.setDrawRange(0, 2 * segments);
     const more = this.nextTriangle < triangles || this.nextSegment < segments;
     if (!more) document.body.dataset.partitionBake = 'done';
     return more;
   }
+}
+
+/** Segments [from, from + count) of a line-segment geometry, as a geometry over the same memory. */
+function edgesChunk(edges: THREE.BufferGeometry, from: number, count: number): THREE.BufferGeometry {
+  const positions = edges.getAttribute('position').array as Float32Array;
+  const chunk = new THREE.BufferGeometry();
+  chunk.setAttribute('position', new THREE.BufferAttribute(positions.subarray(6 * from, 6 * (from + count)), 3));
+  return chunk;
+}
+
+/** Triangles [from, from + count) of the fills: the vertex range they use (cells are contiguous) and their index, rebased. */
+function fillsChunk(fills: THREE.BufferGeometry, from: number, count: number): THREE.BufferGeometry {
+  const index = fills.getIndex()!.array as Uint32Array;
+  let first = Infinity;
+  let last = -1;
+  for (let i = 3 * from; i < 3 * (from + count); i++) {
+    first = Math.min(first, index[i]);
+    last = Math.max(last, index[i]);
+  }
+  const rebased = new Uint32Array(3 * count);
+  for (let i = 0; i < rebased.length; i++) rebased[i] = index[3 * from + i] - first;
+  const positions = fills.getAttribute('position').array as Float32Array;
+  const colors = fills.getAttribute('color').array as Uint8Array;
+  const chunk = new THREE.BufferGeometry();
+  chunk.setAttribute('position', new THREE.BufferAttribute(positions.subarray(3 * first, 3 * (last + 1)), 3));
+  chunk.setAttribute('color', new THREE.BufferAttribute(colors.subarray(3 * first, 3 * (last + 1)), 3, true));
+  chunk.setIndex(new THREE.BufferAttribute(rebased, 1));
+  return chunk;
 }
