@@ -3,6 +3,7 @@ import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { editorSchema } from './schemas/editor-schema.mjs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 
 const watch = process.argv.includes('--watch');
 const outdir = 'dist';
@@ -59,6 +60,13 @@ const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) {
   copyFileSync(join(wasmDir, file), join(outdir, file));
 }
+
+// The threaded wasm build's pthread worker and the glue it loads, as files: Node's Worker cannot start the blob: URLs tfjs makes (training/wasm-threads.ts).
+const wasmOut = 'node_modules/@tensorflow/tfjs-backend-wasm/wasm-out';
+const { wasmWorkerContents } = createRequire(import.meta.url)(`./${wasmOut}/tfjs-backend-wasm-threaded-simd.worker.js`);
+// Its newlines sit inside string literals: escaped, as tfjs does for its Blob.
+writeFileSync(join(outdir, 'tfjs-backend-wasm-threaded-simd.worker.js'), wasmWorkerContents.replace(/\n/g, '\\n'));
+copyFileSync(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.js'), join(outdir, 'tfjs-backend-wasm-threaded-simd.js'));
 
 // The PyTorch export's Python templates are read at run time from dist/pytorch (io/pytorch-folder.ts).
 const pytorchDir = 'extension/police/io/pytorch';

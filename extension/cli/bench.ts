@@ -1,4 +1,7 @@
-// `police bench [--json] [--quick] [--backend X|all] [--only D,L,W]`: the paper's Table 1, unconstrained vs POLICE training steps in the same process, interleaved.
+// `police bench [--json] [--quick] [--backend X|all] [--threads N] [--only D,L,W]`: the paper's Table 1, unconstrained vs POLICE training steps in the same process, interleaved; then the fig1 and fig2 examples' training steps.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -16,7 +19,10 @@ import { Optimizer } from '../police/training/optimizer';
 import { runPartitionBench } from '../police/partition/bench';
 import { createRng } from '../police/common/random';
 import type { BackendPreference } from '../protocol/messages';
-import { BACKEND_PREFERENCES, initBackend } from '../police/training/backend';
+import { BACKEND_PREFERENCES, initBackend, wasmThreadCount } from '../police/training/backend';
+import { allCores } from '../police/training/wasm-threads';
+import { train } from '../police/training/train';
+import { validateSpecText } from '../police/spec/parse';
 
 export interface BenchConfig {
   D: number;
@@ -41,6 +47,8 @@ export interface BenchRow {
   N: number;
   P: number;
   backend: string;
+  /** wasm threads (1 on other backends). */
+  threads: number;
   unconstrained_ms: number;
   police_ms: number;
   ratio: number;
@@ -182,6 +190,7 @@ export async function benchConfig(config: BenchConfig, budgetMs: number, maxRepe
       N: BATCH,
       P: config.D + 1,
       backend: tf.getBackend(),
+      threads: tf.getBackend() === 'wasm' ? wasmThreadCount() : 1,
       unconstrained_ms: unconstrained,
       police_ms: police,
       ratio: police / unconstrained,
@@ -197,13 +206,69 @@ function pad(text: string, width: number): string {
   return text.padStart(width);
 }
 
+/** The examples whose training steps the bench times: the paper's Figure 1 (classification) and Figure 2 (regression). */
+export const FIGURE_EXAMPLES = ['fig1-moons-classification', 'fig2-wave-triangle'];
+
+/** One example's training, timed per step: the whole step of `police train` (batch, loss, POLICE, Adam, health, selection). */
+export interface FigureRow {
+  example: string;
+  backend: string;
+  threads: number;
+  steps: number;
+  step_ms: number;
+}
+
+/** The examples folder: next to the bundle (dist/../examples) or in the source tree. */
+function examplesDirectory(): string | undefined {
+  return [path.resolve(__dirname, '..', 'examples'), path.resolve(__dirname, '..', '..', 'examples')].find((dir) =>
+    existsSync(path.join(dir, `${FIGURE_EXAMPLES[0]}.police.json`)),
+  );
+}
+
+/** Trains `steps` steps of an example and returns the wall time per step between the 10th step and the last one before selection. */
+async function benchFigure(example: string, file: string, steps: number): Promise<FigureRow> {
+  const { spec } = validateSpecText(readFileSync(file, 'utf8'), file);
+  if (!spec) throw new Error(`${file} is not a valid spec`);
+  const marks: { step: number; at: number }[] = [];
+  // Up to the start of the best-network selection (the final fifth), which a run does only 20 times in all.
+  const last = Math.floor(steps * 0.8);
+  await train(spec, {
+    steps,
+    backend: tf.getBackend() as BackendPreference,
+    progressIntervalMs: 50,
+    onProgress: (p) => marks.push({ step: p.step, at: performance.now() }),
+  });
+  const first = marks.find((m) => m.step >= 10);
+  const end = [...marks].reverse().find((m) => m.step <= last);
+  const stepMs = first && end && end.step > first.step ? (end.at - first.at) / (end.step - first.step) : NaN;
+  return { example, backend: tf.getBackend(), threads: tf.getBackend() === 'wasm' ? wasmThreadCount() : 1, steps, step_ms: stepMs };
+}
+
+function figureLine(row: FigureRow): string {
+  return `${row.example.padEnd(28)} ${pad(row.step_ms.toFixed(2), 8)} ms a training step (${row.steps} steps, ${row.backend}${row.backend === 'wasm' ? `, ${row.threads === 1 ? 'one thread' : `${row.threads} threads`}` : ''})`;
+}
+
+function tableRowLine(row: BenchRow): string {
+  const target = 1.25 * (row.D === 2 ? 1 : (row.N + row.P) / row.N);
+  return `${pad(String(row.D), 5)} ${pad(String(row.L), 3)} ${pad(String(row.W), 5)} ${pad(String(row.P), 5)} ${pad(row.unconstrained_ms.toFixed(2), 14)} ${pad(row.police_ms.toFixed(2), 10)} ${pad(`×${row.ratio.toFixed(2)}`, 6)} ${pad(`≤${target.toFixed(2)}`, 7)}   ${pad(row.unconstrained_np_ms.toFixed(2), 19)} ${pad(`×${row.ratio_np.toFixed(2)}`, 6)}`;
+}
+
+const TABLE_HEADER = `${pad('D', 5)} ${pad('L', 3)} ${pad('W', 5)} ${pad('P', 5)} ${pad('no constr. ms', 14)} ${pad('POLICE ms', 10)} ${pad('ratio', 6)} ${pad('target', 7)}   ${pad('no constr. N+P rows', 19)} ${pad('ratio', 6)}`;
+
+/** What one backend's run of the bench produced. */
+interface BackendResult {
+  rows: BenchRow[];
+  figures: FigureRow[];
+}
+
 /** The Table 1 rows of one backend, printed as they come; undefined when that backend cannot start here. */
 async function benchBackend(
   preference: BackendPreference,
-  options: { quick: boolean; json: boolean; only?: BenchConfig; strict: boolean },
+  options: { quick: boolean; json: boolean; only?: BenchConfig; strict: boolean; threads: number; figures: boolean },
   say: (line: string) => void,
-): Promise<BenchRow[] | undefined> {
-  const choice = await initBackend(preference, { stepFlops: Infinity });
+): Promise<BackendResult | undefined> {
+  // The bench times one wasm thread unless --threads says otherwise (a process starts wasm once, with one pool).
+  const choice = await initBackend(preference, { stepFlops: Infinity }, { wasmThreads: options.threads });
   if (options.strict && choice.backend !== preference) {
     say(
       `backend ${preference}: not available here (${choice.notes.filter((n) => !n.startsWith('preferred')).join('; ') || 'did not start'})`,
@@ -218,8 +283,7 @@ async function benchBackend(
   /** Milliseconds of interleaved rounds after the warm-up (at least two rounds run whatever this says). */
   const roundsBudgetMs = quick ? 4000 : 50000;
   say(`POLICE bench: batch N=${BATCH}, simplex region P=D+1, Adam step, backend ${choice.reason} (~${gflops.toFixed(1)} GFLOP/s matmul)`);
-  const header = `${pad('D', 5)} ${pad('L', 3)} ${pad('W', 5)} ${pad('P', 5)} ${pad('no constr. ms', 14)} ${pad('POLICE ms', 10)} ${pad('ratio', 6)} ${pad('target', 7)}   ${pad('no constr. N+P rows', 19)} ${pad('ratio', 6)}`;
-  if (!options.json) say(header);
+  if (!options.json) say(TABLE_HEADER);
   const rows: BenchRow[] = [];
   const configs = options.only ? [options.only] : TABLE_1;
   for (const config of configs) {
@@ -241,18 +305,66 @@ async function benchBackend(
     }
     const row = await benchConfig(config, roundsBudgetMs, quick ? 10 : 40);
     rows.push(row);
-    const target = 1.25 * (config.D === 2 ? 1 : (row.N + row.P) / row.N);
     if (options.json) process.stdout.write(`${JSON.stringify(row)}\n`);
-    else
-      say(
-        `${pad(String(row.D), 5)} ${pad(String(row.L), 3)} ${pad(String(row.W), 5)} ${pad(String(row.P), 5)} ${pad(row.unconstrained_ms.toFixed(2), 14)} ${pad(row.police_ms.toFixed(2), 10)} ${pad(`×${row.ratio.toFixed(2)}`, 6)} ${pad(`≤${target.toFixed(2)}`, 7)}   ${pad(row.unconstrained_np_ms.toFixed(2), 19)} ${pad(`×${row.ratio_np.toFixed(2)}`, 6)}`,
-      );
+    else say(tableRowLine(row));
   }
-  return rows;
+  const figures: FigureRow[] = [];
+  const dir = options.figures ? examplesDirectory() : undefined;
+  if (options.figures && !dir) say('fig1/fig2 rows skipped: the examples folder was not found');
+  for (const example of dir ? FIGURE_EXAMPLES : []) {
+    const row = await benchFigure(example, path.join(dir!, `${example}.police.json`), quick ? 60 : 300);
+    figures.push(row);
+    if (options.json) process.stdout.write(`${JSON.stringify(row)}\n`);
+    else say(figureLine(row));
+  }
+  return { rows, figures };
+}
+
+/**
+ * wasm with `threads` threads in a child `police bench` (a process starts wasm once, so one thread and every core need two);
+ * its rows come back as JSON and are printed here.
+ */
+function benchWasmChild(
+  threads: number,
+  options: { quick: boolean; json: boolean; only?: BenchConfig; figures: boolean },
+  say: (line: string) => void,
+): BackendResult {
+  const args = [
+    ...process.execArgv,
+    process.argv[1],
+    'bench',
+    '--backend',
+    'wasm',
+    '--threads',
+    String(threads),
+    '--json',
+    '--skip-partition',
+  ];
+  if (options.quick) args.push('--quick');
+  if (options.only) args.push('--only', `${options.only.D},${options.only.L},${options.only.W}`);
+  if (!options.figures) args.push('--skip-figures');
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  // The child's header and skip lines arrive on its stderr (it runs with --json).
+  for (const line of (child.stderr ?? '').split('\n').filter(Boolean)) say(line);
+  if (!options.json) say(TABLE_HEADER);
+  const result: BackendResult = { rows: [], figures: [] };
+  for (const line of (child.stdout ?? '').split('\n').filter(Boolean)) {
+    const parsed = JSON.parse(line) as BenchRow | FigureRow;
+    if (options.json) process.stdout.write(`${line}\n`);
+    if ('example' in parsed) {
+      result.figures.push(parsed);
+      if (!options.json) say(figureLine(parsed));
+    } else {
+      result.rows.push(parsed);
+      if (!options.json) say(tableRowLine(parsed));
+    }
+  }
+  if (child.status !== 0) say(`wasm with ${threads} thread(s): the bench child failed (exit ${child.status ?? child.signal})`);
+  return result;
 }
 
 /** Backends `--backend all` tries, fastest kinds first; each that starts gets its own table, then one side by side. */
-const ALL_BACKENDS: BackendPreference[] = ['tensorflow', 'webgpu', 'wasm'];
+const ALL_BACKENDS: BackendPreference[] = ['tensorflow', 'webgpu'];
 
 export async function benchCommand(args: string[]): Promise<number> {
   let values;
@@ -263,7 +375,10 @@ export async function benchCommand(args: string[]): Promise<number> {
         json: { type: 'boolean', default: false },
         quick: { type: 'boolean', default: false },
         backend: { type: 'string', default: 'auto' },
+        threads: { type: 'string' },
         only: { type: 'string' },
+        'skip-partition': { type: 'boolean', default: false },
+        'skip-figures': { type: 'boolean', default: false },
       },
     }).values;
   } catch (err) {
@@ -273,6 +388,11 @@ export async function benchCommand(args: string[]): Promise<number> {
   const backend = values.backend;
   if (backend !== 'all' && !BACKEND_PREFERENCES.includes(backend as BackendPreference)) {
     process.stderr.write(`police bench: --backend must be all or one of ${BACKEND_PREFERENCES.join(', ')}, got '${backend}'\n`);
+    return 1;
+  }
+  const threads = values.threads === undefined ? 1 : Number(values.threads);
+  if (!Number.isInteger(threads) || threads < 0) {
+    process.stderr.write(`police bench: --threads takes a whole number ≥ 0 (0 = every core), got '${values.threads}'\n`);
     return 1;
   }
   let only: BenchConfig | undefined;
@@ -285,25 +405,39 @@ export async function benchCommand(args: string[]): Promise<number> {
     only = { D, L, W };
   }
   const say = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
-  const options = { quick: values.quick, json: values.json, only, strict: backend === 'all' };
-  const results = new Map<string, BenchRow[]>();
+  const figures = !only && !values['skip-figures'];
+  const options = { quick: values.quick, json: values.json, only, strict: backend === 'all', threads, figures };
+  const results = new Map<string, BackendResult>();
+  const label = (name: string, n: number) => (name === 'wasm' ? `wasm ×${n}` : name);
   for (const preference of backend === 'all' ? ALL_BACKENDS : [backend as BackendPreference]) {
-    const rows = await benchBackend(preference, options, say);
-    if (rows) results.set(preference === 'auto' ? tf.getBackend() : preference, rows);
+    const result = await benchBackend(preference, options, say);
+    if (result) results.set(label(preference === 'auto' ? tf.getBackend() : preference, wasmThreadCount()), result);
+  }
+  if (backend === 'all') {
+    // wasm on one thread, then on every core, each in its own process.
+    for (const n of allCores() > 1 ? [1, allCores()] : [1]) {
+      const result = benchWasmChild(n, options, say);
+      results.set(label('wasm', result.rows[0]?.threads ?? result.figures[0]?.threads ?? n), result);
+    }
   }
   if (results.size > 1 && !values.json) {
     const names = [...results.keys()];
     say(`POLICE step ms, side by side:`);
     say(`${pad('D', 5)} ${pad('L', 3)} ${pad('W', 5)} ${names.map((n) => pad(n, 12)).join(' ')}`);
     for (const config of only ? [only] : TABLE_1) {
-      const cells = names.map((n) => results.get(n)?.find((r) => r.D === config.D && r.L === config.L && r.W === config.W));
+      const cells = names.map((n) => results.get(n)?.rows.find((r) => r.D === config.D && r.L === config.L && r.W === config.W));
       if (cells.every((c) => !c)) continue;
       say(
         `${pad(String(config.D), 5)} ${pad(String(config.L), 3)} ${pad(String(config.W), 5)} ${cells.map((c) => pad(c ? c.police_ms.toFixed(2) : '—', 12)).join(' ')}`,
       );
     }
+    for (const example of figures ? FIGURE_EXAMPLES : []) {
+      const cells = names.map((n) => results.get(n)?.figures.find((f) => f.example === example));
+      if (cells.every((c) => !c)) continue;
+      say(`${`${example.split('-')[0]} step`.padEnd(15)} ${cells.map((c) => pad(c ? c.step_ms.toFixed(2) : '—', 12)).join(' ')}`);
+    }
   }
   // The view's exact linear-region partition (issue 4), timed on the same machine.
-  if (!only) for (const line of await runPartitionBench({ quick: values.quick })) say(line);
+  if (!only && !values['skip-partition']) for (const line of await runPartitionBench({ quick: values.quick })) say(line);
   return 0;
 }

@@ -10,12 +10,12 @@ import { verifyCommand } from './verify';
 
 const USAGE = `usage:
   police validate SPEC [--json] [--allow-data-outside]
-  police train SPEC --out DIR [--steps N] [--seed S] [--backend auto|tensorflow|wasm|cpu] [--json] [--allow-data-outside]
+  police train SPEC --out DIR [--steps N] [--seed S] [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--json] [--allow-data-outside]
   police verify SPEC DIR [--json] [--allow-data-outside]
   police analyze SPEC DIR [--json] [--probes K] [--seed S] [--allow-data-outside]
   police export SPEC RUN --format onnx|safetensors|pytorch|tfjs --out PATH [--json]
   police import SPEC FILE --out RUN [--json]
-  police bench [--json] [--quick]
+  police bench [--json] [--quick] [--backend X|all] [--threads N] [--only D,L,W]
 exit codes: 0 ok, 1 bad input, 2 not proved, 3 (verify) certificate.json missing or disagreeing, 130/143 stopped by SIGINT/SIGTERM`;
 
 type Command = (args: string[]) => Promise<number>;

@@ -1,4 +1,4 @@
-// `police train SPEC --out DIR [--steps N] [--seed S] [--backend …] [--json]`: trains in a trainer child process, which writes the run atomically; prints the certificate.
+// `police train SPEC --out DIR [--steps N] [--seed S] [--backend …] [--threads N] [--json]`: trains in a trainer child process, which writes the run atomically; prints the certificate.
 import { fork } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -200,6 +200,7 @@ export async function trainCommand(args: string[]): Promise<number> {
         steps: { type: 'string' },
         seed: { type: 'string' },
         backend: { type: 'string', default: 'auto' },
+        threads: { type: 'string' },
         json: { type: 'boolean', default: false },
         ...ALLOW_DATA_OUTSIDE_OPTION,
       },
@@ -211,7 +212,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const specPath = positionals[0];
   const usage =
-    'usage: police train SPEC --out DIR [--steps N] [--seed S] [--backend auto|tensorflow|webgpu|wasm|cpu] [--json] [--allow-data-outside]';
+    'usage: police train SPEC --out DIR [--steps N] [--seed S] [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--json] [--allow-data-outside]';
   if (!specPath || !values.out) {
     process.stderr.write(`${usage}\n`);
     return EXIT_BAD_INPUT;
@@ -223,8 +224,10 @@ export async function trainCommand(args: string[]): Promise<number> {
   };
   const steps = integer('steps', values.steps, 1);
   const seed = integer('seed', values.seed, 0);
-  if (steps instanceof Error || seed instanceof Error) {
-    process.stderr.write(`police train: ${(steps instanceof Error ? steps : (seed as Error)).message}\n`);
+  const threads = integer('threads', values.threads, 0);
+  if (steps instanceof Error || seed instanceof Error || threads instanceof Error) {
+    const invalid = [steps, seed, threads].find((v): v is Error => v instanceof Error);
+    process.stderr.write(`police train: ${invalid?.message ?? ''}\n`);
     return EXIT_BAD_INPUT;
   }
   const backend = values.backend as BackendPreference;
@@ -268,6 +271,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     specText: text,
     runDir,
     backend,
+    ...(typeof threads === 'number' ? { wasmThreads: threads } : {}),
     progressIntervalMs: process.stderr.isTTY ? 100 : 250,
     ...(steps !== undefined ? { steps } : {}),
     ...(seed !== undefined ? { seed } : {}),

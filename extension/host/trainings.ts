@@ -113,6 +113,7 @@ export class Trainings extends Disposable {
         runDir,
         steps: options.steps,
         backend: config.get<BackendPreference>('backend', 'auto'),
+        ...wasmThreadsSetting(config.get<number | null>('wasmThreads', null)),
         progressIntervalMs: Math.round(1000 / refreshHz),
         ...(access.dataRoots ? { dataRoots: access.dataRoots } : {}),
         ...(access.optIn ? { dataOptIn: access.optIn } : {}),
@@ -206,6 +207,11 @@ export class Trainings extends Disposable {
       }
     }
   }
+}
+
+/** The `police.wasmThreads` setting as the trainer takes it: a whole number ≥ 0, else nothing (auto decides). */
+export function wasmThreadsSetting(value: number | null | undefined): { wasmThreads?: number } {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? { wasmThreads: value } : {};
 }
 
 function emptyProgress(): TrainingProgress {

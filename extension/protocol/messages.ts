@@ -43,6 +43,8 @@ export interface StartTraining {
   steps?: number;
   seed?: number;
   backend: BackendPreference;
+  /** The `police.wasmThreads` setting: wasm threads (0 = every core); absent leaves it to POLICE_WASM_THREADS, else to 'auto'. */
+  wasmThreads?: number;
   /** Minimum milliseconds between progress messages. */
   progressIntervalMs: number;
   /** Where the spec's data files may be read from (the workspace, the spec's folder, or anywhere by opt-in); default the spec's folder. */

@@ -60,13 +60,15 @@ async function start(request: StartTraining): Promise<void> {
       send({ type: 'error', message: `${request.specPath}: run folder ${request.runDir} already exists; runs are never overwritten` });
       return;
     }
-    const choice = await initBackend(request.backend, trainingWorkload(spec));
+    const threads = request.wasmThreads !== undefined ? { wasmThreads: request.wasmThreads } : {};
+    const choice = await initBackend(request.backend, trainingWorkload(spec), threads);
     send({ type: 'ready', backend: choice.backend, reason: choice.reason });
     for (const note of choice.notes) send({ type: 'log', level: 'warn', message: note });
     const result = await train(spec, {
       ...(request.steps !== undefined ? { steps: request.steps } : {}),
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
       backend: request.backend,
+      ...threads,
       progressIntervalMs: request.progressIntervalMs,
       ...(request.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: request.snapshotIntervalMs } : {}),
       onProgress: (p) =>

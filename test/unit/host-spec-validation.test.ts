@@ -30,7 +30,7 @@ after(() => rmSync(bundleDir, { recursive: true, force: true }));
 
 const example = resolve('examples/fig2-wave-triangle.police.json');
 
-/** A valid spec whose validation takes about a second in-process: a simplex in 2000 dimensions (its vertex checks). */
+/** A valid spec whose validation takes 0.2-1 s in-process: a simplex in 2000 dimensions (its vertex checks). */
 function heavySpec(dim = 2000): string {
   const spec = JSON.parse(readFileSync(example, 'utf8'));
   spec.input = { dim };
@@ -95,14 +95,16 @@ test('a slow validation does not block the host: its event loop keeps turning (m
 });
 
 test('a validation past the time limit is ended with a problem saying so, and the next one gets a fresh worker', async () => {
-  const validator = new SpecValidator(workerPath, () => undefined, 1000);
+  // A 3800-D simplex (near the coordinate limit) takes 0.6-3 s to validate on our machines: six times this limit or more.
+  const validator = new SpecValidator(workerPath, () => undefined, 100);
   try {
     const slow = await validator.validate(heavySpec(3800), join(bundleDir, 'heavy.police.json'));
-    assert.equal(slow.spec, undefined);
-    assert.match(slow.problems[0].message, /took more than 1 s and was stopped/);
+    assert.ok(!slow.spec, 'the stopped validation returned no spec');
+    assert.match(slow.problems[0].message, /took more than 0.1 s and was stopped/);
     assert.ok(slow.problems[0].range);
-    const next = await validator.validate(readFileSync(example, 'utf8'), example);
-    assert.ok(next.spec, JSON.stringify(next.problems));
+    // A spec that validates in a few milliseconds: the fresh worker answers with its own problems, not the stop.
+    const next = await validator.validate('{"police": 1}', example);
+    assert.ok(next.problems.length > 0 && next.problems.every((p) => p.code !== 'internal'), JSON.stringify(next.problems));
   } finally {
     validator.dispose();
   }

@@ -35,22 +35,30 @@ const runCli = (args: string[]) =>
 describe('CLI output', () => {
   it('--json output is complete however slowly the pipe is read (the CLI exits only once flushed)', async () => {
     const spec = example();
-    spec.regions = Array.from({ length: 900 }, (_, i) => ({ name: `r${i}`, vertices: [[0, 0, 0]] }));
+    // About 400 kB of problems: more than the pipe (64 KiB) and this reader's stream buffer (64 KiB) hold together.
+    spec.regions = Array.from({ length: 3000 }, (_, i) => ({ name: `r${i}`, vertices: [[0, 0, 0]] }));
     const file = writeSpec(work, 'many-problems', spec);
     const child = spawn(process.execPath, ['--import', 'tsx', cli, 'validate', file, '--json'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    // Nobody reads the pipe for a while: a CLI that exits without waiting loses what the pipe could not hold (64 KiB).
+    const closed = new Promise<number | null>((done) => child.on('close', (status) => done(status)));
+    // stderr is read all along: an unread pipe never ends, so 'close' would never come.
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (err += text));
+    // Nobody reads stdout for a while: a CLI that exits without waiting loses what the pipe could not hold (64 KiB).
     child.stdout.pause();
     await new Promise((done) => setTimeout(done, 3000));
+    // 400 kB cannot all be in flight: a CLI already gone has dropped the rest (and Node discards an unread pipe at exit).
+    assert.equal(child.exitCode, null, 'the CLI exited before a slow reader had taken its output');
     let out = '';
+    const ended = new Promise((done) => child.stdout.on('end', done));
     child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
     child.stdout.resume();
-    const code = await new Promise<number | null>((done) => child.on('close', (status) => done(status)));
-    assert.equal(code, 1);
-    assert.ok(out.length > 100_000, `only ${out.length} bytes`);
-    assert.equal((JSON.parse(out) as { problems: unknown[] }).problems.length >= 900, true);
+    const [code] = await Promise.all([closed, ended]);
+    assert.equal(code, 1, err);
+    assert.ok(out.length > 300_000, `only ${out.length} bytes`);
+    assert.equal((JSON.parse(out) as { problems: unknown[] }).problems.length >= 3000, true);
   });
 });
 

@@ -7,6 +7,7 @@ import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { allCores, requestedWasmThreads, resetWasmBackend, startThreadedWasm } from './wasm-threads';
 
 /** The backend a user asks for: a named one, or the fastest present. */
 export type BackendPreference = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -34,6 +35,18 @@ export interface Workload {
  */
 export const GPU_MIN_STEP_FLOPS = 2e9;
 
+/**
+ * Under 'auto', wasm uses every core from this much work per step, else one thread: measured with `police bench --backend all`
+ * on 2 cores, a thread pool pays only once matmuls dominate the step (fig2 15 vs 35 ms, (2,3,1024) 645 vs 483 ms on 1 vs 2 threads).
+ */
+export const WASM_THREADS_MIN_STEP_FLOPS = 8e9;
+
+/** How a caller sizes the wasm thread pool; undefined leaves it to POLICE_WASM_THREADS, else to 'auto'. */
+export interface BackendOptions {
+  /** The `police.wasmThreads` setting: 0 = every core, 1 = one thread, n = n threads. */
+  wasmThreads?: number;
+}
+
 const chosen = new Map<string, BackendChoice>();
 /** Why webgpu cannot run here, once found out (loading Dawn twice is pointless). */
 let webgpuProblem: string | undefined;
@@ -41,6 +54,8 @@ let webgpuAdapter: { description: string; software: boolean } | undefined;
 /** Also keeps the cpu backend's registration in the bundle. */
 export const cpuBackendVersion = version_cpu;
 let gradientsPatched = false;
+/** Threads of the wasm backend once started (a process starts it once: the pool cannot change afterwards), and why. */
+let wasmStarted: { threads: number; why: string } | undefined;
 
 /** Loads an optional native package without letting the bundler see it (it must stay external). */
 function optionalRequire(name: string): { error?: string } {
@@ -161,7 +176,31 @@ export function webgpuAdapterDescription(): string | undefined {
   return webgpuAdapter?.description;
 }
 
-async function tryWasm(notes: string[]): Promise<boolean> {
+/** Threads to start wasm with, and why: the setting or POLICE_WASM_THREADS when given, else 'auto's rule on the step's work. */
+export function wasmThreadsFor(workload: Workload | undefined, options: BackendOptions = {}): { threads: number; why: string } {
+  const requested = requestedWasmThreads(options.wasmThreads);
+  if (requested !== undefined)
+    return {
+      threads: requested,
+      why: process.env.POLICE_WASM_THREADS?.trim() ? 'POLICE_WASM_THREADS' : 'asked for (--threads or the police.wasmThreads setting)',
+    };
+  const gflop = ((workload?.stepFlops ?? 0) / 1e9).toFixed(2);
+  const cores = allCores();
+  if (cores > 1 && workload && workload.stepFlops >= WASM_THREADS_MIN_STEP_FLOPS)
+    return {
+      threads: cores,
+      why: `auto: the step (${gflop} GFLOP) is at least ${WASM_THREADS_MIN_STEP_FLOPS / 1e9} GFLOP, where threads pay`,
+    };
+  return {
+    threads: 1,
+    why:
+      cores > 1
+        ? `auto: the step (${gflop} GFLOP) is below ${WASM_THREADS_MIN_STEP_FLOPS / 1e9} GFLOP, where threads cost more than they gain`
+        : 'one core',
+  };
+}
+
+async function tryWasm(notes: string[], workload: Workload | undefined, options: BackendOptions): Promise<boolean> {
   const dir = wasmDirectory();
   if (!dir) {
     notes.push('wasm backend: tfjs-backend-wasm-simd.wasm not found next to the bundle or in node_modules');
@@ -169,6 +208,22 @@ async function tryWasm(notes: string[]): Promise<boolean> {
   }
   setWasmPaths(dir + path.sep);
   try {
+    if (!wasmStarted) {
+      const wanted = wasmThreadsFor(workload, options);
+      if (wanted.threads > 1) {
+        const threaded = await startThreadedWasm(wanted.threads, dir);
+        if ('threads' in threaded) {
+          wasmStarted = { threads: threaded.threads, why: wanted.why };
+          return true;
+        }
+        notes.push(`wasm threads: ${threaded.reason}; running one thread`);
+        resetWasmBackend();
+        setWasmPaths(dir + path.sep);
+        wasmStarted = { threads: 1, why: `${wanted.threads} threads asked (${wanted.why}), ${threaded.reason}` };
+      } else {
+        wasmStarted = { threads: 1, why: wanted.why };
+      }
+    }
     if (await tf.setBackend('wasm')) return true;
     notes.push('wasm backend did not start');
   } catch (err) {
@@ -181,8 +236,12 @@ async function tryWasm(notes: string[]): Promise<boolean> {
  * Selects the backend. 'auto' tries tensorflow, then webgpu on a hardware GPU when the step is big enough to gain from it
  * (`workload`), then wasm, then cpu; a named preference falls back along the same order when it cannot start, and says why.
  */
-export async function initBackend(preference: BackendPreference = 'auto', workload?: Workload): Promise<BackendChoice> {
-  const key = `${preference}:${preference === 'auto' && workload && workload.stepFlops >= GPU_MIN_STEP_FLOPS ? 'big' : 'small'}`;
+export async function initBackend(
+  preference: BackendPreference = 'auto',
+  workload?: Workload,
+  options: BackendOptions = {},
+): Promise<BackendChoice> {
+  const key = `${preference}:${preference === 'auto' && workload && workload.stepFlops >= GPU_MIN_STEP_FLOPS ? 'big' : 'small'}:${options.wasmThreads ?? ''}`;
   const cached = chosen.get(key);
   if (cached && tf.getBackend() === cached.backend) return cached;
   const notes: string[] = [];
@@ -204,7 +263,7 @@ export async function initBackend(preference: BackendPreference = 'auto', worklo
       backend = 'webgpu';
       break;
     }
-    if (name === 'wasm' && (await tryWasm(notes))) {
+    if (name === 'wasm' && (await tryWasm(notes, workload, options))) {
       backend = 'wasm';
       break;
     }
@@ -222,11 +281,11 @@ export async function initBackend(preference: BackendPreference = 'auto', worklo
     running === 'webgpu'
       ? `webgpu on ${webgpuAdapter?.description ?? 'a GPU'}`
       : running === 'wasm'
-        ? 'wasm (SIMD, one thread)'
+        ? `wasm (SIMD, ${wasmThreadCount() === 1 ? 'one thread' : `${wasmThreadCount()} threads`})`
         : running === 'tensorflow'
           ? 'tensorflow (tfjs-node)'
           : 'cpu (plain JavaScript)';
-  const because =
+  const gpuWhy =
     preference === 'auto'
       ? notes.find((n) => n.startsWith('webgpu:')) && running !== 'webgpu'
         ? `; auto: ${notes.find((n) => n.startsWith('webgpu:'))!.slice('webgpu: '.length)}`
@@ -234,10 +293,18 @@ export async function initBackend(preference: BackendPreference = 'auto', worklo
           ? `; auto: the step (${((workload?.stepFlops ?? 0) / 1e9).toFixed(1)} GFLOP) is big enough to gain from the GPU`
           : ''
       : '';
+  // The thread count's reason: auto's rule, the setting, the environment, or why threads did not start.
+  const threadsWhy = running === 'wasm' && wasmStarted ? `; threads: ${wasmStarted.why.replace(/^auto: /, '')}` : '';
+  const because = `${gpuWhy}${threadsWhy}`;
   // Under 'auto' a missing tfjs-node is the normal case, not news; a named preference explains itself.
   const choice = { backend: running, notes: preference === 'auto' ? [] : notes, reason: `${why}${because}` };
   chosen.set(key, choice);
   return choice;
+}
+
+/** Threads the running wasm backend uses (1 before it starts or on the one-thread build). */
+export function wasmThreadCount(): number {
+  return wasmStarted?.threads ?? 1;
 }
 
 /** Floating-point work of one training step: forward, backward ≈ 2× forward, over the batch and the vertex rows. */

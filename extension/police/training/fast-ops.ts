@@ -25,3 +25,23 @@ export function leakyRelu<T extends tf.Tensor>(x: T | tf.TensorLike, alpha = 0.2
   });
   return op(input) as T;
 }
+
+/** Gradient entries smaller than this are flushed to zero (see flushTinyGradients). */
+export const TINY_GRADIENT = 1e-30;
+
+/**
+ * Identity forward; backward zeroes gradient entries under TINY_GRADIENT in magnitude. A confident classifier's softmax
+ * gradient fills with subnormal floats, which x86 computes ~100× slower (wasm cannot flush them), and every backward
+ * matmul carries them: fig1's step went from 25 to 110 ms once its loss fell. Adam's ε (1e-8) keeps such an entry's
+ * effect on an update under 1e-22·lr.
+ */
+export function flushTinyGradients<T extends tf.Tensor>(x: T): T {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const z = args[0] as tf.Tensor;
+    return {
+      value: tf.reshape(z, z.shape),
+      gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.step(tf.sub(tf.abs(dy), TINY_GRADIENT), 0)),
+    };
+  });
+  return op(x) as T;
+}

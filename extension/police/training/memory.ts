@@ -8,6 +8,14 @@ const GiB = 1024 ** 3;
  */
 export const TRAINING_MEMORY_LIMIT = 3 * GiB;
 
+/**
+ * Up to this many parameters the optimizer updates all variables concatenated: per-kernel overhead, not arithmetic, is what a
+ * small model's update costs (fig1: 8 variables × 14 kernels). Above it, the flat copies would raise the peak memory.
+ */
+export const FLAT_UPDATE_MAX_PARAMETERS = 1 << 22;
+/** float32 copies the flat update holds during a step (weights, gradients and temporaries of the concatenated vector). */
+const FLAT_UPDATE_COPIES = 6;
+
 export interface TrainingShape {
   inputDim: number;
   layerUnits: number[];
@@ -23,7 +31,7 @@ export interface TrainingShape {
 
 export interface MemoryEstimate {
   parameters: number;
-  /** Bytes: weights, gradients, Adam's two moments and the kept best copy (5 float32 per parameter). */
+  /** Bytes: weights, gradients, Adam's two moments and the kept best copy (5 float32 per parameter), and the flat update's copies. */
   parameterBytes: number;
   /** Bytes: batch and vertex rows through every layer, forward values kept for the backward pass and their gradients. */
   activationBytes: number;
@@ -42,7 +50,8 @@ export function estimateTrainingMemory(shape: TrainingShape): MemoryEstimate {
   const rows = shape.batch + shape.vertices;
   // Per row: the input, and per layer its pre-activation, activation and one gradient of each (4 float32).
   const activationBytes = rows * (shape.inputDim + 4 * (hidden + shape.outputUnits)) * 4;
-  const parameterBytes = parameters * 5 * 4;
+  const flatUpdateCopies = parameters <= FLAT_UPDATE_MAX_PARAMETERS ? FLAT_UPDATE_COPIES : 0;
+  const parameterBytes = parameters * (5 + flatUpdateCopies) * 4;
   const dataBytes = shape.samples * (shape.inputDim * (8 + 4) + shape.outputUnits * 4);
   const certificateBytes = shape.vertices * (shape.inputDim + hidden + shape.outputUnits) * 8;
   return {

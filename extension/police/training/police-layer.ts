@@ -182,9 +182,12 @@ export interface ShiftTensors {
   sides: tf.Tensor2D;
 }
 
-/** 0, 1, …, n − 1 as an n×1 column. */
+/** 0, 1, …, n − 1 as an n×1 column, uploaded (a constant: no Range and Reshape kernels in the step). */
 function column(n: number): tf.Tensor2D {
-  return tf.reshape(tf.range(0, n, 1, 'float32'), [n, 1]);
+  return tf.tensor2d(
+    Float32Array.from({ length: n }, (_, i) => i),
+    [n, 1],
+  );
 }
 
 /** A per-region reduction of the vertex block H (P×K) stacked into regions × K. */
@@ -220,9 +223,6 @@ export function shiftTensors(
   const R = regionSizes.length;
   if (rule === 'fixed' && (!kept || kept.shape[0] !== R || kept.shape[1] !== K))
     throw new Error("the 'fixed' shift rule needs the layer's kept sides");
-  const rowIndex = tf.tile(column(P), [1, K]);
-  const lo = perRegion(h, regionSizes, (b) => tf.min(b, 0));
-  const hi = perRegion(h, regionSizes, (b) => tf.max(b, 0));
   // Majority: positives ≥ n/2 ⇔ Σ (h > 0 ? 1 : −1) ≥ 0; step(x, −1) is that ±1 (and the cheapest compare on wasm).
   const vote = tf.step(
     tf.add<tf.Tensor2D>(
@@ -233,16 +233,21 @@ export function shiftTensors(
   );
   if (R === 1 && rule !== 'minimal') {
     // One region, 'majority' or 'fixed': one side s per unit; c = ReLU(ε − H s) s at the worst vertex (Algorithm 1).
-    let side: tf.Tensor2D = vote;
-    if (kept) {
-      side = tf.where<tf.Tensor2D>(tf.equal(kept, 0), vote, kept);
-      kept.assign(side);
-    }
-    const worst = tf.where(tf.greater(side, 0), lo, hi);
-    const need = tf.sub(margin, tf.mul(worst, side));
-    const row = tf.where(tf.greater(need, 0), firstRowEqual(h, worst, rowIndex), tf.fill([1, K], -1));
+    // The worst vertex is the first row of least H s: min and argMin, no compare-and-select chain.
+    // 'fixed': the kept side where there is one (±1), else the vote (kept 0): kept + vote·(1 − |kept|), no select.
+    const side: tf.Tensor2D = kept ? tf.add(kept, tf.mul(vote, tf.sub(1, tf.abs(kept)))) : vote;
+    if (kept) kept.assign(side);
+    const signed = tf.mul(h, side);
+    const need = tf.sub<tf.Tensor2D>(margin, tf.min(signed, 0, true));
+    // 1 where the unit is shifted (need > 0), else 0: the row is argMin there, −1 elsewhere.
+    const shifted = tf.step(need, 0);
+    const worstRow = tf.reshape(tf.cast(tf.argMin(signed, 0), 'float32'), [1, K]);
+    const row = tf.sub<tf.Tensor2D>(tf.mul(tf.add(worstRow, 1), shifted), 1);
     return { shift: tf.reshape(tf.mul(tf.relu(need), side), [K]) as tf.Tensor1D, sides: side, chosenRow: row };
   }
+  const rowIndex = tf.tile(column(P), [1, K]);
+  const lo = perRegion(h, regionSizes, (b) => tf.min(b, 0));
+  const hi = perRegion(h, regionSizes, (b) => tf.max(b, 0));
   // The region of each vertex row, to find a region's extreme vertex within its own rows only.
   const regionOfRow = tf.tensor2d(
     regionSizes.flatMap((n, r) => new Array<number>(n).fill(r)),
@@ -315,6 +320,27 @@ export function shiftTensors(
   const sides = tf.add<tf.Tensor2D>(tf.mul(keep, kept01), tf.mul(minimalSides, tf.sub(1, kept01)));
   kept.assign(sides);
   return { shift: tf.reshape(shift, [K]) as tf.Tensor1D, sides, chosenRow: row };
+}
+
+/**
+ * Side flips of every layer at once: `before` and `after` are all layers' sides side by side (regions × ΣK), `unitLayer`
+ * (ΣK × layers) is 1 where a unit belongs to a layer. A unit flipped when s·s' = −1 on some region; one matmul sums per layer (1 × layers).
+ */
+export function layerFlips(before: tf.Tensor2D, after: tf.Tensor2D, unitLayer: tf.Tensor2D): tf.Tensor2D {
+  const agree = tf.mul(before, after);
+  const worst = agree.shape[0] === 1 ? agree : tf.min(agree, 0, true);
+  return tf.matMul(tf.step(tf.neg(worst), 0), unitLayer);
+}
+
+/** ΣK × layers, 1 where unit k (of all layers' units side by side) belongs to the layer: sums per layer as one matmul. */
+export function unitLayerMatrix(units: number[]): tf.Tensor2D {
+  const total = units.reduce((a, b) => a + b, 0);
+  const values = new Float32Array(total * units.length);
+  let row = 0;
+  units.forEach((n, layer) => {
+    for (let k = 0; k < n; k++, row++) values[row * units.length + layer] = 1;
+  });
+  return tf.tensor2d(values, [total, units.length]);
 }
 
 /** Units whose side on some region differs between two `ShiftTensors.sides` of the same layer (a device scalar). */

@@ -19,7 +19,8 @@ import {
 } from './model';
 import type { FoldedNetwork } from '../network/network';
 import { Optimizer } from './optimizer';
-import { flippedUnits, type ShiftTensors } from './police-layer';
+import { flushTinyGradients } from './fast-ops';
+import { layerFlips, unitLayerMatrix, type ShiftTensors } from './police-layer';
 import { createRng, deriveSeed, type Rng } from '../common/random';
 import type { ResolvedSpec } from '../spec/types';
 import { initBackend, stepFlops, type Workload } from './backend';
@@ -83,6 +84,8 @@ export interface TrainOptions {
   steps?: number;
   seed?: number;
   backend?: BackendPreference;
+  /** wasm threads (0 = every core), as the `police.wasmThreads` setting; absent: POLICE_WASM_THREADS, else 'auto'. */
+  wasmThreads?: number;
   onProgress?: (progress: TrainProgress) => void;
   onSnapshot?: (step: number, network: FoldedNetwork) => void;
   /** Checked before every step; training ends promptly when it returns true. */
@@ -120,14 +123,17 @@ export interface TrainResult {
   elapsedMs: number;
 }
 
-/** Per-layer health on the device: [shifted units, Σ|c|, max |c|] (3 values per layer). */
-function healthTensor(shift: tf.Tensor1D): tf.Tensor1D {
-  const magnitude = tf.abs(shift);
-  return tf.stack([tf.sum(tf.cast(tf.greater(magnitude, 0), 'float32')), tf.sum(magnitude), tf.max(magnitude)]) as tf.Tensor1D;
+/** Health of all layers on the device: shifted units per layer, then Σ|c| per layer, then max |c| per layer (3 × layers values). */
+function healthTensor(shifts: tf.Tensor1D[], unitLayer: tf.Tensor2D): tf.Tensor1D {
+  const magnitudes = shifts.map((s) => tf.abs(s));
+  const all = tf.reshape(tf.concat(magnitudes), [1, -1]);
+  // Counts and sums of every layer in one matmul; only the maxima need a reduction per layer.
+  const countsAndSums = tf.matMul(tf.concat([tf.step(all, 0), all], 0), unitLayer);
+  return tf.concat([tf.reshape(countsAndSums, [-1]), tf.stack(magnitudes.map((m) => tf.max(m)))]) as tf.Tensor1D;
 }
 
-function layerHealth(layer: number, units: number, values: ArrayLike<number>, sideFlips: number): LayerHealth {
-  const [shifted, sum, max] = [values[0], values[1], values[2]];
+function layerHealth(layer: number, units: number, layers: number, values: ArrayLike<number>, sideFlips: number): LayerHealth {
+  const [shifted, sum, max] = [values[layer], values[layers + layer], values[2 * layers + layer]];
   return { layer, units, shifted, meanAbsShift: shifted ? sum / shifted : 0, maxAbsShift: max, sideFlips };
 }
 
@@ -331,7 +337,11 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * checked before every step (and the event loop gets a turn, so an IPC 'stop' arrives promptly).
  */
 export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Promise<TrainResult> {
-  const choice = await initBackend(options.backend ?? 'auto', trainingWorkload(spec));
+  const choice = await initBackend(
+    options.backend ?? 'auto',
+    trainingWorkload(spec),
+    options.wasmThreads !== undefined ? { wasmThreads: options.wasmThreads } : {},
+  );
   for (const note of choice.notes) options.onLog?.('warn', note);
   const steps = options.steps ?? spec.training.steps;
   const seed = options.seed ?? spec.training.seed;
@@ -365,9 +375,10 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   /** Time spent folding and handing over live snapshots, kept under LIVE_SNAPSHOT_BUDGET of the time trained. */
   let liveSnapshotMs = 0;
   let health: LayerHealth[] = [];
-  /** Each layer's sides at the previous step and the side flips summed since the start, on the device. */
-  let previousSides: tf.Tensor2D[] = [];
-  const flipTotals = police ? tf.tidy(() => tf.variable(tf.zeros([hiddenUnits.length]), false)) : undefined;
+  /** All layers' sides at the previous step (regions × ΣK) and the side flips summed since the start, on the device. */
+  let previousSides: tf.Tensor2D | undefined;
+  const flipTotals = police ? tf.tidy(() => tf.variable(tf.zeros([1, hiddenUnits.length]), false)) : undefined;
+  const unitLayer = police ? unitLayerMatrix(hiddenUnits) : undefined;
   /** The last logged step's values, read while the next step runs. */
   let pending:
     | {
@@ -396,10 +407,9 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
     const extra = await done.extra;
     const loss = values[0];
     if (!Number.isFinite(loss)) throw new Error(`training '${spec.name}' diverged at step ${done.step} (loss ${loss}); lower training.lr`);
+    const layers = hiddenUnits.length;
     health = police
-      ? hiddenUnits.map((units, layer) =>
-          layerHealth(layer, units, values.subarray(1 + 3 * layer, 4 + 3 * layer), values[1 + 3 * hiddenUnits.length + layer]),
-        )
+      ? hiddenUnits.map((units, layer) => layerHealth(layer, units, layers, values.subarray(1), values[1 + 3 * layers + layer]))
       : [];
     const elapsed = done.now - started;
     if (done.logged) metrics.push({ step: done.step, loss, health, elapsed_ms: elapsed, backend: choice.backend, ...extra });
@@ -432,7 +442,7 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
       const now = Date.now();
       const logged = step % logEvery === 0 || step === steps;
       const report = options.onProgress !== undefined && (now - lastProgress >= progressInterval || step === steps);
-      const probe = tf.tidy(() => {
+      const { probe, sides } = tf.tidy(() => {
         const { x, y } = batchTensors(data, batcher.next(), task, classes);
         const { value, grads } = tf.variableGrads(() => {
           let output: tf.Tensor2D;
@@ -444,6 +454,8 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
           } else {
             output = forwardPlain(mlp, x);
           }
+          // Subnormal gradients would slow every backward matmul several times over (fast-ops.ts).
+          output = flushTinyGradients(output);
           const base = task === 'regression' ? regressionLoss(output, y) : classificationLoss(output, y);
           const ortho = companions.penalty();
           const constrained = penalty ? tf.add<tf.Scalar>(base, penalty) : base;
@@ -451,14 +463,33 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
         }, variables);
         optimizer.apply(variables, grads, (v) => kernels.has(v));
         companions.afterStep();
-        if (flipTotals && previousSides.length === shifts.length)
-          flipTotals.assign(tf.add(flipTotals, tf.stack(shifts.map((s, layer) => flippedUnits(previousSides[layer], s.sides)))));
-        if (!logged && !report) return undefined;
-        // One vector per logged step: loss, then (shifted, Σ|c|, max|c|) per layer, then the flips so far per layer.
-        return tf.concat([tf.reshape(value, [1]), ...shifts.map((s) => healthTensor(s.shift)), ...(flipTotals ? [flipTotals] : [])]);
+        const sides =
+          unitLayer && shifts.length
+            ? tf.concat(
+                shifts.map((s) => s.sides),
+                1,
+              )
+            : undefined;
+        if (flipTotals && unitLayer && previousSides && sides)
+          flipTotals.assign(tf.add(flipTotals, layerFlips(previousSides, sides, unitLayer)));
+        if (!logged && !report) return { sides };
+        // One vector per logged step: loss, then shifted, Σ|c| and max|c| per layer, then the flips so far per layer.
+        const probe = tf.concat([
+          tf.reshape(value, [1]),
+          ...(unitLayer && shifts.length
+            ? [
+                healthTensor(
+                  shifts.map((s) => s.shift),
+                  unitLayer,
+                ),
+              ]
+            : []),
+          ...(flipTotals ? [tf.reshape(flipTotals, [-1])] : []),
+        ]);
+        return { probe, sides };
       });
-      tf.dispose([...previousSides, ...shifts.map((s) => s.shift)]);
-      previousSides = shifts.map((s) => s.sides);
+      tf.dispose([...(previousSides ? [previousSides] : []), ...shifts.flatMap((s) => [s.shift, s.sides])]);
+      previousSides = sides;
       stepsDone = step;
       if (step === steps) options.onLastStep?.(step);
       // The previous logged step's values have long arrived; this step's kernels are already queued.
@@ -528,7 +559,7 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   } finally {
     // A pending read may still hold the last probe: let it finish before the tensors go.
     await pending?.values.catch(() => undefined);
-    tf.dispose(previousSides);
+    tf.dispose([...(previousSides ? [previousSides] : []), ...(unitLayer ? [unitLayer] : [])]);
     flipTotals?.dispose();
     if (selectionData) disposeDeviceData(selectionData);
     best.dispose();
