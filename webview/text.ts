@@ -38,9 +38,21 @@ export function describeCell(input: {
   regionDistances?: number[];
   map?: CellInputMap;
   regionNames: string[];
+  /** The worker is still locating the point's cell. */
+  locating?: boolean;
+  /** Why the worker could not locate the point or compute its cell's map (the request failed or timed out). */
+  failure?: string;
 }): string[] {
   const lines = [`x = ${formatVector(input.x)}`];
   if (input.y) lines.push(`f(x) = ${formatVector(input.y)}`);
+  if (input.cellIndex < 0 && input.locating) {
+    lines.push('linear region: locating…');
+    return lines;
+  }
+  if (input.cellIndex < 0 && input.failure) {
+    lines.push(`linear region not found: ${input.failure}`);
+    return lines;
+  }
   if (input.cellIndex < 0 || !input.regionDistances) {
     lines.push('outside the computed partition');
     return lines;
@@ -59,7 +71,7 @@ export function describeCell(input: {
     );
   });
   if (!input.map) {
-    lines.push('affine map: computing…');
+    lines.push(input.failure ? `affine map not computed: ${input.failure}` : 'affine map: computing…');
     return lines;
   }
   const rows = input.map.A.length;

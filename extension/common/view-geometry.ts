@@ -274,11 +274,16 @@ export function findCell(cells: ViewCells, guess: number, u: number, v: number, 
 
 /** Twice the signed area of a flat [u0, v0, u1, v1, …] polygon: positive when counter-clockwise. */
 export function signedArea(polygon: ArrayLike<number>): number {
+  return signedAreaAt(polygon, 0, polygon.length / 2);
+}
+
+/** signedArea of the n-vertex polygon starting at vertex `start` of a flat vertex array (no copy). */
+export function signedAreaAt(xy: ArrayLike<number>, start: number, n: number): number {
   let area = 0;
-  const n = polygon.length / 2;
   for (let e = 0; e < n; e++) {
-    const b = e + 1 === n ? 0 : e + 1;
-    area += polygon[2 * e] * polygon[2 * b + 1] - polygon[2 * b] * polygon[2 * e + 1];
+    const a = 2 * (start + e);
+    const b = 2 * (start + (e + 1 === n ? 0 : e + 1));
+    area += xy[a] * xy[b + 1] - xy[b] * xy[a + 1];
   }
   return area;
 }
@@ -287,21 +292,41 @@ export function signedArea(polygon: ArrayLike<number>): number {
  * Whether a cell draws its edge e (from vertex e to the next) so that every boundary of the partition is drawn once:
  * an interior edge belongs to two cells, which walk it in opposite directions, so the walk going up in u (then in v)
  * of the counter-clockwise polygon owns it; an edge on the window's border has one cell and is always drawn.
- * `orientation` is the sign of signedArea(polygon); nothing is allocated (the view calls this for every edge).
+ * `orientation` is the sign of signedArea(polygon).
  */
 export function ownsEdge(polygon: ArrayLike<number>, e: number, orientation: number, window: ViewWindow): boolean {
+  return ownsEdgeAt(polygon, 0, polygon.length / 2, e, orientation, windowBounds(window));
+}
+
+/** A window's sides and the tolerance for "on a side", computed once for many ownsEdgeAt calls. */
+export interface WindowBounds {
+  u0: number;
+  u1: number;
+  v0: number;
+  v1: number;
+  eps: number;
+}
+
+export function windowBounds(window: ViewWindow): WindowBounds {
   const [[u0, u1], [v0, v1]] = window;
-  const eps = 1e-9 * Math.max(u1 - u0, v1 - v0);
-  const b = 2 * e + 2 === polygon.length ? 0 : e + 1;
-  const ua = polygon[2 * e];
-  const va = polygon[2 * e + 1];
-  const ub = polygon[2 * b];
-  const vb = polygon[2 * b + 1];
+  return { u0, u1, v0, v1, eps: 1e-9 * Math.max(u1 - u0, v1 - v0) };
+}
+
+/** ownsEdge for the n-vertex polygon starting at vertex `start` of a flat vertex array: nothing allocated (the view calls it for every edge). */
+export function ownsEdgeAt(xy: ArrayLike<number>, start: number, n: number, e: number, orientation: number, w: WindowBounds): boolean {
+  const a = 2 * (start + e);
+  const b = 2 * (start + (e + 1 === n ? 0 : e + 1));
+  const ua = xy[a];
+  const va = xy[a + 1];
+  const ub = xy[b];
+  const vb = xy[b + 1];
   const du = orientation * (ub - ua);
   const dv = orientation * (vb - va);
   // Relative to the edge's length, so a T-junction's short pieces decide like the long edge they lie on.
   const vertical = 1e-9 * Math.hypot(du, dv);
   if (du > vertical || (du >= -vertical && dv > 0)) return true;
-  const onLine = (a: number, c: number, at: number) => Math.abs(a - at) <= eps && Math.abs(c - at) <= eps;
-  return onLine(ua, ub, u0) || onLine(ua, ub, u1) || onLine(va, vb, v0) || onLine(va, vb, v1);
+  const eps = w.eps;
+  const onU = (at: number) => Math.abs(ua - at) <= eps && Math.abs(ub - at) <= eps;
+  const onV = (at: number) => Math.abs(va - at) <= eps && Math.abs(vb - at) <= eps;
+  return onU(w.u0) || onU(w.u1) || onV(w.v0) || onV(w.v1);
 }

@@ -26,6 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const statusBar = new TrainingStatusBar(trainings);
   const runsTree = new RunsTreeProvider(() => runsRootFor(), trainings);
   const codeLens = new SpecCodeLensProvider(trainings);
+  trainings.liveView = () => PoliceViewPanel.active !== undefined;
   context.subscriptions.push(trainings, diagnostics, statusBar, runsTree, codeLens);
 
   const runsView = vscode.window.createTreeView('police.runs', { treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true });

@@ -37,6 +37,9 @@ export class Trainings extends Disposable {
   /** Fires when a training starts or ends. */
   readonly onDidChange = this.changed.event;
 
+  /** Whether a view is open to draw the map live (asked when a training starts: it then snapshots at the refresh rate). */
+  liveView: () => boolean = () => false;
+
   constructor(
     private readonly trainerScript: string,
     private readonly log: vscode.LogOutputChannel,
@@ -114,6 +117,7 @@ export class Trainings extends Disposable {
         progressIntervalMs: Math.round(1000 / refreshHz),
         ...(access.dataRoots ? { dataRoots: access.dataRoots } : {}),
         ...(access.optIn ? { dataOptIn: access.optIn } : {}),
+        ...(this.liveView() ? { snapshotIntervalMs: Math.round(1000 / refreshHz) } : {}),
       },
       {
         message: (message) => this.emit((l) => l.trainerMessage?.(state, message)),

@@ -51,6 +51,8 @@ export interface StartTraining {
   dataRoots?: DataRoots;
   /** How the user allows data elsewhere, for the problem that refuses it. */
   dataOptIn?: string;
+  /** A view draws the map live: snapshot at most this often besides snapshot_every (the trainer caps their cost). */
+  snapshotIntervalMs?: number;
 }
 export interface StopTraining {
   type: 'stop';
@@ -188,8 +190,9 @@ export type ViewWindow = [[number, number], [number, number]];
  * The linear regions of the network on the plane, in flat typed arrays (VS Code and worker threads pass them
  * as binary, not JSON). Cell i: polygon vertices[2·polygonStart[i] … 2·polygonStart[i+1]) as (u, v) pairs;
  * map in plane coordinates planeMaps[(i·outputs + k)·3 …] = [a_u, a_v, c] with f_k = a_u·u + a_v·v + c;
- * activation-pattern (Hamming) distance to region r regionDistances[i·regions + r]. The map in input
- * coordinates is asked for one cell at a time (WebviewAskCellMap): it costs a pass through the weights.
+ * activation-pattern (Hamming) distance to region r regionDistances[i·regions + r]. The hovered cell is found by
+ * point location in the worker, which also sends its map in input coordinates (WebviewAskCell): that map costs a
+ * pass through the weights, so it is computed for one cell at a time.
  */
 export interface ViewCells {
   count: number;
@@ -232,7 +235,7 @@ export interface ViewSurface {
   values: Float64Array;
   /** Index into `cells` for each grid point (resolution²), -1 when outside every cell or the cells are not sent. */
   cellIndex: Int32Array;
-  /** The cells, when few enough to draw (cells.count 0 otherwise; see cellCount). */
+  /** The cells, up to MAX_VIEW_CELLS of them (cells.count 0 beyond; see cellCount). */
   cells: ViewCells;
   /** How many linear regions the exact partition found on the window (0 when it was not computed). */
   cellCount: number;
@@ -318,11 +321,13 @@ export interface ViewGram {
   step: number;
   layers: ViewGramLayer[];
 }
-/** The input-space map of one cell of surface `surfaceId`, as the view asked; null when that surface is gone. */
-export interface ViewCellMap {
-  type: 'cellMap';
-  surfaceId: number;
+/** Reply to WebviewAskCell: the cell holding the asked point and its input-space map (a failure: ReplyFailure). */
+export interface ViewCellAnswer {
+  type: 'cell';
+  inReplyTo: number;
+  /** Index into the surface's cells; -1 outside the window, or when the worker no longer holds that surface. */
   cell: number;
+  /** null when cell is -1. */
   map: CellInputMap | null;
 }
 /** One run of a comparison: its loss curve, settings and results. */
@@ -350,7 +355,8 @@ export interface ViewComparison {
 }
 export type HostToWebview =
   | ViewComparison
-  | ViewCellMap
+  | ViewCellAnswer
+  | ReplyFailure
   | ViewShowSpec
   | ViewShowData
   | ViewTrainingStarted
@@ -397,14 +403,16 @@ export interface WebviewLog {
   level: 'info' | 'warn' | 'error';
   message: string;
 }
-/** The view hovers a cell and wants its map in input coordinates. */
-export interface WebviewAskCellMap {
-  type: 'askCellMap';
+/** Request: the view hovers plane point (u, v) of surface `surfaceId`: which cell holds it, and what is its map in input coordinates? (reply: ViewCellAnswer) */
+export interface WebviewAskCell {
+  type: 'cell';
+  messageId: number;
   surfaceId: number;
-  cell: number;
+  u: number;
+  v: number;
 }
 export type WebviewToHost =
-  WebviewReady | WebviewMoveVertex | WebviewSetSetting | WebviewTrainingAction | WebviewSetPlane | WebviewAskCellMap | WebviewLog;
+  WebviewReady | WebviewMoveVertex | WebviewSetSetting | WebviewTrainingAction | WebviewSetPlane | WebviewAskCell | WebviewLog;
 
 // ---------- extension host → view worker thread (partition, surface, data subsample) ----------
 
@@ -419,6 +427,10 @@ export interface SurfaceRequest {
   regions: number[][][];
   /** Classification: also trace the exact decision boundary (where the two best outputs tie). */
   classification?: boolean;
+  /** Give up on the exact partition after this long and sample the surface (default PARTITION_TIME_LIMIT_MS). */
+  partitionTimeLimitMs?: number;
+  /** At most this many multiply-adds for a sampled surface (default SAMPLE_MACS): live refreshes sample coarser. */
+  sampleMacs?: number;
 }
 
 /** Request: a surface and its exact partition (reply: WorkerSurfaceResult). */
@@ -434,14 +446,15 @@ export interface WorkerDataJob {
   spec: ResolvedSpec;
   maxPoints: number;
 }
-/** Request: one cell's input-space map, from the partition of the worker's surface `surfaceId` (reply: WorkerCellMapResult). */
-export interface WorkerCellMapJob {
-  type: 'cellMap';
+/** Request: point location in the partition of the worker's surface `surfaceId`: the cell holding (u, v) and its input-space map (reply: WorkerLocateResult). */
+export interface WorkerLocateJob {
+  type: 'locate';
   messageId: number;
   surfaceId: number;
-  cell: number;
+  u: number;
+  v: number;
 }
-export type HostToWorker = WorkerSurfaceJob | WorkerDataJob | WorkerCellMapJob;
+export type HostToWorker = WorkerSurfaceJob | WorkerDataJob | WorkerLocateJob;
 
 export interface WorkerSurfaceResult {
   type: 'surface';
@@ -453,14 +466,16 @@ export interface WorkerDataResult {
   inReplyTo: number;
   data: ViewShowData;
 }
-export interface WorkerCellMapResult {
-  type: 'cellMap';
+export interface WorkerLocateResult {
+  type: 'locate';
   inReplyTo: number;
-  /** null: the worker no longer holds that surface's partition (two newer surfaces replaced it). */
+  /** -1 outside the window, or when the worker no longer holds that surface's partition (two newer surfaces replaced it). */
+  cell: number;
+  /** null when cell is -1. */
   map: CellInputMap | null;
 }
 /** Every job is a request; a job that throws comes back as a ReplyFailure. */
-export type WorkerToHost = WorkerSurfaceResult | WorkerDataResult | WorkerCellMapResult | ReplyFailure;
+export type WorkerToHost = WorkerSurfaceResult | WorkerDataResult | WorkerLocateResult | ReplyFailure;
 
 /**
  * Compile-time check that each request type in `Asks` has exactly one reply of the same type in `Answers`;

@@ -70,6 +70,7 @@ async function start(request: StartTraining): Promise<void> {
       backend: request.backend,
       ...threads,
       progressIntervalMs: request.progressIntervalMs,
+      ...(request.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: request.snapshotIntervalMs } : {}),
       onProgress: (p) =>
         send({
           type: 'progress',

@@ -2,8 +2,10 @@
 // opened from the palette, drawn with WebGL2, live while a training runs, the run's certificate, and a vertex dragged in
 // the view edits the spec in one undoable step. Read through the data-* hooks documented at the top of webview/main.ts.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gotoLine, openFile, openWorkbench, page, runFromPalette, screenshot, statusBarText, test, waitFor, workspace } from './driver.mjs';
 
 // The triangle fixture with more steps: a few seconds of training, long enough to read the loss curve twice meanwhile.
@@ -330,4 +332,95 @@ test("the view's controls edit the spec (one Undo each), and its Train and Stop 
     async () => /"steps": 200,/.test((await editor.locator('.view-lines').first().innerText()).replace(/\u00a0/g, ' ')),
     15_000,
   );
+});
+
+test("fig1, the paper's first figure: its ~200,000 linear regions drawn, each filled in its own colour, and a hovered cell's map", async () => {
+  // Figure 1's network (width 256, depth 3, 800 steps) trains in about a minute: the CLI trains it into the workspace's
+  // runs folder (or the view benchmark's cached run is copied), and the view opens that run.
+  const runDir = join(workspace, '.police', 'runs', 'fig1-moons-classification', 'e2e-cli');
+  const cached = fileURLToPath(new URL('../../.police/bench/fig1-run', import.meta.url));
+  if (existsSync(join(cached, 'network.json'))) cpSync(cached, runDir, { recursive: true });
+  else {
+    const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+    execFileSync(process.execPath, [cli, 'train', join(workspace, 'examples', 'fig1-moons-classification.police.json'), '--out', runDir], {
+      stdio: 'ignore',
+    });
+  }
+  // The Runs view lists the new run folder under its spec; selecting it shows the run in the view.
+  await runFromPalette('Focus on POLICE Runs View');
+  // Rows of the Runs view only: the Explorer's fig1-moons-classification.police.json row would open the spec instead.
+  const runsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'POLICE Runs' }) });
+  const specRow = runsPane.locator('.monaco-list-row', { hasText: 'fig1-moons-classification' }).first();
+  const row = runsPane.locator('.monaco-list-row', { hasText: 'e2e-cli' }).first();
+  await waitFor(
+    'the fig1 run in the Runs view',
+    async () => {
+      if (await row.isVisible()) return true;
+      const expanded = await specRow.getAttribute('aria-expanded', { timeout: 1000 }).catch(() => null);
+      if (expanded === null) {
+        // Not listed yet: the view's Refresh action (shown while the header is hovered), as after any run written
+        // outside the editor (the file watcher may be slower).
+        const header = runsPane.locator('.pane-header').first();
+        await header.hover({ timeout: 2000 }).catch(() => undefined);
+        await header
+          .locator('.action-label[aria-label*="Refresh runs"]')
+          .first()
+          .click({ timeout: 2000 })
+          .catch(() => undefined);
+      } else if (expanded === 'false') {
+        // Expand the spec's row when it is folded; clicking it on every poll would fold it again.
+        await specRow.click({ timeout: 2000 }).catch(() => undefined);
+      }
+      return false;
+    },
+    30_000,
+  );
+  await row.click();
+  const shown = await waitFor(
+    "fig1's run with its exact partition in the view",
+    async () => {
+      const current = await viewState();
+      return current.certificate === 'proved' && Number(current.cells) > 100_000 && current.drawnSurfaceStep === current.surfaceStep
+        ? current
+        : undefined;
+    },
+    240_000,
+  );
+  const frame = await viewFrame();
+  assert.ok(frame, 'the view frame is gone');
+  await frame.selectOption('select[aria-label="Colour"]', 'cells');
+  await frame.getByText('Top view').click();
+  const filled = await waitFor(
+    'every linear region filled',
+    async () => {
+      const current = await viewState();
+      return current.filledCells === shown.cells && ['done', 'off'].includes(current.partitionBake) ? current : undefined;
+    },
+    120_000,
+  );
+  assert.ok(Number(filled.wireSegments) >= Number(shown.cells), `${filled.wireSegments} edges drawn for ${shown.cells} cells`);
+  assert.equal(filled.regionCells, '1', 'the triangle lies inside one linear region');
+  await screenshot('fig1-partition-filled');
+  // Hover next to the triangle's first vertex: the worker locates the cell and sends its affine map.
+  const vertex = await frame.evaluate(() => window.policeView.vertexScreenPosition(0, 0));
+  const box = await (await frame.frameElement()).boundingBox();
+  assert.ok(vertex && box, `vertex ${JSON.stringify(vertex)}, frame box ${JSON.stringify(box)}`);
+  await page.mouse.move(box.x + vertex.x + 25, box.y + vertex.y - 25, { steps: 3 });
+  const text = await waitFor(
+    "the tooltip to show the hovered cell's affine map",
+    async () => {
+      const current = await (
+        await viewFrame()
+      )
+        ?.locator('.tooltip')
+        .innerText()
+        .catch(() => '');
+      return current && /y0 = \[/.test(current) ? current : undefined;
+    },
+    30_000,
+  );
+  assert.match(text, /linear region #\d+/);
+  assert.match(text, /y1 = \[/, 'both class scores have their map');
+  assert.ok(Number((await viewState()).hoveredCell) >= 0, 'the hovered cell is outlined');
+  await screenshot('fig1-hover-map');
 });

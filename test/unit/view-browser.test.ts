@@ -9,7 +9,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Certificate } from '../../extension/police/proof/certificate-types';
 import type { HostToWebview, ViewSpec } from '../../extension/protocol/messages';
 import { buildSurface } from '../../extension/host/view/surface';
-import { cellInputMap, type Partition } from '../../extension/police/partition/partition';
+import { cellAt, cellInputMap, partitionPlane, type Partition } from '../../extension/police/partition/partition';
+import { randomLeakyNetwork } from '../../extension/police/partition/bench';
 import { formatNumber } from '../../webview/text';
 import { contentSecurityPolicy } from '../../extension/host/view/html';
 import { exactPartition, oneLayerNetwork, type Window2 } from './view-fixtures';
@@ -201,17 +202,76 @@ test('hovering the surface names the cell, its affine map and its pattern distan
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   const tooltip = page.locator('.tooltip');
   await tooltip.waitFor({ state: 'visible' });
-  assert.match(await tooltip.innerText(), /affine map: computing…/);
-  // The view asks for the hovered cell's map in input coordinates; answer as the host's worker would.
-  const ask = (await posted()).filter((m) => m.type === 'askCellMap').pop() as unknown as { surfaceId: number; cell: number } | undefined;
-  assert.ok(ask, "the view asked for the hovered cell's map");
-  const map = cellInputMap(network, shownPartition!, ask.cell);
-  await post({ type: 'cellMap', surfaceId: ask.surfaceId, cell: ask.cell, map });
+  assert.match(await tooltip.innerText(), /affine map: computing…|linear region: locating…/);
+  // The view asks (a request) which cell holds the hovered point, and its map in input coordinates; reply as the host would.
+  const ask = (await posted()).filter((m) => m.type === 'cell').pop() as unknown as
+    { messageId: number; surfaceId: number; u: number; v: number } | undefined;
+  assert.ok(ask, 'the view asked where the hovered point is');
+  assert.equal(typeof ask.messageId, 'number');
+  const cell = cellAt(shownPartition!, [ask.u, ask.v]);
+  assert.ok(cell >= 0);
+  const map = cellInputMap(network, shownPartition!, cell);
+  await post({ type: 'cell', inReplyTo: ask.messageId, cell, map });
   await page.waitForFunction(() => /y0 = \[/.test(document.querySelector('.tooltip')?.textContent ?? ''));
   const text = await tooltip.innerText();
   assert.match(text, /linear region #\d+/);
   assert.match(text, /triangle/);
   assert.ok(text.includes(`y0 = [${map.A[0].map(formatNumber).join(', ')}]`), text);
+});
+
+test('a hovered point the host cannot locate: only the reply to that request counts, and its failure is said in the tooltip', async () => {
+  const viewWindow: Window2 = [
+    [-4, 4],
+    [-4, 4],
+  ];
+  // A newer surface of the same grid: the tooltip left open asks again, about this surface.
+  const before = (await posted()).length;
+  const surface = buildSurface(
+    { step: 196, network, plane: { origin: [0, 0], e1: [1, 0], e2: [0, 1] }, window: viewWindow, resolution: 200, regions: [triangle] },
+    shownPartition,
+    1,
+    { surfaceId: 7 },
+  );
+  await post({ type: 'surface', surface });
+  await page.waitForFunction(
+    (n) => (window as unknown as { __posted: { type: string }[] }).__posted.slice(n).some((m) => m.type === 'cell'),
+    before,
+  );
+  const ask = (await posted()).filter((m) => m.type === 'cell').pop() as unknown as { messageId: number; surfaceId: number };
+  assert.equal(ask.surfaceId, 7);
+  // A reply to some other request is not this one's answer.
+  await post({ type: 'cell', inReplyTo: ask.messageId + 1000, cell: 0, map: null });
+  await post({ type: 'failure', inReplyTo: ask.messageId, message: 'the view worker is not running' });
+  await page.waitForFunction(() =>
+    /affine map not computed: the view worker is not running/.test(document.querySelector('.tooltip')?.textContent ?? ''),
+  );
+});
+
+test('a progress read after the training ended does not write over its status line', async () => {
+  const statusText = () => page.locator('.status').innerText();
+  const progress = (step: number): HostToWebview => ({
+    type: 'progress',
+    step,
+    totalSteps: 200,
+    loss: 0.02,
+    logged: { steps: [step], losses: [0.02], elapsedMs: [step * 50] },
+    health: [{ layer: 0, units: 3, shifted: 2, meanAbsShift: 0.05, maxAbsShift: 0.2, sideFlips: 1 }],
+  });
+  const nextFrames = () => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  // The last progress and the end of the training arrive within one frame: the status wins.
+  await page.evaluate(
+    (messages) => {
+      for (const m of messages) window.dispatchEvent(new MessageEvent('message', { data: m }));
+    },
+    [progress(200), { type: 'status', state: 'done', message: 'proved · run r1' }] as unknown as Record<string, unknown>[],
+  );
+  await nextFrames();
+  assert.equal(await statusText(), 'done: proved · run r1');
+  // A progress that arrives after the status still updates the chart, not the status line.
+  await post(progress(200));
+  await nextFrames();
+  assert.equal(await statusText(), 'done: proved · run r1');
+  assert.equal(await page.evaluate(() => document.body.dataset.status), 'done');
 });
 
 test('dragging a region vertex posts one moveVertex with the dropped position', async () => {
@@ -430,4 +490,43 @@ test('D > 3: the plane goes through the region centroid along its main direction
   const axes = lastSetPlane(await posted()).plane;
   assert.deepEqual(axes.e1, [0, 0, 1, 0, 0]);
   assert.deepEqual(axes.e2, [0, 0, 0, 0, 1]);
+});
+
+test('a partition of 30,000 cells draws every edge and, coloured by linear region, fills every cell in its own colour', async () => {
+  // Past BAKE_ABOVE_CELLS on this software renderer: the layers are built over the next frames and baked into a texture.
+  const big = randomLeakyNetwork(128, 2, 1);
+  const window: Window2 = [
+    [-4, 4],
+    [-4, 4],
+  ];
+  const plane = { origin: [0, 0], e1: [1, 0], e2: [0, 1] };
+  const partition = partitionPlane(big, plane, window);
+  assert.ok(partition.cellCount > 25_000, `${partition.cellCount} cells`);
+  await post({ type: 'spec', spec: { ...viewSpec, name: 'big-partition' }, specUri: 'file:///tmp/big.police.json' });
+  const surface = buildSurface({ step: 7, network: big, plane, window, resolution: 200, regions: [triangle] }, partition, 1);
+  assert.equal(surface.cells.count, partition.cellCount, 'every cell is sent to the view');
+  await page.selectOption('select[aria-label="Colour"]', 'cells');
+  await post({ type: 'surface', surface });
+  await page.waitForFunction(() => document.body.dataset.partitionBake === 'done', undefined, { timeout: 60_000 });
+  const hooks = await page.evaluate(() => ({ ...document.body.dataset }));
+  assert.equal(hooks.filledCells, String(partition.cellCount));
+  // Every boundary once: at least half the polygon edges (interior ones are shared by two cells).
+  assert.ok(Number(hooks.wireSegments) >= partition.polygonStart[partition.cellCount] / 2, `${hooks.wireSegments} edges`);
+  await page.getByText('Top view').click();
+  await page.waitForTimeout(500);
+  const distinct = await page.evaluate(() => {
+    const canvas = document.querySelector('.scene canvas') as HTMLCanvasElement;
+    const copy = document.createElement('canvas');
+    copy.width = 300;
+    copy.height = 200;
+    const ctx = copy.getContext('2d')!;
+    ctx.drawImage(canvas, 0, 0, copy.width, copy.height);
+    const pixels = ctx.getImageData(0, 0, copy.width, copy.height).data;
+    const colours = new Set<number>();
+    for (let i = 0; i < pixels.length; i += 4) colours.add((pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2]);
+    return colours.size;
+  });
+  assert.ok(distinct > 2000, `only ${distinct} colours: the cells are not filled each in its own colour`);
+  await page.screenshot({ path: join(SCREENSHOTS, 'view-30k-cells-filled.png') });
+  await page.selectOption('select[aria-label="Colour"]', 'value');
 });

@@ -241,7 +241,7 @@ test('the smoothed loss follows the trend: exact on a constant, debiased at the 
 });
 
 test('surface normals of a tilted plane grid all point along (−a, −b, 1)', async () => {
-  const { gridNormals } = await import('../../webview/scene');
+  const { gridNormals } = await import('../../webview/scene/surface-layer');
   const R = 5;
   const positions = new Float32Array(R * R * 3);
   for (let j = 0; j < R; j++) for (let i = 0; i < R; i++) positions.set([i, j, 0.5 * i - 2 * j], 3 * (j * R + i));

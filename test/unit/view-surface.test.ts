@@ -279,7 +279,6 @@ test('the message channel routes each type to its handler and reports unknown on
       progress: (m) => seen.push(`progress ${m.step}`),
       lossHistory: () => seen.push('history'),
       surface: () => seen.push('surface'),
-      cellMap: () => seen.push('cellMap'),
       certificate: () => seen.push('certificate'),
       status: (m) => seen.push(`status ${m.state}`),
       gram: (m) => seen.push(`gram ${m.layers.length}`),

@@ -63,30 +63,32 @@ const window: [[number, number], [number, number]] = [
   [-2, 2],
 ];
 
-/** One surface from a fresh worker, then the input-space maps of the given grid points' cells; rejects on an error or a missing answer. */
-async function surfaceAndCellMaps(
+/** One surface from a fresh worker, then the worker's point location at the given grid points: each point's cell and its map. */
+async function surfaceAndLocated(
   network: FoldedNetwork,
   request: Omit<SurfaceRequest, 'network'>,
   gridPoints: number[],
-): Promise<{ surface: ViewSurface; maps: Map<number, CellInputMap> }> {
-  const maps = new Map<number, CellInputMap>();
+): Promise<{ surface: ViewSurface; located: Map<number, { cell: number; map: CellInputMap }> }> {
+  const located = new Map<number, { cell: number; map: CellInputMap }>();
   let surface: ViewSurface | undefined;
   await new Promise<void>((resolve, reject) => {
     const fail = (why: string) => {
       service.dispose();
       reject(new Error(why));
     };
+    const [[u0, u1], [v0, v1]] = request.window;
+    const R = request.resolution;
+    const at = (g: number): [number, number] => [gridCoordinate(u0, u1, R, g % R), gridCoordinate(v0, v1, R, Math.floor(g / R))];
     const service = new SurfaceService(
       workerPath,
       {
         onSurface: (s) => {
           surface = s;
-          const cells = [...new Set(gridPoints.map((g) => s.cellIndex[g]))];
           Promise.all(
-            cells.map(async (cell) => {
-              const map = await service.requestCellMap(s.surfaceId, cell);
-              if (!map) throw new Error(`no map for cell ${cell} of the surface just sent`);
-              maps.set(cell, map);
+            gridPoints.map(async (g) => {
+              const { cell, map } = await service.requestCell(s.surfaceId, ...at(g));
+              if (!map || cell < 0) throw new Error(`no cell at grid point ${g} of the surface just sent`);
+              located.set(g, { cell, map });
             }),
           ).then(
             () => {
@@ -103,16 +105,16 @@ async function surfaceAndCellMaps(
     );
     service.requestSurface({ ...request, network }, true);
   });
-  return { surface: surface!, maps };
+  return { surface: surface!, located };
 }
 
 test(
-  "the worker returns the exact cells, a surface that matches the network, and each asked cell's map in input coordinates",
+  "the worker returns the exact cells, a surface that matches the network, and locates each hovered point's cell with its map in input coordinates",
   { timeout: 60_000 },
   async () => {
     const network = seededNetwork(12, 2, 7);
     const grid = Array.from({ length: 68 }, (_, n) => n * 37);
-    const { surface, maps } = await surfaceAndCellMaps(
+    const { surface, located } = await surfaceAndLocated(
       network,
       {
         step: 3,
@@ -139,7 +141,9 @@ test(
       const x = [gridCoordinate(-2, 2, 50, g % 50), gridCoordinate(-2, 2, 50, Math.floor(g / 50))];
       assert.ok(Math.abs(surface.values[g] - forward(network, x)[0]) < 1e-9, `value at ${x}`);
       assert.ok(pointInConvexPolygon(cellPolygonOf(surface.cells, surface.cellIndex[g]), x[0], x[1], 1e-7));
-      const { A, b } = maps.get(surface.cellIndex[g])!;
+      const { cell, map } = located.get(g)!;
+      assert.ok(pointInConvexPolygon(cellPolygonOf(surface.cells, cell), x[0], x[1], 1e-7), `the located cell holds ${x}`);
+      const { A, b } = map;
       assert.ok(
         Math.abs(A[0][0] * x[0] + A[0][1] * x[1] + b[0] - forward(network, x)[0]) < 1e-9,
         'the cell map in input coordinates reproduces f',
@@ -152,10 +156,10 @@ test('on a slice of a 3-D input the cell map is the full input-space map, off-pl
   const network = seededNetwork(10, 2, 5, 3);
   const slice = { origin: [0, 0, 0.3], e1: [1, 0, 0], e2: [0, 1, 0] };
   const grid = [1275, 555, 2000];
-  const { surface, maps } = await surfaceAndCellMaps(network, { step: 1, plane: slice, window, resolution: 50, regions: [] }, grid);
+  const { located } = await surfaceAndLocated(network, { step: 1, plane: slice, window, resolution: 50, regions: [] }, grid);
   for (const g of grid) {
     const x = [gridCoordinate(-2, 2, 50, g % 50), gridCoordinate(-2, 2, 50, Math.floor(g / 50)), 0.3];
-    const { A, b } = maps.get(surface.cellIndex[g])!;
+    const { A, b } = located.get(g)!.map;
     assert.equal(A[0].length, 3);
     assert.ok(Math.abs(A[0][0] * x[0] + A[0][1] * x[1] + A[0][2] * x[2] + b[0] - forward(network, x)[0]) < 1e-9);
     // A step of 1e-7 off the plane stays in the same linear region: the slope along x2 is A[0][2].
@@ -183,13 +187,13 @@ test(
     try {
       for (const step of [1, 2, 3])
         await wait(() => service.requestSurface({ step, network, plane, window, resolution: 20, regions: [] }, true));
-      const previous = await service.requestCellMap(surfaces[1].surfaceId, 0);
-      const older = await service.requestCellMap(surfaces[0].surfaceId, 0);
-      assert.ok(previous && previous.A[0].length === 2, 'the previous surface is still answered');
-      assert.equal(older, null, 'a surface two behind is gone, and the answer says so');
-      await assert.rejects(service.requestCellMap(surfaces[2].surfaceId, 1e9), /no cell 1000000000 in surface/);
+      const previous = await service.requestCell(surfaces[1].surfaceId, 0.1, 0.2);
+      const older = await service.requestCell(surfaces[0].surfaceId, 0.1, 0.2);
+      assert.ok(previous.map && previous.map.A[0].length === 2, 'the previous surface is still answered');
+      assert.ok(previous.cell >= 0 && pointInConvexPolygon(cellPolygonOf(surfaces[1].cells, previous.cell), 0.1, 0.2, 1e-9));
+      assert.deepEqual(older, { cell: -1, map: null }, 'a surface two behind is gone, and the answer says so');
       // Closing the view rejects what is still in flight instead of leaving its promise hanging.
-      const inFlight = service.requestCellMap(surfaces[2].surfaceId, 0);
+      const inFlight = service.requestCell(surfaces[2].surfaceId, 0.1, 0.2);
       service.dispose();
       await assert.rejects(inFlight, NoReplyError);
     } finally {
@@ -214,6 +218,28 @@ test('requests made while the worker is busy collapse to the newest one', async 
   assert.ok(steps.length < 5, `computed ${steps.join(',')}: stale snapshots were not dropped`);
   assert.equal(steps[steps.length - 1], 5);
 });
+
+test(
+  'a new plane asked for while a live refresh runs is computed once that job ends, not after a stalled rest',
+  { timeout: 30_000 },
+  async () => {
+    const network = seededNetwork(32, 3, 5);
+    const steps: number[] = [];
+    await new Promise<void>((resolve) => {
+      const service = startService((s) => {
+        steps.push(s.step);
+        if (s.step === 2) {
+          service.dispose();
+          resolve();
+        }
+      });
+      // A live refresh starts; the user picks another plane while it runs (an immediate request).
+      service.requestSurface({ step: 1, network, plane, window, resolution: 120, regions: [] });
+      service.requestSurface({ step: 2, network, plane, window, resolution: 120, regions: [] }, true);
+    });
+    assert.deepEqual(steps, [1, 2]);
+  },
+);
 
 test("the worker subsamples the spec's training data for the view", async () => {
   const path = 'test/fixtures/spec/moons.police.json';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FoldedNetwork } from '../../police/network/network';
 import type { ResolvedSpec } from '../../police/spec/types';
 import type { Certificate } from '../../police/proof/certificate-types';
-import { MessageChannel, NoReplyError } from '../../protocol/channel';
+import { MessageChannel } from '../../protocol/channel';
 import {
   assertNever,
   type HostToWebview,
@@ -14,6 +14,7 @@ import {
   type TrainerToHost,
   type ViewComparison,
   type ViewGram,
+  type ViewLossHistory,
   type ViewPlane,
   type ViewProgress,
   type ViewShowData,
@@ -47,6 +48,10 @@ export interface PersistedViewState {
 
 const DATA_POINTS = 1500;
 const DEFAULT_RESOLUTION = 200;
+/** A live refresh waits at most this long on the exact partition (past it, live refreshes sample the map). */
+const LIVE_PARTITION_MS = 1500;
+/** A live refresh samples the map with at most this many multiply-adds (about 0.1 s), so training keeps its CPU. */
+const LIVE_SAMPLE_MACS = 1e8;
 /** Live Gram heat-map updates during training at most this often. */
 const GRAM_INTERVAL_MS = 1000;
 
@@ -81,6 +86,8 @@ export class PoliceViewPanel extends Disposable {
   private lastGramAt = 0;
   private reparseTimer: ReturnType<typeof setTimeout> | undefined;
   private editable = true;
+  /** During a training: whether live refreshes still try the exact partition (cheap enough so far). */
+  private livePartition = true;
 
   /** Open (or reveal) the one view panel. */
   static show(context: vscode.ExtensionContext, extensionUri: vscode.Uri = context.extensionUri): PoliceViewPanel {
@@ -141,7 +148,8 @@ export class PoliceViewPanel extends Disposable {
           this.plane = { plane: m.plane, window: m.window, resolution: m.resolution };
           this.refreshSurface(true);
         },
-        askCellMap: (m) => void this.answerCellMap(m.surfaceId, m.cell),
+        // The worker locates the hovered point and computes its cell's map; a failure goes back as the request's ReplyFailure.
+        cell: (m) => this.surfaces.requestCell(m.surfaceId, m.u, m.v),
         log: (m) => console[m.level === 'info' ? 'log' : m.level](`[police view] ${m.message}`),
       },
       (raw, reason) => console.warn(`[police view] ignored message from the view (${reason}): ${JSON.stringify(raw)}`),
@@ -151,6 +159,8 @@ export class PoliceViewPanel extends Disposable {
         vscode.Uri.joinPath(extensionUri, 'dist', 'partition-worker.js').fsPath,
         {
           onSurface: (surface) => {
+            // A live refresh whose partition ran out of time: the next live refreshes sample the map instead of trying again.
+            if (surface.partitionError && surface.partitionMs >= LIVE_PARTITION_MS) this.livePartition = false;
             this.lastSurface = surface;
             this.channel.send({ type: 'surface', surface });
           },
@@ -215,6 +225,7 @@ export class PoliceViewPanel extends Disposable {
     if (specPath !== undefined && this.specUri && this.specUri.fsPath !== specPath) return;
     switch (message.type) {
       case 'ready':
+        this.livePartition = true;
         this.resetLoss(this.spec?.training.steps ?? 0);
         this.lastCertificate = undefined;
         this.trainingRegions = this.spec ? regionsKey(this.spec) : undefined;
@@ -382,7 +393,7 @@ export class PoliceViewPanel extends Disposable {
     this.channel.send({ type: 'comparison', runs: [] });
   }
 
-  private lossHistoryMessage(): HostToWebview {
+  private lossHistoryMessage(): ViewLossHistory {
     return {
       type: 'lossHistory',
       points: this.loss,
@@ -430,6 +441,10 @@ export class PoliceViewPanel extends Disposable {
     }
   }
 
+  /**
+   * `immediate`: a finished run, another spec or plane (the exact partition may take PARTITION_TIME_LIMIT_MS); else a
+   * live refresh during training, at the refresh rate, with the partition only while it stays cheap.
+   */
   private refreshSurface(immediate: boolean): void {
     if (!this.network || !this.spec || !this.plane) return;
     if (this.network.input_dim !== this.spec.inputDim || this.plane.plane.origin.length !== this.spec.inputDim) return;
@@ -442,6 +457,7 @@ export class PoliceViewPanel extends Disposable {
         resolution: Math.min(this.plane.resolution || DEFAULT_RESOLUTION, 256),
         regions: this.spec.regions.map((r) => r.vertices),
         classification: this.spec.data.task === 'classification',
+        ...(immediate ? {} : { partitionTimeLimitMs: this.livePartition ? LIVE_PARTITION_MS : 0, sampleMacs: LIVE_SAMPLE_MACS }),
       },
       immediate,
     );
@@ -460,15 +476,6 @@ export class PoliceViewPanel extends Disposable {
       this.sendCertificate();
       this.refreshSurface(true);
     }, 250);
-  }
-
-  /** A failed ask leaves the view without the map; the tooltip then shows the cell without it. */
-  private async answerCellMap(surfaceId: number, cell: number): Promise<void> {
-    try {
-      this.channel.send({ type: 'cellMap', surfaceId, cell, map: await this.surfaces.requestCellMap(surfaceId, cell) });
-    } catch (error) {
-      if (!(error instanceof NoReplyError)) this.setStatus('error', `no map for cell ${cell}: ${(error as Error).message}`);
-    }
   }
 
   /**

@@ -15,7 +15,10 @@ export class SurfaceService extends Disposable {
   private worker: Worker | undefined;
   private busy = false;
   private pending: SurfaceRequest | undefined;
-  private lastStart = 0;
+  /** No surface job starts before this time (ms since the epoch): the worker rests after each job. */
+  private restUntil = 0;
+  /** The pending request skips the rest (a new spec or plane: the user waits for it). */
+  private skipRest = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   // Every job is a request: its reply (or failure) settles the promise the job's caller holds.
   private readonly channel = new MessageChannel<HostToWorker, WorkerToHost>(
@@ -54,17 +57,22 @@ export class SurfaceService extends Disposable {
   /** Ask for a surface; intermediate requests made while one runs are dropped for the newest. */
   requestSurface(request: SurfaceRequest, immediate = false): void {
     this.pending = request;
-    if (immediate) this.lastStart = 0;
+    if (immediate) {
+      this.skipRest = true;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     this.pump();
   }
 
   /**
-   * One cell's input-space map in surface `surfaceId`: null when the worker no longer holds that surface;
-   * rejects when the cell is not in it or the worker is gone.
+   * Which cell of surface `surfaceId` holds plane point (u, v), and its input-space map: cell −1 and map null when
+   * the point is outside the window or the worker no longer holds that surface; rejects when the worker is gone.
    */
-  async requestCellMap(surfaceId: number, cell: number): Promise<CellInputMap | null> {
+  async requestCell(surfaceId: number, u: number, v: number): Promise<{ cell: number; map: CellInputMap | null }> {
     if (!this.startWorker()) throw new Error('the view worker is not running');
-    return (await this.channel.request('cellMap', { surfaceId, cell })).map;
+    const { cell, map } = await this.channel.request('locate', { surfaceId, u, v });
+    return { cell, map };
   }
 
   requestData(spec: ResolvedSpec, maxPoints: number): void {
@@ -77,8 +85,7 @@ export class SurfaceService extends Disposable {
 
   private pump(): void {
     if (this.isDisposed || this.busy || !this.pending || this.timer) return;
-    const minGap = 1000 / Math.max(0.1, this.rateHz);
-    const wait = this.lastStart + minGap - Date.now();
+    const wait = this.skipRest ? 0 : this.restUntil - Date.now();
     if (wait > 0) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
@@ -89,8 +96,10 @@ export class SurfaceService extends Disposable {
     if (!this.startWorker()) return;
     const request = this.pending;
     this.pending = undefined;
+    this.skipRest = false;
     this.busy = true;
-    this.lastStart = Date.now();
+    // The job's own start, not a field an immediate request may reset meanwhile (that left a rest of decades: a stall).
+    const started = Date.now();
     this.channel
       .request('surface', { request })
       .then(
@@ -98,6 +107,9 @@ export class SurfaceService extends Disposable {
         (error: Error) => this.reportJobFailure(error),
       )
       .finally(() => {
+        // The worker rests as long as its job took (at most half a core for live refreshes), and keeps to rateHz.
+        const took = Date.now() - started;
+        this.restUntil = started + Math.max(1000 / Math.max(0.1, this.rateHz), 2 * took);
         this.busy = false;
         this.pump();
       });

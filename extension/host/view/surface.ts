@@ -16,8 +16,11 @@ import {
 
 export type { SurfaceRequest };
 
-/** Beyond this many cells the view gets the exact surface but not the cells: a blur of lines and tens of MB. */
-export const MAX_VIEW_CELLS = 30_000;
+/**
+ * Beyond this many cells the view gets the exact surface but not the cells. At the limit the cells take about 40 MB
+ * in the message (polygons, maps, distances) and about 60 MB of buffers in the view (fills, edges).
+ */
+export const MAX_VIEW_CELLS = 300_000;
 
 /** Convex polygons in flat form: polygon i is vertices[2·polygonStart[i] … 2·polygonStart[i+1]). */
 export interface FlatPolygons {
@@ -162,11 +165,13 @@ function denseLayer(w: Float64Array, b: Float64Array, h: Float64Array, z: Float6
   }
 }
 
-/** Grid side for the sampled fallback: the full resolution unless that costs more than ~10⁹ multiply-adds (about a second). */
-export function sampledResolution(network: FoldedNetwork, resolution: number): number {
+/** Multiply-adds a sampled surface may cost by default: about a second. */
+export const SAMPLE_MACS = 1e9;
+
+/** Grid side for the sampled fallback: the full resolution unless that costs more than `budget` multiply-adds. */
+export function sampledResolution(network: FoldedNetwork, resolution: number, budget = SAMPLE_MACS): number {
   let macs = 0;
   for (const layer of network.layers) macs += layer.weights.length * (layer.weights[0]?.length ?? 0);
-  const budget = 1e9;
   return Math.min(resolution, Math.max(16, Math.floor(Math.sqrt(budget / Math.max(1, macs)))));
 }
 
@@ -289,7 +294,7 @@ export function buildSurface(
   const { network, plane, window } = request;
   const { surfaceId = 0, partitionError, maxViewCells = MAX_VIEW_CELLS } = options;
   const cellCount = partition?.cellCount ?? 0;
-  const resolution = cellCount > 0 ? request.resolution : sampledResolution(network, request.resolution);
+  const resolution = cellCount > 0 ? request.resolution : sampledResolution(network, request.resolution, request.sampleMacs);
   const outputs = network.output_dim;
   const [[u0, u1], [v0, v1]] = window;
   const cellIndex = partition ? rasterizeCells(partition, window, resolution) : new Int32Array(resolution * resolution).fill(-1);

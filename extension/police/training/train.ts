@@ -77,6 +77,9 @@ export interface MetricsRow {
   residual?: number;
 }
 
+/** Share of the training's wall time live snapshots may take (folding the network, copying it to the host). */
+export const LIVE_SNAPSHOT_BUDGET = 0.03;
+
 export interface TrainOptions {
   steps?: number;
   seed?: number;
@@ -90,6 +93,11 @@ export interface TrainOptions {
   /** Called as soon as the last step is taken, before its progress, snapshot, selection and the final fold. */
   onLastStep?: (step: number) => void;
   progressIntervalMs?: number;
+  /**
+   * Also snapshot at most this often (ms) besides spec.training.snapshotEvery: a view drawing the map live asks for it.
+   * Live snapshots take at most LIVE_SNAPSHOT_BUDGET of the training's time; past it they wait.
+   */
+  snapshotIntervalMs?: number;
   /** Use these samples instead of loading the spec's data source. */
   data?: TrainingData;
   onLog?: (level: 'info' | 'warn', message: string) => void;
@@ -363,6 +371,9 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
   const hiddenUnits = spec.layers.map((l) => l.units);
   let lastProgress = -Infinity;
   let reportedRows = 0;
+  let lastLiveSnapshot = -Infinity;
+  /** Time spent folding and handing over live snapshots, kept under LIVE_SNAPSHOT_BUDGET of the time trained. */
+  let liveSnapshotMs = 0;
   let health: LayerHealth[] = [];
   /** All layers' sides at the previous step (regions × ΣK) and the side flips summed since the start, on the device. */
   let previousSides: tf.Tensor2D | undefined;
@@ -496,8 +507,19 @@ export async function train(spec: ResolvedSpec, options: TrainOptions = {}): Pro
           extra: logged ? companions.metrics(step, steps, () => foldNetwork(mlp, police)) : Promise.resolve({}),
         };
       }
+      const interval = options.snapshotIntervalMs;
       if (options.onSnapshot && spec.training.snapshotEvery > 0 && step % spec.training.snapshotEvery === 0) {
         options.onSnapshot(step, await foldNetwork(mlp, police));
+      } else if (
+        options.onSnapshot &&
+        interval !== undefined &&
+        now - lastLiveSnapshot >= interval &&
+        liveSnapshotMs <= LIVE_SNAPSHOT_BUDGET * (now - started)
+      ) {
+        const snapshotStart = performance.now();
+        options.onSnapshot(step, await foldNetwork(mlp, police));
+        liveSnapshotMs += performance.now() - snapshotStart;
+        lastLiveSnapshot = Date.now();
       }
       if (selectionData && step > selectionStart && ((step - selectionStart) % selectionEvery === 0 || step === steps)) {
         await best.consider(step, evaluateTensors(mlp, police, selectionData, spec));

@@ -1,7 +1,7 @@
 // Axis ticks and labels along a 2-D spec's window, drawn on a 2-D canvas over the scene after each frame.
-import { linearTicks } from './loss-chart';
-import { rgbToCss, type ThemeColors } from './colors';
-import { formatNumber } from './text';
+import { linearTicks } from '../loss-chart';
+import { rgbToCss, type ThemeColors } from '../colors';
+import { formatNumber } from '../text';
 
 export interface AxesSource {
   /** Client pixels of plane point (u, v), undefined when there is no 2-D window. */

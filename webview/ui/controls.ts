@@ -1,6 +1,6 @@
 // Playground controls: Train and Stop, and the settings people try most. Each change goes to the host, which writes it
 // into the spec as one undoable edit; the controls then show what the spec says (the spec is the one source of truth).
-import type { ViewSettingChange, ViewSettings, ViewSpec, ViewStatus } from '../extension/protocol/messages';
+import type { ViewSettingChange, ViewSettings, ViewSpec, ViewStatus } from '../../extension/protocol/messages';
 
 export interface ControlsEvents {
   change(change: ViewSettingChange): void;

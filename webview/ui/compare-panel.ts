@@ -1,8 +1,8 @@
 // Run comparison: a table of the picked runs' settings and results; their loss curves go over the chart in the same colours.
-import type { ComparedRun } from '../extension/protocol/messages';
-import { formatLoss } from '../extension/police/training/loss-names';
-import type { LossOverlay } from './loss-chart';
-import { formatNumber } from './text';
+import type { ComparedRun } from '../../extension/protocol/messages';
+import { formatLoss } from '../../extension/police/training/loss-names';
+import type { LossOverlay } from '../loss-chart';
+import { formatNumber } from '../text';
 
 /** Curve colours of the compared runs after the first (which the chart draws in the theme's accent). */
 const RUN_COLORS = ['#e8a33d', '#d16ba5', '#5bc0a8', '#c75450', '#9a8cdb', '#7fb36a'];

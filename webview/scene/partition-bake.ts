@@ -1,0 +1,160 @@
+// On a software rasterizer the partition's hundreds of thousands of fills and edges cost seconds per frame: there they
+// are drawn once, a chunk per animation frame, into a texture laid on the surface, and each frame draws only the surface.
+import * as THREE from 'three';
+import type { ThemeColors } from '../colors';
+import type { SceneSpace } from './space';
+
+/** On a software renderer, partitions with more cells than this are baked (fewer draw fast enough as lines and fills). */
+export const BAKE_ABOVE_CELLS = 20_000;
+/** Texture side: 2048² RGBA with mipmaps is 21 MB, about 5 texels across an average cell of Figure 1's 200,000. */
+const TEXTURE_SIDE = 2048;
+/** Primitives drawn into the texture per animation frame, so no frame of the bake blocks the panel long. */
+const TRIANGLES_PER_FRAME = 20_000;
+const SEGMENTS_PER_FRAME = 20_000;
+
+/** What the bake draws: the fills' and edges' flat geometry (plane coordinates centred on the window, z = 0). */
+export interface BakeSource {
+  fills: THREE.BufferGeometry | undefined;
+  triangles: number;
+  edges: THREE.BufferGeometry | undefined;
+  segments: number;
+}
+
+export class PartitionBake {
+  private readonly target = new THREE.WebGLRenderTarget(TEXTURE_SIDE, TEXTURE_SIDE, {
+    generateMipmaps: true,
+    minFilter: THREE.LinearMipmapLinearFilter,
+    magFilter: THREE.LinearFilter,
+    depthBuffer: false,
+  });
+  private readonly camera = new THREE.OrthographicCamera(-1, 1, 1, -1, -1, 1);
+  private readonly fills = new THREE.Mesh(
+    new THREE.BufferGeometry(),
+    new THREE.MeshBasicMaterial({ vertexColors: true, side: THREE.DoubleSide, depthTest: false, depthWrite: false }),
+  );
+  private readonly edges = new THREE.LineSegments(
+    new THREE.BufferGeometry(),
+    new THREE.LineBasicMaterial({ transparent: true, opacity: 0.75, depthTest: false, depthWrite: false }),
+  );
+  private readonly bakeScene = new THREE.Scene();
+  /** The texture laid on the surface's own grid geometry (same vertices, so the same depth: it draws over it). */
+  private readonly overlay = new THREE.Mesh(
+    new THREE.BufferGeometry(),
+    new THREE.MeshBasicMaterial({ map: this.target.texture, transparent: true, depthWrite: false, side: THREE.DoubleSide }),
+  );
+  private source: BakeSource = { fills: undefined, triangles: 0, edges: undefined, segments: 0 };
+  /** Next triangle, then next segment, to draw; done when both reach their counts. */
+  private nextTriangle = 0;
+  private nextSegment = 0;
+  private cleared = false;
+  private active = false;
+
+  constructor(private readonly scene: THREE.Scene) {
+    for (const object of [this.fills, this.edges, this.overlay]) object.frustumCulled = false;
+    this.bakeScene.add(this.fills, this.edges);
+    this.overlay.visible = false;
+    scene.add(this.overlay);
+  }
+
+  setTheme(theme: ThemeColors): void {
+    (this.edges.material as THREE.LineBasicMaterial).color.setRGB(...theme.foreground);
+  }
+
+  /** Start baking `source` for the surface whose grid geometry is `surface` (undefined: nothing baked, overlay off). */
+  start(space: SceneSpace, source: BakeSource | undefined, surface: THREE.BufferGeometry | undefined): void {
+    const window = space.surface?.window;
+    this.active = source !== undefined && surface !== undefined && window !== undefined && source.triangles + source.segments > 0;
+    // Shown from the first chunk on: drawn before, its target's allocation and its shader's compile would fall in one frame.
+    this.overlay.visible = false;
+    document.body.dataset.partitionBake = this.active ? 'baking' : 'off';
+    if (!this.active || !source || !surface || !window) return;
+    this.source = source;
+    this.overlay.geometry = surface;
+    const [[u0, u1], [v0, v1]] = window;
+    const hu = (u1 - u0) / 2;
+    const hv = (v1 - v0) / 2;
+    this.camera.left = -hu;
+    this.camera.right = hu;
+    this.camera.bottom = -hv;
+    this.camera.top = hv;
+    this.camera.updateProjectionMatrix();
+    this.nextTriangle = 0;
+    this.nextSegment = 0;
+    this.cleared = false;
+  }
+
+  /** Draw the next chunk into the texture; true while chunks remain (ask for another frame). */
+  step(renderer: THREE.WebGLRenderer): boolean {
+    if (!this.active) return false;
+    const { fills, triangles, edges, segments } = this.source;
+    const drawFills = this.nextTriangle < triangles && fills !== undefined;
+    const drawEdges = !drawFills && this.nextSegment < segments && edges !== undefined;
+    if (!this.cleared) {
+      // A frame of its own: the first clear allocates the 2048² target, and the bake's shaders start compiling (the
+      // first chunk's frame then finds them ready instead of waiting on both).
+      renderer.setRenderTarget(this.target);
+      renderer.setClearColor(0x000000, 0);
+      renderer.clear(true, false, false);
+      renderer.setRenderTarget(null);
+      this.cleared = true;
+      renderer.compile(this.bakeScene, this.camera);
+      renderer.compile(this.overlay, this.camera, this.scene);
+      return true;
+    }
+    this.overlay.visible = true;
+    // Each frame draws its chunk from a small geometry of its own: the layers' whole buffers (tens of MB) are never
+    // uploaded at once.
+    let chunk: THREE.BufferGeometry | undefined;
+    if (drawFills && fills) {
+      const count = Math.min(TRIANGLES_PER_FRAME, triangles - this.nextTriangle);
+      chunk = this.fills.geometry = fillsChunk(fills, this.nextTriangle, count);
+      this.nextTriangle += count;
+    } else if (drawEdges && edges) {
+      const count = Math.min(SEGMENTS_PER_FRAME, segments - this.nextSegment);
+      chunk = this.edges.geometry = edgesChunk(edges, this.nextSegment, count);
+      this.nextSegment += count;
+    }
+    this.fills.visible = drawFills;
+    this.edges.visible = drawEdges;
+    if (chunk) {
+      const autoClear = renderer.autoClear;
+      renderer.autoClear = false;
+      renderer.setRenderTarget(this.target);
+      renderer.render(this.bakeScene, this.camera);
+      renderer.setRenderTarget(null);
+      renderer.autoClear = autoClear;
+      chunk.dispose();
+    }
+    const more = this.nextTriangle < triangles || this.nextSegment < segments;
+    if (!more) document.body.dataset.partitionBake = 'done';
+    return more;
+  }
+}
+
+/** Segments [from, from + count) of a line-segment geometry, as a geometry over the same memory. */
+function edgesChunk(edges: THREE.BufferGeometry, from: number, count: number): THREE.BufferGeometry {
+  const positions = edges.getAttribute('position').array as Float32Array;
+  const chunk = new THREE.BufferGeometry();
+  chunk.setAttribute('position', new THREE.BufferAttribute(positions.subarray(6 * from, 6 * (from + count)), 3));
+  return chunk;
+}
+
+/** Triangles [from, from + count) of the fills: the vertex range they use (cells are contiguous) and their index, rebased. */
+function fillsChunk(fills: THREE.BufferGeometry, from: number, count: number): THREE.BufferGeometry {
+  const index = fills.getIndex()!.array as Uint32Array;
+  let first = Infinity;
+  let last = -1;
+  for (let i = 3 * from; i < 3 * (from + count); i++) {
+    first = Math.min(first, index[i]);
+    last = Math.max(last, index[i]);
+  }
+  const rebased = new Uint32Array(3 * count);
+  for (let i = 0; i < rebased.length; i++) rebased[i] = index[3 * from + i] - first;
+  const positions = fills.getAttribute('position').array as Float32Array;
+  const colors = fills.getAttribute('color').array as Uint8Array;
+  const chunk = new THREE.BufferGeometry();
+  chunk.setAttribute('position', new THREE.BufferAttribute(positions.subarray(3 * first, 3 * (last + 1)), 3));
+  chunk.setAttribute('color', new THREE.BufferAttribute(colors.subarray(3 * first, 3 * (last + 1)), 3, true));
+  chunk.setIndex(new THREE.BufferAttribute(rebased, 1));
+  return chunk;
+}
