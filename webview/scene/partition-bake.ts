@@ -3,6 +3,7 @@
 import * as THREE from 'three';
 import type { ThemeColors } from '../colors';
 import type { SceneSpace } from './space';
+import type { FrameWork } from './viewport';
 
 /** On a software renderer, partitions with more cells than this are baked (fewer draw fast enough as lines and fills). */
 export const BAKE_ABOVE_CELLS = 20_000;
@@ -11,6 +12,8 @@ const TEXTURE_SIDE = 2048;
 /** Primitives drawn into the texture per animation frame, so no frame of the bake blocks the panel long. */
 const TRIANGLES_PER_FRAME = 20_000;
 const SEGMENTS_PER_FRAME = 20_000;
+/** Mipmaps (50-80 ms for 2048² on SwiftShader) are rebuilt after this many chunks and after the last, in a frame of their own. */
+const CHUNKS_PER_MIPMAP = 4;
 
 /** What the bake draws: the fills' and edges' flat geometry (plane coordinates centred on the window, z = 0). */
 export interface BakeSource {
@@ -48,6 +51,9 @@ export class PartitionBake {
   private nextSegment = 0;
   private cleared = false;
   private active = false;
+  /** Chunks drawn since the mipmaps were last rebuilt. */
+  private chunksSinceMipmap = 0;
+  private readonly empty = new THREE.Scene();
 
   constructor(private readonly scene: THREE.Scene) {
     for (const object of [this.fills, this.edges, this.overlay]) object.frustumCulled = false;
@@ -81,12 +87,22 @@ export class PartitionBake {
     this.nextTriangle = 0;
     this.nextSegment = 0;
     this.cleared = false;
+    this.chunksSinceMipmap = 0;
   }
 
-  /** Draw the next chunk into the texture; true while chunks remain (ask for another frame). */
-  step(renderer: THREE.WebGLRenderer): boolean {
-    if (!this.active) return false;
+  /** Draw the next chunk into the texture, or rebuild its mipmaps: 'rasterized' while the bake goes on, then 'idle'. */
+  step(renderer: THREE.WebGLRenderer): FrameWork {
+    if (!this.active) return 'idle';
     const { fills, triangles, edges, segments } = this.source;
+    const more = this.nextTriangle < triangles || this.nextSegment < segments;
+    if (this.cleared && this.chunksSinceMipmap > 0 && (this.chunksSinceMipmap >= CHUNKS_PER_MIPMAP || !more)) {
+      this.rebuildMipmaps(renderer);
+      if (!more) {
+        this.active = false;
+        document.body.dataset.partitionBake = 'done';
+      }
+      return 'rasterized';
+    }
     const drawFills = this.nextTriangle < triangles && fills !== undefined;
     const drawEdges = !drawFills && this.nextSegment < segments && edges !== undefined;
     if (!this.cleared) {
@@ -97,9 +113,11 @@ export class PartitionBake {
       renderer.clear(true, false, false);
       renderer.setRenderTarget(null);
       this.cleared = true;
+      // Allocated above with every mip level; from here on they are rebuilt only every few chunks.
+      this.target.texture.generateMipmaps = false;
       renderer.compile(this.bakeScene, this.camera);
       renderer.compile(this.overlay, this.camera, this.scene);
-      return true;
+      return 'rasterized';
     }
     this.overlay.visible = true;
     // Each frame draws its chunk from a small geometry of its own: the layers' whole buffers (tens of MB) are never
@@ -124,10 +142,22 @@ export class PartitionBake {
       renderer.setRenderTarget(null);
       renderer.autoClear = autoClear;
       chunk.dispose();
+      this.chunksSinceMipmap++;
     }
-    const more = this.nextTriangle < triangles || this.nextSegment < segments;
-    if (!more) document.body.dataset.partitionBake = 'done';
-    return more;
+    return 'rasterized';
+  }
+
+  /** three builds a target's mipmaps at the end of a render into it: an empty scene's render does only that. */
+  private rebuildMipmaps(renderer: THREE.WebGLRenderer): void {
+    const autoClear = renderer.autoClear;
+    renderer.autoClear = false;
+    this.target.texture.generateMipmaps = true;
+    renderer.setRenderTarget(this.target);
+    renderer.render(this.empty, this.camera);
+    renderer.setRenderTarget(null);
+    this.target.texture.generateMipmaps = false;
+    renderer.autoClear = autoClear;
+    this.chunksSinceMipmap = 0;
   }
 }
 

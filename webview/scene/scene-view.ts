@@ -10,7 +10,7 @@ import { PointsLayer } from './points-layer';
 import { FrameLayer, RegionsLayer } from './regions-layer';
 import { SceneSpace, type ColorMode, type SurfaceStyle } from './space';
 import { SurfaceLayer } from './surface-layer';
-import { Viewport } from './viewport';
+import { type FrameWork, Viewport } from './viewport';
 
 export type { ColorMode, HoverPoint, SurfaceStyle };
 
@@ -221,12 +221,12 @@ export class SceneView {
     this.viewport.requestRender();
   }
 
-  /** Before a frame: the next deferred layer build, else the next chunk of the bake; true asks for another frame. */
-  private beforeDraw(renderer: THREE.WebGLRenderer): boolean {
+  /** Before a frame: the next deferred layer build, else the next step of the bake. */
+  private beforeDraw(renderer: THREE.WebGLRenderer): FrameWork {
     const next = this.deferred[0];
     if (next) {
       if (next()) this.deferred.shift();
-      return true;
+      return 'more';
     }
     return this.bake.step(renderer);
   }

@@ -11,9 +11,15 @@ export interface ViewportCallbacks {
   /** The user started orbiting (hover work stops until the camera rests). */
   onOrbitStart(): void;
   onRendered(): void;
-  /** Work to do before a frame is drawn (the partition bake); true asks for another frame. */
-  beforeDraw?(renderer: THREE.WebGLRenderer): boolean;
+  /** Work to do before a frame is drawn (the partition bake). */
+  beforeDraw?(renderer: THREE.WebGLRenderer): FrameWork;
 }
+
+/**
+ * What the work before a frame did: 'idle' (none left), 'more' (main-thread work; the frame is drawn too, more follows),
+ * 'rasterized' (GPU work into a texture: on a software rasterizer it takes the frame for itself, the next frame draws).
+ */
+export type FrameWork = 'idle' | 'more' | 'rasterized';
 
 export class Viewport {
   readonly webgl: 0 | 1 | 2;
@@ -36,6 +42,8 @@ export class Viewport {
   /** On a software renderer: the antialiased path for frames drawn at rest. */
   private readonly still: StillFrames | undefined;
   private frame = 0;
+  /** The last frame rasterized work of its own: this one only draws (then work resumes). */
+  private drawOnlyNext = false;
   /** Until the user orbits, resizes re-frame the default view (a narrow panel needs the camera further back). */
   private userMovedCamera = false;
   /** When the orbit controls last moved the camera; frames within SETTLE_MS of it count as moving (wheel zoom ticks). */
@@ -94,11 +102,19 @@ export class Viewport {
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
       const renderer = this.renderer;
-      const more = renderer !== undefined && this.callbacks.beforeDraw?.(renderer) === true;
+      const resumeWork = this.drawOnlyNext;
+      const work = renderer && !this.drawOnlyNext ? (this.callbacks.beforeDraw?.(renderer) ?? 'idle') : 'idle';
+      this.drawOnlyNext = false;
+      // A software rasterizer cannot fill a chunk of the texture and draw the scene within one frame's budget.
+      if (work === 'rasterized' && this.software) {
+        this.drawOnlyNext = true;
+        this.requestRender();
+        return;
+      }
       // Frames between two chunks of work are drawn as cheaply as orbit frames.
-      this.draw(more || this.orbiting || performance.now() - this.cameraMovedAt < SETTLE_MS);
+      this.draw(work !== 'idle' || resumeWork || this.orbiting || performance.now() - this.cameraMovedAt < SETTLE_MS);
       this.callbacks.onRendered();
-      if (more) this.requestRender();
+      if (work !== 'idle' || resumeWork) this.requestRender();
     });
   }
 
