@@ -5,6 +5,7 @@ import type { FoldedNetwork, NetworkLayer } from '../../extension/police/network
 import { forward } from '../../extension/police/network/network';
 import { createRng } from '../../extension/police/common/random';
 import type { Matrix, ResolvedConstraint, ResolvedRegion } from '../../extension/police/spec/types';
+import { affineOnTriangle } from './network-fixtures';
 
 const TRIANGLE: Matrix = [
   [-1.414, -1.414],
@@ -14,27 +15,6 @@ const TRIANGLE: Matrix = [
 
 function region(name: string, vertices: Matrix, constraint: ResolvedConstraint = { kind: 'affine' }): ResolvedRegion {
   return { name, vertices, constraint, form: 'vertices' };
-}
-
-/** f(x) = x0 + 2 x1 + 15.5 on the triangle: both hidden units stay positive there (x + 5 > 0). */
-function affineOnTriangle(): FoldedNetwork {
-  return {
-    format: 'police-network/1',
-    input_dim: 2,
-    output_dim: 1,
-    layers: [
-      {
-        weights: [
-          [1, 0],
-          [0, 1],
-        ],
-        bias: [5, 5],
-        activation: 'leaky_relu',
-        alpha: 0.01,
-      },
-      { weights: [[1, 2]], bias: [0.5], activation: 'linear' },
-    ],
-  };
 }
 
 /** Random He-initialised leaky-ReLU layers with zero bias: every hyperplane passes through the origin. */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { fullDataLossText } from '../../extension/police/training/loss-names';
+import { tinySpecJson } from './train-fixtures';
 
 const root = path.resolve(__dirname, '..', '..');
 const cli = path.join(root, 'extension', 'cli', 'main.ts');
@@ -13,36 +14,7 @@ const work = mkdtempSync(path.join(tmpdir(), 'police-cli-train-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 function specText(overrides: Record<string, unknown> = {}): string {
-  const spec = {
-    name: 'cli-tiny',
-    input: {
-      dim: 2,
-      domain: [
-        [-2, 2],
-        [-2, 2],
-      ],
-    },
-    model: {
-      layers: [
-        { units: 12, activation: 'leaky_relu' },
-        { units: 12, activation: 'leaky_relu' },
-      ],
-      output: { units: 1 },
-    },
-    regions: [
-      {
-        name: 'triangle',
-        vertices: [
-          [-1.5, -1.5],
-          [0, 1.5],
-          [1.5, -1.5],
-        ],
-      },
-    ],
-    data: { task: 'regression', target: 'sin(2*x0)*cos(x1)', samples: 256 },
-    training: { steps: 20, batch: 64, optimizer: 'adam', lr: 0.01, seed: 0 },
-    ...overrides,
-  };
+  const spec = { ...tinySpecJson({ name: 'cli-tiny', units: 12, samples: 256, steps: 20, batch: 64 }), ...overrides };
   return JSON.stringify(spec, null, 2);
 }
 

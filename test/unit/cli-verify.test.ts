@@ -9,31 +9,11 @@ import { certify } from '../../extension/police/proof/certificate';
 import { validateSpecText } from '../../extension/police/spec/parse';
 import type { FoldedNetwork } from '../../extension/police/network/network';
 import { captureCli, writeRunDir, type CliResult } from './cli-harness';
+import { affineOnTriangle } from './network-fixtures';
 
 const SPEC = resolve('test/fixtures/verify-triangle.police.json');
 const root = mkdtempSync(join(tmpdir(), 'police-verify-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-/** Both hidden units positive on the triangle and on the corner box [2,3]²: affine on both regions. */
-function network(bias1 = 5): FoldedNetwork {
-  return {
-    format: 'police-network/1',
-    input_dim: 2,
-    output_dim: 1,
-    layers: [
-      {
-        weights: [
-          [1, 0],
-          [0, 1],
-        ],
-        bias: [5, bias1],
-        activation: 'leaky_relu',
-        alpha: 0.01,
-      },
-      { weights: [[1, 2]], bias: [0.5], activation: 'linear' },
-    ],
-  };
-}
 
 const runDir = (name: string, files: Record<string, string>): string => writeRunDir(root, name, files);
 
@@ -49,7 +29,7 @@ function wholeRun(name: string, net: FoldedNetwork, edit: (certificate: Record<s
 const verify = (args: string[]): Promise<CliResult> => captureCli(verifyCommand, args);
 
 test('exit 0 when every region is proved, with margins and maps printed', async () => {
-  const dir = wholeRun('proved', network());
+  const dir = wholeRun('proved', affineOnTriangle());
   const { code, stdout } = await verify([SPEC, dir]);
   assert.equal(code, 0, stdout);
   assert.match(stdout, /region 'triangle' \(3 vertices\): proved/);
@@ -61,7 +41,7 @@ test('exit 0 when every region is proved, with margins and maps printed', async 
 
 test('exit 2 when a region is not proved; --json prints the certificate', async () => {
   // Unit 1's hyperplane x1 = −0.5 crosses the triangle but not the corner.
-  const dir = wholeRun('crossed', network(0.5));
+  const dir = wholeRun('crossed', affineOnTriangle(0.5));
   const { code, stdout } = await verify([SPEC, dir, '--json']);
   assert.equal(code, 2);
   const cert = JSON.parse(stdout);
@@ -77,11 +57,11 @@ test('exit 2 when a region is not proved; --json prints the certificate', async 
 });
 
 test('the recomputed weights hash is compared with certificate.json', async () => {
-  const first = await verify([SPEC, runDir('hash', { 'network.json': JSON.stringify(network()) }), '--json']);
+  const first = await verify([SPEC, runDir('hash', { 'network.json': JSON.stringify(affineOnTriangle()) }), '--json']);
   const stored = first.stdout;
-  const same = await verify([SPEC, runDir('hash', { 'network.json': JSON.stringify(network()), 'certificate.json': stored })]);
+  const same = await verify([SPEC, runDir('hash', { 'network.json': JSON.stringify(affineOnTriangle()), 'certificate.json': stored })]);
   assert.match(same.stdout, /weights and verdicts match .*certificate\.json/);
-  const changed = network();
+  const changed = affineOnTriangle();
   changed.layers[1].bias[0] = 0.25;
   const other = await verify([SPEC, runDir('hash', { 'network.json': JSON.stringify(changed), 'certificate.json': stored })]);
   assert.equal(other.code, 3);
@@ -89,17 +69,17 @@ test('the recomputed weights hash is compared with certificate.json', async () =
 });
 
 test('exit 3 when certificate.json is missing, not JSON, or claims another verdict for the same weights', async () => {
-  const missing = await verify([SPEC, runDir('no-cert', { 'network.json': JSON.stringify(network()) })]);
+  const missing = await verify([SPEC, runDir('no-cert', { 'network.json': JSON.stringify(affineOnTriangle()) })]);
   assert.equal(missing.code, 3);
   assert.match(missing.stdout, /no certificate\.json .*cannot be checked/);
   const garbled = await verify([
     SPEC,
-    runDir('garbled', { 'network.json': JSON.stringify(network()), 'certificate.json': '{"proved": tr' }),
+    runDir('garbled', { 'network.json': JSON.stringify(affineOnTriangle()), 'certificate.json': '{"proved": tr' }),
   ]);
   assert.equal(garbled.code, 3);
   assert.match(garbled.stdout, /certificate\.json is not JSON/);
   // A network that is not proved, whose certificate was edited to say it is.
-  const forged = wholeRun('forged', network(0.5), (c) => {
+  const forged = wholeRun('forged', affineOnTriangle(0.5), (c) => {
     c.proved = true;
     for (const r of c.regions as { status: string }[]) r.status = 'proved';
   });
@@ -117,17 +97,17 @@ test('exit 1 with a message naming the file for bad input', async () => {
   assert.equal(malformed.code, 1);
   assert.match(malformed.stderr, /cannot read .*malformed\/network\.json/);
 
-  const bad = network();
+  const bad = affineOnTriangle();
   bad.layers[1].weights = [[1, 2, 3]];
   const shape = await verify([SPEC, runDir('shape', { 'network.json': JSON.stringify(bad) })]);
   assert.equal(shape.code, 1);
   assert.match(shape.stderr, /layers\[1\]\.weights\[0\] has 3 entries, expected 2/);
 
-  const badStep = await verify([SPEC, runDir('step', { 'network.json': JSON.stringify({ ...network(), step: 'last' }) })]);
+  const badStep = await verify([SPEC, runDir('step', { 'network.json': JSON.stringify({ ...affineOnTriangle(), step: 'last' }) })]);
   assert.equal(badStep.code, 1);
   assert.match(badStep.stderr, /step must be a non-negative integer/);
 
-  const wide = { ...network(), input_dim: 3 };
+  const wide = { ...affineOnTriangle(), input_dim: 3 };
   wide.layers[0].weights = [
     [1, 0, 0],
     [0, 1, 0],
@@ -138,7 +118,7 @@ test('exit 1 with a message naming the file for bad input', async () => {
 
   const specPath = join(root, 'broken.police.json');
   writeFileSync(specPath, '{ "name": "broken", "input": { "dim": 2 }, "model": 7 }');
-  const spec = await verify([specPath, runDir('proved', { 'network.json': JSON.stringify(network()) })]);
+  const spec = await verify([specPath, runDir('proved', { 'network.json': JSON.stringify(affineOnTriangle()) })]);
   assert.equal(spec.code, 1);
   assert.match(spec.stderr, /broken\.police\.json:1:\d+: error:/);
   assert.doesNotMatch(spec.stderr, /\n\s+at /, 'no stack trace');
@@ -149,9 +129,9 @@ test('exit 1 with a message naming the file for bad input', async () => {
 });
 
 test('the real command line exits with the same codes', () => {
-  const proved = wholeRun('cli-proved', network());
-  const crossed = wholeRun('cli-crossed', network(0.5));
-  const bare = runDir('cli-bare', { 'network.json': JSON.stringify(network()) });
+  const proved = wholeRun('cli-proved', affineOnTriangle());
+  const crossed = wholeRun('cli-crossed', affineOnTriangle(0.5));
+  const bare = runDir('cli-bare', { 'network.json': JSON.stringify(affineOnTriangle()) });
   const run = (dir: string) =>
     spawnSync(process.execPath, ['--import', 'tsx', 'extension/cli/main.ts', 'verify', SPEC, dir], { encoding: 'utf8' });
   assert.equal(run(proved).status, 0);

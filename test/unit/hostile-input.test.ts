@@ -13,6 +13,7 @@ import type { Problem } from '../../extension/police/spec/problems';
 import { DataError, loadData } from '../../extension/police/training/data';
 import { createRng, type Rng } from '../../extension/police/common/random';
 import { captureCli } from './cli-harness';
+import { affineOnTriangle } from './network-fixtures';
 
 const root = resolve(__dirname, '..', '..');
 const cli = join(root, 'extension', 'cli', 'main.ts');
@@ -178,26 +179,7 @@ describe('every file is checked (regular, size) before it is read', () => {
     assert.match(network.stderr, /network\.json: it is not a regular file/);
     const dir2 = join(work, 'zero-cert');
     mkdirSync(dir2, { recursive: true });
-    writeFileSync(
-      join(dir2, 'network.json'),
-      JSON.stringify({
-        format: 'police-network/1',
-        input_dim: 2,
-        output_dim: 1,
-        layers: [
-          {
-            weights: [
-              [1, 0],
-              [0, 1],
-            ],
-            bias: [5, 5],
-            activation: 'leaky_relu',
-            alpha: 0.01,
-          },
-          { weights: [[1, 2]], bias: [0.5], activation: 'linear' },
-        ],
-      }),
-    );
+    writeFileSync(join(dir2, 'network.json'), JSON.stringify(affineOnTriangle()));
     symlinkSync('/dev/zero', join(dir2, 'certificate.json'));
     const cert = runCli(['verify', spec, dir2]);
     assert.equal(cert.status, 3, cert.stderr);

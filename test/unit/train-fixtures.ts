@@ -50,3 +50,37 @@ export const triangle: ResolvedRegion = {
   constraint: { kind: 'affine' },
   form: 'vertices',
 };
+
+/** The same kind of tiny problem as a spec file's JSON (for the CLI tests): two leaky-ReLU layers on [-2, 2]², the triangle. */
+export function tinySpecJson(sizes: {
+  name: string;
+  units: number;
+  samples: number;
+  steps: number;
+  batch: number;
+}): Record<string, unknown> {
+  const leaky = { units: sizes.units, activation: 'leaky_relu' };
+  return {
+    name: sizes.name,
+    input: {
+      dim: 2,
+      domain: [
+        [-2, 2],
+        [-2, 2],
+      ],
+    },
+    model: { layers: [leaky, leaky], output: { units: 1 } },
+    regions: [
+      {
+        name: 'triangle',
+        vertices: [
+          [-1.5, -1.5],
+          [0, 1.5],
+          [1.5, -1.5],
+        ],
+      },
+    ],
+    data: { task: 'regression', target: 'sin(2*x0)*cos(x1)', samples: sizes.samples },
+    training: { steps: sizes.steps, batch: sizes.batch, optimizer: 'adam', lr: 0.01, seed: 0 },
+  };
+}

@@ -7,41 +7,14 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { pthreadWorkerSource, requestedWasmThreads } from '../../extension/police/training/wasm-threads';
 import { wasmThreadsFor, WASM_THREADS_MIN_STEP_FLOPS } from '../../extension/police/training/backend';
+import { tinySpecJson } from './train-fixtures';
 
 const root = path.resolve(__dirname, '..', '..');
 const cli = path.join(root, 'extension', 'cli', 'main.ts');
 const work = mkdtempSync(path.join(tmpdir(), 'police-wasm-threads-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-const spec = {
-  name: 'threads-tiny',
-  input: {
-    dim: 2,
-    domain: [
-      [-2, 2],
-      [-2, 2],
-    ],
-  },
-  model: {
-    layers: [
-      { units: 64, activation: 'leaky_relu' },
-      { units: 64, activation: 'leaky_relu' },
-    ],
-    output: { units: 1 },
-  },
-  regions: [
-    {
-      name: 'triangle',
-      vertices: [
-        [-1.5, -1.5],
-        [0, 1.5],
-        [1.5, -1.5],
-      ],
-    },
-  ],
-  data: { task: 'regression', target: 'sin(2*x0)*cos(x1)', samples: 512 },
-  training: { steps: 30, batch: 256, optimizer: 'adam', lr: 0.01, seed: 0 },
-};
+const spec = tinySpecJson({ name: 'threads-tiny', units: 64, samples: 512, steps: 30, batch: 256 });
 const specFile = path.join(work, 'threads-tiny.police.json');
 writeFileSync(specFile, JSON.stringify(spec));
 
