@@ -4,11 +4,12 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   computeShift,
-  flippedUnits,
+  layerFlips,
   policeShift,
   referenceMajorityShift,
   shiftTensors,
   sideFlips,
+  unitLayerMatrix,
   type ShiftRule,
 } from '../../extension/police/training/police-layer';
 import { createRng } from '../../extension/police/common/random';
@@ -237,9 +238,10 @@ test('the on-device shift equals the host reference for every rule, one region a
       assert.deepEqual(Array.from(sides), Array.from(host.sides), `${label}: sides`);
       if (rule === 'fixed') assert.deepEqual(Array.from(await deviceKept.data()), Array.from(hostKept), `${label}: kept sides`);
       if (previous) {
-        const flips = flippedUnits(previous.device, device.sides);
+        const oneLayer = unitLayerMatrix([units]);
+        const flips = layerFlips(previous.device, device.sides, oneLayer);
         assert.equal((await flips.data())[0], sideFlips({ sides: previous.host }, host), `${label}: flips`);
-        flips.dispose();
+        tf.dispose([flips, oneLayer]);
         previous.device.dispose();
       }
       previous = { host: host.sides, device: device.sides };

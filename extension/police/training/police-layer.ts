@@ -343,11 +343,6 @@ export function unitLayerMatrix(units: number[]): tf.Tensor2D {
   return tf.tensor2d(values, [total, units.length]);
 }
 
-/** Units whose side on some region differs between two `ShiftTensors.sides` of the same layer (a device scalar). */
-export function flippedUnits(before: tf.Tensor2D, after: tf.Tensor2D): tf.Scalar {
-  return tf.sum(tf.max(tf.cast(tf.notEqual(before, after), 'float32'), 0));
-}
-
 /** What `policeShift` may take besides the pre-activations. */
 export interface PoliceShiftOptions {
   /** The layer's bias b, added here with c in one op (z = xW + b + c): the gradient of b is then Σ dy where c does not follow it. */
