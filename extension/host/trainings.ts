@@ -86,6 +86,8 @@ export class Trainings extends Disposable {
     }
     const config = vscode.workspace.getConfiguration('police', document.uri);
     const maxConcurrent = Math.max(1, config.get<number>('maxConcurrentTrainings', 1));
+    // Passed as set: requestedWasmThreads leaves anything but a whole number ≥ 0 to 'auto'.
+    const wasmThreads = config.get<number | null>('wasmThreads', null);
     if (this.active.size >= maxConcurrent) {
       const running = [...this.active.values()].map((a) => a.state.specName).join(', ');
       vscode.window.showWarningMessage(
@@ -113,7 +115,7 @@ export class Trainings extends Disposable {
         runDir,
         steps: options.steps,
         backend: config.get<BackendPreference>('backend', 'auto'),
-        ...wasmThreadsSetting(config.get<number | null>('wasmThreads', null)),
+        ...(wasmThreads !== null ? { wasmThreads } : {}),
         progressIntervalMs: Math.round(1000 / refreshHz),
         ...(access.dataRoots ? { dataRoots: access.dataRoots } : {}),
         ...(access.optIn ? { dataOptIn: access.optIn } : {}),
@@ -210,10 +212,6 @@ export class Trainings extends Disposable {
 }
 
 /** The `police.wasmThreads` setting as the trainer takes it: a whole number ≥ 0, else nothing (auto decides). */
-export function wasmThreadsSetting(value: number | null | undefined): { wasmThreads?: number } {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? { wasmThreads: value } : {};
-}
-
 function emptyProgress(): TrainingProgress {
   return {
     type: 'progress',

@@ -73,9 +73,9 @@ test('a process that trained on wasm threads exits by itself when its work is do
 });
 
 test('POLICE_WASM_THREADS overrides the setting, 0 means every core, and auto threads only from the calibrated step size', () => {
-  assert.equal(requestedWasmThreads(3, {}), 3);
-  assert.equal(requestedWasmThreads(3, { POLICE_WASM_THREADS: '1' }), 1);
-  assert.ok(requestedWasmThreads(0, {})! >= 1);
+  assert.deepEqual(requestedWasmThreads(3, {}), { threads: 3, source: 'setting' });
+  assert.deepEqual(requestedWasmThreads(3, { POLICE_WASM_THREADS: '1' }), { threads: 1, source: 'POLICE_WASM_THREADS' });
+  assert.ok(requestedWasmThreads(0, {})!.threads >= 1);
   assert.equal(requestedWasmThreads(undefined, {}), undefined);
   assert.equal(requestedWasmThreads(-2, {}), undefined);
   const saved = process.env.POLICE_WASM_THREADS;

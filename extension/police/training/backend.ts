@@ -181,8 +181,8 @@ export function wasmThreadsFor(workload: Workload | undefined, options: BackendO
   const requested = requestedWasmThreads(options.wasmThreads);
   if (requested !== undefined)
     return {
-      threads: requested,
-      why: process.env.POLICE_WASM_THREADS?.trim() ? 'POLICE_WASM_THREADS' : 'asked for (--threads or the police.wasmThreads setting)',
+      threads: requested.threads,
+      why: requested.source === 'POLICE_WASM_THREADS' ? 'POLICE_WASM_THREADS' : 'asked for (--threads or the police.wasmThreads setting)',
     };
   const gflop = ((workload?.stepFlops ?? 0) / 1e9).toFixed(2);
   const cores = allCores();

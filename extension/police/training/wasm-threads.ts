@@ -20,14 +20,18 @@ export function allCores(): number {
 }
 
 /**
- * The thread count asked for: POLICE_WASM_THREADS wins over the setting; 0 means every core; undefined leaves it to 'auto'.
- * Returns a reason instead when the value is not a whole number ≥ 0.
+ * The thread count asked for and who asked: POLICE_WASM_THREADS wins over the setting; 0 means every core; undefined
+ * (also for a value that is not a whole number ≥ 0) leaves it to 'auto'.
  */
-export function requestedWasmThreads(setting: number | undefined, env: NodeJS.ProcessEnv = process.env): number | undefined {
+export function requestedWasmThreads(
+  setting: number | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): { threads: number; source: 'POLICE_WASM_THREADS' | 'setting' } | undefined {
   const raw = env.POLICE_WASM_THREADS;
-  const value = raw !== undefined && raw.trim() !== '' ? Number(raw) : setting;
+  const fromEnv = raw !== undefined && raw.trim() !== '';
+  const value = fromEnv ? Number(raw) : setting;
   if (value === undefined || !Number.isInteger(value) || value < 0) return undefined;
-  return value === 0 ? allCores() : value;
+  return { threads: value === 0 ? allCores() : value, source: fromEnv ? 'POLICE_WASM_THREADS' : 'setting' };
 }
 
 /** tfjs's worker string as a script: its newlines sit inside string literals, where a script needs them escaped (as tfjs does for its Blob). */
