@@ -19,7 +19,8 @@ import { tempRunDir } from '../police/io/run-files';
 import type { TrainProgress } from '../police/training/train';
 import { BACKEND_PREFERENCES } from '../police/training/backend';
 import { batchLossText, fullDataLossText, keptStepText } from '../police/training/loss-names';
-import { ALLOW_DATA_OUTSIDE_OPTION, readSpecText, validateOptions, validateSpecFile } from './spec-file';
+import { ALLOW_DATA_OUTSIDE_OPTION, readSpecText, validateOptions } from './spec-file';
+import { validateSpecText } from '../police/spec/parse';
 
 const BACKENDS: readonly BackendPreference[] = BACKEND_PREFERENCES;
 
@@ -248,8 +249,8 @@ export async function trainCommand(args: string[]): Promise<number> {
     return EXIT_BAD_INPUT;
   }
   const absoluteSpec = path.resolve(specPath);
-  const options = validateOptions(values['allow-data-outside']);
-  const { spec, problems } = validateSpecFile(absoluteSpec, text, values['allow-data-outside']);
+  const dataAccess = validateOptions(values['allow-data-outside']);
+  const { spec, problems } = validateSpecText(text, absoluteSpec, dataAccess);
   const errors = problems.filter((p) => p.severity === 'error');
   if (!spec || errors.length > 0) {
     // The same shapes as `police validate`.
@@ -275,8 +276,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     progressIntervalMs: process.stderr.isTTY ? 100 : 250,
     ...(steps !== undefined ? { steps } : {}),
     ...(seed !== undefined ? { seed } : {}),
-    ...(options.dataRoots ? { dataRoots: options.dataRoots } : {}),
-    ...(options.optIn ? { dataOptIn: options.optIn } : {}),
+    dataAccess,
   };
   const outcome = await runTrainer(start, printer, (chosen) => {
     const vertices = spec.regions.map((r) => `${r.name} (${r.vertices.length} vertices)`).join(', ');

@@ -117,8 +117,7 @@ export class Trainings extends Disposable {
         backend: config.get<BackendPreference>('backend', 'auto'),
         ...(wasmThreads !== null ? { wasmThreads } : {}),
         progressIntervalMs: Math.round(1000 / refreshHz),
-        ...(access.dataRoots ? { dataRoots: access.dataRoots } : {}),
-        ...(access.optIn ? { dataOptIn: access.optIn } : {}),
+        dataAccess: access,
         ...(this.liveView() ? { snapshotIntervalMs: Math.round(1000 / refreshHz) } : {}),
       },
       {

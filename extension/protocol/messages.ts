@@ -5,7 +5,6 @@ import type { RunRecord } from '../police/io/run-files';
 import type { FoldedNetwork } from '../police/network/network';
 import type { ResolvedSpec } from '../police/spec/types';
 import type { BackendPreference } from '../police/training/backend';
-import type { DataRoots } from '../police/io/safe-read';
 import type { ValidateOptions, ValidationResult } from '../police/spec/parse';
 import type { LayerHealth, LossPoints } from '../police/training/train';
 
@@ -47,10 +46,8 @@ export interface StartTraining {
   wasmThreads?: number;
   /** Minimum milliseconds between progress messages. */
   progressIntervalMs: number;
-  /** Where the spec's data files may be read from (the workspace, the spec's folder, or anywhere by opt-in); default the spec's folder. */
-  dataRoots?: DataRoots;
-  /** How the user allows data elsewhere, for the problem that refuses it. */
-  dataOptIn?: string;
+  /** Where the spec's data files may be read from and how the user allows elsewhere, as the host or CLI validated it (absent: the spec's own folder). */
+  dataAccess?: ValidateOptions;
   /** A view draws the map live: snapshot at most this often besides snapshot_every (the trainer caps their cost). */
   snapshotIntervalMs?: number;
 }

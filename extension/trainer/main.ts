@@ -41,10 +41,7 @@ async function start(request: StartTraining): Promise<void> {
   running = true;
   stopRequested = false;
   try {
-    const { spec, problems } = validateSpecText(request.specText, request.specPath, {
-      ...(request.dataRoots ? { dataRoots: request.dataRoots } : {}),
-      ...(request.dataOptIn ? { optIn: request.dataOptIn } : {}),
-    });
+    const { spec, problems } = validateSpecText(request.specText, request.specPath, request.dataAccess);
     const errors = problems.filter((p) => p.severity === 'error');
     if (!spec || errors.length > 0) {
       const first = errors[0] ?? problems[0];
