@@ -24,13 +24,31 @@ interface FlatState {
   keep?: tf.Tensor1D;
 }
 
+/** One step's scalars, made once per step. */
+type StepConstants = Record<
+  'lr' | 'beta1' | 'oneMinusBeta1' | 'beta2' | 'oneMinusBeta2' | 'stepSize' | 'correction2' | 'epsilon',
+  tf.Scalar
+>;
+
+/** Adam's update of x (moments m and v updated in place); `keep` multiplies x first (AdamW's decoupled decay). */
+function adamStep(x: tf.Tensor, g: tf.Tensor, m: tf.Variable, v: tf.Variable, keep: tf.Tensor | undefined, c: StepConstants): tf.Tensor {
+  m.assign(tf.add(tf.mul(m, c.beta1), tf.mul(g, c.oneMinusBeta1)));
+  v.assign(tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(g), c.oneMinusBeta2)));
+  const update = tf.div(tf.mul(m, c.stepSize), tf.add(tf.sqrt(tf.div(v, c.correction2)), c.epsilon));
+  return tf.sub(keep ? tf.mul(x, keep) : x, update);
+}
+
 export class Optimizer {
   private readonly first = new Map<tf.Variable, tf.Variable>();
   private readonly second = new Map<tf.Variable, tf.Variable>();
   private flat: FlatState | undefined;
   private step = 0;
 
-  constructor(private readonly options: OptimizerOptions) {}
+  /** `flatUpTo`: the largest model updated as one vector (tests lower it to compare both paths). */
+  constructor(
+    private readonly options: OptimizerOptions,
+    private readonly flatUpTo = FLAT_UPDATE_MAX_PARAMETERS,
+  ) {}
 
   /** Applies one update; `grads` maps variable name → gradient (as tf.variableGrads returns). */
   apply(variables: tf.Variable[], grads: tf.NamedTensorMap, decayed: (v: tf.Variable) => boolean): void {
@@ -55,7 +73,7 @@ export class Optimizer {
     };
     try {
       const present = variables.filter((v) => grads[v.name]);
-      if (present.reduce((n, v) => n + v.size, 0) <= FLAT_UPDATE_MAX_PARAMETERS) {
+      if (present.reduce((n, v) => n + v.size, 0) <= this.flatUpTo) {
         this.applyFlat(present, grads, decayed, c);
         return;
       }
@@ -69,13 +87,8 @@ export class Optimizer {
             variable.assign(tf.sub(variable, tf.mul(g, c.lr)));
             return;
           }
-          const m = this.slot(this.first, variable);
-          const v = this.slot(this.second, variable);
-          m.assign(tf.add(tf.mul(m, c.beta1), tf.mul(g, c.oneMinusBeta1)));
-          v.assign(tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(g), c.oneMinusBeta2)));
-          const update = tf.div(tf.mul(m, c.stepSize), tf.add(tf.sqrt(tf.div(v, c.correction2)), c.epsilon));
-          const base = kind === 'adamw' && decay > 0 ? tf.mul(variable, c.keep) : variable;
-          variable.assign(tf.sub(base, update));
+          const keep = kind === 'adamw' && decay > 0 ? c.keep : undefined;
+          variable.assign(adamStep(variable, g, this.slot(this.first, variable), this.slot(this.second, variable), keep, c));
         });
       }
     } finally {
@@ -84,12 +97,7 @@ export class Optimizer {
   }
 
   /** The same update on all variables as one vector: identical arithmetic per entry (x·1 = x where no decay applies). */
-  private applyFlat(
-    variables: tf.Variable[],
-    grads: tf.NamedTensorMap,
-    decayed: (v: tf.Variable) => boolean,
-    c: Record<'lr' | 'beta1' | 'oneMinusBeta1' | 'beta2' | 'oneMinusBeta2' | 'stepSize' | 'correction2' | 'epsilon', tf.Scalar>,
-  ): void {
+  private applyFlat(variables: tf.Variable[], grads: tf.NamedTensorMap, decayed: (v: tf.Variable) => boolean, c: StepConstants): void {
     const { kind, lr, weightDecay } = this.options;
     const state = this.flatState(variables, decayed, lr, weightDecay);
     tf.tidy(() => {
@@ -101,11 +109,7 @@ export class Optimizer {
       if (kind === 'sgd') {
         next = tf.sub(x, tf.mul(g, c.lr));
       } else {
-        const { first: m, second: v } = state;
-        m.assign(tf.add(tf.mul(m, c.beta1), tf.mul(g, c.oneMinusBeta1)));
-        v.assign(tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(g), c.oneMinusBeta2)));
-        const update = tf.div(tf.mul(m, c.stepSize), tf.add(tf.sqrt(tf.div(v, c.correction2)), c.epsilon));
-        next = tf.sub(state.keep ? tf.mul(x, state.keep) : x, update);
+        next = adamStep(x, g, state.first, state.second, state.keep, c) as tf.Tensor1D;
       }
       const parts =
         variables.length === 1
