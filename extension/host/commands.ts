@@ -112,7 +112,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 async function train(deps: CommandDeps, target: Target): Promise<void> {
   const document = await specDocument(target, true);
   if (!document) return;
-  const problems = await deps.diagnostics.validateNow(document);
+  // The resolved spec is copied back from the worker only when a view will show it.
+  const { spec, problems } = await deps.diagnostics.validateNow(document, PoliceViewPanel.active !== undefined);
   const errors = problems.filter((p) => p.severity === 'error');
   const name = specNameFromPath(document.uri.fsPath);
   if (errors.length > 0) {
@@ -124,10 +125,7 @@ async function train(deps: CommandDeps, target: Target): Promise<void> {
     return;
   }
   const state = await deps.trainings.start(document);
-  if (state && PoliceViewPanel.active) {
-    const parsed = await deps.diagnostics.validate(document);
-    if (parsed.spec) PoliceViewPanel.active.showSpec(parsed.spec, document.uri);
-  }
+  if (state && spec && PoliceViewPanel.active) PoliceViewPanel.active.showSpec(spec, document.uri);
 }
 
 async function showView(deps: CommandDeps, target: Target): Promise<void> {

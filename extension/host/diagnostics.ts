@@ -88,21 +88,22 @@ export class SpecDiagnostics extends Disposable {
     return this.validator.validate(document.getText(), document.uri.fsPath, dataAccessFor(document.uri.fsPath), withSpec);
   }
 
-  /** Validate at once, show the problems, and return them (commands use this before training). */
-  async validateNow(document: vscode.TextDocument): Promise<Problem[]> {
-    if (!isSpecDocument(document)) return [];
+  /** Validate at once, show the problems, and return the result (commands use this before training; `withSpec` for the view). */
+  async validateNow(document: vscode.TextDocument, withSpec = false): Promise<ValidationResult> {
+    if (!isSpecDocument(document)) return { problems: [] };
     const key = document.uri.toString();
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
     const version = document.version;
-    const { problems } = await this.validate(document, false);
+    const result = await this.validate(document, withSpec);
+    const { problems } = result;
     const internal = problems.find((p) => p.code === 'internal');
     if (internal) this.log.error(`validating ${document.uri.fsPath}: ${internal.message}`);
     // An answer for an older text must not replace the newer one's diagnostics.
-    if (document.isClosed || document.version !== version) return problems;
+    if (document.isClosed || document.version !== version) return result;
     const shown = editorProblems(problems);
     this.collection.set(document.uri, shown.map(toDiagnostic));
-    return problems;
+    return result;
   }
 
   private revalidateAll(): void {
