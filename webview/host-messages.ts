@@ -7,7 +7,7 @@ import type { SidePanel } from './ui/side-panel';
 import type { HostLink, ViewController } from './view-controller';
 
 /** A point-location ask unanswered this long is given up (its promise rejects), so the next hover asks again. */
-export const ASK_CELL_TIMEOUT_MS = 2000;
+const ASK_CELL_TIMEOUT_MS = 2000;
 
 export function connectHost(api: VsCodeApi, view: () => ViewController, side: SidePanel): HostLink {
   const channel = new MessageChannel<WebviewToHost, HostToWebview>(

@@ -42,9 +42,15 @@ export function describeCell(input: {
   locating?: boolean;
   /** Why the worker could not locate the point or compute its cell's map (the request failed or timed out). */
   failure?: string;
+  /** The partition's cell count when it has more cells than the view holds (the point's cell may be one not held). */
+  undrawnCellCount?: number;
 }): string[] {
   const lines = [`x = ${formatVector(input.x)}`];
   if (input.y) lines.push(`f(x) = ${formatVector(input.y)}`);
+  if (input.cellIndex < 0 && input.undrawnCellCount !== undefined) {
+    lines.push(`one of ${input.undrawnCellCount} linear regions (more than the view draws)`);
+    return lines;
+  }
   if (input.cellIndex < 0 && input.locating) {
     lines.push('linear region: locating…');
     return lines;

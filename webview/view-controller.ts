@@ -10,14 +10,7 @@ import type {
   WebviewToHost,
 } from '../extension/protocol/messages';
 import type { PlainOf } from '../extension/protocol/channel';
-import {
-  cellPolygonOf,
-  cellRegionDistances,
-  cellValue,
-  choosePlane,
-  planePoint,
-  pointInConvexPolygon,
-} from '../extension/common/view-geometry';
+import { cellHolds, cellRegionDistances, cellValue, choosePlane, planePoint } from '../extension/common/view-geometry';
 import type { HoverPoint, SceneView } from './scene/scene-view';
 import type { PersistedSettings, ShownState } from './state';
 import { describeCell } from './text';
@@ -210,9 +203,8 @@ export class ViewController {
       regionNames: spec.regions.map((r) => r.name),
       locating: index < 0 && hover.asked !== undefined,
       failure: failed?.message,
+      undrawnCellCount: surface.cellCount > cells.count ? surface.cellCount : undefined,
     });
-    if (index < 0 && surface.cellCount > cells.count)
-      lines[lines.length - 1] = `one of ${surface.cellCount} linear regions (more than the view draws)`;
     this.parts.tooltip.show(lines, clientX, clientY);
   }
 
@@ -222,7 +214,7 @@ export class ViewController {
     if (!surface) return -1;
     const cells = surface.cells;
     for (const guess of [surface.cellIndex[point.grid] ?? -1, hover.lastCell])
-      if (guess >= 0 && guess < cells.count && pointInConvexPolygon(cellPolygonOf(cells, guess), point.u, point.v, 1e-9)) return guess;
+      if (cellHolds(cells, guess, point.u, point.v, 1e-9)) return guess;
     return -1;
   }
 

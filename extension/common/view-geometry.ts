@@ -267,9 +267,14 @@ export function cellRegionDistances(cells: ViewCells, i: number): number[] {
 
 /** The cell containing (u, v), trying the grid's guess first; -1 when none. */
 export function findCell(cells: ViewCells, guess: number, u: number, v: number, tolerance: number): number {
-  if (guess >= 0 && guess < cells.count && pointInConvexPolygon(cellPolygonOf(cells, guess), u, v, tolerance)) return guess;
-  for (let i = 0; i < cells.count; i++) if (pointInConvexPolygon(cellPolygonOf(cells, i), u, v, tolerance)) return i;
+  if (cellHolds(cells, guess, u, v, tolerance)) return guess;
+  for (let i = 0; i < cells.count; i++) if (cellHolds(cells, i, u, v, tolerance)) return i;
   return -1;
+}
+
+/** Whether cell `index` (any number: out of range holds nothing) holds the plane point (u, v). */
+export function cellHolds(cells: ViewCells, index: number, u: number, v: number, tolerance: number): boolean {
+  return index >= 0 && index < cells.count && pointInConvexPolygon(cellPolygonOf(cells, index), u, v, tolerance);
 }
 
 /** Twice the signed area of a flat [u0, v0, u1, v1, …] polygon: positive when counter-clockwise. */

@@ -162,7 +162,7 @@ export function gridNormals(positions: Float32Array, normals: Float32Array, R: n
 }
 
 /** A sphere around the box of the positions (cheap and enough for culling and ray picking). */
-export function gridBoundingSphere(positions: Float32Array, sphere: THREE.Sphere): void {
+function gridBoundingSphere(positions: Float32Array, sphere: THREE.Sphere): void {
   let minX = Infinity;
   let minY = Infinity;
   let minZ = Infinity;
