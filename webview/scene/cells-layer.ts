@@ -52,7 +52,7 @@ export class CellsLayer {
     for (let cell = 0; cell < cells.count; cell++)
       triangleCount += Math.max(0, cells.polygonStart[cell + 1] - cells.polygonStart[cell] - 2);
     const buffers = this.reserve(vertexCount, triangleCount);
-    const k = Math.min(space.style.output, cells.outputs - 1);
+    const k = space.output();
     let next = 0;
     let t = 0;
     return () => {

@@ -39,7 +39,7 @@ export class PartitionLayer {
     this.hovered.visible = valid;
     document.body.dataset.hoveredCell = String(this.hoveredCell);
     if (!valid || !surface) return true;
-    const k = Math.min(space.style.output, surface.outputs - 1);
+    const k = space.output();
     const polygon = cellPolygonOf(cells, cell);
     const lift = (space.is3d() ? 0.003 : 0.008) * space.span;
     const points: number[] = [];
@@ -84,7 +84,7 @@ export class PartitionLayer {
       this.boundary.visible = false;
       return () => true;
     }
-    return this.rebuild(space, surface, Math.min(space.style.output, surface.outputs - 1), flat, cellsPerStep);
+    return this.rebuild(space, surface, space.output(), flat, cellsPerStep);
   }
 
   /** Cell edges lifted onto the surface with each cell's own affine map (exact, not sampled), `cellsPerStep` cells a call. */

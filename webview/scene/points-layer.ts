@@ -25,7 +25,7 @@ export class PointsLayer {
     const colors = new Float32Array(data.count * 3);
     const dim = spec.inputDim;
     const outputs = spec.outputUnits;
-    const k = space.style.output;
+    const k = space.output();
     const p = this.tmp;
     for (let n = 0; n < data.count; n++) {
       const x = data.inputs.slice(n * dim, (n + 1) * dim);

@@ -49,7 +49,7 @@ export class RegionsLayer {
         return;
       }
       const uv = region.vertices.map((x) => projectToPlane(plane, x));
-      const k = space.style.output;
+      const k = space.output();
       const lifted = (i: number) => {
         const values = space.surface?.regionValues[r]?.[i];
         const onSurface = spec.inputDim === 2 && values !== undefined && !space.classification();
@@ -90,7 +90,7 @@ export class RegionsLayer {
     const holding = surface?.regionCells[r];
     if (!surface || !holding || holding.cell < 0) return false;
     const { polygon, planeMaps } = holding;
-    const k = Math.min(space.style.output, surface.outputs - 1);
+    const k = space.output();
     const points: THREE.Vector3[] = [];
     for (let i = 0; i <= polygon.length / 2; i++) {
       const q = i % (polygon.length / 2);

@@ -24,6 +24,12 @@ export class SceneSpace {
   /** The window's (2-D) or the domain's (3-D) largest side: sizes markers, lifts and the camera distance. */
   span = 1;
 
+  /** The output shown, within what the surface (or spec) has: a saved setting may name one past a smaller model's. */
+  output(): number {
+    const outputs = this.surface?.outputs ?? this.spec?.outputUnits ?? 1;
+    return Math.max(0, Math.min(this.style.output, outputs - 1));
+  }
+
   is3d(): boolean {
     return this.spec?.inputDim === 3;
   }
@@ -50,7 +56,7 @@ export class SceneSpace {
   updateHeightScale(): void {
     let lo = Infinity;
     let hi = -Infinity;
-    const k = this.style.output;
+    const k = this.output();
     if (this.data && !this.data.labels && this.data.count > 0 && this.spec) {
       const outputs = this.spec.outputUnits;
       for (let n = 0; n < this.data.count; n++) {

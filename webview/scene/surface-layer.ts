@@ -46,7 +46,7 @@ export class SurfaceLayer {
     const positions = position.array as Float32Array;
     const colors = color.array as Float32Array;
     const outputs = surface.outputs;
-    const k = Math.min(space.style.output, outputs - 1);
+    const k = space.output();
     const [[u0, u1], [v0, v1]] = surface.window;
     const classification = space.classification();
     const p = this.tmp;
