@@ -25,6 +25,8 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
   private readonly watcher = this._register(new MutableDisposable<vscode.FileSystemWatcher>());
   /** The training rows last handed to the tree, so progress repaints one row instead of re-listing every run. */
   private readonly trainingNodes = new Map<string, RunsNode>();
+  /** Training rows the workbench has asked for a tree item of after their first progress. */
+  private readonly shownWithProgress = new WeakSet<RunsNode>();
 
   constructor(
     private readonly runsRoot: () => string | undefined,
@@ -62,10 +64,13 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
     }, 250);
   }
 
-  /** A training's step and loss changed: repaint its row only (the runs on disk did not change). */
+  /**
+   * A training's step and loss changed: repaint its row only (the runs on disk did not change). A row not yet shown with
+   * progress is re-listed instead: the workbench can drop a repaint of a row it is still resolving, which left it "starting".
+   */
   trainingProgressed(state: TrainingState): void {
     const node = this.trainingNodes.get(state.specName);
-    if (node) this.changed.fire(node);
+    if (node && this.shownWithProgress.has(node)) this.changed.fire(node);
     else this.refresh();
   }
 
@@ -102,6 +107,7 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
         item.id = `training:${node.state.runDir}`;
         item.iconPath = new vscode.ThemeIcon('sync~spin');
         item.description = progressText(node.state.progress, Boolean(node.state.finishing));
+        if (node.state.progress) this.shownWithProgress.add(node);
         item.accessibilityInformation = { label: `training ${node.state.specName}: ${item.description}` };
         item.contextValue = 'policeTraining';
         item.command = { command: 'police.showView', title: 'Show view' };
