@@ -2,15 +2,15 @@
 // cost 5–20× an element-wise multiply on a (batch + P)×W matrix (measured, DESIGN §3), and a step calls them per layer.
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Rows start … start + count − 1 of x, by gather (wasm's Slice costs in proportion to the whole input). */
+/** Rows start … start + count − 1 of x (a contiguous block: a copy, with wasm-kernels' Slice). */
 export function rowsOf(x: tf.Tensor2D, start: number, count: number): tf.Tensor2D {
   if (start === 0 && count === x.shape[0]) return x;
-  return tf.gather(x, tf.range(start, start + count, 1, 'int32')) as tf.Tensor2D;
+  return tf.slice(x, [start, 0], [count, x.shape[1]]);
 }
 
-/** Σ over rows as a 1×K row, by a matmul with ones (a row Sum is 3–4× slower on wasm). */
+/** Σ over rows as a 1×K row (a matmul with ones would pack x as XNNPACK weights: 3× slower on wasm). */
 export function columnSums(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(tf.ones([1, x.shape[0]]), x);
+  return tf.sum(x, 0, true);
 }
 
 /** Leaky ReLU as x·step(x, α), and its gradient dy·step(x, α): same values as tf.leakyRelu, about 10× faster on wasm. */
