@@ -1,21 +1,12 @@
 // `police train SPEC --out DIR [--steps N] [--seed S] [--backend …] [--threads N] [--json]`: trains in a trainer child process, which writes the run atomically; prints the certificate.
-import { fork } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { MessageChannel } from '../protocol/channel';
-import {
-  STOP_GRACE_MS,
-  type BackendPreference,
-  type HostToTrainer,
-  type StartTraining,
-  type TrainerToHost,
-  type TrainingDone,
-} from '../protocol/messages';
+import type { BackendPreference, StartTraining, TrainingDone } from '../protocol/messages';
+import { TrainerClient, type TrainingOutcome } from '../trainer/client';
 import type { Certificate } from '../police/proof/certificate-types';
 import { effectiveShiftRule } from '../police/training/model';
 import type { Problem } from '../police/spec/problems';
-import { tempRunDir } from '../police/io/run-files';
 import type { TrainProgress } from '../police/training/train';
 import { BACKEND_PREFERENCES } from '../police/training/backend';
 import { batchLossText, fullDataLossText, keptStepText } from '../police/training/loss-names';
@@ -85,8 +76,6 @@ class ProgressPrinter {
   }
 }
 
-/** How long a trainer that has finished gets to exit by itself. */
-const EXIT_GRACE_MS = 2000;
 /** 128 + the signal's number, as shells report a process ended by it. */
 export const EXIT_SIGNAL: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -103,91 +92,67 @@ type TrainerOutcome =
   | { kind: 'crashed'; message: string };
 
 /**
- * Runs one training in a trainer child process (the same one the editor uses), so that SIGINT/SIGTERM end it
- * within STOP_GRACE_MS even in the middle of a step: it is asked to stop, then killed, and its temporary run
- * folder removed. Once it says 'finishing' (the last step is done) the run is kept: it is certified and written.
+ * Runs one training in a trainer child process through the editor's own client, so that SIGINT/SIGTERM end it
+ * within STOP_GRACE_MS even in the middle of a step (asked to stop, then killed, its temporary run folder removed).
+ * Once it says 'finishing' the run is kept and written; a second signal kills it even then.
  */
-function runTrainer(start: StartTraining, printer: ProgressPrinter, onReady: (backend: string) => void): Promise<TrainerOutcome> {
+async function runTrainer(start: StartTraining, printer: ProgressPrinter, onReady: (backend: string) => void): Promise<TrainerOutcome> {
   const { script, execArgv } = trainerEntry();
-  const child = fork(script, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv });
-  // The trainer's own prints (tfjs notices) must not mix into --json on stdout.
-  child.stdout?.pipe(process.stderr);
-  child.stderr?.pipe(process.stderr);
-  let outcome: TrainerOutcome | undefined;
+  let ended: TrainingOutcome | undefined;
   let signalled: 'SIGINT' | 'SIGTERM' | undefined;
-  let finishing = false;
   let lastStep = 0;
-  let killTimer: NodeJS.Timeout | undefined;
-  const kill = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
+  const client = new TrainerClient(
+    script,
+    start,
+    {
+      message: () => undefined,
+      ready: (backend, reason) => onReady(reason ?? backend),
+      progress: (p) => {
+        lastStep = p.step;
+        printer.update(p);
+      },
+      snapshot: () => undefined,
+      finishing: (f) => {
+        lastStep = f.step;
+      },
+      log: (_level, message) => process.stderr.write(`police train: ${message}\n`),
+      ended: (outcome) => {
+        ended = outcome;
+      },
+    },
+    // The trainer's own prints (tfjs notices) must not mix into --json on stdout.
+    { execArgv, output: (_stream, text) => process.stderr.write(text) },
+  );
   const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
     // A second signal does not wait for anything, not even a finishing run.
     if (signalled) {
-      finishing = false;
-      kill();
+      void client.kill();
       return;
     }
     signalled = signal;
-    if (finishing) return;
-    if (child.connected) channel.send({ type: 'stop' });
-    killTimer = setTimeout(kill, STOP_GRACE_MS);
-  };
-  // The trainer has said its last word: closing the channel makes it exit (and it is killed if it does not).
-  const settle = (last: TrainerOutcome): void => {
-    outcome ??= last;
-    clearTimeout(killTimer);
-    killTimer = setTimeout(kill, EXIT_GRACE_MS);
-    if (child.connected) child.disconnect();
+    void client.stop();
   };
   const onInt = (): void => onSignal('SIGINT');
   const onTerm = (): void => onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
-  const channel = new MessageChannel<HostToTrainer, TrainerToHost>(
-    (message) => {
-      if (child.connected) child.send(message);
-    },
-    {
-      ready: (m) => onReady(m.reason ?? m.backend),
-      progress: (m) => {
-        lastStep = m.step;
-        printer.update(m);
-      },
-      snapshot: () => undefined,
-      finishing: (m) => {
-        lastStep = m.step;
-        finishing = true;
-        // A signal that crossed this message must not kill a finished training while it writes its run.
-        if (!outcome) clearTimeout(killTimer);
-      },
-      log: (m) => process.stderr.write(`police train: ${m.message}\n`),
-      done: (m) => settle({ kind: 'done', done: m }),
-      stopped: (m) => settle({ kind: 'signal', signal: signalled ?? 'SIGINT', step: m.step }),
-      error: (m) => settle({ kind: 'error', message: m.message }),
-    },
-    () => undefined,
-  );
-  child.on('message', (raw) => channel.receive(raw));
-  return new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
-      clearTimeout(killTimer);
-      process.removeListener('SIGINT', onInt);
-      process.removeListener('SIGTERM', onTerm);
-      // Whatever the trainer left half-written beside the run goes; a run renamed into place is whole and stays.
-      if (child.pid !== undefined) rmSync(tempRunDir(start.runDir, child.pid), { recursive: true, force: true });
-      if (outcome?.kind === 'done' || outcome?.kind === 'error') resolve(outcome);
-      else if (signalled) resolve({ kind: 'signal', signal: signalled, step: lastStep });
-      else
-        resolve(
-          outcome ?? { kind: 'crashed', message: `the trainer process ${signal ? `was killed by ${signal}` : `exited with code ${code}`}` },
-        );
-    });
-    child.on('error', (err) => {
-      outcome ??= { kind: 'crashed', message: `the trainer process could not run: ${err.message}` };
-    });
-    channel.send(start);
-  });
+  try {
+    await client.exited;
+  } finally {
+    process.removeListener('SIGINT', onInt);
+    process.removeListener('SIGTERM', onTerm);
+  }
+  const outcome = ended ?? { kind: 'crashed' as const, message: 'the trainer process ended without a word' };
+  switch (outcome.kind) {
+    case 'done':
+      return { kind: 'done', done: outcome.done };
+    case 'error':
+      return { kind: 'error', message: outcome.message };
+    case 'stopped':
+      return { kind: 'signal', signal: signalled ?? 'SIGINT', step: outcome.step };
+    case 'crashed':
+      return signalled ? { kind: 'signal', signal: signalled, step: lastStep } : outcome;
+  }
 }
 
 export async function trainCommand(args: string[]): Promise<number> {

@@ -2,7 +2,7 @@
 import { parentPort } from 'node:worker_threads';
 import { MessageChannel } from '../protocol/channel';
 import type { HostToValidator, ValidatorToHost } from '../protocol/messages';
-import { validateSpecText } from '../police/spec/parse';
+import { schemaValidator, validateSpecText } from '../police/spec/parse';
 
 // Every job is a request: its handler's value is the reply; a throw goes back as a ReplyFailure.
 const channel = new MessageChannel<ValidatorToHost, HostToValidator>((message) => parentPort?.postMessage(message), {
@@ -13,4 +13,6 @@ const channel = new MessageChannel<ValidatorToHost, HostToValidator>((message) =
 });
 
 parentPort?.on('message', (message: unknown) => channel.receive(message));
+// Start-up is not the first spec's time: its time limit starts at 'validatorReady'.
+schemaValidator();
 channel.send({ type: 'validatorReady' });

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { Disposable } from './dispose';
 import { outcomeText, progressText } from './training-text';
-import type { TrainingOutcome } from './trainer-client';
+import type { TrainingOutcome } from '../trainer/client';
 import type { TrainingListener, Trainings, TrainingState } from './trainings';
 
 export class TrainingStatusBar extends Disposable implements TrainingListener {

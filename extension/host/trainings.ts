@@ -5,7 +5,7 @@ import type { BackendPreference, TrainerToHost, TrainingFinishing, TrainingProgr
 import { dataAccessFor } from './diagnostics';
 import { newRunDir, removeLeftovers, specNameFromPath } from './run-folders';
 import { outcomeText } from './training-text';
-import { TrainerClient, type TrainingOutcome } from './trainer-client';
+import { TrainerClient, type TrainingOutcome } from '../trainer/client';
 import { Disposable, toDisposable } from './dispose';
 
 export interface TrainingState {

@@ -1,5 +1,7 @@
-// One training = one forked trainer process (dist/trainer.js) spoken to over typed IPC.
+// One training = one forked trainer process (dist/trainer.js) spoken to over typed IPC: the editor's and `police train`'s one client.
 import { fork, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tempRunDir } from '../police/io/run-files';
 import { MessageChannel, type Handlers } from '../protocol/channel';
 import { STOP_GRACE_MS } from '../protocol/messages';
 import type {
@@ -31,6 +33,14 @@ export interface TrainerEvents {
   ended(outcome: TrainingOutcome): void;
 }
 
+/** How the trainer process is started and where its own prints go. */
+export interface TrainerProcessOptions {
+  /** Node options of the child (`--import tsx` when the trainer runs from source). */
+  execArgv?: string[];
+  /** The trainer's stdout/stderr text (tfjs notices, a Node crash trace); by default logged line by line. */
+  output?: (stream: 'stdout' | 'stderr', text: string) => void;
+}
+
 export { STOP_GRACE_MS };
 /** Milliseconds a finished trainer gets to exit by itself. */
 const EXIT_GRACE_MS = 2000;
@@ -40,6 +50,8 @@ export class TrainerClient {
   private readonly channel: MessageChannel<HostToTrainer, TrainerToHost>;
   private outcome: TrainingOutcome | undefined;
   private stopRequested = false;
+  /** Killed on purpose (kill(), dispose()): the exit is a stop even while finishing. */
+  private killRequested = false;
   private finishingRun = false;
   private killTimer: NodeJS.Timeout | undefined;
   private lastStep = 0;
@@ -50,13 +62,15 @@ export class TrainerClient {
     trainerScript: string,
     private readonly start: StartTraining,
     private readonly events: TrainerEvents,
+    options: TrainerProcessOptions = {},
   ) {
     // stdio piped so a trainer's own prints (and a Node crash trace) reach the log.
-    this.child = fork(trainerScript, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
-    this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.logLines('info', text));
+    this.child = fork(trainerScript, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: options.execArgv ?? [] });
+    const output = options.output ?? ((stream, text) => this.logLines(stream === 'stdout' ? 'info' : 'error', text));
+    this.child.stdout?.setEncoding('utf8').on('data', (text: string) => output('stdout', text));
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => {
       this.stderrTail = (this.stderrTail + text).slice(-2000);
-      this.logLines('error', text);
+      output('stderr', text);
     });
 
     const handlers: Handlers<TrainerToHost> = {
@@ -67,6 +81,7 @@ export class TrainerClient {
       },
       snapshot: (m) => this.events.snapshot(m),
       finishing: (m) => {
+        this.lastStep = m.step;
         this.finishingRun = true;
         // A Stop that crossed this message must not kill a finished training while it writes its run.
         if (!this.outcome) clearTimeout(this.killTimer);
@@ -93,9 +108,12 @@ export class TrainerClient {
     this.exited = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
         clearTimeout(this.killTimer);
+        // Whatever the trainer left half-written beside the run goes; a run renamed into place is whole and stays.
+        if (this.child.pid !== undefined && this.outcome?.kind !== 'done')
+          rmSync(tempRunDir(this.start.runDir, this.child.pid), { recursive: true, force: true });
         if (!this.outcome) {
-          // Once finishing, a Stop was not acted on: an exit without 'done' is a crash, not a stop.
-          if (this.stopRequested && !this.finishingRun) {
+          // Once finishing, a Stop was not acted on: an exit without 'done' is a crash, not a stop (unless it was killed on purpose).
+          if (this.killRequested || (this.stopRequested && !this.finishingRun)) {
             this.finish({ kind: 'stopped', step: this.lastStep, killed: true });
           } else {
             const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
@@ -141,10 +159,16 @@ export class TrainerClient {
     return this.exited;
   }
 
-  /** Kill at once (extension deactivation). */
-  dispose(): void {
+  /** Kill at once, even a trainer writing its run (extension deactivation, a second Ctrl+C); the outcome is a stop. */
+  kill(): Promise<void> {
     this.stopRequested = true;
+    this.killRequested = true;
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
+  dispose(): void {
+    void this.kill();
   }
 
   private finish(outcome: TrainingOutcome): void {

@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TrainerClient } from '../../extension/host/trainer-client';
+import { TrainerClient } from '../../extension/trainer/client';
 import { SurfaceService } from '../../extension/host/view/surface-service';
 import { validateSpecText } from '../../extension/police/spec/parse';
 import { choosePlane } from '../../extension/common/view-geometry';

@@ -103,10 +103,14 @@ const allowed: Array<{ layer: string; may: string[]; packagesForbidden: string[]
     may: ['extension/trainer/', 'extension/protocol/', 'extension/police/'],
     packagesForbidden: ['vscode', 'three'],
   },
-  { layer: 'extension/cli/', may: ['extension/cli/', 'extension/protocol/', 'extension/police/'], packagesForbidden: ['vscode', 'three'] },
+  {
+    layer: 'extension/cli/',
+    may: ['extension/cli/', 'extension/trainer/', 'extension/protocol/', 'extension/police/'],
+    packagesForbidden: ['vscode', 'three'],
+  },
   {
     layer: 'extension/host/',
-    may: ['extension/host/', 'extension/common/', 'extension/protocol/', 'extension/police/', 'schemas/'],
+    may: ['extension/host/', 'extension/common/', 'extension/trainer/', 'extension/protocol/', 'extension/police/', 'schemas/'],
     packagesForbidden: ['three'],
   },
   { layer: 'webview/', may: ['webview/', 'extension/common/', 'extension/protocol/', 'extension/police/'], packagesForbidden: ['vscode'] },

@@ -1,11 +1,12 @@
-// The host's trainer client against small stand-in trainer scripts: how each way a training can end is reported.
+// The trainer client (the editor's and the CLI's) against small stand-in trainer scripts: how each way a training can end is reported.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { StartTraining, TrainerToHost } from '../../extension/protocol/messages';
-import { STOP_GRACE_MS, TrainerClient, type TrainingOutcome } from '../../extension/host/trainer-client';
+import { tempRunDir } from '../../extension/police/io/run-files';
+import { STOP_GRACE_MS, TrainerClient, type TrainingOutcome } from '../../extension/trainer/client';
 
 const dir = mkdtempSync(join(tmpdir(), 'police-trainer-client-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,24 +26,27 @@ const start: StartTraining = {
   progressIntervalMs: 10,
 };
 
-/** Runs a stand-in trainer; with `stopOn`, the user presses Stop when that event first arrives. */
+/** Runs a stand-in trainer; with `stopOn`, the user presses Stop (or `how` = 'kill': a second Ctrl+C) when that event first arrives. */
 function train(
   path: string,
   stopOn?: 'progress' | 'finishing',
+  how: 'stop' | 'kill' = 'stop',
+  startMessage: StartTraining = start,
 ): Promise<{ outcome: TrainingOutcome; messages: TrainerToHost[]; logs: string[] }> {
   return new Promise((resolve) => {
     const messages: TrainerToHost[] = [];
     const logs: string[] = [];
     let outcome: TrainingOutcome | undefined;
-    const client: TrainerClient = new TrainerClient(path, start, {
+    const press = (): void => void (how === 'kill' ? client.kill() : client.stop());
+    const client: TrainerClient = new TrainerClient(path, startMessage, {
       message: (m) => messages.push(m),
       ready: () => undefined,
       progress: () => {
-        if (stopOn === 'progress') void client.stop();
+        if (stopOn === 'progress') press();
       },
       snapshot: () => undefined,
       finishing: () => {
-        if (stopOn === 'finishing') void client.stop();
+        if (stopOn === 'finishing') press();
       },
       log: (level, message) => logs.push(`${level}: ${message}`),
       ended: (o) => {
@@ -147,4 +151,51 @@ test('a trainer that dies while writing, after a Stop it could no longer act on,
   const { outcome } = await train(path, 'finishing');
   assert.equal(outcome.kind, 'crashed', JSON.stringify(outcome));
   assert.match(outcome.kind === 'crashed' ? outcome.message : '', /exited with code 3: RangeError: out of memory/);
+});
+
+test('a kill while the trainer writes its run (a second Ctrl+C) is a stop, and the half-written folder it left is removed', async () => {
+  const parent = join(dir, 'runs', 'wave');
+  mkdirSync(parent, { recursive: true });
+  const runDir = join(parent, '1');
+  const path = script(
+    'killed-writing',
+    `const { mkdirSync, writeFileSync } = require('node:fs');
+    process.on('message', (m) => {
+      if (m.type !== 'start') return;
+      const temp = process.env.POLICE_TEST_TEMP_PREFIX + process.pid;
+      mkdirSync(temp);
+      writeFileSync(temp + '/network.json', '{');
+      process.send({ type: 'finishing', step: 9 });
+      setInterval(() => undefined, 1000);
+    });`,
+  );
+  // The stand-in writes where a real trainer would: tempRunDir(runDir, its pid).
+  process.env.POLICE_TEST_TEMP_PREFIX = tempRunDir(runDir, 0).slice(0, -1);
+  let seenWhileWriting: string[] = [];
+  const outcome = await new Promise<TrainingOutcome>((resolve) => {
+    let ended: TrainingOutcome | undefined;
+    const client: TrainerClient = new TrainerClient(
+      path,
+      { ...start, runDir },
+      {
+        message: () => undefined,
+        ready: () => undefined,
+        progress: () => undefined,
+        snapshot: () => undefined,
+        finishing: () => {
+          seenWhileWriting = readdirSync(parent);
+          void client.kill();
+        },
+        log: () => undefined,
+        ended: (o) => {
+          ended = o;
+        },
+      },
+    );
+    void client.exited.then(() => resolve(ended as TrainingOutcome));
+  });
+  delete process.env.POLICE_TEST_TEMP_PREFIX;
+  assert.deepEqual(outcome, { kind: 'stopped', step: 9, killed: true });
+  assert.equal(seenWhileWriting.length, 1, 'the trainer had a temp folder when it was killed');
+  assert.deepEqual(readdirSync(parent), [], 'no run folder and no temp folder are left');
 });

@@ -46,7 +46,8 @@ const OVERLAP_BUDGET = 1_000_000;
 const KNOWN_ACTIVATIONS: string[] = schema.definitions.layer.properties.activation.enum;
 
 let compiled: ValidateFunction | undefined;
-function schemaValidator(): ValidateFunction {
+/** Compiles the schema now (tens of ms): a validation worker does it before saying it is ready, so no spec pays for it. */
+export function schemaValidator(): ValidateFunction {
   // verbose gives each error its schema and data, needed to pick the branch a oneOf was meant to match.
   compiled ??= new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: false }).compile(schema);
   return compiled;
