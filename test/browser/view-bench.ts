@@ -100,6 +100,8 @@ async function deliverAndDraw(page: Page, message: Record<string, unknown>): Pro
 async function colourAndDraw(page: Page, mode: 'value' | 'cells'): Promise<{ handleMs: number; drawMs: number }> {
   return page.evaluate((value) => {
     const select = document.querySelector('select[aria-label="Colour"]') as HTMLSelectElement;
+    // Work the renderer still has queued (the end of a bake) finishes first: a user's click never lands within it.
+    (window as unknown as { policeView: Hooks }).policeView.drawNow();
     const start = performance.now();
     select.value = value;
     select.dispatchEvent(new Event('change'));
