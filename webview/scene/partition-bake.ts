@@ -1,5 +1,5 @@
 // On a software rasterizer the partition's hundreds of thousands of fills and edges cost seconds per frame: there they
-// are drawn once, a chunk per animation frame, into a texture laid on the surface, and each frame draws only the surface.
+// are drawn once, a chunk per animation frame, into a texture the surface's own shader lays over it (one pass, see surface-layer.ts).
 import * as THREE from 'three';
 import type { ThemeColors } from '../colors';
 import type { SceneSpace } from './space';
@@ -40,11 +40,8 @@ export class PartitionBake {
     new THREE.LineBasicMaterial({ transparent: true, opacity: 0.75, depthTest: false, depthWrite: false }),
   );
   private readonly bakeScene = new THREE.Scene();
-  /** The texture laid on the surface's own grid geometry (same vertices, so the same depth: it draws over it). */
-  private readonly overlay = new THREE.Mesh(
-    new THREE.BufferGeometry(),
-    new THREE.MeshBasicMaterial({ map: this.target.texture, transparent: true, depthWrite: false, side: THREE.DoubleSide }),
-  );
+  /** The surface's shader shows the texture from the first chunk on (drawn before, the target's allocation would fall in one frame). */
+  private shown = false;
   private source: BakeSource = { fills: undefined, triangles: 0, edges: undefined, segments: 0 };
   /** Next triangle, then next segment, to draw; done when both reach their counts. */
   private nextTriangle = 0;
@@ -55,27 +52,28 @@ export class PartitionBake {
   private chunksSinceMipmap = 0;
   private readonly empty = new THREE.Scene();
 
-  constructor(private readonly scene: THREE.Scene) {
-    for (const object of [this.fills, this.edges, this.overlay]) object.frustumCulled = false;
+  constructor() {
+    for (const object of [this.fills, this.edges]) object.frustumCulled = false;
     this.bakeScene.add(this.fills, this.edges);
-    this.overlay.visible = false;
-    scene.add(this.overlay);
+  }
+
+  /** The baked texture while it is to be laid on the surface, else undefined. */
+  get texture(): THREE.Texture | undefined {
+    return this.shown ? this.target.texture : undefined;
   }
 
   setTheme(theme: ThemeColors): void {
     (this.edges.material as THREE.LineBasicMaterial).color.setRGB(...theme.foreground);
   }
 
-  /** Start baking `source` for the surface whose grid geometry is `surface` (undefined: nothing baked, overlay off). */
-  start(space: SceneSpace, source: BakeSource | undefined, surface: THREE.BufferGeometry | undefined): void {
+  /** Start baking `source` for the space's surface (undefined: nothing baked, no texture shown). */
+  start(space: SceneSpace, source: BakeSource | undefined): void {
     const window = space.surface?.window;
-    this.active = source !== undefined && surface !== undefined && window !== undefined && source.triangles + source.segments > 0;
-    // Shown from the first chunk on: drawn before, its target's allocation and its shader's compile would fall in one frame.
-    this.overlay.visible = false;
+    this.active = source !== undefined && window !== undefined && source.triangles + source.segments > 0;
+    this.shown = false;
     document.body.dataset.partitionBake = this.active ? 'baking' : 'off';
-    if (!this.active || !source || !surface || !window) return;
+    if (!this.active || !source || !window) return;
     this.source = source;
-    this.overlay.geometry = surface;
     const [[u0, u1], [v0, v1]] = window;
     const hu = (u1 - u0) / 2;
     const hv = (v1 - v0) / 2;
@@ -116,10 +114,9 @@ export class PartitionBake {
       // Allocated above with every mip level; from here on they are rebuilt only every few chunks.
       this.target.texture.generateMipmaps = false;
       renderer.compile(this.bakeScene, this.camera);
-      renderer.compile(this.overlay, this.camera, this.scene);
       return 'rasterized';
     }
-    this.overlay.visible = true;
+    this.shown = true;
     // Each frame draws its chunk from a small geometry of its own: the layers' whole buffers (tens of MB) are never
     // uploaded at once.
     let chunk: THREE.BufferGeometry | undefined;

@@ -61,7 +61,7 @@ export class SceneView {
     this.pointsLayer = new PointsLayer(this.scene);
     this.surfaceLayer = new SurfaceLayer(this.scene);
     this.cellsLayer = new CellsLayer(this.scene);
-    this.bake = new PartitionBake(this.scene);
+    this.bake = new PartitionBake();
     const light = new THREE.DirectionalLight(0xffffff, 1.4);
     light.position.set(-1, -2, 3);
     this.scene.add(light);
@@ -204,8 +204,7 @@ export class SceneView {
       const { geometry: edgeGeometry, segments } = this.partitionLayer.edges;
       this.bake.start(
         this.space,
-        baked ? { fills: fillGeometry, triangles, edges: edgeGeometry, segments } : undefined,
-        this.surfaceLayer.pickable?.geometry,
+        baked && this.surfaceLayer.pickable ? { fills: fillGeometry, triangles, edges: edgeGeometry, segments } : undefined,
       );
       return true;
     };
@@ -224,10 +223,13 @@ export class SceneView {
   /** Before a frame: the next deferred layer build, else the next step of the bake. */
   private beforeDraw(renderer: THREE.WebGLRenderer): FrameWork {
     const next = this.deferred[0];
+    let work: FrameWork = 'more';
     if (next) {
       if (next()) this.deferred.shift();
-      return 'more';
+    } else {
+      work = this.bake.step(renderer);
     }
-    return this.bake.step(renderer);
+    this.surfaceLayer.setBaked(this.bake.texture);
+    return work;
   }
 }

@@ -6,8 +6,14 @@ import type { SceneSpace } from './space';
 /** How far the decision ground's class colours fade toward the background. */
 const GROUND_FADE = 0.55;
 
+/** Stands for "nothing baked": fully transparent, so the surface shader's one program serves both states. */
+const NO_BAKE = new THREE.DataTexture(new Uint8Array(4), 1, 1);
+NO_BAKE.needsUpdate = true;
+
 export class SurfaceLayer {
-  private readonly material = new THREE.MeshLambertMaterial({ vertexColors: true, side: THREE.DoubleSide });
+  /** The partition baked on a software renderer (partition-bake.ts), laid over the lit surface in the same pass. */
+  private readonly baked = { value: NO_BAKE as THREE.Texture };
+  private readonly material = surfaceMaterial(this.baked);
   private mesh: THREE.Mesh | undefined;
   private resolution = 0;
   private readonly tmp = new THREE.Vector3();
@@ -20,6 +26,11 @@ export class SurfaceLayer {
   }
 
   private hasSurface = false;
+
+  /** Lay this texture over the surface (undefined: none); switching costs no new shader. */
+  setBaked(texture: THREE.Texture | undefined): void {
+    this.baked.value = texture ?? NO_BAKE;
+  }
 
   /** Another layer (the cell fills) now draws the surface, or no longer does. */
   setHidden(hidden: boolean): void {
@@ -123,6 +134,29 @@ export class SurfaceLayer {
     this.scene.add(this.mesh);
     return this.mesh;
   }
+}
+
+/**
+ * The surface's Lambert material, compositing `baked` (straight from the bake target: alpha-weighted colours) over the
+ * lit colour, as a transparent unlit overlay would: one pass over the canvas instead of two (on SwiftShader each costs
+ * about 80–100 ms a frame at 1280×800).
+ */
+function surfaceMaterial(baked: { value: THREE.Texture }): THREE.MeshLambertMaterial {
+  const material = new THREE.MeshLambertMaterial({ vertexColors: true, side: THREE.DoubleSide });
+  material.onBeforeCompile = (shader) => {
+    shader.uniforms.bakedPartition = baked;
+    shader.vertexShader = shader.vertexShader
+      .replace('#include <common>', '#include <common>\nvarying vec2 vBakedUv;')
+      .replace('#include <uv_vertex>', '#include <uv_vertex>\nvBakedUv = uv;');
+    shader.fragmentShader = shader.fragmentShader
+      .replace('#include <common>', '#include <common>\nuniform sampler2D bakedPartition;\nvarying vec2 vBakedUv;')
+      .replace(
+        '#include <opaque_fragment>',
+        'vec4 bakedTexel = texture2D( bakedPartition, vBakedUv );\noutgoingLight = outgoingLight * ( 1.0 - bakedTexel.a ) + bakedTexel.rgb * bakedTexel.a;\n#include <opaque_fragment>',
+      );
+  };
+  material.customProgramCacheKey = () => 'police-surface-with-bake';
+  return material;
 }
 
 /**
