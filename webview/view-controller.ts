@@ -10,7 +10,7 @@ import type {
   WebviewToHost,
 } from '../extension/protocol/messages';
 import type { PlainOf } from '../extension/protocol/channel';
-import { cellHolds, cellRegionDistances, cellValue, choosePlane, planePoint } from '../extension/common/view-geometry';
+import { cellHolds, cellRegionDistances, cellValue, choosePlane, planePoint, samePlane } from '../extension/common/view-geometry';
 import type { HoverPoint, SceneView } from './scene/scene-view';
 import type { PersistedSettings, ShownState } from './state';
 import { describeCell } from './text';
@@ -127,7 +127,7 @@ export class ViewController {
   showSurface(next: ViewSurface): void {
     const shown = this.shown;
     // A surface computed for a plane the user has since left is dropped, not drawn.
-    if (shown.choice && JSON.stringify(next.plane) !== JSON.stringify(shown.choice.plane)) return;
+    if (shown.choice && !samePlane(next.plane, shown.choice.plane)) return;
     const sameGrid = shown.surface?.resolution === next.resolution;
     shown.surface = next;
     shown.cellMaps.clear();

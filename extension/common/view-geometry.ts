@@ -73,6 +73,19 @@ function orthogonalAxis(dim: number, found: number[][]): number[] {
 }
 
 /** (u, v) of x on the plane (orthogonal projection; e1, e2 orthonormal). */
+/** The same plane, coordinate for coordinate (a new plane or window means new surfaces and a new camera frame). */
+export function samePlane(a: ViewPlane, b: ViewPlane): boolean {
+  return sameNumbers(a.origin, b.origin) && sameNumbers(a.e1, b.e1) && sameNumbers(a.e2, b.e2);
+}
+
+export function sameWindow(a: ViewWindow, b: ViewWindow): boolean {
+  return sameNumbers(a[0], b[0]) && sameNumbers(a[1], b[1]);
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 export function projectToPlane(plane: ViewPlane, x: number[]): [number, number] {
   const rel = x.map((xi, d) => xi - plane.origin[d]);
   return [dot(rel, plane.e1), dot(rel, plane.e2)];

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   choosePlane,
+  samePlane,
+  sameWindow,
   clipPolygon,
   convexHullIndices,
   cellPolygonOf,
@@ -249,4 +251,35 @@ test('surface normals of a tilted plane grid all point along (−a, −b, 1)', a
   gridNormals(positions, normals, R);
   const expected = [-0.5, 2, 1].map((x) => x / Math.hypot(0.5, 2, 1));
   for (let g = 0; g < R * R; g++) for (let d = 0; d < 3; d++) assert.ok(close(normals[3 * g + d], expected[d], 1e-6));
+});
+
+test('samePlane and sameWindow compare coordinate by coordinate', () => {
+  const plane = { origin: [0, 0, 1], e1: [1, 0, 0], e2: [0, 1, 0] };
+  assert.ok(samePlane(plane, { origin: [0, 0, 1], e1: [1, 0, 0], e2: [0, 1, 0] }));
+  assert.ok(!samePlane(plane, { ...plane, origin: [0, 0, 1.5] }));
+  assert.ok(!samePlane(plane, { ...plane, e2: [0, 1] }));
+  assert.ok(
+    sameWindow(
+      [
+        [-1, 1],
+        [-2, 2],
+      ],
+      [
+        [-1, 1],
+        [-2, 2],
+      ],
+    ),
+  );
+  assert.ok(
+    !sameWindow(
+      [
+        [-1, 1],
+        [-2, 2],
+      ],
+      [
+        [-1, 1],
+        [-2, 3],
+      ],
+    ),
+  );
 });

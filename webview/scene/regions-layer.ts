@@ -144,7 +144,7 @@ export class FrameLayer {
       return;
     }
     const [[u0, u1], [v0, v1]] = space.window;
-    const floor = space.classification() ? -0.001 * space.span : -0.3 * space.span;
+    const floor = space.floorHeight();
     const hu = (u1 - u0) / 2;
     const hv = (v1 - v0) / 2;
     const corners = [-hu, -hv, hu, -hv, hu, hv, -hu, hv, -hu, -hv].flatMap((c, i) => (i % 2 === 1 ? [c, floor] : [c]));

@@ -136,11 +136,10 @@ export class SceneView {
 
   /** Client pixels of plane point (u, v) at the base of the view (the axis ticks of a 2-D spec); undefined in 3-D. */
   planeScreenPosition(u: number, v: number): { x: number; y: number } | undefined {
-    const { window, span } = this.space;
+    const { window } = this.space;
     if (!window || this.space.is3d()) return undefined;
     const [[u0, u1], [v0, v1]] = window;
-    const base = this.space.classification() ? 0 : -0.25 * span;
-    return this.viewport.screenPosition(new THREE.Vector3(u - (u0 + u1) / 2, v - (v0 + v1) / 2, base));
+    return this.viewport.screenPosition(new THREE.Vector3(u - (u0 + u1) / 2, v - (v0 + v1) / 2, this.space.floorHeight()));
   }
 
   /** The values at the two ends of the value colour map (the colour bar's labels). */

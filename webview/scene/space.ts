@@ -1,7 +1,7 @@
 // What the scene shows (spec, plane, window, surface, data, style) and where it goes in world coordinates.
 import * as THREE from 'three';
 import type { ViewPlane, ViewShowData, ViewSpec, ViewSurface, ViewWindow } from '../../extension/protocol/messages';
-import { planePoint } from '../../extension/common/view-geometry';
+import { planePoint, samePlane, sameWindow } from '../../extension/common/view-geometry';
 
 export type ColorMode = 'value' | 'cells';
 
@@ -30,6 +30,11 @@ export class SceneSpace {
     return Math.max(0, Math.min(this.style.output, outputs - 1));
   }
 
+  /** Height of the 2-D frame (and its axis ticks): just under the decision map, or below the lowest surface height (−span/4). */
+  floorHeight(): number {
+    return this.classification() ? -0.001 * this.span : -0.3 * this.span;
+  }
+
   is3d(): boolean {
     return this.spec?.inputDim === 3;
   }
@@ -40,11 +45,11 @@ export class SceneSpace {
 
   /** New spec, plane and window; true when the camera should re-frame (another window or input dimension). */
   setSpec(spec: ViewSpec, plane: ViewPlane, window: ViewWindow): boolean {
-    const reframe = !this.window || JSON.stringify(this.window) !== JSON.stringify(window) || this.spec?.inputDim !== spec.inputDim;
+    const reframe = !this.window || !sameWindow(this.window, window) || this.spec?.inputDim !== spec.inputDim;
     this.spec = spec;
     this.plane = plane;
     this.window = window;
-    if (this.surface && JSON.stringify(this.surface.plane) !== JSON.stringify(plane)) this.surface = undefined;
+    if (this.surface && !samePlane(this.surface.plane, plane)) this.surface = undefined;
     this.span = this.is3d()
       ? Math.max(...spec.domain.map(([lo, hi]) => hi - lo))
       : Math.max(window[0][1] - window[0][0], window[1][1] - window[1][0]);
