@@ -14,8 +14,15 @@ export async function captureCli(command: (args: string[]) => Promise<number>, a
   let stderr = '';
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
+  // Only the command's text: node:test's own reports (binary, on stdout) pass through, or a report written meanwhile is lost.
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) =>
+    typeof chunk === 'string'
+      ? ((stdout += chunk), true)
+      : (out as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: unknown, ...rest: unknown[]) =>
+    typeof chunk === 'string'
+      ? ((stderr += chunk), true)
+      : (err as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stderr.write;
   try {
     return { code: await command(args), stdout, stderr };
   } finally {
