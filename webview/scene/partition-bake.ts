@@ -88,7 +88,7 @@ export class PartitionBake {
     this.chunksSinceMipmap = 0;
   }
 
-  /** Draw the next chunk into the texture, or rebuild its mipmaps: 'rasterized' while the bake goes on, then 'idle'. */
+  /** Draw the next chunk into the texture, or rebuild its mipmaps: 'more' while the bake goes on, then 'idle'. */
   step(renderer: THREE.WebGLRenderer): FrameWork {
     if (!this.active) return 'idle';
     const { fills, triangles, edges, segments } = this.source;
@@ -99,7 +99,7 @@ export class PartitionBake {
         this.active = false;
         document.body.dataset.partitionBake = 'done';
       }
-      return 'rasterized';
+      return 'more';
     }
     const drawFills = this.nextTriangle < triangles && fills !== undefined;
     const drawEdges = !drawFills && this.nextSegment < segments && edges !== undefined;
@@ -114,7 +114,7 @@ export class PartitionBake {
       // Allocated above with every mip level; from here on they are rebuilt only every few chunks.
       this.target.texture.generateMipmaps = false;
       renderer.compile(this.bakeScene, this.camera);
-      return 'rasterized';
+      return 'more';
     }
     this.shown = true;
     // Each frame draws its chunk from a small geometry of its own: the layers' whole buffers (tens of MB) are never
@@ -141,7 +141,7 @@ export class PartitionBake {
       chunk.dispose();
       this.chunksSinceMipmap++;
     }
-    return 'rasterized';
+    return 'more';
   }
 
   /** three builds a target's mipmaps at the end of a render into it: an empty scene's render does only that. */

@@ -16,10 +16,10 @@ export interface ViewportCallbacks {
 }
 
 /**
- * What the work before a frame did: 'idle' (none left), 'more' (main-thread work; the frame is drawn too, more follows),
- * 'rasterized' (GPU work into a texture: on a software rasterizer it takes the frame for itself, the next frame draws).
+ * What the work before a frame did: 'idle' (none left) or 'more' (a chunk done, more follows). On a software rasterizer a
+ * chunk (a layer build on the main thread, a texture chunk on the CPU rasterizer) takes its frame and the next frame only draws.
  */
-export type FrameWork = 'idle' | 'more' | 'rasterized';
+export type FrameWork = 'idle' | 'more';
 
 export class Viewport {
   readonly webgl: 0 | 1 | 2;
@@ -42,7 +42,7 @@ export class Viewport {
   /** On a software renderer: the antialiased path for frames drawn at rest. */
   private readonly still: StillFrames | undefined;
   private frame = 0;
-  /** The last frame rasterized work of its own: this one only draws (then work resumes). */
+  /** The last frame did a chunk of work on a software rasterizer: this one only draws (then work resumes). */
   private drawOnlyNext = false;
   /** Until the user orbits, resizes re-frame the default view (a narrow panel needs the camera further back). */
   private userMovedCamera = false;
@@ -105,8 +105,8 @@ export class Viewport {
       const resumeWork = this.drawOnlyNext;
       const work = renderer && !this.drawOnlyNext ? (this.callbacks.beforeDraw?.(renderer) ?? 'idle') : 'idle';
       this.drawOnlyNext = false;
-      // A software rasterizer cannot fill a chunk of the texture and draw the scene within one frame's budget.
-      if (work === 'rasterized' && this.software) {
+      // A software rasterizer cannot do a chunk of work (a layer build, a texture chunk) and draw the scene in one frame's budget.
+      if (work !== 'idle' && this.software) {
         this.drawOnlyNext = true;
         this.requestRender();
         return;
