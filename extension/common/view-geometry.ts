@@ -72,7 +72,6 @@ function orthogonalAxis(dim: number, found: number[][]): number[] {
   return unitVector(dim, 0);
 }
 
-/** (u, v) of x on the plane (orthogonal projection; e1, e2 orthonormal). */
 /** The same plane, coordinate for coordinate (a new plane or window means new surfaces and a new camera frame). */
 export function samePlane(a: ViewPlane, b: ViewPlane): boolean {
   return sameNumbers(a.origin, b.origin) && sameNumbers(a.e1, b.e1) && sameNumbers(a.e2, b.e2);
@@ -86,6 +85,7 @@ function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/** (u, v) of x on the plane (orthogonal projection; e1, e2 orthonormal). */
 export function projectToPlane(plane: ViewPlane, x: number[]): [number, number] {
   const rel = x.map((xi, d) => xi - plane.origin[d]);
   return [dot(rel, plane.e1), dot(rel, plane.e2)];

@@ -108,9 +108,7 @@ export class TrainerClient {
     this.exited = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
         clearTimeout(this.killTimer);
-        // Whatever the trainer left half-written beside the run goes; a run renamed into place is whole and stays.
-        if (this.child.pid !== undefined && this.outcome?.kind !== 'done')
-          rmSync(tempRunDir(this.start.runDir, this.child.pid), { recursive: true, force: true });
+        this.removeTempRun();
         if (!this.outcome) {
           // Once finishing, a Stop was not acted on: an exit without 'done' is a crash, not a stop (unless it was killed on purpose).
           if (this.killRequested || (this.stopRequested && !this.finishingRun)) {
@@ -123,9 +121,11 @@ export class TrainerClient {
         }
         resolve();
       });
-    });
-    this.child.on('error', (err) => {
-      if (!this.outcome) this.finish({ kind: 'crashed', message: `the trainer process could not run: ${err.message}` });
+      this.child.on('error', (err) => {
+        if (!this.outcome) this.finish({ kind: 'crashed', message: `the trainer process could not run: ${err.message}` });
+        // A process that never started emits no 'exit'.
+        if (this.child.pid === undefined) resolve();
+      });
     });
 
     this.channel.send(this.start);
@@ -181,6 +181,17 @@ export class TrainerClient {
       if (this.child.connected) this.child.disconnect();
     }
     this.events.ended(outcome);
+  }
+
+  /** Whatever the trainer left half-written beside the run goes (a run renamed into place is whole and stays); never throws. */
+  private removeTempRun(): void {
+    if (this.child.pid === undefined || this.outcome?.kind === 'done') return;
+    const temp = tempRunDir(this.start.runDir, this.child.pid);
+    try {
+      rmSync(temp, { recursive: true, force: true, maxRetries: 3 });
+    } catch (err) {
+      this.events.log('warn', `could not remove the unfinished ${temp}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   private logLines(level: 'info' | 'error', text: string): void {

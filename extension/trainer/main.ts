@@ -107,6 +107,9 @@ async function start(request: StartTraining): Promise<void> {
 process.on('message', (message: unknown) => channel.receive(message));
 // The host owns our lifetime: when the channel closes, leave.
 process.on('disconnect', () => process.exit(0));
+// A terminal's Ctrl+C reaches the whole process group: the parent turns it into 'stop' (or a kill), so a run being written is kept.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
 process.on('uncaughtException', (err) => {
   send({ type: 'error', message: `trainer crashed: ${err.message}`, ...(err.stack ? { detail: err.stack } : {}) });
   process.exit(1);

@@ -205,6 +205,8 @@ export class SceneView {
         this.space,
         baked && this.surfaceLayer.pickable ? { fills: fillGeometry, triangles, edges: edgeGeometry, segments } : undefined,
       );
+      // No frame may lay the previous bake over the new surface.
+      this.surfaceLayer.setBaked(this.bake.texture);
       return true;
     };
     // Hundreds of thousands of cells take a few hundred ms per layer to build: the layers (and the edges in chunks of

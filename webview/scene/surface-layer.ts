@@ -152,7 +152,7 @@ function surfaceMaterial(baked: { value: THREE.Texture }): THREE.MeshLambertMate
       .replace('#include <common>', '#include <common>\nuniform sampler2D bakedPartition;\nvarying vec2 vBakedUv;')
       .replace(
         '#include <opaque_fragment>',
-        'vec4 bakedTexel = texture2D( bakedPartition, vBakedUv );\noutgoingLight = outgoingLight * ( 1.0 - bakedTexel.a ) + bakedTexel.rgb * bakedTexel.a;\n#include <opaque_fragment>',
+        'vec4 bakedTexel = texture2D( bakedPartition, vBakedUv );\noutgoingLight = outgoingLight * ( 1.0 - bakedTexel.a ) + bakedTexel.rgb * bakedTexel.a;\ndiffuseColor.a = mix( diffuseColor.a, 1.0, bakedTexel.a );\n#include <opaque_fragment>',
       );
   };
   material.customProgramCacheKey = () => 'police-surface-with-bake';
