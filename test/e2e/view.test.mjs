@@ -159,16 +159,14 @@ test('when the training is done the view shows the proved certificate and the tr
 /** The loss chart's label when the training ended live; the reopened run must read the same. */
 let liveLossLabel;
 
-test('hovering the surface shows the cell, its pattern distance to R and, from the worker, its affine map', async () => {
-  const frame = await viewFrame();
-  assert.ok(frame, 'the view frame is gone');
-  // Next to R's first vertex (its marker is on screen by construction) the surface is under the mouse.
+/** Moves the mouse `offset` px up-right of region 0's first vertex, waits for the tooltip to carry the cell's map: its text, and the frame's box. */
+async function hoverNearFirstVertex(frame, offset, what, timeoutMs) {
   const vertex = await frame.evaluate(() => window.policeView.vertexScreenPosition(0, 0));
   const box = await (await frame.frameElement()).boundingBox();
   assert.ok(vertex && box, `vertex ${JSON.stringify(vertex)}, frame box ${JSON.stringify(box)}`);
-  await page.mouse.move(box.x + vertex.x + 12, box.y + vertex.y - 12, { steps: 3 });
+  await page.mouse.move(box.x + vertex.x + offset, box.y + vertex.y - offset, { steps: 3 });
   const text = await waitFor(
-    "the tooltip to show the cell's affine map",
+    what,
     async () => {
       const current = await (
         await viewFrame()
@@ -178,8 +176,16 @@ test('hovering the surface shows the cell, its pattern distance to R and, from t
         .catch(() => '');
       return current && /y0 = \[/.test(current) ? current : undefined;
     },
-    15_000,
+    timeoutMs,
   );
+  return { text, box };
+}
+
+test('hovering the surface shows the cell, its pattern distance to R and, from the worker, its affine map', async () => {
+  const frame = await viewFrame();
+  assert.ok(frame, 'the view frame is gone');
+  // Next to R's first vertex (its marker is on screen by construction) the surface is under the mouse.
+  const { text, box } = await hoverNearFirstVertex(frame, 12, "the tooltip to show the cell's affine map", 15_000);
   assert.match(text, /linear region #\d+/);
   assert.match(text, /same activation pattern as R|activation-pattern distance to R: \d+/);
   await screenshot('hover-cell-map');
@@ -402,23 +408,7 @@ test("fig1, the paper's first figure: its ~200,000 linear regions drawn, each fi
   assert.equal(filled.regionCells, '1', 'the triangle lies inside one linear region');
   await screenshot('fig1-partition-filled');
   // Hover next to the triangle's first vertex: the worker locates the cell and sends its affine map.
-  const vertex = await frame.evaluate(() => window.policeView.vertexScreenPosition(0, 0));
-  const box = await (await frame.frameElement()).boundingBox();
-  assert.ok(vertex && box, `vertex ${JSON.stringify(vertex)}, frame box ${JSON.stringify(box)}`);
-  await page.mouse.move(box.x + vertex.x + 25, box.y + vertex.y - 25, { steps: 3 });
-  const text = await waitFor(
-    "the tooltip to show the hovered cell's affine map",
-    async () => {
-      const current = await (
-        await viewFrame()
-      )
-        ?.locator('.tooltip')
-        .innerText()
-        .catch(() => '');
-      return current && /y0 = \[/.test(current) ? current : undefined;
-    },
-    30_000,
-  );
+  const { text } = await hoverNearFirstVertex(frame, 25, "the tooltip to show the hovered cell's affine map", 30_000);
   assert.match(text, /linear region #\d+/);
   assert.match(text, /y1 = \[/, 'both class scores have their map');
   assert.ok(Number((await viewState()).hoveredCell) >= 0, 'the hovered cell is outlined');

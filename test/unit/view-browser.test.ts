@@ -180,19 +180,27 @@ test('training progress grows the loss curve; a surface shows its linear regions
   assert.ok(shot.length > 20_000, 'the screenshot has content');
 });
 
+/** Distinct colours on the scene's canvas, scaled down to width × height (a drawn scene has many; a blank one few). */
+function distinctColours(width: number, height: number): Promise<number> {
+  return page.evaluate(
+    ([w, h]) => {
+      const canvas = document.querySelector('.scene canvas') as HTMLCanvasElement;
+      const copy = document.createElement('canvas');
+      copy.width = w;
+      copy.height = h;
+      const ctx = copy.getContext('2d')!;
+      ctx.drawImage(canvas, 0, 0, w, h);
+      const pixels = ctx.getImageData(0, 0, w, h).data;
+      const colours = new Set<number>();
+      for (let i = 0; i < pixels.length; i += 4) colours.add((pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2]);
+      return colours.size;
+    },
+    [width, height],
+  );
+}
+
 test('the 3-D scene actually draws: the canvas holds many distinct colours', async () => {
-  const distinct = await page.evaluate(() => {
-    const canvas = document.querySelector('.scene canvas') as HTMLCanvasElement;
-    const copy = document.createElement('canvas');
-    copy.width = 200;
-    copy.height = 150;
-    const ctx = copy.getContext('2d')!;
-    ctx.drawImage(canvas, 0, 0, copy.width, copy.height);
-    const pixels = ctx.getImageData(0, 0, copy.width, copy.height).data;
-    const colours = new Set<number>();
-    for (let i = 0; i < pixels.length; i += 4) colours.add((pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2]);
-    return colours.size;
-  });
+  const distinct = await distinctColours(200, 150);
   assert.ok(distinct > 50, `only ${distinct} colours on the canvas`);
 });
 
@@ -514,18 +522,7 @@ test('a partition of 30,000 cells draws every edge and, coloured by linear regio
   assert.ok(Number(hooks.wireSegments) >= partition.polygonStart[partition.cellCount] / 2, `${hooks.wireSegments} edges`);
   await page.getByText('Top view').click();
   await page.waitForTimeout(500);
-  const distinct = await page.evaluate(() => {
-    const canvas = document.querySelector('.scene canvas') as HTMLCanvasElement;
-    const copy = document.createElement('canvas');
-    copy.width = 300;
-    copy.height = 200;
-    const ctx = copy.getContext('2d')!;
-    ctx.drawImage(canvas, 0, 0, copy.width, copy.height);
-    const pixels = ctx.getImageData(0, 0, copy.width, copy.height).data;
-    const colours = new Set<number>();
-    for (let i = 0; i < pixels.length; i += 4) colours.add((pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2]);
-    return colours.size;
-  });
+  const distinct = await distinctColours(300, 200);
   assert.ok(distinct > 2000, `only ${distinct} colours: the cells are not filled each in its own colour`);
   await page.screenshot({ path: join(SCREENSHOTS, 'view-30k-cells-filled.png') });
   await page.selectOption('select[aria-label="Colour"]', 'value');
