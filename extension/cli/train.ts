@@ -98,27 +98,18 @@ type TrainerOutcome =
  */
 async function runTrainer(start: StartTraining, printer: ProgressPrinter, onReady: (backend: string) => void): Promise<TrainerOutcome> {
   const { script, execArgv } = trainerEntry();
-  let ended: TrainingOutcome | undefined;
   let signalled: 'SIGINT' | 'SIGTERM' | undefined;
-  let lastStep = 0;
   const client = new TrainerClient(
     script,
     start,
     {
       message: () => undefined,
       ready: (backend, reason) => onReady(reason ?? backend),
-      progress: (p) => {
-        lastStep = p.step;
-        printer.update(p);
-      },
+      progress: (p) => printer.update(p),
       snapshot: () => undefined,
-      finishing: (f) => {
-        lastStep = f.step;
-      },
+      finishing: () => undefined,
       log: (_level, message) => process.stderr.write(`police train: ${message}\n`),
-      ended: (outcome) => {
-        ended = outcome;
-      },
+      ended: () => undefined,
     },
     // The trainer's own prints (tfjs notices) must not mix into --json on stdout.
     { execArgv, output: (_stream, text) => process.stderr.write(text) },
@@ -136,13 +127,13 @@ async function runTrainer(start: StartTraining, printer: ProgressPrinter, onRead
   const onTerm = (): void => onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  let outcome: TrainingOutcome;
   try {
-    await client.exited;
+    outcome = await client.exited;
   } finally {
     process.removeListener('SIGINT', onInt);
     process.removeListener('SIGTERM', onTerm);
   }
-  const outcome = ended ?? { kind: 'crashed' as const, message: 'the trainer process ended without a word' };
   switch (outcome.kind) {
     case 'done':
       return { kind: 'done', done: outcome.done };
@@ -151,7 +142,7 @@ async function runTrainer(start: StartTraining, printer: ProgressPrinter, onRead
     case 'stopped':
       return { kind: 'signal', signal: signalled ?? 'SIGINT', step: outcome.step };
     case 'crashed':
-      return signalled ? { kind: 'signal', signal: signalled, step: lastStep } : outcome;
+      return signalled ? { kind: 'signal', signal: signalled, step: client.step } : outcome;
   }
 }
 

@@ -56,7 +56,8 @@ export class TrainerClient {
   private killTimer: NodeJS.Timeout | undefined;
   private lastStep = 0;
   private stderrTail = '';
-  readonly exited: Promise<void>;
+  /** Settles once the process is gone (or never started), with the outcome `ended` reported. */
+  readonly exited: Promise<TrainingOutcome>;
 
   constructor(
     trainerScript: string,
@@ -119,12 +120,12 @@ export class TrainerClient {
             this.finish({ kind: 'crashed', message: `the trainer process ${how}${tail ? `: ${tail}` : ''}` });
           }
         }
-        resolve();
+        resolve(this.outcome!);
       });
       this.child.on('error', (err) => {
         if (!this.outcome) this.finish({ kind: 'crashed', message: `the trainer process could not run: ${err.message}` });
         // A process that never started emits no 'exit'.
-        if (this.child.pid === undefined) resolve();
+        if (this.child.pid === undefined) resolve(this.outcome!);
       });
     });
 
@@ -133,6 +134,11 @@ export class TrainerClient {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** The last step the trainer reported (progress or finishing). */
+  get step(): number {
+    return this.lastStep;
   }
 
   get runDir(): string {
@@ -148,7 +154,7 @@ export class TrainerClient {
    * Ask the trainer to stop; kill it if it has not said 'stopped' within STOP_GRACE_MS.
    * Once it is finishing, the run is kept: nothing is sent and the promise settles when it is written.
    */
-  stop(): Promise<void> {
+  stop(): Promise<TrainingOutcome> {
     // A second Stop must not postpone the kill deadline set by the first.
     if (this.finishingRun || this.stopRequested || this.outcome || this.child.exitCode !== null || this.child.signalCode !== null)
       return this.exited;
@@ -160,7 +166,7 @@ export class TrainerClient {
   }
 
   /** Kill at once, even a trainer writing its run (extension deactivation, a second Ctrl+C); the outcome is a stop. */
-  kill(): Promise<void> {
+  kill(): Promise<TrainingOutcome> {
     this.stopRequested = true;
     this.killRequested = true;
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
