@@ -1,5 +1,5 @@
-// Training ops rewritten onto kernels every backend runs fast: tfjs-wasm's Slice, LeakyRelu, Greater/Select and row Sum
-// cost 5–20× an element-wise multiply on a (batch + P)×W matrix (measured, DESIGN §3), and a step calls them per layer.
+// Training ops rewritten onto kernels every backend runs fast: tfjs-wasm's LeakyRelu and Greater/Select cost 5–20× an
+// element-wise multiply on a (batch + P)×W matrix (measured, DESIGN §3), and a step calls them per layer (Slice: wasm-kernels.ts).
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Rows start … start + count − 1 of x (a contiguous block: a copy, with wasm-kernels' Slice). */
