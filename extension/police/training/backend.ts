@@ -37,8 +37,9 @@ export interface Workload {
 export const GPU_MIN_STEP_FLOPS = 2e9;
 
 /**
- * Under 'auto', wasm uses every core from this much work per step, else one thread: measured with `police bench --backend all`
- * on 2 cores, a thread pool pays only once matmuls dominate the step (fig2 15 vs 35 ms, (2,3,1024) 645 vs 483 ms on 1 vs 2 threads).
+ * Under 'auto', wasm uses every core from this much work per step, else one thread. On 2 free cores two threads already pay
+ * from ~0.15 GFLOP (fig1 17–23 vs 26–28 s), but with one core taken by another job they lost 1.8× (fig1 52–58 vs 29–32 s);
+ * from here on matmuls dominate: ahead on free cores ((2,3,1024) 645 vs 483 ms), about even under load (680 vs 704).
  */
 export const WASM_THREADS_MIN_STEP_FLOPS = 8e9;
 
@@ -196,7 +197,7 @@ export function wasmThreadsFor(workload: Workload | undefined, options: BackendO
     threads: 1,
     why:
       cores > 1
-        ? `auto: the step (${gflop} GFLOP) is below ${WASM_THREADS_MIN_STEP_FLOPS / 1e9} GFLOP, where threads cost more than they gain`
+        ? `auto: the step (${gflop} GFLOP) is below ${WASM_THREADS_MIN_STEP_FLOPS / 1e9} GFLOP, where threads lose as soon as another job takes a core`
         : 'one core',
   };
 }
