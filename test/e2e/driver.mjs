@@ -112,6 +112,9 @@ export async function openFile(name) {
 
 /** Put the cursor on a 1-based line and column with the Go to Line box. */
 export async function gotoLine(line, column) {
+  // A click on a tab gives the editor the keyboard a moment later: a Ctrl+G before then opens a box that closes again
+  // as the editor takes focus, and its Enter lands in the text.
+  await editorHasKeyboard('the editor to take the keyboard before Go to Line');
   await page.keyboard.press('Control+G');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible' });
@@ -119,11 +122,22 @@ export async function gotoLine(line, column) {
   await input.press('Enter');
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
   // Focus returns to the editor a moment after the box hides; a key pressed before then (an Undo) is lost.
+  await editorHasKeyboard('the editor to take the keyboard back');
   await waitFor(
-    'the editor to take the keyboard back',
-    () => page.evaluate(() => document.activeElement?.classList.contains('inputarea') === true),
+    `the cursor to reach line ${line}`,
+    async () =>
+      (
+        await page
+          .locator('[id="status.editor.selection"]')
+          .innerText()
+          .catch(() => '')
+      ).startsWith(`Ln ${line},`),
     10_000,
   );
+}
+
+function editorHasKeyboard(what) {
+  return waitFor(what, () => page.evaluate(() => document.activeElement?.classList.contains('inputarea') === true), 10_000);
 }
 
 /** Undo this test's typing in the active editor: back to the file on disk (undo past it is a no-op). */
