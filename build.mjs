@@ -11,7 +11,14 @@ rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 
 // Native addons must never be bundled: they are loaded at run time when the user has them.
-const nodeExternals = ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'];
+const nodeExternals = [
+  'vscode',
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+  'webgpu',
+  'onnxruntime-node',
+  'onnxruntime-node/dist/binding.js',
+];
 
 const nodeCommon = {
   bundle: true,

@@ -1,4 +1,5 @@
-// The threaded wasm build (issue 10): it starts under Node, trains to the same losses and certificate as one thread, and lets the process exit.
+// The threaded wasm build (issue 10): it starts under Node, trains to the same losses and certificate as one thread, and lets the
+// process exit; so do ONNX Runtime's matmul threads, where onnxruntime-node is installed (POLICE_NATIVE_MATMUL=0 turns them off).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,9 +19,23 @@ const spec = tinySpecJson({ name: 'threads-tiny', units: 64, samples: 512, steps
 const specFile = path.join(work, 'threads-tiny.police.json');
 writeFileSync(specFile, JSON.stringify(spec));
 
-/** `police train` with this many wasm threads: its summary, the run's losses and certificate. */
-function trainWith(threads: number): { summary: { proved: boolean }; losses: number[]; certificate: unknown; stderr: string } {
-  const out = path.join(work, `run-${threads}`);
+/** Where the matmuls run: the threads are XNNPACK's (the threaded wasm build) or ONNX Runtime's. */
+type MatMuls = 'xnnpack' | 'onnxruntime';
+const matMulEnv = (matmuls: MatMuls) => ({ POLICE_NATIVE_MATMUL: matmuls === 'xnnpack' ? '0' : '' });
+
+interface Trained {
+  summary: { proved: boolean };
+  losses: number[];
+  certificate: unknown;
+  stderr: string;
+}
+const trained = new Map<string, Trained>();
+
+/** `police train` with this many threads (once per setting): its summary, the run's losses and certificate. */
+function trainWith(threads: number, matmuls: MatMuls): Trained {
+  const out = path.join(work, `run-${threads}-${matmuls}`);
+  const done = trained.get(out);
+  if (done) return done;
   const result = spawnSync(
     process.execPath,
     ['--import', 'tsx', cli, 'train', specFile, '--out', out, '--backend', 'wasm', '--threads', String(threads), '--json'],
@@ -28,7 +43,7 @@ function trainWith(threads: number): { summary: { proved: boolean }; losses: num
       cwd: root,
       encoding: 'utf8',
       timeout: 120_000,
-      env: { ...process.env, POLICE_WASM_THREADS: '' },
+      env: { ...process.env, POLICE_WASM_THREADS: '', ...matMulEnv(matmuls) },
     },
   );
   assert.equal(result.status, 0, result.stderr);
@@ -37,40 +52,60 @@ function trainWith(threads: number): { summary: { proved: boolean }; losses: num
     .split('\n')
     .map((line) => (JSON.parse(line) as { loss: number }).loss);
   const certificate = JSON.parse(readFileSync(path.join(out, 'certificate.json'), 'utf8')) as { regions: { status: string }[] };
-  return {
+  const run = {
     summary: JSON.parse(result.stdout) as { proved: boolean },
     losses,
     certificate: certificate.regions.map((r) => r.status),
     stderr: result.stderr,
   };
+  trained.set(out, run);
+  return run;
+}
+
+/** Losses of two runs agree to `tolerance`, relative. */
+function sameLosses(a: number[], b: number[], tolerance: number): void {
+  assert.equal(a.length, b.length);
+  a.forEach((loss, i) => assert.ok(Math.abs(loss - b[i]) <= tolerance * (1 + Math.abs(b[i])), `loss ${i}: ${loss} vs ${b[i]}`));
 }
 
 test('two wasm threads train to the losses and certificate of one thread, and the trainer says so in its backend line', () => {
-  const one = trainWith(1);
-  const two = trainWith(2);
-  assert.match(one.stderr, /wasm \(SIMD, one thread\)/);
-  assert.match(two.stderr, /wasm \(SIMD, 2 threads\)/, 'the backend line names the thread count');
-  assert.equal(two.losses.length, one.losses.length);
-  two.losses.forEach((loss, i) =>
-    assert.ok(Math.abs(loss - one.losses[i]) <= 1e-5 * (1 + Math.abs(one.losses[i])), `loss ${i}: ${loss} vs ${one.losses[i]}`),
-  );
+  const one = trainWith(1, 'xnnpack');
+  const two = trainWith(2, 'xnnpack');
+  assert.match(one.stderr, /wasm \(SIMD, one thread; matmuls on XNNPACK: POLICE_NATIVE_MATMUL=0\)/);
+  assert.match(two.stderr, /wasm \(SIMD, 2 threads; matmuls on XNNPACK/, 'the backend line names the thread count');
+  sameLosses(two.losses, one.losses, 1e-5);
   assert.deepEqual(two.certificate, one.certificate);
   assert.equal(two.summary.proved, true);
 });
 
-test('a process that trained on wasm threads exits by itself when its work is done (pthreads do not keep it alive)', () => {
-  const fixture = path.join(__dirname, 'fixtures', 'train-in-process.ts');
-  const result = spawnSync(process.execPath, ['--import', 'tsx', fixture, specFile, '2'], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  assert.equal(result.signal, null, 'not killed by the timeout: the process ended on its own');
-  assert.equal(result.status, 0, result.stderr);
-  const printed = JSON.parse(result.stdout.trim().split('\n').pop()!) as { reason: string; losses: number[] };
-  assert.match(printed.reason, /2 threads/);
-  assert.ok(printed.losses.length > 0 && printed.losses.every(Number.isFinite));
+test("ONNX Runtime's matmuls on two threads train to the losses of one thread and of XNNPACK, and the backend line says so", () => {
+  const xnnpack = trainWith(1, 'xnnpack');
+  const one = trainWith(1, 'onnxruntime');
+  const two = trainWith(2, 'onnxruntime');
+  assert.match(one.stderr, /wasm \(SIMD; matmuls on ONNX Runtime's MLAS, one thread\)/);
+  assert.match(two.stderr, /wasm \(SIMD; matmuls on ONNX Runtime's MLAS, 2 threads\)/);
+  sameLosses(two.losses, one.losses, 1e-5);
+  // Another GEMM sums in another order: float32 rounding only, over 30 steps.
+  sameLosses(one.losses, xnnpack.losses, 1e-3);
+  assert.deepEqual(two.certificate, xnnpack.certificate);
+  assert.equal(two.summary.proved, true);
 });
+
+for (const matmuls of ['xnnpack', 'onnxruntime'] as const)
+  test(`a process that trained on ${matmuls === 'xnnpack' ? 'wasm threads' : "ONNX Runtime's threads"} exits by itself when its work is done`, () => {
+    const fixture = path.join(__dirname, 'fixtures', 'train-in-process.ts');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', fixture, specFile, '2'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, ...matMulEnv(matmuls) },
+    });
+    assert.equal(result.signal, null, 'not killed by the timeout: the process ended on its own');
+    assert.equal(result.status, 0, result.stderr);
+    const printed = JSON.parse(result.stdout.trim().split('\n').pop()!) as { reason: string; losses: number[] };
+    assert.match(printed.reason, matmuls === 'xnnpack' ? /SIMD, 2 threads; matmuls on XNNPACK/ : /ONNX Runtime's MLAS, 2 threads/);
+    assert.ok(printed.losses.length > 0 && printed.losses.every(Number.isFinite));
+  });
 
 test('POLICE_WASM_THREADS overrides the setting, 0 means every core, and auto threads only from the calibrated step size', () => {
   assert.deepEqual(requestedWasmThreads(3, {}), { threads: 3, source: 'setting' });

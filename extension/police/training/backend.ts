@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { allCores, requestedWasmThreads, resetWasmBackend, startThreadedWasm } from './wasm-threads';
 import { registerWasmSliceKernels } from './wasm-kernels';
+import { registerNativeMatMul, type NativeMatMul } from './native-matmul';
 
 /** The backend a user asks for: a named one, or the fastest present. */
 export type BackendPreference = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -56,8 +57,11 @@ let webgpuAdapter: { description: string; software: boolean } | undefined;
 /** Also keeps the cpu backend's registration in the bundle. */
 export const cpuBackendVersion = version_cpu;
 let gradientsPatched = false;
-/** Threads of the wasm backend once started (a process starts it once: the pool cannot change afterwards), and why. */
-let wasmStarted: { threads: number; why: string } | undefined;
+/**
+ * Threads of the wasm backend once started (a process starts it once: the pool cannot change afterwards), and why; with
+ * ONNX Runtime's matmuls they are its threads, wasm itself running on one.
+ */
+let wasmStarted: { threads: number; why: string; matmuls: NativeMatMul } | undefined;
 
 /** Loads an optional native package without letting the bundler see it (it must stay external). */
 function optionalRequire(name: string): { error?: string } {
@@ -212,18 +216,22 @@ async function tryWasm(notes: string[], workload: Workload | undefined, options:
   try {
     if (!wasmStarted) {
       const wanted = wasmThreadsFor(workload, options);
-      if (wanted.threads > 1) {
+      const matmuls = await registerNativeMatMul(wanted.threads);
+      if (matmuls.native) {
+        // The threads are ONNX Runtime's; wasm runs the rest of the step on one.
+        wasmStarted = { threads: wanted.threads, why: wanted.why, matmuls };
+      } else if (wanted.threads > 1) {
         const threaded = await startThreadedWasm(wanted.threads, dir);
         if ('threads' in threaded) {
-          wasmStarted = { threads: threaded.threads, why: wanted.why };
+          wasmStarted = { threads: threaded.threads, why: wanted.why, matmuls };
           return true;
         }
         notes.push(`wasm threads: ${threaded.reason}; running one thread`);
         resetWasmBackend();
         setWasmPaths(dir + path.sep);
-        wasmStarted = { threads: 1, why: `${wanted.threads} threads asked (${wanted.why}), ${threaded.reason}` };
+        wasmStarted = { threads: 1, why: `${wanted.threads} threads asked (${wanted.why}), ${threaded.reason}`, matmuls };
       } else {
-        wasmStarted = { threads: 1, why: wanted.why };
+        wasmStarted = { threads: 1, why: wanted.why, matmuls };
       }
     }
     if (await tf.setBackend('wasm')) return true;
@@ -284,7 +292,7 @@ export async function initBackend(
     running === 'webgpu'
       ? `webgpu on ${webgpuAdapter?.description ?? 'a GPU'}`
       : running === 'wasm'
-        ? `wasm (SIMD, ${wasmThreadCount() === 1 ? 'one thread' : `${wasmThreadCount()} threads`})`
+        ? wasmDescription()
         : running === 'tensorflow'
           ? 'tensorflow (tfjs-node)'
           : 'cpu (plain JavaScript)';
@@ -305,7 +313,16 @@ export async function initBackend(
   return choice;
 }
 
-/** Threads the running wasm backend uses (1 before it starts or on the one-thread build). */
+/** The backend line's wasm part: its threads, and where its matmuls run. */
+function wasmDescription(): string {
+  const threads = wasmThreadCount() === 1 ? 'one thread' : `${wasmThreadCount()} threads`;
+  const matmuls = wasmStarted?.matmuls;
+  return matmuls?.native
+    ? `wasm (SIMD; matmuls on ONNX Runtime's MLAS, ${threads})`
+    : `wasm (SIMD, ${threads}; matmuls on XNNPACK${matmuls ? `: ${matmuls.reason}` : ''})`;
+}
+
+/** Threads the running wasm backend's training uses (1 before it starts or on the one-thread build). */
 export function wasmThreadCount(): number {
   return wasmStarted?.threads ?? 1;
 }

@@ -1,0 +1,143 @@
+// The wasm backend's matmuls on ONNX Runtime's CPU GEMM (MLAS: AVX2/AVX-512/NEON with FMA), where the optional
+// 'onnxruntime-node' package is installed: tfjs-wasm's XNNPACK has 4-lane SIMD without FMA (fig1's 515×256×256 in 4.2 ms
+// on one thread, MLAS 1.0 ms). Everything else stays on wasm; the tensors stay in the wasm heap.
+import * as tf from '@tensorflow/tfjs-core';
+import { onnx } from 'onnx-proto';
+
+/** The part of tfjs-backend-wasm's BackendWasm the kernel uses. */
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
+}
+
+interface OrtTensor {
+  data: Float32Array;
+}
+type OrtTensorConstructor = new (type: 'float32', data: Float32Array, dims: number[]) => OrtTensor;
+/** onnxruntime-node's native session: its `run` is synchronous (the package's public API only wraps it in a promise). */
+interface OrtNativeSession {
+  loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): Promise<void>;
+  run(feeds: Record<string, OrtTensor>, fetches: Record<string, null>, options: object): Record<string, OrtTensor>;
+}
+interface OrtBinding {
+  binding: { InferenceSession: new () => OrtNativeSession };
+  initOrt(): void;
+}
+
+/**
+ * Below this much work (multiply-adds) or this inner size a call's fixed cost (about 30 µs) or MLAS's short-K kernels lose
+ * to XNNPACK (515×2×256: 0.31 ms against 0.1), so those stay on wasm.
+ */
+const MIN_MACS = 1 << 18;
+const MIN_INNER = 16;
+
+/** How the wasm backend's matmuls run: on ONNX Runtime with its thread count, or on XNNPACK and why. */
+export type NativeMatMul = { native: true; threads: number } | { native: false; reason: string };
+
+/** Decided once per process (the kernel is registered once); undefined before. */
+let state: NativeMatMul | undefined;
+
+/** One Gemm model per transpose pair, with symbolic sizes: ONNX Runtime plans it once and runs any shape. */
+function gemmModel(transA: boolean, transB: boolean): Uint8Array {
+  const float = onnx.TensorProto.DataType.FLOAT;
+  const input = (name: string, dims: string[]) =>
+    onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: float, shape: { dim: dims.map((dimParam) => ({ dimParam })) } } } });
+  const flag = (name: string, on: boolean) => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: on ? 1 : 0 });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: {
+      name: 'police-matmul',
+      node: [{ opType: 'Gemm', input: ['a', 'b'], output: ['c'], attribute: [flag('transA', transA), flag('transB', transB)] }],
+      input: [input('a', transA ? ['K', 'M'] : ['M', 'K']), input('b', transB ? ['N', 'K'] : ['K', 'N'])],
+      output: [input('c', ['M', 'N'])],
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** The threaded wasm build's heap is a SharedArrayBuffer, which ONNX Runtime's binding does not take: copy those. */
+function unshared(view: Float32Array): Float32Array {
+  return view.buffer instanceof ArrayBuffer ? view : view.slice();
+}
+
+/** The package, kept out of the bundle: a native addon with one binary per platform (build.mjs marks it external). */
+async function loadOrt(): Promise<{ Tensor: OrtTensorConstructor; native: OrtBinding }> {
+  const ort = (await import(/* webpackIgnore: true */ 'onnxruntime-node')) as unknown as { Tensor: OrtTensorConstructor };
+  // A CommonJS file: under import() its exports may come as the namespace's default.
+  const module = (await import(/* webpackIgnore: true */ 'onnxruntime-node/dist/binding.js')) as unknown as OrtBinding & {
+    default?: OrtBinding;
+  };
+  return { Tensor: ort.Tensor, native: module.default ?? module };
+}
+
+/**
+ * Routes the wasm backend's 2-D matmuls (and batch-1 3-D ones) to ONNX Runtime with `threads` intra-op threads (then the
+ * wasm backend itself runs on one thread: its kernels between two matmuls are small, and two pools would fight for the cores).
+ * Returns why not where the package is missing or `POLICE_NATIVE_MATMUL=0`; every call after the first returns the first's answer.
+ */
+export async function registerNativeMatMul(threads: number): Promise<NativeMatMul> {
+  if (state) return state;
+  if (process.env.POLICE_NATIVE_MATMUL === '0') return (state = { native: false, reason: 'POLICE_NATIVE_MATMUL=0' });
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  if (!original) return (state = { native: false, reason: "tfjs-backend-wasm's BatchMatMul is not registered" });
+  let Tensor: OrtTensorConstructor;
+  const sessions: OrtNativeSession[] = [];
+  try {
+    const loaded = await loadOrt();
+    Tensor = loaded.Tensor;
+    loaded.native.initOrt();
+    for (const [transA, transB] of [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const) {
+      const session = new loaded.native.binding.InferenceSession();
+      const bytes = gemmModel(transA, transB);
+      const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      await session.loadModel(buffer, 0, buffer.byteLength, {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+        // Spinning workers would take the cores from the wasm kernels that run between two matmuls.
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
+      });
+      sessions.push(session);
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return (state = { native: false, reason: `onnxruntime-node could not start (${message})` });
+  }
+  const matMul = (args: {
+    inputs: { a: tf.TensorInfo; b: tf.TensorInfo };
+    attrs: { transposeA: boolean; transposeB: boolean };
+    backend: WasmHeapBackend;
+  }): tf.TensorInfo => {
+    const { a, b } = args.inputs;
+    const { transposeA, transposeB } = args.attrs;
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const batchOne = (shape: number[]) => shape.length === 2 || (shape.length === 3 && shape[0] === 1);
+    const [M, K] = transposeA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
+    const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || !batchOne(a.shape) || !batchOne(b.shape) || K < MIN_INNER || M * K * N < MIN_MACS)
+      return original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    const out = args.backend.makeOutput(ra === 3 || rb === 3 ? [1, M, N] : [M, N], 'float32');
+    // Views after makeOutput: growing the heap there detaches earlier views.
+    const dimsA = transposeA ? [K, M] : [M, K];
+    const dimsB = transposeB ? [N, K] : [K, N];
+    const feeds = {
+      a: new Tensor('float32', unshared(args.backend.typedArrayFromHeap(a) as Float32Array), dimsA),
+      b: new Tensor('float32', unshared(args.backend.typedArrayFromHeap(b) as Float32Array), dimsB),
+    };
+    const result = sessions[(transposeA ? 2 : 0) + (transposeB ? 1 : 0)].run(feeds, { c: null }, {});
+    (args.backend.typedArrayFromHeap(out) as Float32Array).set(result.c.data);
+    return out;
+  };
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  // The original's setup binds its wasm function when the backend starts; it still runs the calls left to XNNPACK.
+  tf.registerKernel({ ...original, kernelFunc: matMul as unknown as tf.KernelFunc });
+  return (state = { native: true, threads });
+}
