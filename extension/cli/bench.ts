@@ -21,6 +21,7 @@ import { createRng } from '../police/common/random';
 import type { BackendPreference } from '../protocol/messages';
 import { BACKEND_PREFERENCES, initBackend, wasmThreadCount } from '../police/training/backend';
 import { allCores } from '../police/training/wasm-threads';
+import { nativeMatMulInstalled } from '../police/training/native-matmul';
 import { train } from '../police/training/train';
 import { validateSpecText } from '../police/spec/parse';
 
@@ -326,6 +327,7 @@ async function benchBackend(
  */
 function benchWasmChild(
   threads: number,
+  xnnpackOnly: boolean,
   options: { quick: boolean; json: boolean; only?: BenchConfig; figures: boolean },
   say: (line: string) => void,
 ): BackendResult {
@@ -343,7 +345,12 @@ function benchWasmChild(
   if (options.quick) args.push('--quick');
   if (options.only) args.push('--only', `${options.only.D},${options.only.L},${options.only.W}`);
   if (!options.figures) args.push('--skip-figures');
-  const child = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  const child = spawnSync(process.execPath, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+    env: xnnpackOnly ? { ...process.env, POLICE_NATIVE_MATMUL: '0' } : process.env,
+  });
   // The child's header and skip lines arrive on its stderr (it runs with --json).
   for (const line of (child.stderr ?? '').split('\n').filter(Boolean)) say(line);
   if (!options.json) say(TABLE_HEADER);
@@ -414,11 +421,13 @@ export async function benchCommand(args: string[]): Promise<number> {
     if (result) results.set(label(preference === 'auto' ? tf.getBackend() : preference, wasmThreadCount()), result);
   }
   if (backend === 'all') {
-    // wasm on one thread, then on every core, each in its own process.
-    for (const n of allCores() > 1 ? [1, allCores()] : [1]) {
-      const result = benchWasmChild(n, options, say);
-      results.set(label('wasm', result.rows[0]?.threads ?? result.figures[0]?.threads ?? n), result);
-    }
+    // wasm on one thread, then on every core, each in its own process; with ONNX Runtime's matmuls, then XNNPACK's too.
+    for (const xnnpackOnly of nativeMatMulInstalled() ? [false, true] : [false])
+      for (const n of allCores() > 1 ? [1, allCores()] : [1]) {
+        const result = benchWasmChild(n, xnnpackOnly, options, say);
+        const threadsUsed = result.rows[0]?.threads ?? result.figures[0]?.threads ?? n;
+        results.set(xnnpackOnly ? `xnnpack ×${threadsUsed}` : label('wasm', threadsUsed), result);
+      }
   }
   if (results.size > 1 && !values.json) {
     const names = [...results.keys()];

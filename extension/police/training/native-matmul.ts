@@ -61,6 +61,16 @@ function unshared(view: Float32Array): Float32Array {
   return view.buffer instanceof ArrayBuffer ? view : view.slice();
 }
 
+/** Whether onnxruntime-node can be found from here (without loading it). */
+export function nativeMatMulInstalled(): boolean {
+  try {
+    require.resolve('onnxruntime-node');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The package, kept out of the bundle: a native addon with one binary per platform (build.mjs marks it external). */
 async function loadOrt(): Promise<{ Tensor: OrtTensorConstructor; native: OrtBinding }> {
   const ort = (await import(/* webpackIgnore: true */ 'onnxruntime-node')) as unknown as { Tensor: OrtTensorConstructor };
