@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../extension/police/training/backend';
+import { nativeMatMulCalls } from '../../extension/police/training/native-matmul';
 import { expectNoLeakedTensors } from './tf-harness';
 
 /** A deterministic pseudo-random matrix (no two runs differ, no subnormals). */
@@ -47,13 +48,14 @@ test("the trainer's backend line says the matmuls run on ONNX Runtime", () => {
   assert.match(reason, /matmuls on ONNX Runtime's MLAS/, reason);
 });
 
-const cases: Array<{ what: string; M: number; K: number; N: number; batch?: number }> = [
-  { what: "fig1's hidden layer (515×256·256×256, on ONNX Runtime)", M: 515, K: 256, N: 256 },
-  { what: "fig1's weight gradient (256×515·515×256)", M: 256, K: 515, N: 256 },
-  { what: 'a batch-1 3-D product', M: 300, K: 64, N: 40, batch: 1 },
-  { what: 'a batch of two (left to XNNPACK)', M: 300, K: 64, N: 40, batch: 2 },
-  { what: 'an inner size of 2 (the input layer, left to XNNPACK)', M: 515, K: 2, N: 256 },
-  { what: 'a small product (left to XNNPACK)', M: 8, K: 32, N: 8 },
+const cases: Array<{ what: string; M: number; K: number; N: number; batch?: number; native: boolean }> = [
+  { what: "fig1's hidden layer (515×256·256×256)", M: 515, K: 256, N: 256, native: true },
+  { what: "fig1's weight gradient (256×515·515×256)", M: 256, K: 515, N: 256, native: true },
+  { what: 'a batch-1 3-D product', M: 300, K: 64, N: 40, batch: 1, native: true },
+  { what: 'an output that grows the wasm heap (2048×16·16×2048)', M: 2048, K: 16, N: 2048, native: true },
+  { what: 'a batch of two', M: 300, K: 64, N: 40, batch: 2, native: false },
+  { what: 'an inner size of 2 (the input layer)', M: 515, K: 2, N: 256, native: false },
+  { what: 'a small product', M: 8, K: 32, N: 8, native: false },
 ];
 for (const c of cases)
   for (const [transposeA, transposeB] of [
@@ -62,7 +64,8 @@ for (const c of cases)
     [false, true],
     [true, true],
   ] as const) {
-    test(`${c.what}, transposeA ${transposeA}, transposeB ${transposeB}: the float64 product within float32 rounding`, async () => {
+    const route = c.native ? 'on ONNX Runtime' : 'left to XNNPACK';
+    test(`${c.what}, transposeA ${transposeA}, transposeB ${transposeB}, ${route}: the float64 product within float32 rounding`, async () => {
       const { M, K, N } = c;
       const batch = c.batch ?? 0;
       const aData = matrix(M, K, 1);
@@ -72,6 +75,7 @@ for (const c of cases)
       const lead = (shape: number[]) => (batch ? [batch, ...shape] : shape);
       const repeat = (data: Float32Array) =>
         batch > 1 ? Float32Array.from({ length: data.length * batch }, (_, i) => data[i % data.length]) : data;
+      const callsBefore = nativeMatMulCalls();
       const got = await expectNoLeakedTensors(() =>
         tf.tidy(() => {
           const a = tf.tensor(repeat(aData), lead(aShape));
@@ -81,6 +85,7 @@ for (const c of cases)
           return Array.from(product.dataSync());
         }),
       );
+      assert.equal(nativeMatMulCalls() - callsBefore, c.native ? 1 : 0, `the product was not ${route}`);
       const want = reference(aData, bData, M, K, N, transposeA, transposeB);
       // Each entry sums K products of values below 0.5 in float32: a few ulps of K/4 at most.
       const tolerance = 1e-6 * K;
@@ -91,6 +96,15 @@ for (const c of cases)
         }
     });
   }
+
+test("mismatched inner sizes get tfjs's own error, and nothing is left allocated", () => {
+  const before = tf.memory().numTensors;
+  assert.throws(
+    () => tf.tidy(() => tf.matMul(tf.zeros([600, 256]) as tf.Tensor2D, tf.zeros([255, 600]) as tf.Tensor2D)),
+    /inner shapes \(256\) and \(255\)/,
+  );
+  assert.equal(tf.memory().numTensors, before);
+});
 
 test('POLICE_NATIVE_MATMUL=0 keeps the matmuls on XNNPACK and says so', () => {
   const script = `require('./extension/police/training/backend.ts').initBackend('wasm').then((c) => console.log(c.reason))`;

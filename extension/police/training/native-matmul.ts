@@ -8,6 +8,7 @@ import { onnx } from 'onnx-proto';
 interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
+  disposeData(dataId: object): boolean;
 }
 
 interface OrtTensor {
@@ -34,8 +35,15 @@ const MIN_INNER = 16;
 /** How the wasm backend's matmuls run: on ONNX Runtime with its thread count, or on XNNPACK and why. */
 export type NativeMatMul = { native: true; threads: number } | { native: false; reason: string };
 
-/** Decided once per process (the kernel is registered once); undefined before. */
-let state: NativeMatMul | undefined;
+/** Decided once per process (the kernel is registered once); undefined before the first call. */
+let decided: Promise<NativeMatMul> | undefined;
+/** Products ONNX Runtime has run in this process: what the tests check the routing by. */
+let nativeCalls = 0;
+
+/** How many products went to ONNX Runtime so far. */
+export function nativeMatMulCalls(): number {
+  return nativeCalls;
+}
 
 /** One Gemm model per transpose pair, with symbolic sizes: ONNX Runtime plans it once and runs any shape. */
 function gemmModel(transA: boolean, transB: boolean): Uint8Array {
@@ -86,11 +94,15 @@ async function loadOrt(): Promise<{ Tensor: OrtTensorConstructor; native: OrtBin
  * wasm backend itself runs on one thread: its kernels between two matmuls are small, and two pools would fight for the cores).
  * Returns why not where the package is missing or `POLICE_NATIVE_MATMUL=0`; every call after the first returns the first's answer.
  */
-export async function registerNativeMatMul(threads: number): Promise<NativeMatMul> {
-  if (state) return state;
-  if (process.env.POLICE_NATIVE_MATMUL === '0') return (state = { native: false, reason: 'POLICE_NATIVE_MATMUL=0' });
+export function registerNativeMatMul(threads: number): Promise<NativeMatMul> {
+  decided ??= register(threads);
+  return decided;
+}
+
+async function register(threads: number): Promise<NativeMatMul> {
+  if (process.env.POLICE_NATIVE_MATMUL === '0') return { native: false, reason: 'POLICE_NATIVE_MATMUL=0' };
   const original = tf.getKernel('BatchMatMul', 'wasm');
-  if (!original) return (state = { native: false, reason: "tfjs-backend-wasm's BatchMatMul is not registered" });
+  if (!original) return { native: false, reason: "tfjs-backend-wasm's BatchMatMul is not registered" };
   let Tensor: OrtTensorConstructor;
   const sessions: OrtNativeSession[] = [];
   try {
@@ -117,8 +129,12 @@ export async function registerNativeMatMul(threads: number): Promise<NativeMatMu
       sessions.push(session);
     }
   } catch (err) {
+    const code = (err as { code?: string }).code;
+    // The usual case (the VSIX does not ship it) is not a failure: say so without a stack of paths.
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
+      return { native: false, reason: 'onnxruntime-node is not installed' };
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    return (state = { native: false, reason: `onnxruntime-node could not start (${message})` });
+    return { native: false, reason: `onnxruntime-node could not start (${message})` };
   }
   const matMul = (args: {
     inputs: { a: tf.TensorInfo; b: tf.TensorInfo };
@@ -132,22 +148,36 @@ export async function registerNativeMatMul(threads: number): Promise<NativeMatMu
     const batchOne = (shape: number[]) => shape.length === 2 || (shape.length === 3 && shape[0] === 1);
     const [M, K] = transposeA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
     const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
-    if (a.dtype !== 'float32' || b.dtype !== 'float32' || !batchOne(a.shape) || !batchOne(b.shape) || K < MIN_INNER || M * K * N < MIN_MACS)
+    const innerB = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+    // Mismatched inner sizes too: the original kernel refuses them with tfjs's own message.
+    if (
+      innerB !== K ||
+      a.dtype !== 'float32' ||
+      b.dtype !== 'float32' ||
+      !batchOne(a.shape) ||
+      !batchOne(b.shape) ||
+      K < MIN_INNER ||
+      M * K * N < MIN_MACS
+    )
       return original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
     const out = args.backend.makeOutput(ra === 3 || rb === 3 ? [1, M, N] : [M, N], 'float32');
-    // Views after makeOutput: growing the heap there detaches earlier views.
-    const dimsA = transposeA ? [K, M] : [M, K];
-    const dimsB = transposeB ? [N, K] : [K, N];
-    const feeds = {
-      a: new Tensor('float32', unshared(args.backend.typedArrayFromHeap(a) as Float32Array), dimsA),
-      b: new Tensor('float32', unshared(args.backend.typedArrayFromHeap(b) as Float32Array), dimsB),
-    };
-    const result = sessions[(transposeA ? 2 : 0) + (transposeB ? 1 : 0)].run(feeds, { c: null }, {});
-    (args.backend.typedArrayFromHeap(out) as Float32Array).set(result.c.data);
+    try {
+      // Views after makeOutput: growing the heap there detaches earlier views.
+      const feeds = {
+        a: new Tensor('float32', unshared(args.backend.typedArrayFromHeap(a) as Float32Array), transposeA ? [K, M] : [M, K]),
+        b: new Tensor('float32', unshared(args.backend.typedArrayFromHeap(b) as Float32Array), transposeB ? [N, K] : [K, N]),
+      };
+      const result = sessions[(transposeA ? 2 : 0) + (transposeB ? 1 : 0)].run(feeds, { c: null }, {});
+      (args.backend.typedArrayFromHeap(out) as Float32Array).set(result.c.data);
+    } catch (err) {
+      args.backend.disposeData(out.dataId);
+      throw err;
+    }
+    nativeCalls++;
     return out;
   };
   tf.unregisterKernel('BatchMatMul', 'wasm');
   // The original's setup binds its wasm function when the backend starts; it still runs the calls left to XNNPACK.
   tf.registerKernel({ ...original, kernelFunc: matMul as unknown as tf.KernelFunc });
-  return (state = { native: true, threads });
+  return { native: true, threads };
 }
