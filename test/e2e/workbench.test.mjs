@@ -510,8 +510,17 @@ test('picking two runs in the Runs view compares them: loss curves overlaid and 
   const first = page.locator('.monaco-list-row', { hasText: trainedRun() }).first();
   const other = page.locator('.monaco-list-row', { hasText: '2000-01-01T00-00-00-000Z' }).first();
   await other.waitFor({ state: 'visible', timeout: 30_000 });
-  await first.click();
-  await other.click({ modifiers: ['Control'] });
+  // A click can land while the tree redraws (a refresh, the run just written): pick again until both rows read selected.
+  const selected = async (row) => (await row.getAttribute('aria-selected').catch(() => null)) === 'true';
+  await waitFor(
+    'both runs to be selected',
+    async () => {
+      if (!(await selected(first))) await first.click();
+      if (!(await selected(other))) await other.click({ modifiers: ['Control'] });
+      return (await selected(first)) && (await selected(other));
+    },
+    30_000,
+  );
   const frame = await webviewFrame('the comparison in the view', () => document.body?.dataset.comparedRuns === '2', 60_000);
   const rows = await frame.locator('.compare-panel tr[data-run]').allInnerTexts();
   assert.equal(rows.length, 2, rows.join('\n'));
