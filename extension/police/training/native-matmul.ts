@@ -27,9 +27,10 @@ interface OrtBinding {
 
 /**
  * Below this much work (multiply-adds) or this inner size a call's fixed cost (about 30 µs) or MLAS's short-K kernels lose
- * to XNNPACK (515×2×256: 0.31 ms against 0.1), so those stay on wasm.
+ * to XNNPACK, so those stay on wasm. Measured on one thread: 515×64·64×64 0.30 ms against 0.26, 1027×64·64×64 0.37
+ * against 0.45, 515×2·2×256 0.31 against 0.1.
  */
-const MIN_MACS = 1 << 18;
+const MIN_MACS = 1 << 22;
 const MIN_INNER = 16;
 
 /** How the wasm backend's matmuls run: on ONNX Runtime with its thread count, or on XNNPACK and why. */
