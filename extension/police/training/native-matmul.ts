@@ -3,13 +3,7 @@
 // on one thread, MLAS 1.0 ms). Everything else stays on wasm; the tensors stay in the wasm heap.
 import * as tf from '@tensorflow/tfjs-core';
 import { onnx } from 'onnx-proto';
-
-/** The part of tfjs-backend-wasm's BackendWasm the kernel uses. */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
-  disposeData(dataId: object): boolean;
-}
+import type { WasmHeapBackend } from './wasm-kernels';
 
 interface OrtTensor {
   data: Float32Array;
@@ -63,11 +57,6 @@ function gemmModel(transA: boolean, transB: boolean): Uint8Array {
     },
   });
   return onnx.ModelProto.encode(model).finish();
-}
-
-/** The threaded wasm build's heap is a SharedArrayBuffer, which ONNX Runtime's binding does not take: copy those. */
-function unshared(view: Float32Array): Float32Array {
-  return view.buffer instanceof ArrayBuffer ? view : view.slice();
 }
 
 /** Whether onnxruntime-node can be found from here (without loading it). */
@@ -163,10 +152,11 @@ async function register(threads: number): Promise<NativeMatMul> {
       return original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
     const out = args.backend.makeOutput(ra === 3 || rb === 3 ? [1, M, N] : [M, N], 'float32');
     try {
-      // Views after makeOutput: growing the heap there detaches earlier views.
+      // Views after makeOutput: growing the heap there detaches earlier views. The heap is never the threaded build's
+      // SharedArrayBuffer (which the binding refuses): with these matmuls wasm runs on one thread (backend.ts).
       const feeds = {
-        a: new Tensor('float32', unshared(args.backend.typedArrayFromHeap(a) as Float32Array), transposeA ? [K, M] : [M, K]),
-        b: new Tensor('float32', unshared(args.backend.typedArrayFromHeap(b) as Float32Array), transposeB ? [N, K] : [K, N]),
+        a: new Tensor('float32', args.backend.typedArrayFromHeap(a) as Float32Array, transposeA ? [K, M] : [M, K]),
+        b: new Tensor('float32', args.backend.typedArrayFromHeap(b) as Float32Array, transposeB ? [N, K] : [K, N]),
       };
       const result = sessions[(transposeA ? 2 : 0) + (transposeB ? 1 : 0)].run(feeds, { c: null }, {});
       (args.backend.typedArrayFromHeap(out) as Float32Array).set(result.c.data);

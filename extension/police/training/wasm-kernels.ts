@@ -2,10 +2,11 @@
 // the flat optimizer's split of fig1's 133k parameters cost 1.3 ms a step, 8 whole copies. These read the heap in place.
 import * as tf from '@tensorflow/tfjs-core';
 
-/** The part of tfjs-backend-wasm's BackendWasm the kernels below use. */
-interface WasmHeapBackend {
+/** The part of tfjs-backend-wasm's BackendWasm the kernels we register (here and in native-matmul.ts) use. */
+export interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
+  disposeData(dataId: object): boolean;
 }
 
 interface SliceArgs {
