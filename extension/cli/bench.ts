@@ -21,7 +21,7 @@ import { createRng } from '../police/common/random';
 import type { BackendPreference } from '../protocol/messages';
 import { BACKEND_PREFERENCES, initBackend, wasmThreadCount } from '../police/training/backend';
 import { allCores } from '../police/training/wasm-threads';
-import { nativeMatMulInstalled } from '../police/training/native-matmul';
+import { nativeMatMulInstalled } from '../police/training/wasm-matmul';
 import { train } from '../police/training/train';
 import { validateSpecText } from '../police/spec/parse';
 

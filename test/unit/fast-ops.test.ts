@@ -1,4 +1,4 @@
-// The kernels and gradients the engine re-registers for speed (wasm's in-heap Slice/SplitV, the matMul gradient) give tfjs's values.
+// The kernels the engine re-registers for speed (wasm's in-heap Slice/SplitV, its matMul's transposes) give tfjs's values.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -57,7 +57,7 @@ forEachBackend(() => {
     tf.dispose([x, ...parts, m]);
   });
 
-  test("matMul's gradient for a narrow left operand (fig1's 2-input layer) equals the textbook aᵀ·dy and dy·bᵀ", () => {
+  test("matMul's gradient for a narrow left operand (fig1's 2-input layer: wasm computes aᵀ·dy as (dyᵀ·a)ᵀ) equals the textbook aᵀ·dy and dy·bᵀ", () => {
     const a = tf.tensor2d([1, -2, 0.5, 3, 2, -1, 4, 0.25], [4, 2]);
     const b = tf.tensor2d(
       Array.from({ length: 2 * 9 }, (_, i) => Math.sin(i)),

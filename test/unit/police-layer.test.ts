@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   computeShift,
   layerFlips,
+  POLICE_SHIFT_GRAD_KERNEL,
+  POLICE_SHIFT_KERNEL,
   policeShift,
   referenceMajorityShift,
   shiftTensors,
@@ -281,4 +283,65 @@ test('with the bias passed in, the op adds b + c and its gradients in z and b eq
   const [f, r] = [await forward.data(), await expected.data()];
   for (let i = 0; i < f.length; i++) assert.ok(Math.abs(f[i] - r[i]) < 1e-5 * (1 + Math.abs(r[i])), `value ${i}: ${f[i]} vs ${r[i]}`);
   tf.dispose([z, b, weights, gz, gb, rz, rb, forward, expected]);
+});
+
+test("wasm's shift kernels give the tensor ops' values, sides, kept sides and gradients (cpu runs the ops), every rule, call after call", async () => {
+  await initBackend('wasm');
+  assert.ok(
+    tf.getKernel(POLICE_SHIFT_KERNEL, 'wasm') && tf.getKernel(POLICE_SHIFT_GRAD_KERNEL, 'wasm'),
+    'the kernels are registered on wasm',
+  );
+  assert.equal(tf.getKernel(POLICE_SHIFT_KERNEL, 'cpu'), undefined, 'cpu runs the tensor ops');
+  const batch = 9;
+  const units = 30;
+  const margin = 1e-3;
+  /** One call of policeShift on the current backend: its output, c, sides, kept sides after, ∂z and ∂b, read back. */
+  const run = async (rule: ShiftRule, sizes: number[], call: number, kept: tf.Variable<tf.Rank.R2> | undefined, withBias: boolean) => {
+    const rows = batch + sizes.reduce((a, b) => a + b, 0);
+    const z = tf.tensor2d(randomMatrix(rows, units, 40 + call, 2), [rows, units]);
+    const bias = tf.tensor1d(randomMatrix(1, units, 50 + call));
+    const weights = tf.tensor2d(randomMatrix(rows, units, 60 + call), [rows, units]);
+    const seen: tf.Tensor[] = [];
+    const forward = (zz: tf.Tensor, bb: tf.Tensor) =>
+      policeShift(zz as tf.Tensor2D, { batchRows: batch, regionSizes: sizes }, rule, margin, {
+        ...(withBias ? { bias: bb as tf.Tensor1D } : {}),
+        ...(kept ? { keptSides: kept } : {}),
+        onShift: (shift) => seen.push(shift.shift, shift.sides),
+      });
+    const output = forward(z, bias);
+    const keptAfter = kept ? await kept.data() : new Float32Array();
+    // The gradient pass runs the forward again: with 'fixed' on the kept sides just written, so it votes nothing new.
+    const loss = (zz: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(tf.square(tf.leakyRelu(forward(zz, bb), 0.1)), weights));
+    const [gz, gb] = withBias ? tf.grads(loss)([z, bias]) : [tf.grad((zz: tf.Tensor) => loss(zz, bias))(z), tf.zeros([0])];
+    const values = await Promise.all([output, seen[0], seen[1], gz, gb].map((t) => t.data()));
+    tf.dispose([z, bias, weights, output, gz, gb, ...seen]);
+    return { output: values[0], shift: values[1], sides: values[2], kept: keptAfter, gz: values[3], gb: values[4] };
+  };
+  const cases: { rule: ShiftRule; sizes: number[]; withBias: boolean }[] = [
+    { rule: 'majority', sizes: [4], withBias: true },
+    { rule: 'majority', sizes: [3], withBias: false },
+    { rule: 'fixed', sizes: [4], withBias: true },
+    { rule: 'minimal', sizes: [3, 4, 5], withBias: true },
+    { rule: 'fixed', sizes: [3, 4, 5], withBias: true },
+  ];
+  for (const { rule, sizes, withBias } of cases) {
+    const results: Record<'wasm' | 'cpu', Awaited<ReturnType<typeof run>>[]> = { wasm: [], cpu: [] };
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await initBackend(backend);
+      const kept = rule === 'fixed' ? tf.variable(tf.zeros<tf.Rank.R2>([sizes.length, units]), false) : undefined;
+      for (let call = 0; call < 3; call++) results[backend].push(await run(rule, sizes, call, kept, withBias));
+      kept?.dispose();
+    }
+    for (let call = 0; call < 3; call++) {
+      const [ours, ops] = [results.wasm[call], results.cpu[call]];
+      const label = `${rule} ${sizes.join('+')} call ${call}${withBias ? ' with bias' : ''}`;
+      assert.deepEqual(Array.from(ours.sides), Array.from(ops.sides), `${label}: sides`);
+      assert.deepEqual(Array.from(ours.kept), Array.from(ops.kept), `${label}: kept sides`);
+      for (const key of ['output', 'shift', 'gz', 'gb'] as const)
+        ours[key].forEach((v, i) =>
+          assert.ok(Math.abs(v - ops[key][i]) <= 1e-5 * (1 + Math.abs(ops[key][i])), `${label}: ${key}[${i}] ${v} vs ${ops[key][i]}`),
+        );
+    }
+  }
+  await initBackend('wasm');
 });

@@ -1,4 +1,4 @@
-// Backend selection and the re-registered matMul gradient.
+// Backend selection, and matMul's gradient through the wasm kernel's transpose handling.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -37,7 +37,7 @@ test('the leak check fails on a tensor left behind, and not on one returned and 
 });
 
 forEachBackend(() => {
-  test('the explicit-transpose matMul gradient equals the analytic gradient for every transpose combination', () =>
+  test('the matMul gradient equals the analytic gradient for every transpose combination', () =>
     expectNoLeakedTensors(() => {
       const a = tf.tensor2d([
         [1, 2, 3],

@@ -8,8 +8,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { allCores, requestedWasmThreads, resetWasmBackend, startThreadedWasm } from './wasm-threads';
-import { registerWasmSliceKernels } from './wasm-kernels';
-import { registerNativeMatMul, type NativeMatMul } from './native-matmul';
+import { registerWasmKernels } from './wasm-kernels';
+import { registerWasmMatMul, type NativeMatMul } from './wasm-matmul';
 
 /** The backend a user asks for: a named one, or the fastest present. */
 export type BackendPreference = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -56,7 +56,6 @@ let webgpuProblem: string | undefined;
 let webgpuAdapter: { description: string; software: boolean } | undefined;
 /** Also keeps the cpu backend's registration in the bundle. */
 export const cpuBackendVersion = version_cpu;
-let gradientsPatched = false;
 /**
  * Threads of the wasm backend once started (a process starts it once: the pool cannot change afterwards), and why; with
  * ONNX Runtime's matmuls they are its threads, wasm itself running on one.
@@ -216,7 +215,7 @@ async function tryWasm(notes: string[], workload: Workload | undefined, options:
   try {
     if (!wasmStarted) {
       const wanted = wasmThreadsFor(workload, options);
-      const matmuls = await registerNativeMatMul(wanted.threads);
+      const matmuls = await registerWasmMatMul(wanted.threads);
       if (matmuls.native) {
         // The threads are ONNX Runtime's; wasm runs the rest of the step on one.
         wasmStarted = { threads: wanted.threads, why: wanted.why, matmuls };
@@ -284,8 +283,7 @@ export async function initBackend(
     }
   }
   await tf.ready();
-  patchMatMulGradient();
-  registerWasmSliceKernels();
+  registerWasmKernels();
   if (preference !== 'auto' && backend !== preference) notes.unshift(`preferred backend '${preference}' unavailable; running '${backend}'`);
   const running = tf.getBackend();
   const why =
@@ -332,39 +330,6 @@ export function stepFlops(rows: number, widths: number[]): number {
   let macs = 0;
   for (let i = 0; i + 1 < widths.length; i++) macs += widths[i] * widths[i + 1];
   return 6 * rows * macs;
-}
-
-function swapLastTwo(rank: number): number[] {
-  const perm = Array.from({ length: rank }, (_, i) => i);
-  perm[rank - 2] = rank - 1;
-  perm[rank - 1] = rank - 2;
-  return perm;
-}
-
-/**
- * Re-registers BatchMatMul's gradient with explicit transposes and plain matMuls: in wasm a matMul
- * with transpose flags is 10–40× slower than transposing first (DESIGN §3).
- */
-export function patchMatMulGradient(): void {
-  if (gradientsPatched) return;
-  gradientsPatched = true;
-  tf.registerGradient({
-    kernelName: 'BatchMatMul',
-    inputsToSave: ['a', 'b'],
-    gradFunc: (dy, saved, attrs) => {
-      const [a, b] = saved;
-      const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-      const t = (x: tf.Tensor) => tf.transpose(x, swapLastTwo(x.rank));
-      const g = dy as tf.Tensor;
-      const mm = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D);
-      // ∂b = aᵀ·dy packs dy as XNNPACK's weights, (dyᵀ·a)ᵀ packs a: with a narrow a (fig1's 2-input layer) the latter is 3× cheaper.
-      const narrowA = a.rank === 2 && g.rank === 2 && 4 * a.shape[1]! <= g.shape[1]!;
-      if (!transposeA && !transposeB) return { a: () => mm(g, t(b)), b: () => (narrowA ? t(mm(t(g), a)) : mm(t(a), g)) };
-      if (!transposeA && transposeB) return { a: () => mm(g, b), b: () => mm(t(g), a) };
-      if (transposeA && !transposeB) return { a: () => mm(b, t(g)), b: () => mm(a, g) };
-      return { a: () => mm(t(b), t(g)), b: () => mm(t(g), t(a)) };
-    },
-  });
 }
 
 /** Which backend is running now (after initBackend). */

@@ -343,6 +343,39 @@ export function unitLayerMatrix(units: number[]): tf.Tensor2D {
   return tf.tensor2d(values, [total, units.length]);
 }
 
+/**
+ * Kernels a backend may register to run the shift as one kernel each way (wasm-kernels.ts does, on `computeShift` in the
+ * wasm heap: 3 kernels a layer where the tensor ops take about 30); a backend without them runs `shiftTensors`.
+ * Forward: inputs z, bias?, kept?; attrs PoliceShiftAttrs; outputs c (K), sides (regions × K), chosen row (1×K), kept after (when given).
+ * Backward: inputs dy ((batch + P)×K), chosen row; attrs batchRows; outputs ∂z, and ∂b = Σ_rows dy where c does not follow b (K).
+ */
+export const POLICE_SHIFT_KERNEL = 'PoliceShift';
+export const POLICE_SHIFT_GRAD_KERNEL = 'PoliceShiftGrad';
+
+/** The forward kernel's attributes. */
+export interface PoliceShiftAttrs {
+  batchRows: number;
+  regionSizes: number[];
+  rule: ShiftRule;
+  margin: number;
+}
+
+/** The forward kernel's outputs, or undefined where the current backend has no such kernel. */
+function shiftKernel(
+  z: tf.Tensor2D,
+  bias: tf.Tensor1D | undefined,
+  kept: tf.Variable<tf.Rank.R2> | undefined,
+  attrs: PoliceShiftAttrs,
+): (ShiftTensors & { chosenRow: tf.Tensor2D }) | undefined {
+  if (!tf.getKernel(POLICE_SHIFT_KERNEL, tf.getBackend())) return undefined;
+  const inputs: tf.NamedTensorMap = { z, ...(bias ? { bias } : {}), ...(kept ? { kept } : {}) };
+  const [shift, sides, chosenRow, keptAfter] = tf
+    .engine()
+    .runKernel(POLICE_SHIFT_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  if (kept && keptAfter) kept.assign(keptAfter as tf.Tensor2D);
+  return { shift: shift as tf.Tensor1D, sides: sides as tf.Tensor2D, chosenRow: chosenRow as tf.Tensor2D };
+}
+
 /** What `policeShift` may take besides the pre-activations. */
 export interface PoliceShiftOptions {
   /** The layer's bias b, added here with c in one op (z = xW + b + c): the gradient of b is then Σ dy where c does not follow it. */
@@ -372,8 +405,16 @@ export function policeShift(
     const zz = args[0] as tf.Tensor2D;
     const b = bias ? (args[1] as tf.Tensor1D) : undefined;
     const save = args[args.length - 1] as tf.GradSaveFunc;
-    const block = rowsOf(zz, layout.batchRows, vertexRows);
-    const chosen = shiftTensors(b ? tf.add(block, b) : block, layout.regionSizes, rule, margin, keptSides);
+    const attrs: PoliceShiftAttrs = { batchRows: layout.batchRows, regionSizes: layout.regionSizes, rule, margin };
+    const chosen =
+      shiftKernel(zz, b, keptSides, attrs) ??
+      shiftTensors(
+        b ? tf.add(rowsOf(zz, layout.batchRows, vertexRows), b) : rowsOf(zz, layout.batchRows, vertexRows),
+        layout.regionSizes,
+        rule,
+        margin,
+        keptSides,
+      );
     save([chosen.chosenRow]);
     // Forward runs in the engine's own tidy: keep what the receiver is handed, it owns them.
     if (onShift) onShift({ shift: tf.keep(chosen.shift), sides: tf.keep(chosen.sides) });
@@ -381,6 +422,16 @@ export function policeShift(
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const g = dy as tf.Tensor2D;
       const chosenRow = saved[0];
+      if (tf.getKernel(POLICE_SHIFT_GRAD_KERNEL, tf.getBackend())) {
+        const [gz, gb] = tf.engine().runKernel(
+          POLICE_SHIFT_GRAD_KERNEL,
+          { dy: g, chosenRow },
+          {
+            batchRows: layout.batchRows,
+          },
+        ) as tf.Tensor[];
+        return b ? [gz, gb] : gz;
+      }
       const sums = columnSums(g);
       // −Σ_rows dy at each shifted unit's chosen vertex row: the only rows c depends on.
       const mask = tf.cast(tf.equal(column(vertexRows), chosenRow), 'float32');

@@ -1,6 +1,7 @@
-// The wasm backend's matmuls on ONNX Runtime's CPU GEMM (MLAS: AVX2/AVX-512/NEON with FMA), where the optional
-// 'onnxruntime-node' package is installed: tfjs-wasm's XNNPACK has 4-lane SIMD without FMA (fig1's 515×256×256 in 4.2 ms
-// on one thread, MLAS 1.0 ms). Everything else stays on wasm; the tensors stay in the wasm heap.
+// The wasm backend's matmuls: on ONNX Runtime's CPU GEMM (MLAS: AVX2/AVX-512/NEON with FMA) where the optional
+// 'onnxruntime-node' package is installed (tfjs-wasm's XNNPACK has 4-lane SIMD without FMA: fig1's 515×256×256 in 4.2 ms
+// on one thread, MLAS 1.0 ms), else on XNNPACK with its operands transposed first (its transposed products are 10–40×
+// slower). Everything else stays on wasm; the tensors stay in the wasm heap.
 import * as tf from '@tensorflow/tfjs-core';
 import { onnx } from 'onnx-proto';
 import type { WasmHeapBackend } from './wasm-kernels';
@@ -26,6 +27,11 @@ interface OrtBinding {
  */
 const MIN_MACS = 1 << 22;
 const MIN_INNER = 16;
+/**
+ * A transposed operand lowers the break-even: MLAS takes it as a flag, XNNPACK needs a transpose kernel first. Measured on one
+ * thread: 512×64ᵀ·64×64 0.14 ms against 0.23, 2×515ᵀ·515×256 0.10 against 0.29; 512×64·64×1 about even.
+ */
+const MIN_TRANSPOSED_MACS = 1 << 16;
 
 /** How the wasm backend's matmuls run: on ONNX Runtime with its thread count, or on XNNPACK and why. */
 export type NativeMatMul = { native: true; threads: number } | { native: false; reason: string };
@@ -80,19 +86,27 @@ async function loadOrt(): Promise<{ Tensor: OrtTensorConstructor; native: OrtBin
 }
 
 /**
- * Routes the wasm backend's 2-D matmuls (and batch-1 3-D ones) to ONNX Runtime with `threads` intra-op threads (then the
- * wasm backend itself runs on one thread: its kernels between two matmuls are small, and two pools would fight for the cores).
- * Returns why not where the package is missing or `POLICE_NATIVE_MATMUL=0`; every call after the first returns the first's answer.
+ * Registers the wasm backend's BatchMatMul: 2-D matmuls (and batch-1 3-D ones) on ONNX Runtime with `threads` intra-op threads
+ * where it loads (then the wasm backend itself runs on one thread: its kernels between two matmuls are small, and two pools
+ * would fight for the cores), the rest on XNNPACK with transposed operands transposed first. Says why ONNX Runtime is not
+ * used where the package is missing or `POLICE_NATIVE_MATMUL=0`; every call after the first returns the first's answer.
  */
-export function registerNativeMatMul(threads: number): Promise<NativeMatMul> {
+export function registerWasmMatMul(threads: number): Promise<NativeMatMul> {
   decided ??= register(threads);
   return decided;
 }
 
-async function register(threads: number): Promise<NativeMatMul> {
-  if (process.env.POLICE_NATIVE_MATMUL === '0') return { native: false, reason: 'POLICE_NATIVE_MATMUL=0' };
-  const original = tf.getKernel('BatchMatMul', 'wasm');
-  if (!original) return { native: false, reason: "tfjs-backend-wasm's BatchMatMul is not registered" };
+type MatMulArgs = {
+  inputs: { a: tf.TensorInfo; b: tf.TensorInfo };
+  attrs: { transposeA: boolean; transposeB: boolean };
+  backend: WasmHeapBackend;
+};
+
+/** ONNX Runtime's products: `run` for the transpose pair, or why there are none. */
+type NativeProducts = { run: (args: MatMulArgs, M: number, K: number, N: number) => tf.TensorInfo } | { reason: string };
+
+async function loadNativeProducts(threads: number): Promise<NativeProducts> {
+  if (process.env.POLICE_NATIVE_MATMUL === '0') return { reason: 'POLICE_NATIVE_MATMUL=0' };
   let Tensor: OrtTensorConstructor;
   const sessions: OrtNativeSession[] = [];
   try {
@@ -121,36 +135,14 @@ async function register(threads: number): Promise<NativeMatMul> {
   } catch (err) {
     const code = (err as { code?: string }).code;
     // The usual case (the VSIX does not ship it) is not a failure: say so without a stack of paths.
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
-      return { native: false, reason: 'onnxruntime-node is not installed' };
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return { reason: 'onnxruntime-node is not installed' };
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    return { native: false, reason: `onnxruntime-node could not start (${message})` };
+    return { reason: `onnxruntime-node could not start (${message})` };
   }
-  const matMul = (args: {
-    inputs: { a: tf.TensorInfo; b: tf.TensorInfo };
-    attrs: { transposeA: boolean; transposeB: boolean };
-    backend: WasmHeapBackend;
-  }): tf.TensorInfo => {
+  const run = (args: MatMulArgs, M: number, K: number, N: number): tf.TensorInfo => {
     const { a, b } = args.inputs;
     const { transposeA, transposeB } = args.attrs;
-    const ra = a.shape.length;
-    const rb = b.shape.length;
-    const batchOne = (shape: number[]) => shape.length === 2 || (shape.length === 3 && shape[0] === 1);
-    const [M, K] = transposeA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
-    const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
-    const innerB = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
-    // Mismatched inner sizes too: the original kernel refuses them with tfjs's own message.
-    if (
-      innerB !== K ||
-      a.dtype !== 'float32' ||
-      b.dtype !== 'float32' ||
-      !batchOne(a.shape) ||
-      !batchOne(b.shape) ||
-      K < MIN_INNER ||
-      M * K * N < MIN_MACS
-    )
-      return original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-    const out = args.backend.makeOutput(ra === 3 || rb === 3 ? [1, M, N] : [M, N], 'float32');
+    const out = args.backend.makeOutput(a.shape.length === 3 || b.shape.length === 3 ? [1, M, N] : [M, N], 'float32');
     try {
       // Views after makeOutput: growing the heap there detaches earlier views. The heap is never the threaded build's
       // SharedArrayBuffer (which the binding refuses): with these matmuls wasm runs on one thread (backend.ts).
@@ -167,8 +159,70 @@ async function register(threads: number): Promise<NativeMatMul> {
     nativeCalls++;
     return out;
   };
+  return { run };
+}
+
+/** The permutation that swaps a tensor's last two axes. */
+function swapLastTwo(rank: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  return perm;
+}
+
+async function register(threads: number): Promise<NativeMatMul> {
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  const transposeKernel = tf.getKernel('Transpose', 'wasm');
+  if (!original || !transposeKernel) return { native: false, reason: "tfjs-backend-wasm's BatchMatMul is not registered" };
+  const native = await loadNativeProducts(threads);
+  const xnnpack = (args: MatMulArgs) => original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  const transpose = (x: tf.TensorInfo, backend: WasmHeapBackend) =>
+    transposeKernel.kernelFunc({
+      inputs: { x },
+      attrs: { perm: swapLastTwo(x.shape.length) },
+      backend,
+    } as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  /** op(a)·op(b) on XNNPACK from plain products and transposes; every intermediate freed. */
+  const transposedFirst = (args: MatMulArgs, M: number, N: number): tf.TensorInfo => {
+    const { a, b } = args.inputs;
+    const { transposeA, transposeB } = args.attrs;
+    const { backend } = args;
+    const temporaries: tf.TensorInfo[] = [];
+    const temporary = (x: tf.TensorInfo) => (temporaries.push(x), x);
+    const plain = (x: tf.TensorInfo, y: tf.TensorInfo) =>
+      xnnpack({ inputs: { a: x, b: y }, attrs: { transposeA: false, transposeB: false }, backend });
+    try {
+      // aᵀ·b packs b as XNNPACK's weights, (bᵀ·a)ᵀ packs a: with a narrow a (fig1's 2-input layer's weight gradient) 3× cheaper.
+      if (transposeA && !transposeB && 4 * M <= N) return transpose(temporary(plain(temporary(transpose(b, backend)), a)), backend);
+      return plain(transposeA ? temporary(transpose(a, backend)) : a, transposeB ? temporary(transpose(b, backend)) : b);
+    } finally {
+      for (const t of temporaries) backend.disposeData(t.dataId);
+    }
+  };
+  const matMul = (args: MatMulArgs): tf.TensorInfo => {
+    const { a, b } = args.inputs;
+    const { transposeA, transposeB } = args.attrs;
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const batchOne = (shape: number[]) => shape.length === 2 || (shape.length === 3 && shape[0] === 1);
+    const [M, K] = transposeA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
+    const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const innerB = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+    const flagged = transposeA || transposeB;
+    // Mismatched inner sizes go to the original kernel, which refuses them with tfjs's own message.
+    if (innerB !== K || a.dtype !== 'float32' || b.dtype !== 'float32') return xnnpack(args);
+    if (
+      'run' in native &&
+      batchOne(a.shape) &&
+      batchOne(b.shape) &&
+      K >= MIN_INNER &&
+      M * K * N >= (flagged ? MIN_TRANSPOSED_MACS : MIN_MACS)
+    )
+      return native.run(args, M, K, N);
+    return flagged ? transposedFirst(args, M, N) : xnnpack(args);
+  };
   tf.unregisterKernel('BatchMatMul', 'wasm');
   // The original's setup binds its wasm function when the backend starts; it still runs the calls left to XNNPACK.
   tf.registerKernel({ ...original, kernelFunc: matMul as unknown as tf.KernelFunc });
-  return { native: true, threads };
+  return 'run' in native ? { native: true, threads } : { native: false, reason: native.reason };
 }
