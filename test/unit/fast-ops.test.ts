@@ -1,4 +1,4 @@
-// The kernels the engine re-registers for speed (wasm's in-heap Slice/SplitV, its matMul's transposes) give tfjs's values.
+// The kernels the engine re-registers for speed (wasm's in-heap Slice/SplitV/Sum, shared Identity, its matMul's transposes) give tfjs's values.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -43,6 +43,47 @@ forEachBackend(() => {
       assert.deepEqual(got, expectedSlice(c.shape, c.begin, c.size));
     });
   }
+
+  const sums: Array<{ what: string; shape: number[]; axis: number | number[]; keepDims: boolean }> = [
+    { what: "a bias gradient's Σ over 515 rows (not a multiple of 8)", shape: [515, 9], axis: 0, keepDims: false },
+    { what: 'rows kept as a 1×K row', shape: [16, 5], axis: 0, keepDims: true },
+    { what: 'two leading axes of a 3-D tensor', shape: [3, 7, 4], axis: [1, 0], keepDims: false },
+    { what: 'the inner axis (left to tfjs)', shape: [6, 5], axis: -1, keepDims: false },
+    { what: 'every axis (left to tfjs)', shape: [6, 5], axis: [0, 1], keepDims: true },
+  ];
+  for (const c of sums) {
+    test(`sum over ${c.what} has the indexed values`, async () => {
+      const x = iota(c.shape);
+      const got = await expectNoLeakedTensors(() => tf.tidy(() => tf.sum(x, c.axis, c.keepDims)), { expectedNew: 1 });
+      const axes = (Array.isArray(c.axis) ? c.axis : [c.axis]).map((a) => (a + c.shape.length) % c.shape.length);
+      const outShape = c.shape.map((n, d) => (axes.includes(d) ? 1 : n));
+      const want = new Array<number>(outShape.reduce((a, b) => a * b, 1)).fill(0);
+      const outStrides = outShape.map((_, d) => outShape.slice(d + 1).reduce((a, b) => a * b, 1));
+      expectedSlice(c.shape, new Array<number>(c.shape.length).fill(0), c.shape).forEach((value, flat) => {
+        let rest = flat;
+        let target = 0;
+        for (let d = c.shape.length - 1; d >= 0; d--) {
+          const index = rest % c.shape[d];
+          rest = Math.floor(rest / c.shape[d]);
+          if (!axes.includes(d)) target += index * outStrides[d];
+        }
+        want[target] += value;
+      });
+      assert.deepEqual(got.shape, c.keepDims ? outShape : c.shape.filter((_, d) => !axes.includes(d)));
+      assert.deepEqual(Array.from(got.dataSync()), want);
+      tf.dispose([x, got]);
+    });
+  }
+
+  test('a clone keeps its values after the original is disposed, and holds no memory of its own', () => {
+    const x = iota([300, 40]);
+    const buffers = tf.memory().numDataBuffers;
+    const copy = tf.clone(x);
+    if (tf.getBackend() === 'wasm') assert.equal(tf.memory().numDataBuffers, buffers, 'wasm shares the buffer (as cpu does)');
+    x.dispose();
+    assert.deepEqual(Array.from(copy.dataSync()), expectedSlice([300, 40], [0, 0], [300, 40]));
+    copy.dispose();
+  });
 
   test('split into unequal parts (the flat optimizer) gives each part its own values, and rowsOf/columnSums theirs', () => {
     const x = iota([100]);
