@@ -1,6 +1,6 @@
 // One esbuild entry per process: extension host, trainer child, CLI, webview.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { editorSchema } from './schemas/editor-schema.mjs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -17,7 +17,6 @@ const nodeExternals = [
   '@tensorflow/tfjs-node-gpu',
   'webgpu',
   'onnxruntime-node',
-  'onnxruntime-node/dist/binding.js',
 ];
 
 const nodeCommon = {
@@ -80,6 +79,26 @@ const pytorchDir = 'extension/police/io/pytorch';
 mkdirSync(join(outdir, 'pytorch'), { recursive: true });
 for (const file of readdirSync(pytorchDir).filter((f) => f.endsWith('.py'))) {
   copyFileSync(join(pytorchDir, file), join(outdir, 'pytorch', file));
+}
+
+// ONNX Runtime for wasm's matmuls (training/wasm-matmul.ts), for one platform (`--target`, vsce's name, default this
+// machine's): its JS, its dependency onnxruntime-common, and that platform's binaries only (46–87 MB each, all five 294 MB).
+const targetArg = process.argv.indexOf('--target');
+const target = targetArg >= 0 ? process.argv[targetArg + 1] : `${process.platform}-${process.arch}`;
+const [targetPlatform, targetArch] = target.split('-');
+const ortPackage = 'node_modules/onnxruntime-node';
+const ortBinaries = join(ortPackage, 'bin', 'napi-v6', targetPlatform, targetArch ?? '');
+if (existsSync(ortBinaries)) {
+  const staged = join(outdir, 'onnxruntime-node');
+  // The packages ship no LICENSE file: their package.json names MIT and their README the copyright.
+  const copyParts = (from, to, parts) => {
+    for (const part of parts) if (existsSync(join(from, part))) cpSync(join(from, part), join(to, part), { recursive: true });
+  };
+  copyParts(ortPackage, staged, ['package.json', 'README.md', 'dist']);
+  cpSync(ortBinaries, join(staged, 'bin', 'napi-v6', targetPlatform, targetArch), { recursive: true });
+  copyParts('node_modules/onnxruntime-common', join(staged, 'node_modules', 'onnxruntime-common'), ['package.json', 'README.md', 'dist/cjs']);
+} else {
+  console.warn(`build: no ONNX Runtime binaries for ${target} in ${ortPackage}; wasm's matmuls will run on XNNPACK`);
 }
 
 if (watch) {

@@ -438,6 +438,12 @@ test('a trainer killed mid-run: an error names the spec and the cause, Show log 
     .first()
     .waitFor({ timeout: 15_000 });
   await screenshot('log');
+  // The VSIX carries this platform's ONNX Runtime: the log's line for this trainer says its matmuls ran there (dots: the
+  // output view renders spaces as no-break spaces).
+  await page
+    .locator('.output-view, .panel', { hasText: /e2e-long:.trainer.ready.on.wasm.\(SIMD;.matmuls.on.ONNX.Runtime's.MLAS/ })
+    .first()
+    .waitFor({ timeout: 15_000 });
   assert.equal(hashTree(join(runsRoot, 'e2e-triangle', trainedRun())), before, 'the first run folder changed');
   assertOnlyWholeRuns();
 });

@@ -2,6 +2,9 @@
 // 'onnxruntime-node' package is installed (tfjs-wasm's XNNPACK has 4-lane SIMD without FMA: fig1's 515×256×256 in 4.2 ms
 // on one thread, MLAS 1.0 ms), else on XNNPACK with its operands transposed first (its transposed products are 10–40×
 // slower). Everything else stays on wasm; the tensors stay in the wasm heap.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { onnx } from 'onnx-proto';
 import type { WasmHeapBackend } from './wasm-kernels';
@@ -65,24 +68,33 @@ function gemmModel(transA: boolean, transB: boolean): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-/** Whether onnxruntime-node can be found from here (without loading it). */
-export function nativeMatMulInstalled(): boolean {
+/**
+ * Where onnxruntime-node loads from: the copy build.mjs stages next to the bundle (the VSIX carries one platform's), else
+ * the installed package (npm ci, the tests run from source); undefined where neither is.
+ */
+function ortLocation(): string | undefined {
+  const staged = path.join(__dirname, 'onnxruntime-node');
+  if (existsSync(path.join(staged, 'package.json'))) return staged;
   try {
-    require.resolve('onnxruntime-node');
-    return true;
+    return path.dirname(require.resolve('onnxruntime-node/package.json'));
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-/** The package, kept out of the bundle: a native addon with one binary per platform (build.mjs marks it external). */
-async function loadOrt(): Promise<{ Tensor: OrtTensorConstructor; native: OrtBinding }> {
-  const ort = (await import(/* webpackIgnore: true */ 'onnxruntime-node')) as unknown as { Tensor: OrtTensorConstructor };
-  // A CommonJS file: under import() its exports may come as the namespace's default.
-  const module = (await import(/* webpackIgnore: true */ 'onnxruntime-node/dist/binding.js')) as unknown as OrtBinding & {
-    default?: OrtBinding;
-  };
-  return { Tensor: ort.Tensor, native: module.default ?? module };
+/** Whether onnxruntime-node can be found from here (without loading it). */
+export function nativeMatMulInstalled(): boolean {
+  return ortLocation() !== undefined;
+}
+
+/** The package, kept out of the bundle: a native addon with one binary per platform. */
+function loadOrt(): { Tensor: OrtTensorConstructor; native: OrtBinding } {
+  const location = ortLocation();
+  if (!location) throw Object.assign(new Error('onnxruntime-node is not installed'), { code: 'MODULE_NOT_FOUND' });
+  // A computed path: the bundler leaves it alone, and the staged copy resolves its own onnxruntime-common.
+  const load = createRequire(__filename);
+  const ort = load(location) as { Tensor: OrtTensorConstructor };
+  return { Tensor: ort.Tensor, native: load(path.join(location, 'dist', 'binding.js')) as OrtBinding };
 }
 
 /**
@@ -110,7 +122,7 @@ async function loadNativeProducts(threads: number): Promise<NativeProducts> {
   let Tensor: OrtTensorConstructor;
   const sessions: OrtNativeSession[] = [];
   try {
-    const loaded = await loadOrt();
+    const loaded = loadOrt();
     Tensor = loaded.Tensor;
     loaded.native.initOrt();
     for (const [transA, transB] of [
