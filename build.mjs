@@ -11,13 +11,7 @@ rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 
 // Native addons must never be bundled: they are loaded at run time when the user has them.
-const nodeExternals = [
-  'vscode',
-  '@tensorflow/tfjs-node',
-  '@tensorflow/tfjs-node-gpu',
-  'webgpu',
-  'onnxruntime-node',
-];
+const nodeExternals = ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu', 'onnxruntime-node'];
 
 const nodeCommon = {
   bundle: true,
@@ -96,7 +90,11 @@ if (existsSync(ortBinaries)) {
   };
   copyParts(ortPackage, staged, ['package.json', 'README.md', 'dist']);
   cpSync(ortBinaries, join(staged, 'bin', 'napi-v6', targetPlatform, targetArch), { recursive: true });
-  copyParts('node_modules/onnxruntime-common', join(staged, 'node_modules', 'onnxruntime-common'), ['package.json', 'README.md', 'dist/cjs']);
+  copyParts('node_modules/onnxruntime-common', join(staged, 'node_modules', 'onnxruntime-common'), [
+    'package.json',
+    'README.md',
+    'dist/cjs',
+  ]);
 } else {
   console.warn(`build: no ONNX Runtime binaries for ${target} in ${ortPackage}; wasm's matmuls will run on XNNPACK`);
 }
