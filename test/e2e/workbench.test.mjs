@@ -528,15 +528,24 @@ test('picking two runs in the Runs view compares them: loss curves overlaid and 
     30_000,
   );
   const frame = await webviewFrame('the comparison in the view', () => document.body?.dataset.comparedRuns === '2', 60_000);
-  const rows = await frame.locator('.compare-panel tr[data-run]').allInnerTexts();
+  const rowPattern = /2×16 · lr 0\.005 · 200 steps · batch 256 · rule fixed\s+proved\s+[\d.e-]+\s+[\d.e-]+.*\s+[\d.]+ s\s+wasm/;
+  // innerText separates the cells only once the table is laid out (read too early it ran them together): read until it is.
+  await frame.locator('.compare-panel').scrollIntoViewIfNeeded();
+  let rows = [];
+  await waitFor(
+    'the comparison table to be laid out',
+    async () => {
+      rows = await frame.locator('.compare-panel tr[data-run]').allInnerTexts();
+      return rows.length === 2 && rows.every((row) => rowPattern.test(row));
+    },
+    15_000,
+  ).catch(() => undefined);
   assert.equal(rows.length, 2, rows.join('\n'));
-  for (const row of rows)
-    assert.match(row, /2×16 · lr 0\.005 · 200 steps · batch 256 · rule fixed\s+proved\s+[\d.e-]+\s+[\d.e-]+.*\s+[\d.]+ s\s+wasm/);
+  for (const row of rows) assert.match(row, rowPattern);
   // The first run's full-data loss, as the status bar showed it when its training ended.
   assert.ok(
     rows.some((row) => row.includes(fullDataLoss)),
     `${rows.join('\n')}; status bar said ${fullDataLoss}`,
   );
-  await frame.locator('.compare-panel').scrollIntoViewIfNeeded();
   await screenshot('runs-compared');
 });
