@@ -406,15 +406,11 @@ export function policeShift(
     const b = bias ? (args[1] as tf.Tensor1D) : undefined;
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const attrs: PoliceShiftAttrs = { batchRows: layout.batchRows, regionSizes: layout.regionSizes, rule, margin };
-    const chosen =
-      shiftKernel(zz, b, keptSides, attrs) ??
-      shiftTensors(
-        b ? tf.add(rowsOf(zz, layout.batchRows, vertexRows), b) : rowsOf(zz, layout.batchRows, vertexRows),
-        layout.regionSizes,
-        rule,
-        margin,
-        keptSides,
-      );
+    const tensorOps = () => {
+      const block = rowsOf(zz, layout.batchRows, vertexRows);
+      return shiftTensors(b ? tf.add(block, b) : block, layout.regionSizes, rule, margin, keptSides);
+    };
+    const chosen = shiftKernel(zz, b, keptSides, attrs) ?? tensorOps();
     save([chosen.chosenRow]);
     // Forward runs in the engine's own tidy: keep what the receiver is handed, it owns them.
     if (onShift) onShift({ shift: tf.keep(chosen.shift), sides: tf.keep(chosen.sides) });
