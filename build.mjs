@@ -75,6 +75,29 @@ for (const file of readdirSync(pytorchDir).filter((f) => f.endsWith('.py'))) {
   copyFileSync(join(pytorchDir, file), join(outdir, 'pytorch', file));
 }
 
+const ONNX_RUNTIME_LICENSE = `MIT License
+
+Copyright (c) Microsoft Corporation
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+`;
+
 // ONNX Runtime for wasm's matmuls (training/wasm-matmul.ts), for one platform (`--target`, vsce's name, default this
 // machine's): its JS, its dependency onnxruntime-common, and that platform's binaries only (46–87 MB each, all five 294 MB).
 const targetArg = process.argv.indexOf('--target');
@@ -84,12 +107,18 @@ const ortPackage = 'node_modules/onnxruntime-node';
 const ortBinaries = join(ortPackage, 'bin', 'napi-v6', targetPlatform, targetArch ?? '');
 if (existsSync(ortBinaries)) {
   const staged = join(outdir, 'onnxruntime-node');
-  // The packages ship no LICENSE file: their package.json names MIT and their README the copyright.
   const copyParts = (from, to, parts) => {
     for (const part of parts) if (existsSync(join(from, part))) cpSync(join(from, part), join(to, part), { recursive: true });
   };
   copyParts(ortPackage, staged, ['package.json', 'README.md', 'dist']);
-  cpSync(ortBinaries, join(staged, 'bin', 'napi-v6', targetPlatform, targetArch), { recursive: true });
+  // Not the CPU-unused GPU providers a postinstall may add, nor macOS's second, versioned copy of the library (the binding links libonnxruntime.1.dylib).
+  const unused = /providers_|\.\d+\.\d+\.\d+\.dylib$/;
+  cpSync(ortBinaries, join(staged, 'bin', 'napi-v6', targetPlatform, targetArch), {
+    recursive: true,
+    filter: (source) => !unused.test(source),
+  });
+  // The packages ship no LICENSE file: their package.json names MIT; the VSIX carries the licence text with the binaries.
+  writeFileSync(join(staged, 'LICENSE'), ONNX_RUNTIME_LICENSE);
   copyParts('node_modules/onnxruntime-common', join(staged, 'node_modules', 'onnxruntime-common'), [
     'package.json',
     'README.md',

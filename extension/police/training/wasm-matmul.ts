@@ -147,7 +147,12 @@ async function loadNativeProducts(threads: number): Promise<NativeProducts> {
   } catch (err) {
     const code = (err as { code?: string }).code;
     // The usual case (the VSIX does not ship it) is not a failure: say so without a stack of paths.
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return { reason: 'onnxruntime-node is not installed' };
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
+      return {
+        reason: nativeMatMulInstalled()
+          ? `onnxruntime-node has no binary for ${process.platform}-${process.arch}`
+          : 'onnxruntime-node is not installed',
+      };
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
     return { reason: `onnxruntime-node could not start (${message})` };
   }
