@@ -20,6 +20,11 @@ interface SliceArgs {
 
 let registered = false;
 
+/** Runs a kernel we replaced (kept as `original`) on the cases we leave to it. */
+export function runKernelConfig(kernel: tf.KernelConfig, args: object): tf.TensorInfo {
+  return kernel.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+}
+
 /** Copies rows × width values starting at `from` (row stride `stride`) out of the heap into a new output. */
 function copyRows(backend: WasmHeapBackend, x: tf.TensorInfo, shape: number[], from: number, rows: number, width: number, stride: number) {
   const out = backend.makeOutput(shape, x.dtype);
@@ -37,11 +42,16 @@ function copyRows(backend: WasmHeapBackend, x: tf.TensorInfo, shape: number[], f
  */
 export function registerWasmKernels(): void {
   if (registered || tf.getBackend() !== 'wasm') return;
+  registered = true;
+  registerSliceKernels();
+  registerPoliceShiftKernels();
+  registerSharedIdentity();
+  registerLeadingAxesSum();
+}
+
+function registerSliceKernels(): void {
   const original = tf.getKernel('Slice', 'wasm');
   if (!original) return;
-  registered = true;
-  registerPoliceShiftKernels();
-  registerSharingKernels();
   const slice = (args: SliceArgs): tf.TensorInfo => {
     const { x } = args.inputs;
     const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, args.attrs.begin, args.attrs.size);
@@ -53,7 +63,7 @@ export function registerWasmKernels(): void {
       }
       if (x.shape.length === 2) return copyRows(args.backend, x, size, begin[0] * strides[0] + begin[1], size[0], size[1], strides[0]);
     }
-    return original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    return runKernelConfig(original, args);
   };
   const splitV = (args: {
     inputs: { x: tf.TensorInfo };
@@ -168,41 +178,34 @@ function registerPoliceShiftKernels(): void {
 /**
  * Identity shares its input's buffer (as Reshape does, and tfjs's cpu backend does for Identity): no kernel writes into an
  * input, and every customGrad `save` is an Identity (fig1's leaky ReLUs copied three 515×256 slopes a step).
- * Sum over leading axes (a bias's gradient, Σ over rows) reads the heap in place: tfjs-wasm transposes the input first,
- * 0.41 ms for 515×256 where this takes 0.1.
  */
-function registerSharingKernels(): void {
-  const originalSum = tf.getKernel('Sum', 'wasm');
+function registerSharedIdentity(): void {
+  const original = tf.getKernel('Identity', 'wasm');
+  if (!original) return;
   const identity = (args: { inputs: { x: tf.TensorInfo }; backend: WasmHeapBackend }): tf.TensorInfo => {
     const { x } = args.inputs;
+    if (x.dtype === 'string') return runKernelConfig(original, args);
     args.backend.incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   };
-  const originalIdentity = tf.getKernel('Identity', 'wasm');
-  if (originalIdentity) {
-    tf.unregisterKernel('Identity', 'wasm');
-    tf.registerKernel({
-      kernelName: 'Identity',
-      backendName: 'wasm',
-      kernelFunc: ((args: { inputs: { x: tf.TensorInfo }; backend: WasmHeapBackend }) =>
-        args.inputs.x.dtype === 'string'
-          ? originalIdentity.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0])
-          : identity(args)) as unknown as tf.KernelFunc,
-    });
-  }
-  if (!originalSum) return;
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({ ...original, kernelFunc: identity as unknown as tf.KernelFunc });
+}
+
+/** Sum over leading axes (a bias's gradient, Σ over rows) reads the heap in place: tfjs-wasm transposes first, 0.41 ms for 515×256 where this takes 0.1. */
+function registerLeadingAxesSum(): void {
+  const original = tf.getKernel('Sum', 'wasm');
+  if (!original) return;
   const sum = (args: { inputs: { x: tf.TensorInfo }; attrs: { axis: number | number[]; keepDims: boolean }; backend: WasmHeapBackend }) => {
     const { x } = args.inputs;
     const axes = tf.util.parseAxisParam(args.attrs.axis, x.shape).sort((a, b) => a - b);
-    const leading = axes.every((axis, i) => axis === i) && axes.length < x.shape.length;
-    if (x.dtype !== 'float32' || !leading || axes.length === 0)
-      return originalSum.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((axis, i) => axis === i);
+    if (x.dtype !== 'float32' || !leading) return runKernelConfig(original, args);
     const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
     const units = tf.util.sizeFromShape(x.shape.slice(axes.length));
     const shape = args.attrs.keepDims ? x.shape.map((n, i) => (i < axes.length ? 1 : n)) : x.shape.slice(axes.length);
-    const sums = columnSums(args.backend.typedArrayFromHeap(x) as Float32Array, rows, units);
-    return outputFrom(args.backend, shape, sums);
+    return outputFrom(args.backend, shape, columnSums(args.backend.typedArrayFromHeap(x) as Float32Array, rows, units));
   };
   tf.unregisterKernel('Sum', 'wasm');
-  tf.registerKernel({ ...originalSum, kernelFunc: sum as unknown as tf.KernelFunc });
+  tf.registerKernel({ ...original, kernelFunc: sum as unknown as tf.KernelFunc });
 }

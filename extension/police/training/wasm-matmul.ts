@@ -1,5 +1,5 @@
 // The wasm backend's matmuls: on ONNX Runtime's CPU GEMM (MLAS: AVX2/AVX-512/NEON with FMA) where the optional
-// 'onnxruntime-node' package is installed (tfjs-wasm's XNNPACK has 4-lane SIMD without FMA: fig1's 515×256×256 in 4.2 ms
+// 'onnxruntime-node' package is installed or staged next to the bundle (tfjs-wasm's XNNPACK has 4-lane SIMD without FMA: fig1's 515×256×256 in 4.2 ms
 // on one thread, MLAS 1.0 ms), else on XNNPACK with its operands transposed first (its transposed products are 10–40×
 // slower). Everything else stays on wasm; the tensors stay in the wasm heap.
 import { existsSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { onnx } from 'onnx-proto';
-import type { WasmHeapBackend } from './wasm-kernels';
+import { runKernelConfig, type WasmHeapBackend } from './wasm-kernels';
 
 interface OrtTensor {
   data: Float32Array;
@@ -146,7 +146,7 @@ async function loadNativeProducts(threads: number): Promise<NativeProducts> {
     }
   } catch (err) {
     const code = (err as { code?: string }).code;
-    // The usual case (the VSIX does not ship it) is not a failure: say so without a stack of paths.
+    // Missing is not a failure (a platform ONNX Runtime ships no binaries for, or a copy without this one's): say so without a stack of paths.
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
       return {
         reason: nativeMatMulInstalled()
@@ -192,13 +192,9 @@ async function register(threads: number): Promise<NativeMatMul> {
   const transposeKernel = tf.getKernel('Transpose', 'wasm');
   if (!original || !transposeKernel) return { native: false, reason: "tfjs-backend-wasm's BatchMatMul is not registered" };
   const native = await loadNativeProducts(threads);
-  const xnnpack = (args: MatMulArgs) => original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  const xnnpack = (args: MatMulArgs) => runKernelConfig(original, args);
   const transpose = (x: tf.TensorInfo, backend: WasmHeapBackend) =>
-    transposeKernel.kernelFunc({
-      inputs: { x },
-      attrs: { perm: swapLastTwo(x.shape.length) },
-      backend,
-    } as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    runKernelConfig(transposeKernel, { inputs: { x }, attrs: { perm: swapLastTwo(x.shape.length) }, backend });
   /** op(a)·op(b) on XNNPACK from plain products and transposes; every intermediate freed. */
   const transposedFirst = (args: MatMulArgs, M: number, N: number): tf.TensorInfo => {
     const { a, b } = args.inputs;
